@@ -80,13 +80,14 @@ export function renderIssue(
   options: { lineOffset?: number; origin?: string } = {},
 ): string {
   const lineNo = issue.line + (options.lineOffset ?? 0);
-  const where = `${options.origin ? `${options.origin}:` : ''}line ${lineNo}, column ${issue.column}`;
+  const where = `${options.origin ? `${options.origin}, ` : ''}line ${lineNo}, column ${issue.column}`;
   const lines = source.split(/\r\n|\r|\n/);
   const text = lines[issue.line - 1] ?? '';
   const before = text.slice(0, issue.column - 1);
   const onLine = Math.max(1, Math.min(issue.length, text.length - before.length));
   const caretPad = Array.from(before, padFor).join('');
-  const carets = '^'.repeat(Math.max(1, displayWidth(text.slice(before.length, before.length + onLine))));
+  const underlined = Array.from(text.slice(before.length, before.length + onLine), padFor).join('').length;
+  const carets = '^'.repeat(Math.max(1, underlined));
   return `parse error at ${where}: ${issue.message}\n  ${printable(text)}\n  ${caretPad}${carets}`;
 }
 

@@ -234,7 +234,7 @@ const NAME_LABELS: Readonly<Record<string, string>> = {
 
 function labelFor(type: TokenType, rule: string | undefined): string {
   if (type === T.Name || type === T.Word) return NAME_LABELS[rule ?? ''] ?? 'a name';
-  if (type === T.Quoted) return 'a quoted string';
+  if (type === T.Quoted) return rule === 'value' ? 'a value' : 'a quoted string';
   if (type === T.CompareOp) return 'a comparison operator';
   return String(type.LABEL ?? type.name);
 }

@@ -1,4 +1,4 @@
-import { CstParser, EOF, tokenMatcher, type CstNode, type IToken } from 'chevrotain';
+import { CstParser, EOF, tokenMatcher, type CstNode, type IToken, type TokenType } from 'chevrotain';
 import * as T from './tokens.js';
 
 /**
@@ -234,17 +234,29 @@ export class MlmodelParser extends CstParser {
     ]);
   });
 
-  /** Does the token at `k` begin the operator part of a predicate? */
+  /**
+   * Does the token at `k` begin the operator part of a predicate? `in` must
+   * open a list, and `like` must be followed by a value that ends the
+   * predicate, so `not like = 1` negates a field called "like" while
+   * `not like 'x%'` matches a field called "not".
+   */
   private startsPredicate(k: number): boolean {
     const t = this.LA(k).tokenType;
-    if (t === T.Like || t === T.In) return true;
+    if (t === T.In) return this.LA(k + 1).tokenType === T.LParen;
+    if (t === T.Like) return isValueToken(this.LA(k + 1)) && ENDS_PREDICATE.has(this.LA(k + 2).tokenType);
     if (t === T.Not) {
       const next = this.LA(k + 1).tokenType;
-      return next === T.Like || next === T.In;
+      return (next === T.Like || next === T.In) && this.startsPredicate(k + 1);
     }
     return tokenMatcher(this.LA(k), T.CompareOp);
   }
 }
+
+function isValueToken(token: IToken): boolean {
+  return token.tokenType === T.Quoted || tokenMatcher(token, T.Name);
+}
+
+const ENDS_PREDICATE: ReadonlySet<TokenType> = new Set([T.And, T.Or, T.RParen, T.Pipe, EOF]);
 
 export const parser = new MlmodelParser();
 

@@ -7,7 +7,7 @@ export interface Statement {
 /**
  * Splits a batch script into queries: one per line, blank lines and lines
  * whose first non-blank character is `#` skipped, a trailing `\` continuing
- * the query on the next line. The continuation's backslash becomes a space
+ * the query on the next line (a comment line between does not end it). The continuation's backslash becomes a space
  * and its newline is kept, so a parse error inside the statement reports the
  * same line and column the file has (add `line - 1`).
  */
@@ -23,8 +23,9 @@ export function splitScript(source: string): Statement[] {
       pending = [];
       start = i + 1;
     }
+    // A comment line inside a continued query is blank but keeps it going.
     const body = isComment ? '' : raw;
-    const continued = /\\\s*$/.test(body);
+    const continued = isComment || /\\\s*$/.test(body);
     pending.push(continued ? body.replace(/\\(\s*)$/, ' $1') : body);
     if (!continued) {
       statements.push({ text: pending.join('\n'), line: start });

@@ -25,9 +25,10 @@ export const Word = createToken({
 
 /**
  * Chevrotain cannot derive the first characters of a complement set, and
- * without them the lexer tries every pattern at every position. Chevrotain
- * buckets characters above U+00FF in blocks of 256, so one representative
- * per block covers all of Unicode (surrogate pairs included).
+ * without them the lexer tries every pattern at every position. So list
+ * them: every character below U+0100 that a word may start with, and every
+ * UTF-16 code unit above (Chevrotain folds those into a few buckets and
+ * skips consecutive repeats, so the long list costs little).
  */
 function wordStartChars(): number[] {
   const excluded = new Set([...',|()\'"=<>!'].map((c) => c.charCodeAt(0)));
@@ -35,7 +36,7 @@ function wordStartChars(): number[] {
   for (let c = 0; c < 256; c++) {
     if (!excluded.has(c) && !/\s/.test(String.fromCharCode(c))) codes.push(c);
   }
-  for (let block = 1; block < 256; block++) codes.push(block * 256);
+  for (let c = 256; c < 65536; c++) codes.push(c);
   return codes;
 }
 

@@ -1,0 +1,85 @@
+import { parseArgs } from 'node:util';
+
+export const FORMATS = ['table', 'json', 'jsonl', 'csv', 'tsv', 'markdown', 'html'] as const;
+export type Format = (typeof FORMATS)[number];
+
+/** What the command line asked for, checked and typed. */
+export interface CliOptions {
+  readonly commands: readonly string[];
+  readonly file: string | undefined;
+  readonly format: Format;
+  readonly parseOnly: boolean;
+  readonly home: string | undefined;
+  readonly config: string | undefined;
+  readonly user: string | undefined;
+  readonly continueOnError: boolean;
+  readonly help: boolean;
+  readonly version: boolean;
+}
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const USAGE = `usage: mlmodel [options]
+       mlmodel -c "<query>" [-c "<query>" …]
+       mlmodel -f FILE | mlmodel < FILE
+
+  -c, --command QUERY     run one query (repeatable), print its result, exit
+  -f, --file FILE         run a file of queries: one per line, # comments,
+                          a trailing \\ continues a line (- reads stdin)
+      --format FORMAT     table, json, jsonl, csv, tsv, markdown or html (default table)
+      --parse             print each query's syntax tree as JSON instead of running it
+      --continue-on-error keep going after a failed query in a batch
+      --home DIR          registry home (default $MLMODEL_HOME or ~/.mlmodel)
+      --config FILE       config file (default $MLMODEL_CONFIG or <home>/config.yaml)
+      --user NAME         act as this user (default $MLMODEL_USER)
+  -h, --help              show this help
+  -V, --version           show the version
+
+exit status: 0 ok, 1 a query failed, 2 usage or parse error`;
+
+export function parseCommandLine(argv: readonly string[]): CliOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: false,
+      strict: true,
+      options: {
+        command: { type: 'string', short: 'c', multiple: true },
+        file: { type: 'string', short: 'f' },
+        format: { type: 'string' },
+        parse: { type: 'boolean' },
+        home: { type: 'string' },
+        config: { type: 'string' },
+        user: { type: 'string' },
+        'continue-on-error': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
+      },
+    });
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
+  }
+  const v = parsed.values;
+  const format = v.format ?? 'table';
+  if (!(FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(`unknown format ${JSON.stringify(format)}: use one of ${FORMATS.join(', ')}`);
+  }
+  if (v.command !== undefined && v.file !== undefined) {
+    throw new UsageError('give either -c queries or -f FILE, not both');
+  }
+  return {
+    commands: v.command ?? [],
+    file: v.file,
+    format: format as Format,
+    parseOnly: v.parse ?? false,
+    home: v.home,
+    config: v.config,
+    user: v.user,
+    continueOnError: v['continue-on-error'] ?? false,
+    help: v.help ?? false,
+    version: v.version ?? false,
+  };
+}

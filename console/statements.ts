@@ -1,0 +1,46 @@
+import { readFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { splitScript } from '../grammar/index.js';
+import type { CliOptions } from './args.js';
+
+/** A query to run, and where it came from for error messages. */
+export interface SourcedStatement {
+  readonly text: string;
+  /** Name shown before the line number: a file path, `stdin` or `-c`. */
+  readonly origin: string;
+  /** 1-based line in `origin` on which the query starts. */
+  readonly line: number;
+}
+
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+/** The queries of -c arguments, of -f FILE, or of standard input, in order. */
+export async function readStatements(options: CliOptions, stdin: Readable): Promise<SourcedStatement[]> {
+  if (options.commands.length > 0) {
+    return options.commands.map((text) => ({ text, origin: '-c', line: 1 }));
+  }
+  if (options.file !== undefined && options.file !== '-') {
+    let source: string;
+    try {
+      source = await readFile(options.file, 'utf8');
+    } catch (e) {
+      const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+      throw new InputError(`cannot read ${options.file}: ${reason}`);
+    }
+    return fromScript(source, options.file);
+  }
+  return fromScript(await readAll(stdin), 'stdin');
+}
+
+function fromScript(source: string, origin: string): SourcedStatement[] {
+  return splitScript(source).map((s) => ({ text: s.text, origin, line: s.line }));
+}
+
+async function readAll(stream: Readable): Promise<string> {
+  stream.setEncoding('utf8');
+  let text = '';
+  for await (const chunk of stream) text += chunk as string;
+  return text;
+}

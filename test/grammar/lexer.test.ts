@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import { generateCstDts } from '@chevrotain/cst-dts-gen';
+import { describe, expect, it } from 'vitest';
+import { renderCstDts } from '../../grammar/cst-dts.js';
+import { parse } from '../../grammar/index.js';
+import { lexer } from '../../grammar/tokens.js';
+
+describe('lexer', () => {
+  it('splits comparisons out of words: `a>5` is three tokens', () => {
+    expect(lexer.tokenize('a>5').tokens.map((t) => [t.tokenType.name, t.image])).toEqual([
+      ['Word', 'a'],
+      ['Gt', '>'],
+      ['Word', '5'],
+    ]);
+    expect(lexer.tokenize('a>=5<>b!=c==d').tokens.map((t) => t.image)).toEqual(['a', '>=', '5', '<>', 'b', '!=', 'c', '==', 'd']);
+  });
+
+  it('reads keywords case-insensitively and longer words as words', () => {
+    expect(lexer.tokenize('LIST list LiSt listing asc as desc descending').tokens.map((t) => t.tokenType.name)).toEqual([
+      'List', 'List', 'List', 'Word', 'Asc', 'As', 'Desc', 'Word',
+    ]);
+  });
+
+  it('accepts a word made of any non-separator character in the Basic Multilingual Plane and beyond', () => {
+    const chars: string[] = [];
+    for (let cp = 0x100; cp < 0x10000; cp += 97) {
+      const ch = String.fromCodePoint(cp);
+      if (/\s/.test(ch) || (cp >= 0xd800 && cp <= 0xdfff)) continue;
+      chars.push(ch);
+    }
+    chars.push('😀', '𠀀', '\ufe01');
+    for (const ch of chars) {
+      expect(parse(`mlmodel summary ${ch}x`).command).toEqual({ kind: 'summary', model: { name: `${ch}x` }, fields: null });
+    }
+  });
+
+  it('tracks lines and columns across newlines, including inside quotes', () => {
+    const tokens = lexer.tokenize("mlmodel deploy m label='a\nb'\n  | head 1").tokens;
+    const head = tokens.find((t) => t.image === 'head')!;
+    expect([head.startLine, head.startColumn]).toEqual([3, 5]);
+  });
+});
+
+describe('generated CST types', () => {
+  it('grammar/cst.d.ts matches the grammar (run `npm run gen:cst` after changing the parser)', () => {
+    const committed = readFileSync(new URL('../../grammar/cst.d.ts', import.meta.url), 'utf8');
+    expect(committed).toBe(renderCstDts(generateCstDts));
+  });
+});
