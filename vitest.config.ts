@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     reporters: ['default', './test/support/closing-line.ts'],
+    globalSetup: ['./test/servers/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 600_000,
     pool: 'forks',

@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'OBJECT_NOT_FOUND'
   | 'CHECKSUM_MISMATCH'
   | 'FILTER_INVALID'
+  | 'STORE_ERROR'
+  | 'OBJECT_KEY_INVALID'
   // commands
   | 'MODEL_NOT_FOUND'
   | 'INVALID_ARGUMENT'

@@ -1,0 +1,459 @@
+#!/usr/bin/env node
+/**
+ * Test servers for the store suites: a MongoDB-wire server and MinIO, real
+ * ones, on free loopback ports with throw-away data directories.
+ *
+ *   node scripts/test-servers.mjs build          build (or find) the binaries
+ *   node scripts/test-servers.mjs start          start both, print their URLs, stop on Ctrl-C
+ *   node scripts/test-servers.mjs run -- CMD …   start both, run CMD with
+ *                                                MLMODEL_TEST_MONGODB_URL / MLMODEL_TEST_MINIO_URL set, stop
+ *
+ * Which servers (first that applies):
+ *   MongoDB wire: $MLMODEL_TEST_MONGODB_URL (a running server) · `mongod` on PATH ·
+ *                 FerretDB v1.24.2 on its SQLite backend, built here from source
+ *   MinIO:        $MLMODEL_TEST_MINIO_URL (http://ACCESS:SECRET@host:port) ·
+ *                 MinIO built here from source
+ *
+ * The binaries are built with the Go toolchain from the Go module proxy and
+ * cached outside the clone ($MLMODEL_TEST_BIN_DIR, else
+ * ${XDG_CACHE_HOME:-~/.cache}/mlmodel/bin), so only the first run on a machine
+ * builds them (about 1 min for FerretDB and 2.5 min for MinIO on 2 cores).
+ * vitest's global setup (test/servers/global-setup.ts) calls startServers().
+ */
+import { spawn, execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, createWriteStream } from 'node:fs';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer, connect } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+export const FERRETDB_VERSION = 'v1.24.2';
+export const MINIO_VERSION = 'v0.0.0-20260212201848-7aac2a2c5b7c';
+const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
+const MINIO_MODULE = 'github.com/minio/minio';
+
+/** @param {NodeJS.ProcessEnv} env */
+export function binDir(env = process.env) {
+  if (env.MLMODEL_TEST_BIN_DIR) return env.MLMODEL_TEST_BIN_DIR;
+  const cache = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
+  return join(cache, 'mlmodel', 'bin');
+}
+
+export function ferretdbPath(env = process.env) {
+  return join(binDir(env), `ferretdb-${FERRETDB_VERSION}`);
+}
+
+export function minioPath(env = process.env) {
+  return join(binDir(env), `minio-${MINIO_VERSION}`);
+}
+
+/** Runs a command; rejects with its exact output when it fails. */
+function run(cmd, args, opts = {}) {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { maxBuffer: 64 * 1024 * 1024, ...opts }, (err, stdout, stderr) => {
+      if (err) {
+        const e = new Error(
+          `\`${cmd} ${args.join(' ')}\` failed (${err.code ?? err.signal ?? 'error'}):\n${String(stderr).trim() || String(stdout).trim() || err.message}`,
+        );
+        reject(e);
+      } else resolve({ stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+async function isExecutable(path) {
+  try {
+    const st = await stat(path);
+    return st.isFile() && (st.mode & 0o111) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+/** One builder at a time per cache dir (two test runs may start together). */
+async function withLock(dir, fn, log) {
+  await mkdir(dir, { recursive: true });
+  const lock = join(dir, '.build-lock');
+  const deadline = Date.now() + 30 * 60_000;
+  for (let waited = false; ; ) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+      const st = await stat(lock).catch(() => null);
+      // A lock older than 30 minutes belongs to a build that died.
+      if (st && Date.now() - st.mtimeMs > 30 * 60_000) {
+        await rm(lock, { recursive: true, force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`timed out waiting for the build lock ${lock}`);
+      if (!waited) log(`waiting for another build (lock ${lock})`);
+      waited = true;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
+}
+
+async function makeWritable(dir) {
+  await chmod(dir, 0o755);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) await makeWritable(p);
+    else if (entry.isFile()) await chmod(p, 0o644);
+  }
+}
+
+/**
+ * FerretDB v1.24.2: `go install …@v1.24.2` is refused here (its deprecation
+ * look-up fails) and a plain build panics at start without a version file,
+ * so: download the module, copy it, add build/version/version.txt, build.
+ */
+export async function ensureFerretdb({ env = process.env, log = () => {} } = {}) {
+  const target = ferretdbPath(env);
+  if (await isExecutable(target)) return target;
+  return withLock(binDir(env), async () => {
+    if (await isExecutable(target)) return target;
+    const started = Date.now();
+    log(`building FerretDB ${FERRETDB_VERSION} into ${target} (about 1 min)`);
+    const { stdout } = await run('go', ['mod', 'download', '-json', `${FERRETDB_MODULE}@${FERRETDB_VERSION}`], { env });
+    const info = JSON.parse(stdout);
+    if (info.Error || !info.Dir) throw new Error(`go mod download ${FERRETDB_MODULE}@${FERRETDB_VERSION}: ${info.Error ?? 'no Dir'}`);
+    const work = await mkdtemp(join(tmpdir(), 'mlmodel-ferretdb-src-'));
+    try {
+      const src = join(work, 'src');
+      await cp(info.Dir, src, { recursive: true });
+      await makeWritable(src);
+      await mkdir(join(src, 'build', 'version'), { recursive: true });
+      await writeFile(join(src, 'build', 'version', 'version.txt'), FERRETDB_VERSION);
+      const tmp = `${target}.tmp-${process.pid}`;
+      await run('go', ['build', '-trimpath', '-o', tmp, './cmd/ferretdb'], { cwd: src, env });
+      await rename(tmp, target);
+    } finally {
+      await rm(work, { recursive: true, force: true }).catch(() => {});
+    }
+    log(`built FerretDB in ${Math.round((Date.now() - started) / 1000)} s`);
+    return target;
+  }, log);
+}
+
+/** MinIO by `go install` of a pseudo-version (its RELEASE tags are not Go versions). */
+export async function ensureMinio({ env = process.env, log = () => {} } = {}) {
+  const target = minioPath(env);
+  if (await isExecutable(target)) return target;
+  return withLock(binDir(env), async () => {
+    if (await isExecutable(target)) return target;
+    const started = Date.now();
+    log(`building MinIO ${MINIO_VERSION} into ${target} (about 2.5 min)`);
+    const gobin = await mkdtemp(join(binDir(env), '.gobin-'));
+    try {
+      await run('go', ['install', `${MINIO_MODULE}@${MINIO_VERSION}`], { env: { ...env, GOBIN: gobin } });
+      await rename(join(gobin, 'minio'), target);
+    } finally {
+      await rm(gobin, { recursive: true, force: true }).catch(() => {});
+    }
+    log(`built MinIO in ${Math.round((Date.now() - started) / 1000)} s`);
+    return target;
+  }, log);
+}
+
+function onPath(name, env = process.env) {
+  for (const dir of (env.PATH || '').split(delimiter)) {
+    if (dir && existsSync(join(dir, name))) return join(dir, name);
+  }
+  return null;
+}
+
+/** A free port on 127.0.0.1 (the OS picks it). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function tcpOpen(port) {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+async function tail(file, lines = 30) {
+  try {
+    return (await readFile(file, 'utf8')).trim().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Starts a server process with its output in DIR/server.log and waits until
+ * `ready()` is true. Returns { stop() }, which kills it and removes DIR.
+ */
+async function startProcess({ name, bin, args, env, dir, ready, timeoutMs = 90_000 }) {
+  const logFile = join(dir, 'server.log');
+  const out = createWriteStream(logFile);
+  await new Promise((r) => out.once('open', r));
+  const child = spawn(bin, args, { env, stdio: ['ignore', out, out], detached: false });
+  let exited = null;
+  child.once('exit', (code, signal) => {
+    exited = { code, signal };
+  });
+  const stop = async () => {
+    if (exited === null) {
+      child.kill('SIGTERM');
+      const done = await Promise.race([
+        new Promise((r) => child.once('exit', () => r(true))),
+        new Promise((r) => setTimeout(() => r(false), 10_000)),
+      ]);
+      if (!done && exited === null) child.kill('SIGKILL');
+    }
+    out.end();
+    await rm(dir, { recursive: true, force: true }).catch(() => {});
+  };
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (exited !== null) {
+      const log = await tail(logFile);
+      await stop();
+      throw new Error(`${name} exited during start (${exited.code ?? exited.signal}):\n${log}`);
+    }
+    if (await ready().catch(() => false)) return { stop, pid: child.pid, logFile };
+    if (Date.now() > deadline) {
+      const log = await tail(logFile);
+      await stop();
+      throw new Error(`${name} did not answer within ${timeoutMs / 1000} s:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function mongoPing(url) {
+  const { MongoClient } = await import('mongodb');
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 2000, connectTimeoutMS: 2000 });
+  try {
+    await client.connect();
+    await client.db('admin').command({ ping: 1 });
+    return true;
+  } finally {
+    await client.close().catch(() => {});
+  }
+}
+
+export async function startFerretdb({ env = process.env, log = () => {} } = {}) {
+  const bin = await ensureFerretdb({ env, log });
+  const dir = await mkdtemp(join(tmpdir(), 'mlmodel-ferretdb-'));
+  const port = await freePort();
+  const url = `mongodb://127.0.0.1:${port}/`;
+  const proc = await startProcess({
+    name: 'FerretDB',
+    bin,
+    args: [
+      '--handler=sqlite',
+      `--sqlite-url=file:${dir}/`,
+      `--listen-addr=127.0.0.1:${port}`,
+      '--telemetry=disable',
+      '--debug-addr=-',
+      `--state-dir=${dir}`,
+      '--log-level=warn',
+    ],
+    env,
+    dir,
+    ready: async () => (await tcpOpen(port)) && mongoPing(url),
+  });
+  log(`FerretDB ${FERRETDB_VERSION} (SQLite backend) on 127.0.0.1:${port}`);
+  return { url, kind: `FerretDB ${FERRETDB_VERSION}`, ...proc };
+}
+
+export async function startMongod({ bin, env = process.env, log = () => {} }) {
+  const dir = await mkdtemp(join(tmpdir(), 'mlmodel-mongod-'));
+  await mkdir(join(dir, 'db'));
+  const port = await freePort();
+  const url = `mongodb://127.0.0.1:${port}/`;
+  const proc = await startProcess({
+    name: 'mongod',
+    bin,
+    args: ['--dbpath', join(dir, 'db'), '--port', String(port), '--bind_ip', '127.0.0.1', '--quiet'],
+    env,
+    dir,
+    ready: async () => (await tcpOpen(port)) && mongoPing(url),
+  });
+  log(`mongod (${bin}) on 127.0.0.1:${port}`);
+  return { url, kind: 'mongod', ...proc };
+}
+
+export async function startMinio({ env = process.env, log = () => {} } = {}) {
+  const bin = await ensureMinio({ env, log });
+  const dir = await mkdtemp(join(tmpdir(), 'mlmodel-minio-'));
+  const [port, consolePort] = [await freePort(), await freePort()];
+  const user = 'mlmodeltest';
+  const password = randomBytes(18).toString('base64url');
+  const proc = await startProcess({
+    name: 'MinIO',
+    bin,
+    args: ['server', join(dir, 'data'), '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'],
+    env: {
+      ...env,
+      MINIO_ROOT_USER: user,
+      MINIO_ROOT_PASSWORD: password,
+      MINIO_BROWSER: 'off',
+      MINIO_UPDATE: 'off',
+      MINIO_CONFIG_ENV_FILE: '',
+    },
+    dir,
+    ready: async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/minio/health/ready`, { signal: AbortSignal.timeout(2000) });
+      return res.ok;
+    },
+  });
+  log(`MinIO on 127.0.0.1:${port}`);
+  return { url: `http://${user}:${password}@127.0.0.1:${port}`, kind: 'MinIO', ...proc };
+}
+
+/**
+ * Starts what is needed and not given by env. Never throws for a server that
+ * cannot be had: its error text is returned instead, so each test file can
+ * decide (under CI=true such a test fails; elsewhere it is skipped, loudly).
+ */
+export async function startServers({ env = process.env, log = () => {}, mongodb = true, minio = true } = {}) {
+  const result = {
+    mongodbUrl: null,
+    minioUrl: null,
+    mongodbKind: null,
+    minioKind: null,
+    errors: {},
+    stops: [],
+    async stop() {
+      await Promise.allSettled(this.stops.map((s) => s()));
+      this.stops = [];
+    },
+  };
+  const tasks = [];
+  if (mongodb) {
+    tasks.push(
+      (async () => {
+        if (env.MLMODEL_TEST_MONGODB_URL) {
+          result.mongodbUrl = env.MLMODEL_TEST_MONGODB_URL;
+          result.mongodbKind = 'MLMODEL_TEST_MONGODB_URL';
+          return;
+        }
+        const mongod = onPath('mongod', env);
+        const srv = mongod ? await startMongod({ bin: mongod, env, log }) : await startFerretdb({ env, log });
+        result.stops.push(srv.stop);
+        result.mongodbUrl = srv.url;
+        result.mongodbKind = srv.kind;
+      })().catch((e) => {
+        result.errors.mongodb = e.message;
+      }),
+    );
+  }
+  if (minio) {
+    tasks.push(
+      (async () => {
+        if (env.MLMODEL_TEST_MINIO_URL) {
+          result.minioUrl = env.MLMODEL_TEST_MINIO_URL;
+          result.minioKind = 'MLMODEL_TEST_MINIO_URL';
+          return;
+        }
+        // Build one binary after the other: two Go builds at once on two
+        // cores take as long and fight over the module cache.
+        if (mongodb && !env.MLMODEL_TEST_MONGODB_URL && !onPath('mongod', env)) {
+          await ensureFerretdb({ env, log }).catch(() => {});
+        }
+        const srv = await startMinio({ env, log });
+        result.stops.push(srv.stop);
+        result.minioUrl = srv.url;
+        result.minioKind = srv.kind;
+      })().catch((e) => {
+        result.errors.minio = e.message;
+      }),
+    );
+  }
+  await Promise.all(tasks);
+  return result;
+}
+
+async function main(argv) {
+  const log = (m) => process.stderr.write(`[test-servers] ${m}\n`);
+  const [cmd, ...rest] = argv;
+  if (cmd === 'build') {
+    let failed = false;
+    for (const [name, fn] of [
+      ['FerretDB', ensureFerretdb],
+      ['MinIO', ensureMinio],
+    ]) {
+      try {
+        log(`${name}: ${await fn({ log })}`);
+      } catch (e) {
+        failed = true;
+        log(`${name} build failed: ${e.message}`);
+      }
+    }
+    return failed ? 1 : 0;
+  }
+  if (cmd === 'start' || cmd === 'run') {
+    const servers = await startServers({ log });
+    for (const [k, v] of Object.entries(servers.errors)) log(`${k}: ${v}`);
+    const vars = {
+      ...(servers.mongodbUrl ? { MLMODEL_TEST_MONGODB_URL: servers.mongodbUrl } : {}),
+      ...(servers.minioUrl ? { MLMODEL_TEST_MINIO_URL: servers.minioUrl } : {}),
+    };
+    const stopAll = async () => servers.stop();
+    if (cmd === 'start') {
+      for (const [k, v] of Object.entries(vars)) process.stdout.write(`export ${k}='${v}'\n`);
+      log('running; Ctrl-C stops them');
+      await new Promise((r) => {
+        process.once('SIGINT', r);
+        process.once('SIGTERM', r);
+      });
+      await stopAll();
+      return Object.keys(servers.errors).length ? 1 : 0;
+    }
+    const sep = rest.indexOf('--');
+    const command = sep >= 0 ? rest.slice(sep + 1) : rest;
+    if (command.length === 0) {
+      await stopAll();
+      log('usage: test-servers.mjs run -- COMMAND [ARGS…]');
+      return 2;
+    }
+    const code = await new Promise((resolve) => {
+      const child = spawn(command[0], command.slice(1), { stdio: 'inherit', env: { ...process.env, ...vars } });
+      child.once('exit', (c, s) => resolve(c ?? (s ? 1 : 0)));
+      child.once('error', (e) => {
+        log(e.message);
+        resolve(127);
+      });
+    });
+    await stopAll();
+    return code;
+  }
+  log('usage: node scripts/test-servers.mjs build | start | run -- COMMAND [ARGS…]');
+  return 2;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write(`[test-servers] ${e.stack ?? e}\n`);
+      process.exit(1);
+    },
+  );
+}

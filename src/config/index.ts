@@ -1,0 +1,390 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir, userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { MlmodelError } from '../errors.js';
+import {
+  describeLocation,
+  parseFileLocation,
+  parseLocation,
+  parseS3Url,
+  type FileLocation,
+  type Location,
+  type S3Location,
+} from './location.js';
+import { redact, Secret } from './redact.js';
+
+export { redact, redactError, Secret, REDACTED } from './redact.js';
+export { describeLocation, parseS3Url, parseFileLocation, parseLocation } from './location.js';
+export type { S3Location, FileLocation, Location } from './location.js';
+
+/** Where a setting's value came from, lowest precedence first. */
+export type Origin = 'default' | 'file' | 'env' | 'option';
+
+export interface MongoMetadataConfig {
+  kind: 'mongodb';
+  /** The full connection string, credentials included: reveal only to the driver. */
+  url: Secret;
+  /** The same URL with the password hidden, for printing. */
+  display: string;
+  database: string;
+}
+
+export interface SqliteMetadataConfig {
+  kind: 'sqlite';
+  path: string;
+}
+
+export interface MinioObjectsConfig {
+  kind: 'minio';
+  location: S3Location;
+}
+
+export interface DirectoryObjectsConfig {
+  kind: 'directory';
+  path: string;
+}
+
+export interface Config {
+  home: string;
+  /** The config file that was read, or null when there was none. */
+  configFile: string | null;
+  user: string;
+  metadata: MongoMetadataConfig | SqliteMetadataConfig;
+  objects: MinioObjectsConfig | DirectoryObjectsConfig;
+  servingBase: Location;
+  /** Named connectors for `OBJECTSTORAGE.<NAME>:<KEY>`, keyed by upper-case name. */
+  connectors: Record<string, Location>;
+  historyFile: string;
+  origin: {
+    home: Origin;
+    user: Origin;
+    metadata: Origin;
+    objects: Origin;
+    servingBase: Origin;
+    connectors: Record<string, Origin>;
+  };
+  /** Every credential in this config, for `redact(text, config.secrets)`. */
+  secrets: Secret[];
+}
+
+/** What command-line flags can set; each wins over env and file. */
+export interface ConfigOptions {
+  home?: string;
+  config?: string;
+  user?: string;
+  mongodbUrl?: string;
+  minioUrl?: string;
+  servingBase?: string;
+  /** Base directory for relative --home/--config paths (default: env PWD or process.cwd()). */
+  cwd?: string;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Keys a config file may hold; anything else is refused so a typo is not silently ignored. */
+const FILE_KEYS = ['user', 'mongodb_url', 'minio_url', 'serving_base', 'connectors'] as const;
+const CONNECTOR_KEYS = ['url', 'endpoint', 'bucket', 'prefix', 'access_key', 'secret_key', 'region', 'path'] as const;
+const CONNECTOR_NAME = /^[A-Z0-9][A-Z0-9_-]*$/;
+
+interface FileSettings {
+  user?: string;
+  mongodb_url?: string;
+  minio_url?: string;
+  serving_base?: string;
+  connectors?: Record<string, unknown>;
+}
+
+/**
+ * Builds the configuration from explicit inputs only: the environment object
+ * and the flags given here (no hidden reads of process.env). Precedence:
+ * options > env > config file > defaults.
+ */
+export function loadConfig(env: Env, options: ConfigOptions = {}): Config {
+  const cwd = options.cwd ?? env.PWD ?? process.cwd();
+  const userHome = env.HOME && env.HOME.length > 0 ? env.HOME : homedir();
+
+  let homeOrigin: Origin = 'default';
+  let home = join(userHome, '.mlmodel');
+  if (env.MLMODEL_HOME) {
+    home = resolve(cwd, expandTilde(env.MLMODEL_HOME, userHome));
+    homeOrigin = 'env';
+  }
+  if (options.home) {
+    home = resolve(cwd, expandTilde(options.home, userHome));
+    homeOrigin = 'option';
+  }
+
+  // The config file: an explicitly named one must exist; the default one may not.
+  let configFile: string | null = null;
+  const named = options.config ?? env.MLMODEL_CONFIG;
+  if (named) {
+    configFile = resolve(cwd, expandTilde(named, userHome));
+    if (!existsSync(configFile)) {
+      throw new MlmodelError('CONFIG_INVALID', `config file not found: ${configFile}`, { path: configFile });
+    }
+  } else if (existsSync(join(home, 'config.yaml'))) {
+    configFile = join(home, 'config.yaml');
+  }
+  const file = configFile ? readConfigFile(configFile) : {};
+
+  const secrets: Secret[] = [];
+  const pick = (opt: string | undefined, envValue: string | undefined, fileValue: string | undefined) => {
+    if (opt !== undefined && opt !== '') return { value: opt, origin: 'option' as Origin };
+    if (envValue !== undefined && envValue !== '') return { value: envValue, origin: 'env' as Origin };
+    if (fileValue !== undefined && fileValue !== '') return { value: fileValue, origin: 'file' as Origin };
+    return undefined;
+  };
+
+  // Current user.
+  const userPick = pick(options.user, env.MLMODEL_USER, file.user);
+  const user = userPick?.value ?? env.USER ?? env.LOGNAME ?? safeUserName() ?? 'root';
+  if (!/^[^\s\p{Cc}/\\]{1,128}$/u.test(user)) {
+    throw new MlmodelError('CONFIG_INVALID', `user "${user}" is not allowed (1–128 characters, no spaces or slashes)`);
+  }
+
+  // Metadata store.
+  const mongoPick = pick(options.mongodbUrl, env.MLMODEL_MONGODB_URL, file.mongodb_url);
+  let metadata: Config['metadata'];
+  if (mongoPick) {
+    const what = settingName('mongodb', mongoPick.origin);
+    const parsed = parseMongoUrl(mongoPick.value, what);
+    metadata = { kind: 'mongodb', url: new Secret(mongoPick.value), display: redact(mongoPick.value), database: parsed.database };
+    if (parsed.password) secrets.push(new Secret(parsed.password));
+  } else {
+    metadata = { kind: 'sqlite', path: join(home, 'mlmodel.db') };
+  }
+
+  // Object store.
+  const minioPick = pick(options.minioUrl, env.MLMODEL_MINIO_URL, file.minio_url);
+  let objects: Config['objects'];
+  if (minioPick) {
+    const location = parseS3Url(minioPick.value, settingName('minio', minioPick.origin), 'mlmodel');
+    objects = { kind: 'minio', location };
+    secrets.push(location.secretKey);
+  } else {
+    objects = { kind: 'directory', path: join(home, 'objects') };
+  }
+
+  // Serving base.
+  const servingPick = pick(options.servingBase, env.MLMODEL_SERVING_BASE, file.serving_base);
+  const servingBase: Location = servingPick
+    ? parseLocation(servingPick.value, settingName('serving', servingPick.origin), home)
+    : { kind: 'file', path: join(home, 'serving') };
+  if (servingBase.kind === 's3') secrets.push(servingBase.secretKey);
+
+  // Connectors: the file's, then env's (an env connector replaces a file one of the same name).
+  const connectors: Record<string, Location> = {};
+  const connectorOrigin: Record<string, Origin> = {};
+  for (const [rawName, value] of Object.entries(file.connectors ?? {})) {
+    const name = normalizeConnectorName(rawName, `connectors.${rawName} in ${configFile ?? 'the config file'}`);
+    connectors[name] = parseFileConnector(value, `connectors.${rawName}`, home);
+    connectorOrigin[name] = 'file';
+  }
+  for (const [key, value] of Object.entries(env)) {
+    if (!key.startsWith('MLMODEL_CONNECTOR_') || value === undefined || value === '') continue;
+    const name = normalizeConnectorName(key.slice('MLMODEL_CONNECTOR_'.length), key);
+    connectors[name] = parseLocation(value, key, home);
+    connectorOrigin[name] = 'env';
+  }
+  for (const loc of Object.values(connectors)) if (loc.kind === 's3') secrets.push(loc.secretKey);
+
+  return {
+    home,
+    configFile,
+    user,
+    metadata,
+    objects,
+    servingBase,
+    connectors,
+    historyFile: join(home, 'history'),
+    origin: {
+      home: homeOrigin,
+      user: userPick?.origin ?? 'default',
+      metadata: mongoPick?.origin ?? 'default',
+      objects: minioPick?.origin ?? 'default',
+      servingBase: servingPick?.origin ?? 'default',
+      connectors: connectorOrigin,
+    },
+    secrets: secrets.filter((s) => !s.isEmpty),
+  };
+}
+
+/** The connector for `OBJECTSTORAGE.<NAME>:…`; names are case-insensitive. */
+export function getConnector(config: Config, name: string): Location {
+  const key = name.toUpperCase();
+  const loc = config.connectors[key];
+  if (!loc) {
+    const known = Object.keys(config.connectors).sort();
+    throw new MlmodelError(
+      'CONNECTOR_UNKNOWN',
+      `unknown connector "${name}"; ${known.length ? `configured: ${known.join(', ')}` : 'none is configured (set MLMODEL_CONNECTOR_<NAME> or connectors: in the config file)'}`,
+      { connector: name, known },
+    );
+  }
+  return loc;
+}
+
+/** A plain object for printing the configuration: no secret in it. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  return {
+    home: config.home,
+    config_file: config.configFile,
+    user: config.user,
+    metadata: config.metadata.kind === 'mongodb' ? `mongodb ${config.metadata.display}` : `sqlite ${config.metadata.path}`,
+    objects:
+      config.objects.kind === 'minio'
+        ? `minio ${describeLocation(config.objects.location)}`
+        : `directory ${config.objects.path}`,
+    serving_base: describeLocation(config.servingBase),
+    connectors: Object.fromEntries(
+      Object.entries(config.connectors)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => [k, describeLocation(v)]),
+    ),
+  };
+}
+
+/** Parses a MongoDB connection string far enough to know its database and password. */
+export function parseMongoUrl(text: string, what: string): { database: string; password: string | null } {
+  // Not WHATWG-URL-parseable when it lists several hosts (a replica set), so by hand.
+  const m = /^mongodb(?:\+srv)?:\/\/(?:([^@/]*)@)?([^/?#@]+)(?:\/([^?#]*))?(?:\?[^#]*)?$/.exec(text);
+  if (!m) {
+    throw new MlmodelError('CONFIG_INVALID', `${what}: expected mongodb://host[:port][,host…]/database, got ${redact(text)}`, {
+      setting: what,
+    });
+  }
+  const userinfo = m[1];
+  const colon = userinfo ? userinfo.indexOf(':') : -1;
+  let password: string | null = null;
+  if (userinfo && colon >= 0) {
+    try {
+      password = decodeURIComponent(userinfo.slice(colon + 1));
+    } catch {
+      password = userinfo.slice(colon + 1);
+    }
+  }
+  let database = m[3] ? safeDecode(m[3]) : '';
+  if (database === '') database = 'mlmodel';
+  if (!/^[^/\\. "$*<>:|?\p{Cc}]{1,63}$/u.test(database)) {
+    throw new MlmodelError('CONFIG_INVALID', `${what}: "${database}" is not a valid MongoDB database name`, { setting: what });
+  }
+  return { database, password };
+}
+
+function readConfigFile(path: string): FileSettings {
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new MlmodelError('CONFIG_INVALID', `config file ${path}: ${e instanceof Error ? e.message : String(e)}`, {
+      path,
+    });
+  }
+  if (doc === null || doc === undefined) return {};
+  if (!isPlainObject(doc)) {
+    throw new MlmodelError('CONFIG_INVALID', `config file ${path}: expected a mapping of settings`, { path });
+  }
+  const out: FileSettings = {};
+  for (const [key, value] of Object.entries(doc)) {
+    if (!(FILE_KEYS as readonly string[]).includes(key)) {
+      throw new MlmodelError(
+        'CONFIG_INVALID',
+        `config file ${path}: unknown setting "${key}"; valid settings: ${FILE_KEYS.join(', ')}`,
+        { path, key },
+      );
+    }
+    if (key === 'connectors') {
+      if (value === null) continue;
+      if (!isPlainObject(value)) {
+        throw new MlmodelError('CONFIG_INVALID', `config file ${path}: connectors must be a mapping NAME: URL`, { path });
+      }
+      out.connectors = value;
+      continue;
+    }
+    if (value === null) continue;
+    if (typeof value !== 'string') {
+      throw new MlmodelError('CONFIG_INVALID', `config file ${path}: ${key} must be a string`, { path, key });
+    }
+    out[key as Exclude<(typeof FILE_KEYS)[number], 'connectors'>] = value;
+  }
+  return out;
+}
+
+function parseFileConnector(value: unknown, what: string, home: string): Location {
+  if (typeof value === 'string') return parseLocation(value, what, home);
+  if (!isPlainObject(value)) {
+    throw new MlmodelError('CONFIG_INVALID', `${what}: expected a URL or a mapping with endpoint, bucket, access_key, secret_key`);
+  }
+  for (const key of Object.keys(value)) {
+    if (!(CONNECTOR_KEYS as readonly string[]).includes(key)) {
+      throw new MlmodelError('CONFIG_INVALID', `${what}: unknown key "${key}"; valid keys: ${CONNECTOR_KEYS.join(', ')}`);
+    }
+    if (typeof value[key] !== 'string') {
+      throw new MlmodelError('CONFIG_INVALID', `${what}.${key} must be a string`);
+    }
+  }
+  const v = value as Record<string, string>;
+  if (v.url !== undefined) {
+    if (Object.keys(v).length > 1) throw new MlmodelError('CONFIG_INVALID', `${what}: give either url or its parts, not both`);
+    return parseLocation(v.url, what, home);
+  }
+  if (v.path !== undefined) {
+    if (Object.keys(v).length > 1) throw new MlmodelError('CONFIG_INVALID', `${what}: path stands alone`);
+    return parseFileLocation(v.path, what, home);
+  }
+  if (!v.endpoint || !v.bucket) {
+    throw new MlmodelError('CONFIG_INVALID', `${what}: endpoint and bucket are required`);
+  }
+  const endpoint = v.endpoint.replace(/\/+$/, '');
+  if (/@/.test(endpoint) || !/^https?:\/\/[^/]+$/i.test(endpoint)) {
+    throw new MlmodelError('CONFIG_INVALID', `${what}.endpoint: expected http(s)://host[:port] without credentials or path`);
+  }
+  const prefix = (v.prefix ?? '').replace(/^\/+|\/+$/g, '');
+  const loc = parseS3Url(`${endpoint}/${encodeURIComponent(v.bucket)}${prefix ? `/${prefix}` : ''}`, what);
+  loc.accessKey = v.access_key ?? '';
+  loc.secretKey = new Secret(v.secret_key ?? '');
+  if (v.region) loc.region = v.region;
+  return loc;
+}
+
+function normalizeConnectorName(raw: string, what: string): string {
+  const name = raw.toUpperCase();
+  if (!CONNECTOR_NAME.test(name)) {
+    throw new MlmodelError('CONFIG_INVALID', `${what}: connector name "${raw}" must be letters, digits, '_' or '-'`);
+  }
+  return name;
+}
+
+function settingName(which: 'mongodb' | 'minio' | 'serving', origin: Origin): string {
+  const names = {
+    mongodb: { option: '--mongodb-url', env: 'MLMODEL_MONGODB_URL', file: 'mongodb_url', default: 'mongodb_url' },
+    minio: { option: '--minio-url', env: 'MLMODEL_MINIO_URL', file: 'minio_url', default: 'minio_url' },
+    serving: { option: '--serving-base', env: 'MLMODEL_SERVING_BASE', file: 'serving_base', default: 'serving_base' },
+  } as const;
+  return names[which][origin];
+}
+
+function expandTilde(p: string, userHome: string): string {
+  return p === '~' ? userHome : p.startsWith('~/') ? join(userHome, p.slice(2)) : p;
+}
+
+function safeUserName(): string | undefined {
+  try {
+    return userInfo().username || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

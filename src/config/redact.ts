@@ -1,0 +1,84 @@
+import { inspect } from 'node:util';
+
+/**
+ * A credential held by the configuration. It prints as `***` however it is
+ * printed (String(), JSON.stringify, console.log/util.inspect, template
+ * strings), so a config object or an error that carries one can be logged
+ * without leaking it; only `reveal()` hands out the value, at the one place
+ * that needs it (the client constructor).
+ */
+export class Secret {
+  readonly #value: string;
+
+  constructor(value: string) {
+    this.#value = value;
+  }
+
+  reveal(): string {
+    return this.#value;
+  }
+
+  get isEmpty(): boolean {
+    return this.#value.length === 0;
+  }
+
+  toString(): string {
+    return REDACTED;
+  }
+
+  toJSON(): string {
+    return REDACTED;
+  }
+
+  [inspect.custom](): string {
+    return `Secret(${REDACTED})`;
+  }
+}
+
+export const REDACTED = '***';
+
+// scheme://user:password@host → scheme://user:***@host. The user part (an
+// access key or a database user) stays: it names the identity without
+// granting it, and it is what a person needs to tell two setups apart.
+const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:]*):([^\s/?#@]*)@/gi;
+// Query parameters that carry a credential: presigned URL signatures, tokens.
+const SECRET_PARAMS =
+  /([?&](?:x-amz-signature|x-amz-credential|x-amz-security-token|signature|sig|token|access_token|password|passwd|pwd|secret|secretkey|secret_key)=)[^&\s#"']*/gi;
+
+/**
+ * Hides secrets in free text: passwords in URLs, credential query parameters,
+ * and every literal value in `secrets` (e.g. the configured secret keys, so a
+ * driver message that echoes one bare is cleaned too).
+ */
+export function redact(text: string, secrets: Iterable<Secret | string> = []): string {
+  let out = text.replace(URL_PASSWORD, `$1:${REDACTED}@`).replace(SECRET_PARAMS, `$1${REDACTED}`);
+  for (const s of secrets) {
+    const value = typeof s === 'string' ? s : s.reveal();
+    // Very short values would blank out ordinary words; such a secret is
+    // worthless anyway, and still hidden inside URLs by the rules above.
+    if (value.length >= 4) out = out.split(value).join(REDACTED);
+  }
+  return out;
+}
+
+/**
+ * A copy of an error whose message (and its causes' messages) are redacted,
+ * for wrapping a driver error without keeping the original text around.
+ */
+export function redactError(err: unknown, secrets: Iterable<Secret | string> = []): Error {
+  const list = [...secrets];
+  const seen = new Set<unknown>();
+  const copy = (e: unknown, depth: number): Error => {
+    if (!(e instanceof Error)) return new Error(redact(String(e), list));
+    const out = new Error(redact(e.message, list));
+    out.name = e.name;
+    const code = (e as { code?: unknown }).code;
+    if (code !== undefined) (out as { code?: unknown }).code = code;
+    seen.add(e);
+    if (e.cause !== undefined && depth < 4 && !seen.has(e.cause)) {
+      (out as { cause?: unknown }).cause = copy(e.cause, depth + 1);
+    }
+    return out;
+  };
+  return copy(err, 0);
+}

@@ -1,0 +1,270 @@
+/**
+ * Objects in a local directory tree: key `a/b/c` is the file `<root>/a/b/c`.
+ * A write goes to a temporary name in the target directory, is flushed to
+ * disk, then renamed into place, so a reader sees the whole object or none.
+ */
+import { randomUUID } from 'node:crypto';
+import { constants as fsConstants, type Dirent } from 'node:fs';
+import { copyFile, mkdir, open, readdir, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { MlmodelError } from '../errors.js';
+import {
+  checkExpected,
+  checkExpiry,
+  checkKey,
+  checkPrefix,
+  checkPutOptions,
+  compareKeys,
+  HashingStream,
+  TEMP_MARKER,
+  type ObjectInfo,
+  type ObjectStore,
+  type PutOptions,
+  type PutResult,
+} from './objects.js';
+
+export interface DirectoryObjectOptions {
+  root: string;
+}
+
+export class DirectoryObjectStore implements ObjectStore {
+  readonly kind = 'directory';
+  readonly location: string;
+  readonly #root: string;
+
+  constructor(options: DirectoryObjectOptions) {
+    this.#root = resolve(options.root);
+    this.location = this.#root;
+  }
+
+  async init(): Promise<void> {
+    try {
+      await mkdir(this.#root, { recursive: true });
+    } catch (e) {
+      throw fsError(e, `cannot create the object directory ${this.#root}`);
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  #path(key: string): string {
+    return join(this.#root, ...key.split('/'));
+  }
+
+  async put(key: string, body: Readable | AsyncIterable<Uint8Array>, opts: PutOptions = {}): Promise<PutResult> {
+    checkKey(key);
+    checkPutOptions(opts);
+    const final = this.#path(key);
+    const dir = dirname(final);
+    const { fh, tmp } = await this.#openTemp(dir, key);
+    try {
+      const hasher = new HashingStream();
+      await pipeline(body, hasher, fh.createWriteStream({ autoClose: false, highWaterMark: 1 << 20 }));
+      const got = { size: hasher.size, sha256: hasher.digest() };
+      checkExpected(key, got, opts);
+      await fh.sync();
+      await fh.close();
+      await rename(tmp, final).catch((e: unknown) => {
+        throw keyConflict(e, key) ?? e;
+      });
+      await syncDir(dir);
+      return { key, ...got };
+    } catch (e) {
+      await fh.close().catch(() => undefined);
+      await unlink(tmp).catch(() => undefined);
+      throw e instanceof MlmodelError ? e : fsError(e, `cannot write object ${key}`);
+    }
+  }
+
+  /** Creates the directory and a fresh temp file; retried because a concurrent delete may prune the directory. */
+  async #openTemp(dir: string, key: string): Promise<{ fh: FileHandle; tmp: string }> {
+    for (let attempt = 0; ; attempt++) {
+      const tmp = join(dir, `${TEMP_MARKER}${randomUUID()}`);
+      try {
+        await mkdir(dir, { recursive: true });
+        return { fh: await open(tmp, 'wx', 0o644), tmp };
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' && attempt < 5) continue;
+        throw keyConflict(e, key) ?? fsError(e, `cannot write object ${key}`);
+      }
+    }
+  }
+
+  async get(key: string): Promise<Readable> {
+    checkKey(key);
+    let fh: FileHandle;
+    try {
+      fh = await open(this.#path(key), 'r');
+      const st = await fh.stat();
+      if (!st.isFile()) {
+        await fh.close();
+        throw notFound(key);
+      }
+    } catch (e) {
+      if (e instanceof MlmodelError) throw e;
+      if (isMissing(e)) throw notFound(key);
+      throw fsError(e, `cannot read object ${key}`);
+    }
+    return fh.createReadStream({ highWaterMark: 1 << 20 });
+  }
+
+  async stat(key: string): Promise<ObjectInfo | null> {
+    checkKey(key);
+    try {
+      const st = await stat(this.#path(key));
+      return st.isFile() ? { key, size: st.size, modified: st.mtime } : null;
+    } catch (e) {
+      if (isMissing(e)) return null;
+      throw fsError(e, `cannot stat object ${key}`);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    checkKey(key);
+    const path = this.#path(key);
+    try {
+      await unlink(path);
+    } catch (e) {
+      if (isMissing(e) || (e as NodeJS.ErrnoException).code === 'EISDIR') return;
+      throw fsError(e, `cannot delete object ${key}`);
+    }
+    // Prune directories the delete left empty, so listing stays cheap; stop
+    // at the first non-empty one (or the root).
+    let dir = dirname(path);
+    while (dir.startsWith(this.#root + sep) && dir !== this.#root) {
+      try {
+        await rmdir(dir);
+      } catch {
+        break;
+      }
+      dir = dirname(dir);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    checkPrefix(prefix);
+    const slash = prefix.lastIndexOf('/');
+    const base = slash >= 0 ? prefix.slice(0, slash + 1) : '';
+    yield* this.#walk(base === '' ? this.#root : this.#path(base.slice(0, -1)), base, prefix);
+  }
+
+  async *#walk(dir: string, keyPrefix: string, prefix: string): AsyncGenerator<ObjectInfo> {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (e) {
+      if (isMissing(e) || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+      throw fsError(e, `cannot list objects under ${keyPrefix || '/'}`);
+    }
+    // A directory sorts as "name/", so the walk yields keys in the same
+    // byte order as an S3 listing (e.g. "a-b" before "a/c").
+    const items = entries
+      .filter((e) => !e.name.startsWith(TEMP_MARKER) && (e.isFile() || e.isDirectory()))
+      .map((e) => ({ name: e.name, isDir: e.isDirectory(), sortKey: keyPrefix + e.name + (e.isDirectory() ? '/' : '') }))
+      .filter((i) => (i.isDir ? i.sortKey.startsWith(prefix) || prefix.startsWith(i.sortKey) : i.sortKey.startsWith(prefix)))
+      .sort((a, b) => compareKeys(a.sortKey, b.sortKey));
+    for (const item of items) {
+      const path = join(dir, item.name);
+      if (item.isDir) {
+        yield* this.#walk(path, item.sortKey, prefix);
+        continue;
+      }
+      try {
+        const st = await stat(path);
+        if (st.isFile()) yield { key: item.sortKey, size: st.size, modified: st.mtime };
+      } catch (e) {
+        // Deleted while listing: as if listed a moment later.
+        if (!isMissing(e)) throw fsError(e, `cannot list object ${item.sortKey}`);
+      }
+    }
+  }
+
+  async copy(srcKey: string, dstKey: string): Promise<ObjectInfo> {
+    checkKey(srcKey, 'source key');
+    checkKey(dstKey, 'destination key');
+    const src = this.#path(srcKey);
+    const final = this.#path(dstKey);
+    const dir = dirname(final);
+    const { fh, tmp } = await this.#openTemp(dir, dstKey);
+    try {
+      await fh.close();
+      // A reflink where the file system offers one, a plain copy elsewhere.
+      await copyFile(src, tmp, fsConstants.COPYFILE_FICLONE);
+      const out = await open(tmp, 'r+');
+      try {
+        await out.sync();
+      } finally {
+        await out.close();
+      }
+      await rename(tmp, final).catch((e: unknown) => {
+        throw keyConflict(e, dstKey) ?? e;
+      });
+      await syncDir(dir);
+    } catch (e) {
+      await unlink(tmp).catch(() => undefined);
+      if (e instanceof MlmodelError) throw e;
+      if (isMissing(e)) throw notFound(srcKey);
+      throw fsError(e, `cannot copy object ${srcKey} to ${dstKey}`);
+    }
+    const info = await this.stat(dstKey);
+    if (!info) throw notFound(dstKey);
+    return info;
+  }
+
+  async presignGet(key: string, expirySec: number): Promise<string> {
+    checkKey(key);
+    checkExpiry(expirySec);
+    if (!(await this.stat(key))) throw notFound(key);
+    // A local store has nothing to sign: the file path is the download.
+    return this.#path(key);
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  // Makes the rename itself durable. Some file systems refuse fsync on a
+  // directory (EINVAL); the data is still safely written then.
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(dir, 'r');
+    await fh.sync();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EPERM') throw e;
+  } finally {
+    await fh?.close();
+  }
+}
+
+function isMissing(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function notFound(key: string): MlmodelError {
+  return new MlmodelError('OBJECT_NOT_FOUND', `object not found: ${key}`, { key });
+}
+
+function keyConflict(e: unknown, key: string): MlmodelError | null {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EISDIR' || code === 'ENOTDIR' || code === 'ENOTEMPTY' || code === 'EEXIST') {
+    return new MlmodelError(
+      'OBJECT_KEY_INVALID',
+      `object key "${key}" collides with another key used as a directory (a directory store cannot hold both "a" and "a/b")`,
+      { key },
+    );
+  }
+  return null;
+}
+
+function fsError(e: unknown, what: string): MlmodelError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const message = e instanceof Error ? e.message : String(e);
+  return new MlmodelError(
+    code === 'EACCES' || code === 'EROFS' || code === 'ENOSPC' ? 'STORE_UNAVAILABLE' : 'STORE_ERROR',
+    `${what}: ${message}`,
+    { errno: code },
+  );
+}

@@ -1,0 +1,347 @@
+/**
+ * The metadata store: model records plus the exclusive claims the registry
+ * needs (DESIGN §6). Two implementations, MongoDB (mongo.ts) and embedded
+ * SQLite (sqlite.ts), pass the same conformance suite.
+ *
+ * Exclusivity never comes from read-modify-write: MongoDB-compatible servers
+ * such as FerretDB v1 apply `$inc`/`findOneAndUpdate` as read-then-write and
+ * have no multi-document transactions. A number, a name, an alias or a lock
+ * that must be exclusive is *claimed* by inserting a document under a unique
+ * index and retrying on duplicate key. Claims are never updated in place.
+ */
+import { MlmodelError } from '../errors.js';
+import type { FilterDoc, ModelQuery } from './filter.js';
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** ACTIVE: normal. DELETING: a delete has started (objects may be going); fsck finishes it. */
+export type ModelState = 'ACTIVE' | 'DELETING';
+
+/**
+ * One stored version of a model. Absent optional values are `null`, never
+ * `undefined`, so that both backends return identical records.
+ */
+export interface ModelRecord {
+  /** Immutable id of this record (one version); object keys derive from it, never from the name. */
+  uid: string;
+  /** Immutable id shared by every version of one model; survives renames. */
+  model_uid: string;
+  /** Sequential record id (1, 2, 3, …), claimed from the 'model-id' sequence. */
+  id: number;
+  user: string;
+  name: string;
+  /** 1, 2, 3, … per model, claimed from a per-model sequence. */
+  version: number;
+  type: string;
+  category: string | null;
+  algorithm: string | null;
+  format: string | null;
+  filename: string | null;
+  serving: 'on' | 'off';
+  serving_name: string | null;
+  state: ModelState;
+  /** True on the newest version of a model: `list` shows these. */
+  latest: boolean;
+  create: Date;
+  modified: Date;
+  size: number;
+  sha256: string;
+  /** Key of the archive in the object store. */
+  object_key: string;
+  tags: string[];
+  /** Extra import options: feature, label, parameter, evaluation, description, … */
+  options: Record<string, JsonValue>;
+}
+
+/** The fields an update may change; identity (uid, model_uid, id, version) never changes. */
+export type ModelUpdate = Partial<
+  Pick<
+    ModelRecord,
+    | 'user'
+    | 'name'
+    | 'type'
+    | 'category'
+    | 'algorithm'
+    | 'format'
+    | 'filename'
+    | 'serving'
+    | 'serving_name'
+    | 'state'
+    | 'latest'
+    | 'modified'
+    | 'size'
+    | 'sha256'
+    | 'object_key'
+    | 'tags'
+    | 'options'
+  >
+>;
+
+/** A claimed name (or alias, or lock) in a scope. */
+export interface NameClaim {
+  scope: string;
+  name: string;
+  owner: string;
+  at: Date;
+}
+
+export interface MetadataStore {
+  /** 'mongodb' or 'sqlite'. */
+  readonly kind: string;
+  /** Printable location without secrets. */
+  readonly location: string;
+
+  /** Creates collections/tables and indexes if missing; idempotent. */
+  init(): Promise<void>;
+  close(): Promise<void>;
+
+  /**
+   * Inserts a record. DUPLICATE_KEY (details.index names which) when its uid,
+   * id, or (user, name, version) is taken.
+   */
+  insertModel(record: ModelRecord): Promise<void>;
+  getModel(uid: string): Promise<ModelRecord | null>;
+  /**
+   * Sets fields on one record; `where` adds conditions (ANDed with the uid).
+   * Returns the updated record, or null when none matched. A single-record
+   * update, not a claim: use claims for anything that must be exclusive.
+   */
+  updateModel(uid: string, set: ModelUpdate, where?: FilterDoc): Promise<ModelRecord | null>;
+  /** Sets fields on every matching record; returns how many matched. Not atomic across records. */
+  updateModels(filter: FilterDoc, set: ModelUpdate): Promise<number>;
+  deleteModel(uid: string): Promise<boolean>;
+  deleteModels(filter: FilterDoc): Promise<number>;
+  /** Filter, sort, limit: validated by validateQuery; the sort ends with `id` ascending. */
+  findModels(query?: ModelQuery): Promise<ModelRecord[]>;
+  countModels(filter?: FilterDoc): Promise<number>;
+
+  /**
+   * Claims the next number of a sequence (1 for the first claim): numbers
+   * never repeat and never skip, whatever the number of concurrent callers.
+   * Sequences: 'model-id', `version:<model_uid>`, `serving-version:<model_uid>`, …
+   */
+  claimNext(sequence: string, owner: string): Promise<number>;
+  /** The highest number claimed so far in a sequence (0 if none). */
+  lastClaimed(sequence: string): Promise<number>;
+  /** The owner of a claimed number, or null. */
+  claimOwner(sequence: string, n: number): Promise<string | null>;
+
+  /** Claims a name in a scope: true if this call took it, false if someone holds it. */
+  claimName(scope: string, name: string, owner: string): Promise<boolean>;
+  getClaim(scope: string, name: string): Promise<NameClaim | null>;
+  /** Releases a claim if `owner` holds it; true if released. */
+  releaseName(scope: string, name: string, owner: string): Promise<boolean>;
+  listClaims(scope: string): Promise<NameClaim[]>;
+}
+
+// ---------------------------------------------------------------------------
+// Validation shared by both backends: what goes in is what comes out.
+
+const STRING_FIELDS = ['uid', 'model_uid', 'user', 'name', 'type', 'sha256', 'object_key'] as const;
+const NULLABLE_STRING_FIELDS = ['category', 'algorithm', 'format', 'filename', 'serving_name'] as const;
+const UPDATE_FIELDS = new Set<string>([
+  'user',
+  'name',
+  'type',
+  'category',
+  'algorithm',
+  'format',
+  'filename',
+  'serving',
+  'serving_name',
+  'state',
+  'latest',
+  'modified',
+  'size',
+  'sha256',
+  'object_key',
+  'tags',
+  'options',
+]);
+const RECORD_FIELDS = new Set<string>([
+  ...STRING_FIELDS,
+  ...NULLABLE_STRING_FIELDS,
+  'id',
+  'version',
+  'serving',
+  'state',
+  'latest',
+  'create',
+  'modified',
+  'size',
+  'tags',
+  'options',
+]);
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function bad(message: string, details: Record<string, unknown> = {}): MlmodelError {
+  return new MlmodelError('INVALID_ARGUMENT', message, details);
+}
+
+function checkField(field: string, v: unknown): void {
+  switch (field) {
+    case 'uid':
+    case 'model_uid':
+    case 'user':
+    case 'name':
+    case 'type':
+    case 'sha256':
+    case 'object_key':
+      if (typeof v !== 'string' || v.length === 0) throw bad(`model ${field} must be a non-empty string`, { field });
+      if (v.length > 1024) throw bad(`model ${field} is longer than 1024 characters`, { field });
+      return;
+    case 'category':
+    case 'algorithm':
+    case 'format':
+    case 'filename':
+    case 'serving_name':
+      if (v !== null && typeof v !== 'string') throw bad(`model ${field} must be a string or null`, { field });
+      return;
+    case 'id':
+    case 'version':
+      if (!Number.isSafeInteger(v) || (v as number) < 1) throw bad(`model ${field} must be a positive integer`, { field });
+      return;
+    case 'size':
+      if (!Number.isSafeInteger(v) || (v as number) < 0) throw bad('model size must be a non-negative integer', { field });
+      return;
+    case 'serving':
+      if (v !== 'on' && v !== 'off') throw bad("model serving must be 'on' or 'off'", { field });
+      return;
+    case 'state':
+      if (v !== 'ACTIVE' && v !== 'DELETING') throw bad("model state must be 'ACTIVE' or 'DELETING'", { field });
+      return;
+    case 'latest':
+      if (typeof v !== 'boolean') throw bad('model latest must be a boolean', { field });
+      return;
+    case 'create':
+    case 'modified':
+      // Millisecond dates: what both MongoDB and our JSON columns keep.
+      if (!(v instanceof Date) || Number.isNaN(v.getTime())) throw bad(`model ${field} must be a valid Date`, { field });
+      return;
+    case 'tags':
+      if (!Array.isArray(v) || !v.every((t) => typeof t === 'string')) throw bad('model tags must be a list of strings', { field });
+      return;
+    case 'options':
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('model options must be an object', { field });
+      checkJson(v, 'options', 0);
+      return;
+    default:
+      throw bad(`unknown model field "${field}"`, { field });
+  }
+}
+
+/** Options are plain JSON with keys MongoDB and our filters can address. */
+function checkJson(v: unknown, path: string, depth: number): void {
+  if (depth > 16) throw bad(`${path}: nested too deeply`);
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw bad(`${path}: numbers must be finite`);
+    return;
+  }
+  if (Array.isArray(v)) {
+    v.forEach((x, i) => checkJson(x, `${path}[${i}]`, depth + 1));
+    return;
+  }
+  if (typeof v === 'object') {
+    const proto = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) throw bad(`${path}: only plain JSON values are allowed`);
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      if (k.length === 0 || k.startsWith('$') || k.includes('.') || k.includes('\0') || FORBIDDEN_KEYS.has(k)) {
+        throw bad(`${path}: key "${k}" is not allowed (no leading '$', no '.', not __proto__)`);
+      }
+      checkJson(x, `${path}.${k}`, depth + 1);
+    }
+    return;
+  }
+  throw bad(`${path}: only JSON values are allowed`);
+}
+
+/** Validates a full record and returns a normalized deep copy. */
+export function checkRecord(record: ModelRecord): ModelRecord {
+  if (typeof record !== 'object' || record === null) throw bad('a model record must be an object');
+  for (const key of Object.keys(record)) {
+    if (!RECORD_FIELDS.has(key)) throw bad(`unknown model field "${key}"`, { field: key });
+  }
+  for (const field of RECORD_FIELDS) {
+    checkField(field, (record as unknown as Record<string, unknown>)[field]);
+  }
+  return cloneRecord(record);
+}
+
+/** Validates an update and returns a copy of it. */
+export function checkUpdate(set: ModelUpdate): ModelUpdate {
+  if (typeof set !== 'object' || set === null) throw bad('an update must be an object');
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(set)) {
+    if (!UPDATE_FIELDS.has(key)) throw bad(`model field "${key}" cannot be updated`, { field: key });
+    if (value === undefined) continue;
+    checkField(key, value);
+    out[key] = cloneValue(value);
+  }
+  if (Object.keys(out).length === 0) throw bad('an update must set at least one field');
+  return out as ModelUpdate;
+}
+
+function cloneValue<T>(v: T): T {
+  if (v instanceof Date) return new Date(v.getTime()) as T;
+  if (Array.isArray(v)) return v.map(cloneValue) as T;
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = cloneValue(x);
+    return out as T;
+  }
+  return v;
+}
+
+export function cloneRecord(r: ModelRecord): ModelRecord {
+  return {
+    uid: r.uid,
+    model_uid: r.model_uid,
+    id: r.id,
+    user: r.user,
+    name: r.name,
+    version: r.version,
+    type: r.type,
+    category: r.category,
+    algorithm: r.algorithm,
+    format: r.format,
+    filename: r.filename,
+    serving: r.serving,
+    serving_name: r.serving_name,
+    state: r.state,
+    latest: r.latest,
+    create: new Date(r.create.getTime()),
+    modified: new Date(r.modified.getTime()),
+    size: r.size,
+    sha256: r.sha256,
+    object_key: r.object_key,
+    tags: [...r.tags],
+    options: cloneValue(r.options),
+  };
+}
+
+export function checkSequence(sequence: string): void {
+  if (typeof sequence !== 'string' || sequence.length === 0 || sequence.length > 512) {
+    throw bad('a sequence name must be a non-empty string of at most 512 characters');
+  }
+}
+
+export function checkClaimArgs(scope: string, name: string, owner: string): void {
+  for (const [what, v] of [
+    ['scope', scope],
+    ['name', name],
+    ['owner', owner],
+  ] as const) {
+    if (typeof v !== 'string' || v.length === 0 || v.length > 1024) {
+      throw bad(`a claim ${what} must be a non-empty string of at most 1024 characters`);
+    }
+  }
+}
+
+/** Waits a little, more after each failed attempt, so 32 racing claimers spread out. */
+export function backoff(attempt: number): Promise<void> {
+  const ms = Math.min(50, 2 ** Math.min(attempt, 6) / 4) * Math.random();
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export const MAX_CLAIM_ATTEMPTS = 1000;

@@ -1,0 +1,308 @@
+/**
+ * Metadata in MongoDB (or a MongoDB-compatible server) through the official
+ * driver. Every registry write asks for write concern majority with
+ * journaling. Exclusivity relies only on unique indexes (see metadata.ts):
+ * it holds on MongoDB ≥ 4.4 and on FerretDB v1, which has neither atomic
+ * `$inc` nor multi-document transactions.
+ */
+import {
+  MongoClient,
+  MongoServerError,
+  type Collection,
+  type Db,
+  type IndexDescription,
+  type MongoClientOptions,
+  type WriteConcernSettings,
+} from 'mongodb';
+import { MlmodelError } from '../errors.js';
+import { redact, redactError, Secret } from '../config/redact.js';
+import { mapRegexes, validateFilter, validateQuery, type FilterDoc, type ModelQuery } from './filter.js';
+import {
+  backoff,
+  checkClaimArgs,
+  checkRecord,
+  checkSequence,
+  checkUpdate,
+  cloneRecord,
+  MAX_CLAIM_ATTEMPTS,
+  type MetadataStore,
+  type ModelRecord,
+  type ModelUpdate,
+  type NameClaim,
+} from './metadata.js';
+
+const WRITE_CONCERN: WriteConcernSettings = { w: 'majority', journal: true };
+
+/** The indexes the store creates; list queries are served from them. */
+export const MODEL_INDEXES: IndexDescription[] = [
+  { key: { uid: 1 }, name: 'uid_unique', unique: true },
+  { key: { id: 1 }, name: 'id_unique', unique: true },
+  { key: { user: 1, name: 1, version: 1 }, name: 'user_name_version_unique', unique: true },
+  { key: { model_uid: 1, version: 1 }, name: 'model_uid_version' },
+  { key: { type: 1, category: 1, modified: -1, id: -1 }, name: 'type_category_modified' },
+  { key: { latest: 1, modified: -1, id: -1 }, name: 'latest_modified' },
+  { key: { modified: -1, id: -1 }, name: 'modified' },
+  { key: { create: -1, id: -1 }, name: 'create' },
+  { key: { name: 1, version: 1 }, name: 'name_version' },
+];
+const SEQ_INDEXES: IndexDescription[] = [{ key: { seq: 1, n: 1 }, name: 'seq_n_unique', unique: true }];
+const NAME_INDEXES: IndexDescription[] = [{ key: { scope: 1, name: 1 }, name: 'scope_name_unique', unique: true }];
+
+export interface MongoMetadataOptions {
+  /** mongodb:// or mongodb+srv:// connection string. */
+  url: string | Secret;
+  /** Database name (default: the URL's, else 'mlmodel'). */
+  database: string;
+  /** Extra secrets to hide in error messages. */
+  secrets?: Secret[];
+  /** Passed to MongoClient (e.g. monitorCommands for tests). */
+  clientOptions?: MongoClientOptions;
+}
+
+interface ModelDoc extends ModelRecord {
+  _id: string;
+}
+
+interface SeqDoc {
+  seq: string;
+  n: number;
+  owner: string;
+  at: Date;
+}
+
+export class MongoMetadataStore implements MetadataStore {
+  readonly kind = 'mongodb';
+  readonly location: string;
+  readonly #url: Secret;
+  readonly #database: string;
+  readonly #secrets: Secret[];
+  readonly #clientOptions: MongoClientOptions;
+  #client: MongoClient | null = null;
+  #db: Db | null = null;
+
+  constructor(options: MongoMetadataOptions) {
+    this.#url = typeof options.url === 'string' ? new Secret(options.url) : options.url;
+    this.#database = options.database;
+    this.#secrets = [...(options.secrets ?? [])];
+    this.#clientOptions = options.clientOptions ?? {};
+    this.location = `${redact(this.#url.reveal())} (database ${this.#database})`;
+  }
+
+  /** The driver client, e.g. for command monitoring in tests. */
+  get client(): MongoClient {
+    if (!this.#client) throw new MlmodelError('STORE_UNAVAILABLE', 'the metadata store is not open (call init())');
+    return this.#client;
+  }
+
+  async init(): Promise<void> {
+    if (this.#db) return;
+    const client = new MongoClient(this.#url.reveal(), {
+      appName: 'mlmodel',
+      serverSelectionTimeoutMS: 15_000,
+      writeConcern: WRITE_CONCERN,
+      ...this.#clientOptions,
+    });
+    try {
+      await client.connect();
+      const db = client.db(this.#database);
+      await db.command({ ping: 1 });
+      await db.collection('models').createIndexes(MODEL_INDEXES);
+      await db.collection('seq_claims').createIndexes(SEQ_INDEXES);
+      await db.collection('name_claims').createIndexes(NAME_INDEXES);
+      this.#client = client;
+      this.#db = db;
+    } catch (e) {
+      await client.close().catch(() => undefined);
+      throw this.#error(e, 'cannot open');
+    }
+  }
+
+  async close(): Promise<void> {
+    const client = this.#client;
+    this.#client = null;
+    this.#db = null;
+    await client?.close();
+  }
+
+  #coll<T extends object>(name: 'models' | 'seq_claims' | 'name_claims'): Collection<T> {
+    if (!this.#db) throw new MlmodelError('STORE_UNAVAILABLE', 'the metadata store is not open (call init())');
+    return this.#db.collection<T>(name, { writeConcern: WRITE_CONCERN });
+  }
+
+  get #models(): Collection<ModelDoc> {
+    return this.#coll<ModelDoc>('models');
+  }
+
+  async #run<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw this.#error(e, what);
+    }
+  }
+
+  #error(e: unknown, what: string): MlmodelError {
+    if (e instanceof MlmodelError) return e;
+    const secrets = [this.#url, ...this.#secrets];
+    if (isDuplicateKey(e)) {
+      const index = duplicateIndex(e);
+      return new MlmodelError('DUPLICATE_KEY', `duplicate key (${index})`, { index });
+    }
+    const safe = redactError(e, secrets);
+    const name = e instanceof Error ? e.name : '';
+    const code =
+      /Network|ServerSelection|Topology|PoolClosed|NotConnected/.test(name) || name === 'MongoServerSelectionError'
+        ? 'STORE_UNAVAILABLE'
+        : 'STORE_ERROR';
+    return new MlmodelError(code, `MongoDB ${this.location}: ${what}: ${safe.message}`, { driverError: safe.name }, { cause: safe });
+  }
+
+  async insertModel(record: ModelRecord): Promise<void> {
+    const rec = checkRecord(record);
+    await this.#run('insert model', () => this.#models.insertOne({ _id: rec.uid, ...rec }));
+  }
+
+  async getModel(uid: string): Promise<ModelRecord | null> {
+    const doc = await this.#run('get model', () => this.#models.findOne({ uid }, { projection: { _id: 0 } }));
+    return doc ? cloneRecord(doc) : null;
+  }
+
+  async updateModel(uid: string, set: ModelUpdate, where?: FilterDoc): Promise<ModelRecord | null> {
+    const patch = checkUpdate(set);
+    const filter = where === undefined ? { uid } : { $and: [{ uid }, toServerFilter(validateFilter(where))] };
+    const doc = await this.#run('update model', () =>
+      this.#models.findOneAndUpdate(filter, { $set: patch }, { returnDocument: 'after', projection: { _id: 0 } }),
+    );
+    return doc ? cloneRecord(doc) : null;
+  }
+
+  async updateModels(filter: FilterDoc, set: ModelUpdate): Promise<number> {
+    const patch = checkUpdate(set);
+    const f = toServerFilter(validateFilter(filter));
+    const res = await this.#run('update models', () => this.#models.updateMany(f, { $set: patch }));
+    return res.matchedCount;
+  }
+
+  async deleteModel(uid: string): Promise<boolean> {
+    const res = await this.#run('delete model', () => this.#models.deleteOne({ uid }));
+    return res.deletedCount > 0;
+  }
+
+  async deleteModels(filter: FilterDoc): Promise<number> {
+    const f = toServerFilter(validateFilter(filter));
+    const res = await this.#run('delete models', () => this.#models.deleteMany(f));
+    return res.deletedCount;
+  }
+
+  /** One `find` carrying filter, sort and limit: the server does all three. */
+  async findModels(query: ModelQuery = {}): Promise<ModelRecord[]> {
+    const q = validateQuery(query);
+    if (q.limit === 0) return [];
+    const docs = await this.#run('find models', () =>
+      this.#models
+        .find(toServerFilter(q.filter), {
+          sort: q.sort,
+          projection: { _id: 0 },
+          ...(q.limit !== null ? { limit: q.limit } : {}),
+        })
+        .toArray(),
+    );
+    return docs.map((d) => cloneRecord(d));
+  }
+
+  async countModels(filter?: FilterDoc): Promise<number> {
+    const f = toServerFilter(validateFilter(filter ?? {}));
+    return this.#run('count models', () => this.#models.countDocuments(f));
+  }
+
+  async claimNext(sequence: string, owner: string): Promise<number> {
+    checkSequence(sequence);
+    checkClaimArgs('sequence', sequence, owner);
+    const seqs = this.#coll<SeqDoc>('seq_claims');
+    for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
+      const n = (await this.lastClaimed(sequence)) + 1;
+      try {
+        // The unique (seq, n) index admits exactly one claimer of n; losers
+        // read the new maximum and try the next number.
+        await seqs.insertOne({ seq: sequence, n, owner, at: new Date() });
+        return n;
+      } catch (e) {
+        if (!isDuplicateKey(e)) throw this.#error(e, 'claim next number');
+        await backoff(attempt);
+      }
+    }
+    throw new MlmodelError('CONFLICT', `could not claim the next number of ${sequence}: too much contention`, { sequence });
+  }
+
+  async lastClaimed(sequence: string): Promise<number> {
+    checkSequence(sequence);
+    const last = await this.#run('read sequence', () =>
+      this.#coll<SeqDoc>('seq_claims').findOne({ seq: sequence }, { sort: { n: -1 }, projection: { n: 1 } }),
+    );
+    return last?.n ?? 0;
+  }
+
+  async claimOwner(sequence: string, n: number): Promise<string | null> {
+    checkSequence(sequence);
+    const doc = await this.#run('read claim', () => this.#coll<SeqDoc>('seq_claims').findOne({ seq: sequence, n }));
+    return doc?.owner ?? null;
+  }
+
+  async claimName(scope: string, name: string, owner: string): Promise<boolean> {
+    checkClaimArgs(scope, name, owner);
+    try {
+      await this.#coll<NameClaim>('name_claims').insertOne({ scope, name, owner, at: new Date() });
+      return true;
+    } catch (e) {
+      if (isDuplicateKey(e)) return false;
+      throw this.#error(e, 'claim name');
+    }
+  }
+
+  async getClaim(scope: string, name: string): Promise<NameClaim | null> {
+    const doc = await this.#run('read claim', () =>
+      this.#coll<NameClaim>('name_claims').findOne({ scope, name }, { projection: { _id: 0 } }),
+    );
+    return doc ? { scope: doc.scope, name: doc.name, owner: doc.owner, at: doc.at } : null;
+  }
+
+  async releaseName(scope: string, name: string, owner: string): Promise<boolean> {
+    checkClaimArgs(scope, name, owner);
+    const res = await this.#run('release claim', () => this.#coll<NameClaim>('name_claims').deleteOne({ scope, name, owner }));
+    return res.deletedCount > 0;
+  }
+
+  async listClaims(scope: string): Promise<NameClaim[]> {
+    const docs = await this.#run('list claims', () =>
+      this.#coll<NameClaim>('name_claims').find({ scope }, { sort: { name: 1 }, projection: { _id: 0 } }).toArray(),
+    );
+    return docs.map((d) => ({ scope: d.scope, name: d.name, owner: d.owner, at: d.at }));
+  }
+}
+
+/**
+ * The filter as sent to the server. like-regexes end in `\z` rather than `$`:
+ * in PCRE (MongoDB) `$` also matches before a final newline, `\z` only at
+ * the very end, which is what like means and what JavaScript's `$` does.
+ */
+export function toServerFilter(doc: FilterDoc): Record<string, unknown> {
+  return mapRegexes(doc, (re) => ({ $regex: `${re.slice(0, -1)}\\z` }));
+}
+
+function isDuplicateKey(e: unknown): boolean {
+  if (e instanceof MongoServerError && e.code === 11000) return true;
+  const err = e as { code?: unknown; writeErrors?: Array<{ code?: unknown }> };
+  return err?.code === 11000 || (Array.isArray(err?.writeErrors) && err.writeErrors.some((w) => w.code === 11000));
+}
+
+function duplicateIndex(e: unknown): string {
+  const err = e as { keyPattern?: Record<string, unknown>; message?: string; errmsg?: string };
+  const keys = err.keyPattern ? Object.keys(err.keyPattern).join(',') : '';
+  const msg = `${err.message ?? ''} ${err.errmsg ?? ''}`;
+  if (keys === '_id' || keys === 'uid' || /uid_unique|index: _id_/.test(msg)) return 'uid';
+  if (keys === 'user,name,version' || /user_name_version_unique/.test(msg)) return 'user_name_version';
+  if (keys === 'id' || /id_unique/.test(msg)) return 'id';
+  if (keys === 'seq,n' || /seq_n_unique/.test(msg)) return 'sequence';
+  if (keys === 'scope,name' || /scope_name_unique/.test(msg)) return 'name_claim';
+  return 'unknown';
+}

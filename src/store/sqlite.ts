@@ -1,0 +1,650 @@
+/**
+ * Embedded metadata store: one SQLite file in the home dir (better-sqlite3,
+ * WAL, synchronous=FULL). Each model record is kept whole as JSON next to
+ * real, indexed columns for the common fields. A query's filter, sort and
+ * limit go into SQL over those columns wherever SQL can express them with
+ * Mongo's semantics; whatever it cannot (options.*, tags, …) is evaluated
+ * by mingo on the rows SQL narrowed down, so results are the same as on
+ * MongoDB either way.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { Aggregator, Query } from 'mingo';
+import { MlmodelError } from '../errors.js';
+import {
+  mapRegexes,
+  regexToLikeTokens,
+  validateFilter,
+  validateQuery,
+  type FieldOperators,
+  type FilterDoc,
+  type ModelQuery,
+  type Scalar,
+  type SortSpec,
+  type ValidQuery,
+} from './filter.js';
+import {
+  backoff,
+  checkClaimArgs,
+  checkRecord,
+  checkSequence,
+  checkUpdate,
+  cloneRecord,
+  MAX_CLAIM_ATTEMPTS,
+  type MetadataStore,
+  type ModelRecord,
+  type ModelUpdate,
+  type NameClaim,
+} from './metadata.js';
+
+type ColumnKind = 'text' | 'int' | 'bool' | 'date';
+
+/** Record fields kept as real columns (and so usable by SQL), with their kinds. */
+const COLUMNS: Readonly<Record<string, ColumnKind>> = {
+  uid: 'text',
+  model_uid: 'text',
+  id: 'int',
+  user: 'text',
+  name: 'text',
+  version: 'int',
+  type: 'text',
+  category: 'text',
+  algorithm: 'text',
+  format: 'text',
+  serving: 'text',
+  serving_name: 'text',
+  state: 'text',
+  latest: 'bool',
+  create: 'date',
+  modified: 'date',
+  size: 'int',
+};
+const COLUMN_NAMES = Object.keys(COLUMNS);
+
+const SCHEMA_VERSION = '1';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS models (
+  "uid" TEXT PRIMARY KEY NOT NULL,
+  "model_uid" TEXT NOT NULL,
+  "id" INTEGER NOT NULL,
+  "user" TEXT NOT NULL,
+  "name" TEXT NOT NULL,
+  "version" INTEGER NOT NULL,
+  "type" TEXT NOT NULL,
+  "category" TEXT,
+  "algorithm" TEXT,
+  "format" TEXT,
+  "serving" TEXT NOT NULL,
+  "serving_name" TEXT,
+  "state" TEXT NOT NULL,
+  "latest" INTEGER NOT NULL,
+  "create" INTEGER NOT NULL,
+  "modified" INTEGER NOT NULL,
+  "size" INTEGER NOT NULL,
+  "doc" TEXT NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX IF NOT EXISTS models_id ON models ("id");
+CREATE UNIQUE INDEX IF NOT EXISTS models_user_name_version ON models ("user", "name", "version");
+CREATE INDEX IF NOT EXISTS models_model_uid ON models ("model_uid", "version");
+CREATE INDEX IF NOT EXISTS models_type_category_modified ON models ("type", "category", "modified", "id");
+CREATE INDEX IF NOT EXISTS models_latest_modified ON models ("latest", "modified", "id");
+CREATE INDEX IF NOT EXISTS models_modified ON models ("modified", "id");
+CREATE INDEX IF NOT EXISTS models_create ON models ("create", "id");
+CREATE INDEX IF NOT EXISTS models_name ON models ("name", "version");
+CREATE INDEX IF NOT EXISTS models_algorithm ON models ("algorithm");
+CREATE INDEX IF NOT EXISTS models_serving ON models ("serving", "serving_name");
+CREATE TABLE IF NOT EXISTS seq_claims (
+  seq TEXT NOT NULL, n INTEGER NOT NULL, owner TEXT NOT NULL, at INTEGER NOT NULL,
+  PRIMARY KEY (seq, n)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS name_claims (
+  scope TEXT NOT NULL, name TEXT NOT NULL, owner TEXT NOT NULL, at INTEGER NOT NULL,
+  PRIMARY KEY (scope, name)
+) STRICT, WITHOUT ROWID;
+`;
+
+export interface SqliteMetadataOptions {
+  /** The database file (created with its directory if missing). */
+  path: string;
+  /**
+   * Push filter/sort/limit into SQL where possible (default true). false
+   * evaluates everything with mingo; the conformance suite runs both ways
+   * to prove the two give the same answers.
+   */
+  pushdown?: boolean;
+  /** How long to wait for another process's write lock (default 15 s). */
+  busyTimeoutMs?: number;
+}
+
+/** How a query runs: the SQL part, and what mingo still has to do. */
+export interface SqlitePlan {
+  where: string;
+  params: unknown[];
+  /** The part of the filter SQL could not express (null: none). */
+  residual: FilterDoc | null;
+  /** ORDER BY clause when the whole sort is on columns, else null (mingo sorts). */
+  orderBy: string | null;
+  /** Whether LIMIT goes into SQL (only when SQL does filter and sort completely). */
+  limitInSql: boolean;
+}
+
+interface SqlPart {
+  sql: string;
+  params: unknown[];
+}
+
+export class SqliteMetadataStore implements MetadataStore {
+  readonly kind = 'sqlite';
+  readonly location: string;
+  readonly #path: string;
+  readonly #pushdown: boolean;
+  readonly #busyTimeoutMs: number;
+  #db: Database.Database | null = null;
+
+  constructor(options: SqliteMetadataOptions) {
+    this.#path = options.path;
+    this.location = options.path;
+    this.#pushdown = options.pushdown ?? true;
+    this.#busyTimeoutMs = options.busyTimeoutMs ?? 15_000;
+  }
+
+  async init(): Promise<void> {
+    if (this.#db) return;
+    let db: Database.Database;
+    try {
+      if (this.#path !== ':memory:') mkdirSync(dirname(this.#path), { recursive: true });
+      db = new Database(this.#path, { timeout: this.#busyTimeoutMs });
+    } catch (e) {
+      throw new MlmodelError('STORE_UNAVAILABLE', `cannot open the metadata database ${this.#path}: ${errMessage(e)}`, {
+        path: this.#path,
+      });
+    }
+    try {
+      db.pragma('journal_mode = WAL');
+      // FULL: a committed write survives power loss, not only a crash.
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      // like is case-sensitive, as a MongoDB regex is.
+      db.pragma('case_sensitive_like = ON');
+      db.transaction(() => {
+        db.exec(SCHEMA);
+        const row = db.prepare('SELECT value FROM meta WHERE key = ?').get('schema_version') as
+          | { value: string }
+          | undefined;
+        if (!row) db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema_version', SCHEMA_VERSION);
+        else if (row.value !== SCHEMA_VERSION) {
+          throw new MlmodelError(
+            'STORE_UNAVAILABLE',
+            `metadata database ${this.#path} has schema version ${row.value}; this mlmodel reads version ${SCHEMA_VERSION}`,
+          );
+        }
+      }).immediate();
+    } catch (e) {
+      db.close();
+      throw e instanceof MlmodelError ? e : sqliteError(e, this.#path);
+    }
+    this.#db = db;
+  }
+
+  async close(): Promise<void> {
+    this.#db?.close();
+    this.#db = null;
+  }
+
+  get #conn(): Database.Database {
+    if (!this.#db) throw new MlmodelError('STORE_UNAVAILABLE', 'the metadata store is not open (call init())');
+    return this.#db;
+  }
+
+  #write<T>(fn: () => T): T {
+    try {
+      // IMMEDIATE takes the write lock first, so a read-then-write inside
+      // cannot be invalidated by another process's commit (no SQLITE_BUSY
+      // on lock upgrade); the busy timeout makes other writers wait.
+      return this.#conn.transaction(fn).immediate();
+    } catch (e) {
+      throw e instanceof MlmodelError ? e : sqliteError(e, this.#path);
+    }
+  }
+
+  #read<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      throw e instanceof MlmodelError ? e : sqliteError(e, this.#path);
+    }
+  }
+
+  async insertModel(record: ModelRecord): Promise<void> {
+    const rec = checkRecord(record);
+    this.#write(() => {
+      this.#conn
+        .prepare(
+          `INSERT INTO models (${COLUMN_NAMES.map(q).join(', ')}, "doc") VALUES (${COLUMN_NAMES.map(() => '?').join(', ')}, ?)`,
+        )
+        .run(...rowValues(rec), JSON.stringify(rec));
+    });
+  }
+
+  async getModel(uid: string): Promise<ModelRecord | null> {
+    const row = this.#read(
+      () => this.#conn.prepare('SELECT doc FROM models WHERE "uid" = ?').get(uid) as { doc: string } | undefined,
+    );
+    return row ? parseDoc(row.doc) : null;
+  }
+
+  async updateModel(uid: string, set: ModelUpdate, where?: FilterDoc): Promise<ModelRecord | null> {
+    const patch = checkUpdate(set);
+    const cond = where === undefined ? null : validateFilter(where);
+    return this.#write(() => {
+      const row = this.#conn.prepare('SELECT doc FROM models WHERE "uid" = ?').get(uid) as { doc: string } | undefined;
+      if (!row) return null;
+      const current = parseDoc(row.doc);
+      if (cond && !new Query(toMingo(cond), {}).test(current as unknown as Record<string, unknown>)) return null;
+      return this.#applyUpdate(current, patch);
+    });
+  }
+
+  async updateModels(filter: FilterDoc, set: ModelUpdate): Promise<number> {
+    const patch = checkUpdate(set);
+    const q = validateQuery({ filter });
+    return this.#write(() => {
+      const matched = this.#select(q);
+      for (const rec of matched) this.#applyUpdate(rec, patch);
+      return matched.length;
+    });
+  }
+
+  #applyUpdate(current: ModelRecord, patch: ModelUpdate): ModelRecord {
+    const next = checkRecord({ ...current, ...patch } as ModelRecord);
+    this.#conn
+      .prepare(`UPDATE models SET ${COLUMN_NAMES.map((c) => `${q(c)} = ?`).join(', ')}, "doc" = ? WHERE "uid" = ?`)
+      .run(...rowValues(next), JSON.stringify(next), current.uid);
+    return next;
+  }
+
+  async deleteModel(uid: string): Promise<boolean> {
+    return this.#write(() => this.#conn.prepare('DELETE FROM models WHERE "uid" = ?').run(uid).changes > 0);
+  }
+
+  async deleteModels(filter: FilterDoc): Promise<number> {
+    const q = validateQuery({ filter });
+    return this.#write(() => {
+      const matched = this.#select(q);
+      const del = this.#conn.prepare('DELETE FROM models WHERE "uid" = ?');
+      for (const rec of matched) del.run(rec.uid);
+      return matched.length;
+    });
+  }
+
+  async findModels(query: ModelQuery = {}): Promise<ModelRecord[]> {
+    const q = validateQuery(query);
+    return this.#read(() => this.#select(q));
+  }
+
+  async countModels(filter?: FilterDoc): Promise<number> {
+    const q = validateQuery({ filter: filter ?? {} });
+    return this.#read(() => {
+      const plan = this.plan(q);
+      if (plan.residual === null) {
+        const row = this.#conn.prepare(`SELECT COUNT(*) AS n FROM models WHERE ${plan.where}`).get(...plan.params) as {
+          n: number;
+        };
+        return row.n;
+      }
+      const test = new Query(toMingo(plan.residual), {});
+      let n = 0;
+      for (const row of this.#conn.prepare(`SELECT doc FROM models WHERE ${plan.where}`).iterate(...plan.params)) {
+        if (test.test(parseDoc((row as { doc: string }).doc) as unknown as Record<string, unknown>)) n++;
+      }
+      return n;
+    });
+  }
+
+  /**
+   * How a (validated) query will run: the SQL WHERE/ORDER BY and what is left
+   * for mingo. Exposed for the planner's tests and for EXPLAIN.
+   */
+  plan(query: ValidQuery): SqlitePlan {
+    if (!this.#pushdown) {
+      return { where: '1', params: [], residual: isEmpty(query.filter) ? null : query.filter, orderBy: null, limitInSql: false };
+    }
+    const pushed: SqlPart[] = [];
+    const residual: FilterDoc[] = [];
+    for (const conj of conjuncts(query.filter)) {
+      const part = translate(conj, false);
+      if (part) pushed.push(part);
+      else residual.push(conj);
+    }
+    const where = pushed.length ? pushed.map((p) => p.sql).join(' AND ') : '1';
+    const params = pushed.flatMap((p) => p.params);
+    const orderBy = query.sort.every(([f]) => f in COLUMNS)
+      ? query.sort.map(([f, d]) => `${q(f)} ${d === 1 ? 'ASC' : 'DESC'}`).join(', ')
+      : null;
+    const res = residual.length === 0 ? null : residual.length === 1 ? residual[0]! : { $and: residual };
+    return { where, params, residual: res, orderBy, limitInSql: res === null && orderBy !== null };
+  }
+
+  /** SQLite's EXPLAIN QUERY PLAN for a query's SQL part: shows which index it uses. */
+  explain(query: ModelQuery = {}): { plan: SqlitePlan; sql: string; details: string[] } {
+    const q = validateQuery(query);
+    const plan = this.plan(q);
+    const { sql, params } = this.#sqlFor(plan, q);
+    const rows = this.#conn.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>;
+    return { plan, sql, details: rows.map((r) => r.detail) };
+  }
+
+  #sqlFor(plan: SqlitePlan, q: ValidQuery): SqlPart {
+    let sql = `SELECT doc FROM models WHERE ${plan.where}`;
+    const params = [...plan.params];
+    if (plan.orderBy) sql += ` ORDER BY ${plan.orderBy}`;
+    if (plan.limitInSql && q.limit !== null) {
+      sql += ' LIMIT ?';
+      params.push(q.limit);
+    }
+    return { sql, params };
+  }
+
+  #select(q: ValidQuery): ModelRecord[] {
+    if (q.limit === 0) return [];
+    const plan = this.plan(q);
+    const { sql, params } = this.#sqlFor(plan, q);
+    const stmt = this.#conn.prepare(sql);
+    if (plan.residual === null && plan.orderBy !== null) {
+      return (stmt.all(...params) as Array<{ doc: string }>).map((r) => parseDoc(r.doc));
+    }
+    const test = plan.residual ? new Query(toMingo(plan.residual), {}) : null;
+    const out: ModelRecord[] = [];
+    for (const row of stmt.iterate(...params)) {
+      const rec = parseDoc((row as { doc: string }).doc);
+      if (test && !test.test(rec as unknown as Record<string, unknown>)) continue;
+      out.push(rec);
+      // Rows arrive already sorted: stop as soon as the limit is reached.
+      if (plan.orderBy !== null && q.limit !== null && out.length >= q.limit) break;
+    }
+    if (plan.orderBy !== null) return out;
+    return mingoSort(out, q.sort, q.limit);
+  }
+
+  async claimNext(sequence: string, owner: string): Promise<number> {
+    checkSequence(sequence);
+    checkClaimArgs('sequence', sequence, owner);
+    for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
+      try {
+        return this.#write(() => {
+          // One statement under the write lock: max+1 is computed and inserted
+          // atomically; the primary key (seq, n) still guards it.
+          const row = this.#conn
+            .prepare(
+              'INSERT INTO seq_claims (seq, n, owner, at) SELECT ?, COALESCE(MAX(n), 0) + 1, ?, ? FROM seq_claims WHERE seq = ? RETURNING n',
+            )
+            .get(sequence, owner, Date.now(), sequence) as { n: number };
+          return row.n;
+        });
+      } catch (e) {
+        if (!(e instanceof MlmodelError && e.code === 'DUPLICATE_KEY')) throw e;
+        await backoff(attempt);
+      }
+    }
+    throw new MlmodelError('CONFLICT', `could not claim the next number of ${sequence}: too much contention`, { sequence });
+  }
+
+  async lastClaimed(sequence: string): Promise<number> {
+    checkSequence(sequence);
+    const row = this.#read(
+      () => this.#conn.prepare('SELECT MAX(n) AS n FROM seq_claims WHERE seq = ?').get(sequence) as { n: number | null },
+    );
+    return row.n ?? 0;
+  }
+
+  async claimOwner(sequence: string, n: number): Promise<string | null> {
+    checkSequence(sequence);
+    const row = this.#read(
+      () =>
+        this.#conn.prepare('SELECT owner FROM seq_claims WHERE seq = ? AND n = ?').get(sequence, n) as
+          | { owner: string }
+          | undefined,
+    );
+    return row?.owner ?? null;
+  }
+
+  async claimName(scope: string, name: string, owner: string): Promise<boolean> {
+    checkClaimArgs(scope, name, owner);
+    try {
+      this.#write(() => {
+        this.#conn
+          .prepare('INSERT INTO name_claims (scope, name, owner, at) VALUES (?, ?, ?, ?)')
+          .run(scope, name, owner, Date.now());
+      });
+      return true;
+    } catch (e) {
+      if (e instanceof MlmodelError && e.code === 'DUPLICATE_KEY') return false;
+      throw e;
+    }
+  }
+
+  async getClaim(scope: string, name: string): Promise<NameClaim | null> {
+    const row = this.#read(
+      () =>
+        this.#conn.prepare('SELECT scope, name, owner, at FROM name_claims WHERE scope = ? AND name = ?').get(scope, name) as
+          | ClaimRow
+          | undefined,
+    );
+    return row ? claimFromRow(row) : null;
+  }
+
+  async releaseName(scope: string, name: string, owner: string): Promise<boolean> {
+    checkClaimArgs(scope, name, owner);
+    return this.#write(
+      () =>
+        this.#conn.prepare('DELETE FROM name_claims WHERE scope = ? AND name = ? AND owner = ?').run(scope, name, owner)
+          .changes > 0,
+    );
+  }
+
+  async listClaims(scope: string): Promise<NameClaim[]> {
+    const rows = this.#read(
+      () =>
+        this.#conn
+          .prepare('SELECT scope, name, owner, at FROM name_claims WHERE scope = ? ORDER BY name')
+          .all(scope) as ClaimRow[],
+    );
+    return rows.map(claimFromRow);
+  }
+}
+
+interface ClaimRow {
+  scope: string;
+  name: string;
+  owner: string;
+  at: number;
+}
+
+function claimFromRow(r: ClaimRow): NameClaim {
+  return { scope: r.scope, name: r.name, owner: r.owner, at: new Date(r.at) };
+}
+
+function q(column: string): string {
+  return `"${column}"`;
+}
+
+function rowValues(r: ModelRecord): unknown[] {
+  return COLUMN_NAMES.map((c) => toSqlValue(COLUMNS[c]!, (r as unknown as Record<string, unknown>)[c] as Scalar));
+}
+
+function toSqlValue(kind: ColumnKind, v: Scalar): unknown {
+  if (v === null) return null;
+  if (kind === 'date') return (v as Date).getTime();
+  if (kind === 'bool') return v ? 1 : 0;
+  return v;
+}
+
+function parseDoc(json: string): ModelRecord {
+  const raw = JSON.parse(json) as ModelRecord & { create: string; modified: string };
+  return cloneRecord({ ...raw, create: new Date(raw.create), modified: new Date(raw.modified) });
+}
+
+function isEmpty(doc: FilterDoc): boolean {
+  return Object.keys(doc).length === 0;
+}
+
+/** Splits a filter into the conditions that must all hold. */
+function conjuncts(doc: FilterDoc): FilterDoc[] {
+  const out: FilterDoc[] = [];
+  for (const [key, value] of Object.entries(doc)) {
+    if (key === '$and') for (const d of value as FilterDoc[]) out.push(...conjuncts(d));
+    else out.push({ [key]: value } as FilterDoc);
+  }
+  return out;
+}
+
+function join(parts: SqlPart[], op: 'AND' | 'OR'): SqlPart {
+  if (parts.length === 1) return parts[0]!;
+  return { sql: `(${parts.map((p) => p.sql).join(` ${op} `)})`, params: parts.flatMap((p) => p.params) };
+}
+
+/**
+ * Translates a filter into SQL that is true exactly where Mongo's filter
+ * matches, or null when it cannot. `neg` asks for the complement: SQL's NOT
+ * is three-valued (NOT NULL is NULL), so negation is pushed down to the
+ * leaves, where a NULL (missing) column is handled explicitly.
+ */
+function translate(doc: FilterDoc, neg: boolean): SqlPart | null {
+  const parts: SqlPart[] = [];
+  for (const [key, value] of Object.entries(doc)) {
+    let part: SqlPart | null;
+    if (key === '$and' || key === '$or' || key === '$nor') {
+      const subs = (value as FilterDoc[]).map((d) => translate(d, key === '$nor' ? !neg : neg));
+      if (subs.some((s) => s === null)) return null;
+      // and: all; or: any; nor: all of the negations. Under neg, De Morgan.
+      const op = (key === '$or') !== neg ? 'OR' : 'AND';
+      part = join(subs as SqlPart[], key === '$nor' ? (neg ? 'OR' : 'AND') : op);
+    } else {
+      part = translateField(key, value as FieldOperators | Scalar, neg);
+    }
+    if (!part) return null;
+    parts.push(part);
+  }
+  if (parts.length === 0) return { sql: neg ? '0' : '1', params: [] };
+  return join(parts, neg ? 'OR' : 'AND');
+}
+
+function translateField(field: string, cond: FieldOperators | Scalar, neg: boolean): SqlPart | null {
+  const kind = COLUMNS[field];
+  if (!kind) return null;
+  const ops: FieldOperators =
+    cond !== null && typeof cond === 'object' && !(cond instanceof Date) ? cond : { $eq: cond as Scalar };
+  const parts: SqlPart[] = [];
+  for (const [op, v] of Object.entries(ops)) {
+    const part = leaf(q(field), kind, op, v as Scalar | Scalar[] | string, neg);
+    if (!part) return null;
+    parts.push(part);
+  }
+  return join(parts, neg ? 'OR' : 'AND');
+}
+
+const COMPARE: Record<string, [string, string]> = {
+  $gt: ['>', '<='],
+  $gte: ['>=', '<'],
+  $lt: ['<', '>='],
+  $lte: ['<=', '>'],
+};
+
+function leaf(col: string, kind: ColumnKind, op: string, v: Scalar | Scalar[] | string, neg: boolean): SqlPart | null {
+  const val = (x: Scalar) => toSqlValue(kind, x);
+  switch (op) {
+    case '$eq':
+    case '$ne': {
+      const isEq = (op === '$eq') !== neg;
+      if (v === null) return { sql: `${col} IS ${isEq ? '' : 'NOT '}NULL`, params: [] };
+      return isEq
+        ? { sql: `${col} = ?`, params: [val(v as Scalar)] }
+        : { sql: `(${col} IS NULL OR ${col} <> ?)`, params: [val(v as Scalar)] };
+    }
+    case '$gt':
+    case '$gte':
+    case '$lt':
+    case '$lte': {
+      const [pos, negOp] = COMPARE[op]!;
+      return neg
+        ? { sql: `(${col} IS NULL OR ${col} ${negOp} ?)`, params: [val(v as Scalar)] }
+        : { sql: `${col} ${pos} ?`, params: [val(v as Scalar)] };
+    }
+    case '$in': {
+      const list = v as Scalar[];
+      const values = list.filter((x) => x !== null).map(val);
+      const hasNull = list.some((x) => x === null);
+      const marks = values.map(() => '?').join(', ');
+      if (!neg) {
+        const parts: string[] = [];
+        if (values.length) parts.push(`${col} IN (${marks})`);
+        if (hasNull) parts.push(`${col} IS NULL`);
+        return { sql: parts.length ? `(${parts.join(' OR ')})` : '0', params: values };
+      }
+      if (!values.length) return { sql: hasNull ? `${col} IS NOT NULL` : '1', params: [] };
+      return hasNull
+        ? { sql: `(${col} IS NOT NULL AND ${col} NOT IN (${marks}))`, params: values }
+        : { sql: `(${col} IS NULL OR ${col} NOT IN (${marks}))`, params: values };
+    }
+    case '$regex': {
+      if (kind !== 'text') return null;
+      const tokens = regexToLikeTokens(v as string);
+      if (!tokens) return null;
+      let pattern = '';
+      for (const t of tokens) {
+        if (t.kind === 'any') pattern += '%';
+        else if (t.kind === 'one') pattern += '_';
+        else pattern += t.text.replace(/[\\%_]/g, (c) => `\\${c}`);
+      }
+      return neg
+        ? { sql: `(${col} IS NULL OR ${col} NOT LIKE ? ESCAPE '\\')`, params: [pattern] }
+        : { sql: `${col} LIKE ? ESCAPE '\\'`, params: [pattern] };
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * The filter as mingo needs it: like-regexes get the `u` flag, so `_`
+ * matches one code point (not one UTF-16 unit), as in MongoDB and SQLite.
+ */
+export function toMingo(doc: FilterDoc): Record<string, unknown> {
+  return mapRegexes(doc, (re) => ({ $regex: re, $options: 'u' }));
+}
+
+function mingoSort(records: ModelRecord[], sort: SortSpec, limit: number | null): ModelRecord[] {
+  const pipeline: Array<Record<string, unknown>> = [{ $sort: Object.fromEntries(sort) }];
+  if (limit !== null) pipeline.push({ $limit: limit });
+  return new Aggregator(pipeline, {}).run(records) as unknown as ModelRecord[];
+}
+
+function errMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function sqliteError(e: unknown, path: string): MlmodelError {
+  const code = (e as { code?: string }).code ?? '';
+  const message = errMessage(e);
+  if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+    const index = /models\.uid/.test(message)
+      ? 'uid'
+      : /models\.user, models\.name, models\.version/.test(message)
+        ? 'user_name_version'
+        : /models\.id/.test(message)
+          ? 'id'
+          : /seq_claims/.test(message)
+            ? 'sequence'
+            : /name_claims/.test(message)
+              ? 'name_claim'
+              : 'unknown';
+    return new MlmodelError('DUPLICATE_KEY', `duplicate key (${index})`, { index });
+  }
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY') {
+    return new MlmodelError('STORE_UNAVAILABLE', `metadata database ${path}: ${message}`, { path, sqlite: code });
+  }
+  return new MlmodelError('STORE_ERROR', `metadata database ${path}: ${message}`, { path, sqlite: code });
+}

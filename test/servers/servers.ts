@@ -1,0 +1,39 @@
+/**
+ * How a test file gets a server: the URL from the global setup, or, when it
+ * is missing, a failure under CI=true (never a silent skip) and a loud skip
+ * elsewhere.
+ */
+import { describe, inject, it } from 'vitest';
+import './context.js';
+
+export type ServerName = 'mongodb' | 'minio';
+
+export function serverUrl(name: ServerName): { url: string | null; kind: string | null; reason: string } {
+  const s = inject('mlmodelServers');
+  const url = name === 'mongodb' ? s.mongodbUrl : s.minioUrl;
+  const kind = name === 'mongodb' ? s.mongodbKind : s.minioKind;
+  return { url, kind, reason: s.errors[name] ?? 'unknown reason' };
+}
+
+/**
+ * describe() for a suite that needs a server. Without the server: under CI
+ * one failing test that carries the reason; elsewhere a skipped suite and a
+ * warning on stderr.
+ */
+export function describeWithServer(name: ServerName, title: string, body: (url: string) => void): void {
+  const { url, kind, reason } = serverUrl(name);
+  if (url) {
+    describe(`${title} [${kind}]`, () => body(url));
+    return;
+  }
+  if (process.env.CI === 'true' || process.env.CI === '1') {
+    describe(title, () => {
+      it(`needs a ${name} server`, () => {
+        throw new Error(`no ${name} test server: ${reason}`);
+      });
+    });
+    return;
+  }
+  process.stderr.write(`\n[test-servers] SKIPPING "${title}": no ${name} server (${reason}); under CI=true this fails\n`);
+  describe.skip(title, () => body('unavailable'));
+}
