@@ -106,9 +106,9 @@ export class MongoMetadataStore implements MetadataStore {
       await client.connect();
       const db = client.db(this.#database);
       await db.command({ ping: 1 });
-      await db.collection('models').createIndexes(MODEL_INDEXES);
-      await db.collection('seq_claims').createIndexes(SEQ_INDEXES);
-      await db.collection('name_claims').createIndexes(NAME_INDEXES);
+      await ensureIndexes(db.collection('models'), MODEL_INDEXES);
+      await ensureIndexes(db.collection('seq_claims'), SEQ_INDEXES);
+      await ensureIndexes(db.collection('name_claims'), NAME_INDEXES);
       this.#client = client;
       this.#db = db;
     } catch (e) {
@@ -159,7 +159,34 @@ export class MongoMetadataStore implements MetadataStore {
 
   async insertModel(record: ModelRecord): Promise<void> {
     const rec = checkRecord(record);
-    await this.#run('insert model', () => this.#models.insertOne({ _id: rec.uid, ...rec }));
+    try {
+      await this.#models.insertOne({ _id: rec.uid, ...rec });
+    } catch (e) {
+      throw await this.#duplicateDetail(this.#error(e, 'insert model'), rec);
+    }
+  }
+
+  /**
+   * Names the unique index a duplicate-key error came from. MongoDB says so
+   * in the error; FerretDB does not, so then we look for the colliding record.
+   */
+  async #duplicateDetail(
+    err: MlmodelError,
+    rec: Pick<ModelRecord, 'uid' | 'id' | 'user' | 'name' | 'version'>,
+    isUpdate = false,
+  ): Promise<MlmodelError> {
+    if (err.code !== 'DUPLICATE_KEY' || err.details.index !== 'unknown') return err;
+    const probes: Array<[string, Record<string, unknown>]> = [
+      ...(isUpdate ? [] : ([['uid', { uid: rec.uid }]] as Array<[string, Record<string, unknown>]>)),
+      ['id', { id: rec.id, uid: { $ne: rec.uid } }],
+      ['user_name_version', { user: rec.user, name: rec.name, version: rec.version, uid: { $ne: rec.uid } }],
+    ];
+    for (const [index, filter] of probes) {
+      if (await this.#models.findOne(filter, { projection: { _id: 1 } }).catch(() => null)) {
+        return new MlmodelError('DUPLICATE_KEY', `duplicate key (${index})`, { index });
+      }
+    }
+    return err;
   }
 
   async getModel(uid: string): Promise<ModelRecord | null> {
@@ -170,9 +197,15 @@ export class MongoMetadataStore implements MetadataStore {
   async updateModel(uid: string, set: ModelUpdate, where?: FilterDoc): Promise<ModelRecord | null> {
     const patch = checkUpdate(set);
     const filter = where === undefined ? { uid } : { $and: [{ uid }, toServerFilter(validateFilter(where))] };
-    const doc = await this.#run('update model', () =>
-      this.#models.findOneAndUpdate(filter, { $set: patch }, { returnDocument: 'after', projection: { _id: 0 } }),
-    );
+    let doc: ModelDoc | null;
+    try {
+      // No projection: FerretDB v1 does not implement findAndModify's "fields".
+      doc = await this.#models.findOneAndUpdate(filter, { $set: patch }, { returnDocument: 'after' });
+    } catch (e) {
+      const err = this.#error(e, 'update model');
+      const current = err.code === 'DUPLICATE_KEY' ? await this.#models.findOne({ uid }).catch(() => null) : null;
+      throw current ? await this.#duplicateDetail(err, { ...current, ...patch, uid }, true) : err;
+    }
     return doc ? cloneRecord(doc) : null;
   }
 
@@ -289,10 +322,32 @@ export function toServerFilter(doc: FilterDoc): Record<string, unknown> {
   return mapRegexes(doc, (re) => ({ $regex: `${re.slice(0, -1)}\\z` }));
 }
 
+/**
+ * Creates the indexes that are missing, one per command. FerretDB v1.24.2
+ * drops the connection (a server-side panic) when one createIndexes command
+ * lists two or more indexes that already exist, which every second open of
+ * a database would do.
+ */
+async function ensureIndexes(coll: Collection, specs: IndexDescription[]): Promise<void> {
+  let existing: string[] = [];
+  try {
+    existing = (await coll.listIndexes().toArray()).map((i) => String(i.name));
+  } catch (e) {
+    // NamespaceNotFound: the collection does not exist yet.
+    if (!(e instanceof MongoServerError && e.code === 26)) throw e;
+  }
+  for (const spec of specs) {
+    if (!existing.includes(spec.name!)) await coll.createIndexes([spec]);
+  }
+}
+
 function isDuplicateKey(e: unknown): boolean {
   if (e instanceof MongoServerError && e.code === 11000) return true;
-  const err = e as { code?: unknown; writeErrors?: Array<{ code?: unknown }> };
-  return err?.code === 11000 || (Array.isArray(err?.writeErrors) && err.writeErrors.some((w) => w.code === 11000));
+  const err = e as { code?: unknown; message?: unknown; writeErrors?: Array<{ code?: unknown }> };
+  if (err?.code === 11000 || (Array.isArray(err?.writeErrors) && err.writeErrors.some((w) => w.code === 11000))) return true;
+  // FerretDB v1 reports a unique violation inside findAndModify as a plain
+  // server error carrying SQLite's message, not as code 11000.
+  return e instanceof MongoServerError && /UNIQUE constraint failed/.test(String(err.message));
 }
 
 function duplicateIndex(e: unknown): string {
