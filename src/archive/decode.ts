@@ -35,12 +35,18 @@ export class ArchiveDecoder {
   private decided = false;
   private innerHead: Buffer | undefined = Buffer.alloc(0);
   private gunzip: Gunzip | undefined;
-  private compressedIn = 0;
   private unpacked = 0;
   private failure: Error | undefined;
   private rejectFailed: (e: Error) => void = () => {};
   private readonly failed: Promise<never>;
   private pending: Promise<void> | undefined;
+  /**
+   * File sizes are limited per header (scan.ts), where the entry can be
+   * named; this cap on the raw tar stream also covers headers, padding and
+   * anything after the end marker, with room for one header and padding
+   * per allowed entry.
+   */
+  private readonly streamLimit: number;
 
   constructor(
     private readonly consumer: TarConsumer,
@@ -50,6 +56,7 @@ export class ArchiveDecoder {
       this.rejectFailed = reject;
     });
     this.failed.catch(() => {});
+    this.streamLimit = limits.maxUnpackedBytes + 1024 * limits.maxEntries;
   }
 
   /** Original bytes; resolves when more may be written. */
@@ -120,7 +127,6 @@ export class ArchiveDecoder {
   }
 
   private async feed(chunk: Buffer): Promise<void> {
-    this.compressedIn += chunk.length;
     const g = this.gunzip;
     if (g === undefined) {
       this.onTarBytes(chunk);
@@ -135,11 +141,14 @@ export class ArchiveDecoder {
     if (this.failure !== undefined) return;
     try {
       this.unpacked += chunk.length;
-      if (this.unpacked > this.limits.maxUnpackedBytes) {
-        throw refuse('too-large', `archive unpacks to more than ${this.limits.maxUnpackedBytes} bytes`);
+      if (this.unpacked > this.streamLimit) {
+        throw refuse('too-large', `archive unpacks to more than ${this.streamLimit} bytes`);
       }
-      if (this.compressed && this.unpacked > this.limits.ratioGraceBytes) {
-        const ratio = this.unpacked / Math.max(1, this.compressedIn);
+      const g = this.gunzip;
+      if (g !== undefined && this.unpacked > this.limits.ratioGraceBytes) {
+        // bytesWritten counts compressed bytes zlib has actually consumed;
+        // bytes merely queued would understate the ratio by a whole chunk.
+        const ratio = this.unpacked / Math.max(1, g.bytesWritten);
         if (ratio > this.limits.maxCompressionRatio) {
           throw refuse(
             'compression-ratio',

@@ -2,6 +2,7 @@
 import { expect } from 'vitest';
 import { MlmodelError } from '../../src/errors.js';
 import { inspectArchive } from '../../src/archive/index.js';
+import type { Readable } from 'node:stream';
 import type { ArchiveReport, InspectOptions } from '../../src/archive/index.js';
 import { chunked, collect } from './tar-writer.js';
 
@@ -21,4 +22,10 @@ export async function refusal(buf: Buffer, opts: InspectOptions, chunk = 4096): 
   expect(err).toBeInstanceOf(MlmodelError);
   expect((p as PromiseRejectedResult).reason).toBe(err);
   return err as MlmodelError;
+}
+
+/** Reads and drops the passthrough, as a store write would; its error is the result's error, asserted there. */
+export function discard(passthrough: Readable): void {
+  passthrough.on('error', () => {});
+  passthrough.resume();
 }
