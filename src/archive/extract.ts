@@ -119,18 +119,22 @@ class StagingWriter implements FileSink {
   }
 }
 
+/** Resolves when `ws` can take more. A stream ended meanwhile never emits 'drain', so 'finish' counts too. */
 function drained(ws: WriteStream): Promise<void> {
   return new Promise<void>((res, rej) => {
-    const onDrain = (): void => {
-      ws.off('error', onError);
-      res();
+    const done = (e?: Error): void => {
+      ws.off('drain', onOk);
+      ws.off('finish', onOk);
+      ws.off('close', onOk);
+      ws.off('error', done);
+      if (e) rej(e);
+      else res();
     };
-    const onError = (e: Error): void => {
-      ws.off('drain', onDrain);
-      rej(e);
-    };
-    ws.once('drain', onDrain);
-    ws.once('error', onError);
+    const onOk = (): void => done();
+    ws.once('drain', onOk);
+    ws.once('finish', onOk);
+    ws.once('close', onOk);
+    ws.once('error', done);
   });
 }
 
@@ -146,10 +150,11 @@ export async function extractArchive(source: Readable, destDir: string, opts: Ex
   const limits = resolveLimits(opts.limits);
   const dest = await resolveDest(destDir);
   const parent = dirname(dest);
-  await mkdir(parent, { recursive: true });
+  const firstCreated = await mkdir(parent, { recursive: true });
   const staging = await mkdtemp(join(parent, `.${basename(dest)}.extract-`));
   const root = join(staging, 'tree');
   const writer = new StagingWriter(root, opts.manifest);
+  let succeeded = false;
   try {
     await mkdir(root, { mode: 0o700 });
     const scanner = new ArchiveScanner(limits, type, writer);
@@ -182,10 +187,24 @@ export async function extractArchive(source: Readable, destDir: string, opts: Ex
       });
     }
     await moveIntoPlace(root, dest, writer.dirs, writer.files, staging, opts.overwrite === true);
+    succeeded = true;
     return { destDir: dest, files: writer.files, size, sha256: hash.digest('hex'), compressed: decoder.compressed };
   } finally {
     writer.abort();
     await rm(staging, { recursive: true, force: true });
+    if (!succeeded && firstCreated !== undefined) await removeCreatedParents(parent, firstCreated);
+  }
+}
+
+/** Undoes mkdir -p of destDir's parents after a failure; stops at the first one something else now uses. */
+async function removeCreatedParents(parent: string, firstCreated: string): Promise<void> {
+  for (let d = parent; ; d = dirname(d)) {
+    try {
+      await rmdir(d);
+    } catch {
+      return;
+    }
+    if (d === firstCreated || dirname(d) === d) return;
   }
 }
 
