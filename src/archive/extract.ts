@@ -38,7 +38,8 @@ class StagingWriter implements FileSink {
   }
 
   directory(path: string): void {
-    mkdirSync(this.target(path), { recursive: true, mode: 0o755 });
+    const target = this.target(path);
+    staged(path, () => mkdirSync(target, { recursive: true, mode: 0o755 }));
     this.dirs.push(path);
   }
 
@@ -51,7 +52,7 @@ class StagingWriter implements FileSink {
       }
     }
     const target = this.target(path);
-    mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
+    staged(path, () => mkdirSync(dirname(target), { recursive: true, mode: 0o755 }));
     // 'wx': never open something that already exists (nothing should, in a fresh staging dir).
     const ws = createWriteStream(target, { flags: 'wx', mode: 0o644 });
     ws.on('error', (e) => {
@@ -116,6 +117,16 @@ class StagingWriter implements FileSink {
     const rel = relative(this.root, t);
     if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) throw refuse('parent-traversal', 'path resolves outside the destination', path);
     return t;
+  }
+}
+
+/** Local file-system failures while staging are ours, not the source's: say so. */
+function staged(path: string, op: () => void): void {
+  try {
+    op();
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    throw new MlmodelError('INTERNAL', `staging ${JSON.stringify(path)} during extraction failed: ${message}`, { path }, { cause: e });
   }
 }
 
