@@ -7,6 +7,7 @@ export type * from './ast.js';
 export { parse, MAX_NESTING, MAX_QUERY_LENGTH } from './parse.js';
 export { ParseError, isParseError, renderIssue, type ParseIssue } from './errors.js';
 export { print, printCommand, printStage, printCondition, printLiteral, printModelRef, quote } from './printer.js';
+export { readModelRef } from './visitor.js';
 export { splitScript, type Statement } from './script.js';
 export { displayWidth, charWidth } from './text-width.js';
 export { ACTION_KEYWORDS, STAGE_KEYWORDS, COMMAND_KEYWORDS, isKeyword } from './tokens.js';

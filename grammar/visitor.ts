@@ -114,30 +114,9 @@ class AstBuilder extends BaseVisitor {
   /** `name`, `name@3`, `name@alias`. */
   modelRef(ctx: C.ModelRefCstChildren): A.ModelRef {
     const token = ctx.Name[0]!;
-    const image = token.image;
-    const at = image.indexOf('@');
-    if (at === -1) return { name: image };
-    const name = image.slice(0, at);
-    const selector = image.slice(at + 1);
-    if (name === '') {
-      this.issue(token, `a model name is missing before '@' in ${image}`, ['a model name']);
-    }
-    if (selector === '') {
-      this.issue(token, `a version number or alias is missing after '@' in ${image}`, ['a version number', 'an alias']);
-      return { name };
-    }
-    if (selector.includes('@')) {
-      this.issue(token, `a model reference has one '@' at most: name@version or name@alias`, []);
-      return { name };
-    }
-    if (/^\d+$/.test(selector)) {
-      const version = Number(selector);
-      if (version < 1 || !Number.isSafeInteger(version)) {
-        this.issue(token, `version ${selector} does not exist: versions are numbered from 1`, ['a version number']);
-      }
-      return { name, version };
-    }
-    return { name, alias: selector };
+    const { ref, problem } = readModelRef(token.image);
+    if (problem) this.issue(token, problem.message, problem.expected);
+    return ref;
   }
 
   nameList(ctx: C.NameListCstChildren): string[] {
@@ -270,6 +249,32 @@ function operator(image: string): A.ComparisonOperator {
     default:
       return image as A.ComparisonOperator;
   }
+}
+
+/**
+ * Reads `name`, `name@3` or `name@alias` (as written in a query or in an
+ * option value such as `export name=m@2`), saying what is wrong if anything.
+ */
+export function readModelRef(text: string): { ref: A.ModelRef; problem?: { message: string; expected: string[] } } {
+  const at = text.indexOf('@');
+  if (at === -1) return { ref: { name: text } };
+  const name = text.slice(0, at);
+  const selector = text.slice(at + 1);
+  if (name === '') return { ref: { name }, problem: { message: `a model name is missing before '@' in ${text}`, expected: ['a model name'] } };
+  if (selector === '') {
+    return { ref: { name }, problem: { message: `a version number or alias is missing after '@' in ${text}`, expected: ['a version number', 'an alias'] } };
+  }
+  if (selector.includes('@')) {
+    return { ref: { name }, problem: { message: `a model reference has one '@' at most: name@version or name@alias`, expected: [] } };
+  }
+  if (/^\d+$/.test(selector)) {
+    const version = Number(selector);
+    if (version < 1 || !Number.isSafeInteger(version)) {
+      return { ref: { name, version }, problem: { message: `version ${selector} does not exist: versions are numbered from 1`, expected: ['a version number'] } };
+    }
+    return { ref: { name, version } };
+  }
+  return { ref: { name, alias: selector } };
 }
 
 const ESCAPES: Readonly<Record<string, string>> = { n: '\n', t: '\t', r: '\r', '0': '\0' };
