@@ -1,15 +1,16 @@
 import { readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import { parseCommandLine, USAGE, UsageError } from './args.js';
-import { EXIT_USAGE } from './exit-codes.js';
+import { parseCommandLine, USAGE, UsageError, type CliOptions } from './args.js';
+import { EXIT_QUERY_FAILED, EXIT_USAGE } from './exit-codes.js';
 import { runParseOnly } from './parse-mode.js';
-import { InputError, readStatements } from './statements.js';
+import { InputError, readStatements, type SourcedStatement } from './statements.js';
 
 /** The process's streams, passed in so that tests can drive `main` without a process. */
 export interface Io {
   readonly stdin: Readable & { isTTY?: boolean };
-  readonly stdout: Writable & { isTTY?: boolean };
+  readonly stdout: Writable & { isTTY?: boolean; columns?: number };
   readonly stderr: Writable;
+  readonly env: Readonly<Record<string, string | undefined>>;
 }
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
@@ -34,10 +35,6 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     io.stderr.write('mlmodel: the interactive console is not available in this build; pass -c "<query>", -f FILE or pipe queries in\n');
     return EXIT_USAGE;
   }
-  if (!options.parseOnly) {
-    io.stderr.write('mlmodel: running queries is not available in this build yet; use --parse to check and print their syntax\n');
-    return EXIT_USAGE;
-  }
   let statements;
   try {
     statements = await readStatements(options, io.stdin);
@@ -46,12 +43,60 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     io.stderr.write(`mlmodel: ${e.message}\n`);
     return EXIT_USAGE;
   }
-  return runParseOnly(statements, {
-    stdout: io.stdout,
-    stderr: io.stderr,
-    pretty: io.stdout.isTTY === true,
-    continueOnError: options.continueOnError,
-  });
+  if (options.parseOnly) {
+    return runParseOnly(statements, {
+      stdout: io.stdout,
+      stderr: io.stderr,
+      pretty: io.stdout.isTTY === true,
+      continueOnError: options.continueOnError,
+    });
+  }
+  return runQueries(options, statements, io);
+}
+
+/**
+ * Opens the registry and runs the statements. The engine and its store
+ * drivers are imported only here, so `--parse`, `--help` and usage errors
+ * start without them.
+ */
+async function runQueries(options: CliOptions, statements: SourcedStatement[], io: Io): Promise<number> {
+  const [{ openRegistry }, { runStatements }, { isMlmodelError }, { redact }] = await Promise.all([
+    import('../src/engine/registry.js'),
+    import('./run-mode.js'),
+    import('../src/errors.js'),
+    import('../src/config/redact.js'),
+  ]);
+  let registry;
+  try {
+    registry = await openRegistry({
+      env: io.env,
+      configOptions: {
+        ...(options.home ? { home: options.home } : {}),
+        ...(options.config ? { config: options.config } : {}),
+        ...(options.user ? { user: options.user } : {}),
+      },
+    });
+  } catch (e) {
+    if (!isMlmodelError(e)) throw e;
+    io.stderr.write(`mlmodel: ${redact(e.message)} (${e.code})\n`);
+    return e.code === 'CONFIG_INVALID' || e.code === 'CONNECTOR_UNKNOWN' ? EXIT_USAGE : EXIT_QUERY_FAILED;
+  }
+  const cancel = new AbortController();
+  const onSignal = () => cancel.abort();
+  process.once('SIGINT', onSignal);
+  try {
+    return await runStatements(registry, statements, {
+      stdout: io.stdout,
+      stderr: io.stderr,
+      format: options.format,
+      continueOnError: options.continueOnError,
+      color: io.stdout.isTTY === true && !io.env.NO_COLOR,
+      signal: cancel.signal,
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    await registry.close();
+  }
 }
 
 function packageVersion(): string {

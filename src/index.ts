@@ -1,7 +1,11 @@
 /**
- * The mlmodel engine, for embedding. The language itself (parse, print, the
- * AST types) is re-exported here and also available alone, without any store
- * driver, from `mlmodel/grammar`.
+ * The mlmodel engine, for embedding: open a registry, run queries, get typed
+ * result tables. The language alone (parse, print, the AST types) is also
+ * available without any store driver from `mlmodel/grammar`.
  */
 export * from '../grammar/index.js';
 export { MlmodelError, isMlmodelError, type ErrorCode } from './errors.js';
+export { openRegistry, type Registry, type RegistryOptions, type RunOptions } from './engine/registry.js';
+export type { Progress } from './engine/context.js';
+export type { ResultTable, Column, ColumnType, Cell } from './result/table.js';
+export { loadConfig, redact, type Config, type ConfigOptions } from './config/index.js';

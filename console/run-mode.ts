@@ -1,0 +1,61 @@
+import type { Writable } from 'node:stream';
+import { parse, ParseError } from '../grammar/index.js';
+import type { Registry } from '../src/engine/registry.js';
+import { isMlmodelError } from '../src/errors.js';
+import { redact } from '../src/config/index.js';
+import type { Format } from './args.js';
+import { EXIT_OK, EXIT_QUERY_FAILED, EXIT_USAGE } from './exit-codes.js';
+import { render } from './render/formats.js';
+import type { SourcedStatement } from './statements.js';
+
+export interface RunOutput {
+  readonly stdout: Writable & { isTTY?: boolean; columns?: number };
+  readonly stderr: Writable;
+  readonly format: Format;
+  readonly continueOnError: boolean;
+  readonly color: boolean;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Runs statements one after another — the one loop behind -c, -f and piped
+ * input. Results go to stdout in the chosen format; errors to stderr (and,
+ * for json formats, as `{"error":…}` on stdout too, so a consumer reading
+ * stdout sees where a result is missing). Stops at the first failure unless
+ * told to continue. The status is the worst seen: 2 for a parse error, 1 for
+ * a failed query.
+ */
+export async function runStatements(registry: Registry, statements: readonly SourcedStatement[], out: RunOutput): Promise<number> {
+  let status = EXIT_OK;
+  const secrets = registry.config.secrets;
+  for (const statement of statements) {
+    let failed: number | null = null;
+    try {
+      const table = await registry.execute(parse(statement.text), out.signal ? { signal: out.signal } : {});
+      const width = out.stdout.isTTY ? out.stdout.columns : undefined;
+      out.stdout.write(render(table, out.format, { width, color: out.color }) + '\n');
+    } catch (e) {
+      if (e instanceof ParseError) {
+        failed = EXIT_USAGE;
+        out.stderr.write(e.render({ origin: statement.origin, lineOffset: statement.line - 1 }) + '\n');
+        if (isJsonFormat(out.format)) out.stdout.write(JSON.stringify({ error: e.toJSON() }) + '\n');
+      } else if (isMlmodelError(e)) {
+        failed = EXIT_QUERY_FAILED;
+        const message = redact(e.message, secrets);
+        out.stderr.write(`error at ${statement.origin}, line ${statement.line}: ${message} (${e.code})\n`);
+        if (isJsonFormat(out.format)) out.stdout.write(JSON.stringify({ error: { code: e.code, message } }) + '\n');
+      } else {
+        throw e;
+      }
+    }
+    if (failed !== null) {
+      status = Math.max(status, failed);
+      if (!out.continueOnError) break;
+    }
+  }
+  return status;
+}
+
+function isJsonFormat(f: Format): boolean {
+  return f === 'json' || f === 'jsonl';
+}

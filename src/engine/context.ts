@@ -1,0 +1,31 @@
+import type { MetadataStore } from '../store/metadata.js';
+import type { ServingRecords } from '../store/serving-records.js';
+import type { ObjectStore } from '../store/objects.js';
+import type { ServingTarget } from '../serving/target.js';
+
+/** Bytes moved so far by a long command (import, export, deploy). */
+export interface Progress {
+  readonly phase: string;
+  readonly done: number;
+  /** null when the total is not known in advance. */
+  readonly total: number | null;
+}
+
+/**
+ * Everything an executor may touch, handed in explicitly: no executor reaches
+ * for a global, so the same code serves the console, the HTTP API and tests.
+ */
+export interface EngineContext {
+  readonly meta: MetadataStore & ServingRecords;
+  readonly objects: ObjectStore;
+  readonly serving: ServingTarget;
+  /** The object store behind `OBJECTSTORAGE.<NAME>:`; CONNECTOR_UNKNOWN if none. */
+  connector(name: string): Promise<ObjectStore>;
+  /** Directories local `path=` imports and exports may use; null allows any absolute path. */
+  readonly localRoots: readonly string[] | null;
+  readonly user: string;
+  readonly signal: AbortSignal | undefined;
+  readonly onProgress: ((p: Progress) => void) | undefined;
+  now(): Date;
+  newUid(): string;
+}

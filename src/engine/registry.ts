@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { parse } from '../../grammar/index.js';
+import type { Query } from '../../grammar/ast.js';
+import { getConnector, loadConfig, type Config, type ConfigOptions, type Env } from '../config/index.js';
+import { isMlmodelError, MlmodelError } from '../errors.js';
+import { executePlan } from '../executor/index.js';
+import { planQuery } from '../planner/plan.js';
+import type { ResultTable } from '../result/table.js';
+import { DirectoryServingTarget, ObjectServingTarget, type ServingTarget } from '../serving/target.js';
+import type { MetadataStore } from '../store/metadata.js';
+import type { ObjectStore } from '../store/objects.js';
+import { objectStoreAt, openStores } from '../store/open.js';
+import type { ServingRecords } from '../store/serving-records.js';
+import type { EngineContext, Progress } from './context.js';
+
+export interface RegistryOptions {
+  /** A ready configuration; otherwise one is loaded from `env` and `configOptions`. */
+  readonly config?: Config;
+  readonly env?: Env;
+  readonly configOptions?: ConfigOptions;
+  /** Directories local paths must stay inside (the HTTP server sets this); null allows any. */
+  readonly localRoots?: readonly string[] | null;
+  /** The clock, for tests. */
+  readonly now?: () => Date;
+}
+
+export interface RunOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: Progress) => void;
+}
+
+/** An open registry: run queries against its stores, then close it. */
+export interface Registry {
+  readonly config: Config;
+  /** Parses and runs one query. ParseError for bad text; MlmodelError when running fails. */
+  run(text: string, opts?: RunOptions): Promise<ResultTable>;
+  /** Runs an already parsed query. */
+  execute(query: Query, opts?: RunOptions): Promise<ResultTable>;
+  close(): Promise<void>;
+}
+
+export async function openRegistry(options: RegistryOptions = {}): Promise<Registry> {
+  const config = options.config ?? loadConfig(options.env ?? process.env, options.configOptions ?? {});
+  const stores = await openStores(config);
+  const meta = stores.metadata as MetadataStore & ServingRecords;
+  let serving: ServingTarget;
+  try {
+    serving = await openServingTarget(config);
+  } catch (e) {
+    await stores.close();
+    throw e;
+  }
+  const connectors = new Map<string, ObjectStore>();
+  const now = options.now ?? (() => new Date());
+
+  const contextFor = (opts: RunOptions): EngineContext => ({
+    meta,
+    objects: stores.objects,
+    serving,
+    async connector(name) {
+      const key = name.toUpperCase();
+      let store = connectors.get(key);
+      if (!store) {
+        store = objectStoreAt(getConnector(config, key), config);
+        connectors.set(key, store);
+      }
+      return store;
+    },
+    localRoots: options.localRoots ?? null,
+    user: config.user,
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+    now,
+    newUid: randomUUID,
+  });
+
+  const execute = async (query: Query, opts: RunOptions = {}): Promise<ResultTable> => {
+    if (opts.signal?.aborted) throw new MlmodelError('CANCELLED', 'the query was cancelled before it started');
+    try {
+      return await executePlan(contextFor(opts), planQuery(query));
+    } catch (e) {
+      if (opts.signal?.aborted && !isMlmodelError(e, 'CANCELLED')) throw new MlmodelError('CANCELLED', 'the query was cancelled', {}, { cause: e });
+      throw e;
+    }
+  };
+
+  return {
+    config,
+    run: (text, opts) => execute(parse(text), opts),
+    execute,
+    async close() {
+      await Promise.allSettled([stores.close(), ...[...connectors.values()].map((c) => c.close())]);
+    },
+  };
+}
+
+async function openServingTarget(config: Config): Promise<ServingTarget> {
+  const base = config.servingBase;
+  if (base.kind === 'file') return new DirectoryServingTarget(base.path);
+  const store = objectStoreAt(base, config);
+  await store.init();
+  return new ObjectServingTarget(store, `s3://${base.bucket}/${base.prefix}`);
+}

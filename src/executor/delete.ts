@@ -1,0 +1,37 @@
+import type { DeleteCommand } from '../../grammar/ast.js';
+import type { EngineContext } from '../engine/context.js';
+import { MlmodelError } from '../errors.js';
+import type { ResultTable } from '../result/table.js';
+import { F } from '../store/filter.js';
+import type { ModelRecord } from '../store/metadata.js';
+import { executeList } from './list.js';
+import { nameScope, resolveModel, versionsOf } from './models.js';
+
+/**
+ * Deletes a model (every version) or one version (`NAME@N`), refusing while
+ * it is served. Records are marked DELETING first, then objects go, then the
+ * records: an interrupted delete leaves marked records that fsck finishes,
+ * never a record pointing at a missing object that looks alive.
+ */
+export async function executeDelete(ctx: EngineContext, cmd: DeleteCommand): Promise<ResultTable> {
+  const record = await resolveModel(ctx, cmd.model, { forWrite: true });
+  if (record.serving === 'on') {
+    throw new MlmodelError('CONFLICT', `${record.name} is being served; stop it first (mlmodel stop ${record.name})`, { name: record.name });
+  }
+  const whole = cmd.model.version === undefined && cmd.model.alias === undefined;
+  const doomed: ModelRecord[] = whole ? await versionsOf(ctx, record.model_uid) : [record];
+  const remaining = whole ? [] : (await versionsOf(ctx, record.model_uid)).filter((r) => r.uid !== record.uid);
+
+  for (const r of doomed) await ctx.meta.updateModel(r.uid, { state: 'DELETING', modified: ctx.now() });
+  for (const r of doomed) await ctx.objects.delete(r.object_key);
+  for (const r of doomed) await ctx.meta.deleteModel(r.uid);
+
+  if (remaining.length === 0) {
+    await ctx.meta.releaseName(nameScope(record.user), record.name, record.model_uid);
+  } else if (record.latest) {
+    const newest = remaining[remaining.length - 1]!;
+    await ctx.meta.updateModel(newest.uid, { latest: true });
+  }
+  return executeList(ctx);
+}
+

@@ -1,0 +1,70 @@
+import type { DeployCommand } from '../../grammar/ast.js';
+import type { ManifestEntry } from '../archive/index.js';
+import type { EngineContext } from '../engine/context.js';
+import { withProgress } from '../engine/progress.js';
+import { MlmodelError } from '../errors.js';
+import { col, type ResultTable } from '../result/table.js';
+import { rewriteModelsConfig } from '../serving/config-writer.js';
+import { F } from '../store/filter.js';
+import { manifestKey } from './import.js';
+import { resolveModel } from './models.js';
+import { readOptions } from './options.js';
+
+export const DEPLOY_COLUMNS = [col('result', 'TEXT'), col('latest_version', 'LONG'), col('serving_name', 'TEXT')];
+
+const MAX_LABEL = 200;
+
+/**
+ * `mlmodel deploy NAME label='…'`: a new serving version (claimed, so 16
+ * parallel deploys get 1..16), its files unpacked as a complete
+ * `<serving_name>/<version>/`, then models.config rewritten to list it.
+ */
+export async function executeDeploy(ctx: EngineContext, cmd: DeployCommand): Promise<ResultTable> {
+  const o = readOptions('deploy', cmd.options, { required: [], optional: ['label'] });
+  const label = o.label ?? null;
+  if (label !== null && (label.length === 0 || label.length > MAX_LABEL)) {
+    throw new MlmodelError('INVALID_ARGUMENT', `a label has 1 to ${MAX_LABEL} characters`, { label });
+  }
+  const record = await resolveModel(ctx, cmd.model, { forWrite: true });
+  if (record.type !== 'tf') {
+    throw new MlmodelError('INVALID_ARGUMENT', `deploy serves tf models through TensorFlow Serving; ${record.name} is a ${record.type} model`, {
+      name: record.name,
+      type: record.type,
+    });
+  }
+  const servingName = `${record.user}_${record.name}`;
+  const manifest = await readManifest(ctx, record.uid);
+  const version = await ctx.meta.claimNext(`serving-version:${record.model_uid}`, record.uid);
+  const now = ctx.now();
+  await ctx.meta.insertServing({
+    model_uid: record.model_uid,
+    version,
+    serving_name: servingName,
+    record_uid: record.uid,
+    model_version: record.version,
+    label,
+    state: 'DEPLOYING',
+    deployed_at: now,
+    updated_at: now,
+  });
+  try {
+    const archive = withProgress(await ctx.objects.get(record.object_key), (done) =>
+      ctx.onProgress?.({ phase: 'deploy', done, total: record.size }),
+    );
+    await ctx.serving.writeVersion(servingName, version, archive, manifest, ctx.signal);
+  } catch (e) {
+    await ctx.meta.setServingState({ model_uid: record.model_uid, version }, 'FAILED', ctx.now());
+    throw e;
+  }
+  await ctx.meta.setServingState({ model_uid: record.model_uid, version }, 'AVAILABLE', ctx.now());
+  await ctx.meta.updateModels(F.eq('model_uid', record.model_uid), { serving: 'on', serving_name: servingName, modified: ctx.now() });
+  await rewriteModelsConfig(ctx);
+  return { columns: DEPLOY_COLUMNS, rows: [['on', version, servingName]] };
+}
+
+async function readManifest(ctx: EngineContext, uid: string): Promise<ManifestEntry[]> {
+  const chunks: Buffer[] = [];
+  for await (const c of await ctx.objects.get(manifestKey(uid))) chunks.push(c as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as ManifestEntry[];
+}
+

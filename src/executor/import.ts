@@ -1,0 +1,172 @@
+import { Readable } from 'node:stream';
+import type { ImportCommand } from '../../grammar/ast.js';
+import { inspectArchive, MODEL_TYPES, parseModelType, type ArchiveReport } from '../archive/index.js';
+import type { EngineContext } from '../engine/context.js';
+import { isMlmodelError, MlmodelError } from '../errors.js';
+import { col, type ResultTable } from '../result/table.js';
+import { F } from '../store/filter.js';
+import type { JsonValue, ModelRecord } from '../store/metadata.js';
+import { nameScope } from './models.js';
+import { checkModelName } from './names.js';
+import { readOptions } from './options.js';
+import { OPTION_FIELDS } from '../planner/schema.js';
+import { openSource } from './source.js';
+
+export const archiveKey = (uid: string) => `models/${uid}/archive`;
+export const manifestKey = (uid: string) => `models/${uid}/manifest.json`;
+
+const NUMERIC_OPTIONS = new Set(['train_cnt', 'elapsed']);
+const JSON_OPTIONS = new Set(['parameter', 'evaluation', 'cross_validation', 'grid_info']);
+
+export const IMPORT_COLUMNS = [col('result', 'TEXT'), col('name', 'TEXT'), col('version', 'LONG'), col('size', 'LONG'), col('sha256', 'TEXT')];
+
+/**
+ * `mlmodel import`: the source is read once, through archive inspection and
+ * hashing, straight into the object store under a fresh uid. Only when the
+ * object is complete and the archive passed every check are a version number
+ * and an id claimed and the record written; on any failure the object is
+ * removed and no record exists.
+ */
+export async function executeImport(ctx: EngineContext, cmd: ImportCommand): Promise<ResultTable> {
+  const o = readOptions('import', cmd.options, {
+    required: ['name', 'type', 'path'],
+    optional: ['category', 'algorithm', 'format', ...OPTION_FIELDS],
+  });
+  const name = checkModelName(o.name);
+  const type = parseModelType(o.type.toLowerCase());
+  const existing = await latestOf(ctx, name);
+  if (existing && existing.type !== type) {
+    throw new MlmodelError('CONFLICT', `${name} is a ${existing.type} model; a new version must be ${existing.type} too, not ${type}`, {
+      name,
+    });
+  }
+
+  const source = await openSource(ctx, o.path);
+  const uid = ctx.newUid();
+  const key = archiveKey(uid);
+  let report: ArchiveReport;
+  try {
+    const { passthrough, result } = inspectArchive(source.stream, {
+      type,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      onProgress: (done) => ctx.onProgress?.({ phase: 'import', done, total: source.size }),
+    });
+    // Both must finish: the store gets every byte, the inspector passes the archive.
+    // If the store gives up first, stop the inspection too, or it would wait forever for a reader.
+    const storing = ctx.objects.put(key, passthrough).catch((e: unknown) => {
+      passthrough.destroy(e instanceof Error ? e : new Error(String(e)));
+      throw e;
+    });
+    const [stored, inspected] = await Promise.allSettled([storing, result]);
+    if (inspected.status === 'rejected') throw inspected.reason;
+    if (stored.status === 'rejected') throw stored.reason;
+    report = inspected.value;
+    if (stored.value.sha256 !== report.sha256 || stored.value.size !== report.size) {
+      throw new MlmodelError('CHECKSUM_MISMATCH', `the stored archive differs from what was read (${stored.value.size} bytes stored, ${report.size} read)`);
+    }
+    if (o.format !== undefined && o.format.toLowerCase() !== report.format) {
+      throw new MlmodelError('INVALID_ARGUMENT', `format=${o.format} does not match the archive, which holds a ${report.format} model (${report.filename})`, {
+        format: o.format,
+        inferred: report.format,
+      });
+    }
+    await ctx.objects.put(manifestKey(uid), Readable.from([JSON.stringify(report.manifest)]));
+    return await register(ctx, { uid, key, name, type, o, report, existing });
+  } catch (e) {
+    await Promise.allSettled([ctx.objects.delete(key), ctx.objects.delete(manifestKey(uid))]);
+    throw isMlmodelError(e) ? e : new MlmodelError('INTERNAL', `import failed: ${(e as Error).message}`, {}, { cause: e });
+  }
+}
+
+async function latestOf(ctx: EngineContext, name: string): Promise<ModelRecord | undefined> {
+  const [r] = await ctx.meta.findModels({
+    filter: F.and(F.eq('user', ctx.user), F.eq('name', name), F.eq('latest', true), F.eq('state', 'ACTIVE')),
+    limit: 1,
+  });
+  return r;
+}
+
+interface Registration {
+  uid: string;
+  key: string;
+  name: string;
+  type: (typeof MODEL_TYPES)[number];
+  o: Partial<Record<string, string>>;
+  report: ArchiveReport;
+  existing: ModelRecord | undefined;
+}
+
+async function register(ctx: EngineContext, r: Registration): Promise<ResultTable> {
+  // The name's claim maps it to the model: whoever claims a new name first
+  // creates the model, and everyone else adds versions to that one.
+  const scope = nameScope(ctx.user);
+  let modelUid = ctx.newUid();
+  if (!(await ctx.meta.claimName(scope, r.name, modelUid))) {
+    const claim = await ctx.meta.getClaim(scope, r.name);
+    if (!claim) throw new MlmodelError('CONFLICT', `${r.name} was renamed or deleted while importing; import again`, { name: r.name });
+    modelUid = claim.owner;
+  }
+  const version = await ctx.meta.claimNext(`version:${modelUid}`, r.uid);
+  const id = await ctx.meta.claimNext('model-id', r.uid);
+  const now = ctx.now();
+  const record: ModelRecord = {
+    uid: r.uid,
+    model_uid: modelUid,
+    id,
+    user: ctx.user,
+    name: r.name,
+    version,
+    type: r.type,
+    category: r.o.category ?? r.existing?.category ?? null,
+    algorithm: r.o.algorithm ?? r.existing?.algorithm ?? null,
+    format: r.report.format,
+    filename: r.report.filename,
+    serving: r.existing?.serving ?? 'off',
+    serving_name: r.existing?.serving_name ?? null,
+    state: 'ACTIVE',
+    latest: true,
+    create: r.existing?.create ?? now,
+    modified: now,
+    size: r.report.size,
+    sha256: r.report.sha256,
+    object_key: r.key,
+    tags: [],
+    options: recordedOptions(r.o),
+  };
+  await ctx.meta.insertModel(record);
+  await settleLatest(ctx, modelUid, version, r.uid);
+  return { columns: IMPORT_COLUMNS, rows: [['ok', r.name, version, r.report.size, r.report.sha256]] };
+}
+
+/**
+ * Exactly one version stays `latest` however imports interleave: each new
+ * version clears older ones, and steps back itself if a newer one already
+ * exists (it may have been written before this one's clear could see it).
+ */
+export async function settleLatest(ctx: EngineContext, modelUid: string, version: number, uid: string): Promise<void> {
+  await ctx.meta.updateModels(F.and(F.eq('model_uid', modelUid), F.lt('version', version), F.eq('latest', true)), { latest: false });
+  const newer = await ctx.meta.countModels(F.and(F.eq('model_uid', modelUid), F.gt('version', version)));
+  if (newer > 0) await ctx.meta.updateModel(uid, { latest: false });
+}
+
+function recordedOptions(o: Partial<Record<string, string>>): Record<string, JsonValue> {
+  const out: Record<string, JsonValue> = {};
+  for (const field of OPTION_FIELDS) {
+    const v = o[field];
+    if (v === undefined) continue;
+    if (NUMERIC_OPTIONS.has(field) && v.trim() !== '' && Number.isFinite(Number(v))) out[field] = Number(v);
+    else if (JSON_OPTIONS.has(field)) out[field] = parseJsonish(v);
+    else out[field] = v;
+  }
+  return out;
+}
+
+/** Structured options are kept as JSON when they are JSON, and as the text given otherwise. */
+function parseJsonish(text: string): JsonValue {
+  try {
+    const v = JSON.parse(text) as JsonValue;
+    return typeof v === 'object' && v !== null ? v : text;
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,65 @@
+import type { ModelRef } from '../../grammar/ast.js';
+import { printModelRef } from '../../grammar/printer.js';
+import { readModelRef } from '../../grammar/visitor.js';
+import type { EngineContext } from '../engine/context.js';
+import { MlmodelError } from '../errors.js';
+import { F } from '../store/filter.js';
+import type { ModelRecord } from '../store/metadata.js';
+
+/** Scope of the name claims that map a user's model name to its model_uid. */
+export const nameScope = (user: string) => `model-name:${user}`;
+export const aliasScope = (modelUid: string) => `alias:${modelUid}`;
+
+const LIVE = F.eq('state', 'ACTIVE');
+
+/**
+ * The record a reference names: the latest version, `@N`, or the version an
+ * alias points to. Reads look at the current user's models first and then at
+ * a model of that name owned by exactly one other user; writes (`forWrite`)
+ * only ever touch the current user's own models.
+ */
+export async function resolveModel(ctx: EngineContext, ref: ModelRef, opts: { forWrite?: boolean } = {}): Promise<ModelRecord> {
+  let owner = ctx.user;
+  let latest = await ctx.meta.findModels({ filter: F.and(F.eq('user', owner), F.eq('name', ref.name), F.eq('latest', true), LIVE), limit: 1 });
+  if (latest.length === 0 && !opts.forWrite) {
+    const others = await ctx.meta.findModels({ filter: F.and(F.eq('name', ref.name), F.eq('latest', true), LIVE), limit: 2 });
+    if (others.length > 1) {
+      throw new MlmodelError('CONFLICT', `several users have a model called ${ref.name}; you have none`, { name: ref.name });
+    }
+    latest = others;
+    owner = others[0]?.user ?? owner;
+  }
+  const head = latest[0];
+  if (!head) {
+    const mine = opts.forWrite ? ' of yours' : '';
+    throw new MlmodelError('MODEL_NOT_FOUND', `no model${mine} called ${ref.name}`, { name: ref.name });
+  }
+  if (ref.version === undefined && ref.alias === undefined) return head;
+
+  let version = ref.version;
+  if (ref.alias !== undefined) {
+    const claim = await ctx.meta.getClaim(aliasScope(head.model_uid), ref.alias);
+    if (!claim) throw new MlmodelError('MODEL_NOT_FOUND', `${ref.name} has no alias ${ref.alias}`, { name: ref.name, alias: ref.alias });
+    version = Number(claim.owner);
+  }
+  const found = await ctx.meta.findModels({ filter: F.and(F.eq('model_uid', head.model_uid), F.eq('version', version!), LIVE), limit: 1 });
+  if (!found[0]) {
+    throw new MlmodelError('MODEL_NOT_FOUND', `${printModelRef(ref)}: ${ref.name} has versions 1 to ${head.version}`, {
+      name: ref.name,
+      version,
+    });
+  }
+  return found[0];
+}
+
+/** Every live version of a model, oldest first. */
+export function versionsOf(ctx: EngineContext, modelUid: string): Promise<ModelRecord[]> {
+  return ctx.meta.findModels({ filter: F.and(F.eq('model_uid', modelUid), LIVE), sort: [['version', 1]] });
+}
+
+/** A model reference given as an option value (`export name=mnist@2`). */
+export function parseModelRefText(text: string): ModelRef {
+  const { ref, problem } = readModelRef(text);
+  if (problem) throw new MlmodelError('INVALID_ARGUMENT', problem.message, { name: text });
+  return ref;
+}

@@ -1,0 +1,41 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import type { EngineContext } from '../engine/context.js';
+import { MlmodelError } from '../errors.js';
+import { checkLocalRoots, parsePathOption } from './location.js';
+
+export interface OpenedSource {
+  readonly stream: Readable;
+  /** Bytes to expect, when the source knows. */
+  readonly size: number | null;
+  readonly describe: string;
+}
+
+/** Opens what an import's `path=` names, after checking the path itself. */
+export async function openSource(ctx: EngineContext, text: string): Promise<OpenedSource> {
+  const target = parsePathOption(text);
+  if (target.kind === 'connector') {
+    const store = await ctx.connector(target.connector);
+    const info = await store.stat(target.key);
+    if (!info) {
+      throw new MlmodelError('OBJECT_NOT_FOUND', `no object ${target.key} in connector ${target.connector}`, {
+        connector: target.connector,
+        key: target.key,
+      });
+    }
+    return { stream: await store.get(target.key), size: info.size, describe: text };
+  }
+  await checkLocalRoots(target.path, ctx.localRoots, text);
+  let info;
+  try {
+    info = await stat(target.path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new MlmodelError('OBJECT_NOT_FOUND', `cannot read ${target.path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code)}`, {
+      path: target.path,
+    });
+  }
+  if (!info.isFile()) throw new MlmodelError('INVALID_ARGUMENT', `${target.path} is not a regular file`, { path: target.path });
+  return { stream: createReadStream(target.path), size: info.size, describe: target.path };
+}

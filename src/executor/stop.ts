@@ -1,0 +1,22 @@
+import type { StopCommand } from '../../grammar/ast.js';
+import type { EngineContext } from '../engine/context.js';
+import { MlmodelError } from '../errors.js';
+import { col, type ResultTable } from '../result/table.js';
+import { rewriteModelsConfig } from '../serving/config-writer.js';
+import { F } from '../store/filter.js';
+import { resolveModel } from './models.js';
+
+/** `mlmodel stop NAME`: every serving version STOPPED and the model out of models.config; the registry copy stays. */
+export async function executeStop(ctx: EngineContext, cmd: StopCommand): Promise<ResultTable> {
+  if (cmd.model.version !== undefined || cmd.model.alias !== undefined) {
+    throw new MlmodelError('INVALID_ARGUMENT', `stop stops every served version of a model; write ${cmd.model.name} without '@'`);
+  }
+  const record = await resolveModel(ctx, cmd.model, { forWrite: true });
+  const changed = await ctx.meta.setServingState({ model_uid: record.model_uid, states: ['AVAILABLE', 'DEPLOYING'] }, 'STOPPED', ctx.now());
+  if (record.serving !== 'on' && changed === 0) {
+    throw new MlmodelError('CONFLICT', `${record.name} is not being served`, { name: record.name });
+  }
+  await ctx.meta.updateModels(F.eq('model_uid', record.model_uid), { serving: 'off', modified: ctx.now() });
+  await rewriteModelsConfig(ctx);
+  return { columns: [col('result', 'TEXT')], rows: [['ok']] };
+}

@@ -1,0 +1,95 @@
+import type { FieldType } from '../store/filter.js';
+import type { ColumnType, ResultTable } from '../result/table.js';
+import { MlmodelError } from '../errors.js';
+
+/** Where a name in a query lives, and what kind of values it holds. */
+export interface FieldSpec {
+  readonly path: string;
+  readonly type: FieldType;
+}
+
+/** The names a `where` or `sort` may use on one kind of table, and where each lives. */
+export interface Schema {
+  resolve(name: string): FieldSpec;
+}
+
+function unknownField(name: string, valid: readonly string[]): MlmodelError {
+  return new MlmodelError('INVALID_ARGUMENT', `unknown field "${name}"; valid fields: ${valid.join(', ')}`, {
+    field: name,
+    valid,
+  });
+}
+
+/**
+ * Model records as `mlmodel list` sees them: the list columns, the other
+ * summary fields, and the recorded import options (nested with dots, like
+ * `parameter.epochs`), which live under `options.` in the record.
+ */
+const MODEL_NAMES: Readonly<Record<string, FieldSpec>> = {
+  id: { path: 'id', type: 'number' },
+  user: { path: 'user', type: 'string' },
+  name: { path: 'name', type: 'string' },
+  type: { path: 'type', type: 'string' },
+  category: { path: 'category', type: 'string' },
+  algorithm: { path: 'algorithm', type: 'string' },
+  serving: { path: 'serving', type: 'string' },
+  create: { path: 'create', type: 'date' },
+  modified: { path: 'modified', type: 'date' },
+  cdate: { path: 'create', type: 'date' },
+  mdate: { path: 'modified', type: 'date' },
+  version: { path: 'version', type: 'number' },
+  format: { path: 'format', type: 'string' },
+  filename: { path: 'filename', type: 'string' },
+  serving_name: { path: 'serving_name', type: 'string' },
+  size: { path: 'size', type: 'number' },
+  sha256: { path: 'sha256', type: 'string' },
+  tags: { path: 'tags', type: 'string[]' },
+};
+
+/** Import options IRIS shows in a summary; they are stored under `options.`. */
+export const OPTION_FIELDS = [
+  'feature',
+  'label',
+  'parameter',
+  'evaluation',
+  'cross_validation',
+  'grid_info',
+  'train_cnt',
+  'elapsed',
+  'dictionary',
+  'description',
+] as const;
+
+export const MODEL_SCHEMA: Schema = {
+  resolve(name) {
+    const direct = Object.hasOwn(MODEL_NAMES, name) ? MODEL_NAMES[name] : undefined;
+    if (direct) return direct;
+    const [head = '', ...rest] = name.split('.');
+    if ((OPTION_FIELDS as readonly string[]).includes(head)) return { path: `options.${name}`, type: 'any' };
+    if (head === 'options' && rest.length > 0) return { path: name, type: 'any' };
+    throw unknownField(name, [...Object.keys(MODEL_NAMES), ...OPTION_FIELDS, 'options.<name>']);
+  },
+};
+
+const COLUMN_TYPES: Readonly<Record<ColumnType, FieldType>> = {
+  LONG: 'number',
+  DOUBLE: 'number',
+  TEXT: 'string',
+  BOOLEAN: 'boolean',
+  DATETIME: 'date',
+  JSON: 'any',
+};
+
+/** Any result table: its columns, and dotted paths into its JSON columns. */
+export function tableSchema(t: ResultTable): Schema {
+  return {
+    resolve(name) {
+      const exact = t.columns.find((c) => c.name === name);
+      if (exact) return { path: name, type: COLUMN_TYPES[exact.type] };
+      const head = name.split('.')[0];
+      const json = t.columns.find((c) => c.name === head && c.type === 'JSON');
+      if (json) return { path: name, type: 'any' };
+      throw unknownField(name, t.columns.map((c) => c.name));
+    },
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * What every query yields: named, typed columns and rows of plain values.
+ * The engine builds these; only the console turns them into text.
+ */
+export type ColumnType = 'LONG' | 'DOUBLE' | 'TEXT' | 'BOOLEAN' | 'DATETIME' | 'JSON';
+
+export interface Column {
+  readonly name: string;
+  readonly type: ColumnType;
+}
+
+export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+
+/** LONG/DOUBLE: number; TEXT: string; BOOLEAN: boolean; DATETIME: Date; JSON: any JSON value. null means no value. */
+export type Cell = number | string | boolean | Date | JsonValue | null;
+
+export interface ResultTable {
+  readonly columns: readonly Column[];
+  readonly rows: readonly (readonly Cell[])[];
+}
+
+export function table(columns: readonly Column[], rows: readonly (readonly Cell[])[]): ResultTable {
+  return { columns, rows };
+}
+
+export const col = (name: string, type: ColumnType): Column => ({ name, type });
+
+/** The index of a column by name, or -1. */
+export function columnIndex(t: ResultTable, name: string): number {
+  return t.columns.findIndex((c) => c.name === name);
+}

@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { extractArchive, type ManifestEntry } from '../archive/index.js';
+import { MlmodelError } from '../errors.js';
+import type { ObjectStore } from '../store/objects.js';
+import { createReadStream } from 'node:fs';
+
+export const MODELS_CONFIG = 'models.config';
+
+/**
+ * Where deployed models are laid out for TensorFlow Serving:
+ * `<base>/<serving_name>/<version>/…` plus `<base>/models.config`. A numbered
+ * version directory appears only complete, and is never written twice.
+ */
+export interface ServingTarget {
+  /** Printable location, no secrets. */
+  readonly location: string;
+  /** The base_path TF Serving uses for one served model. */
+  basePath(servingName: string): string;
+  /** Unpacks an archive (checked against its manifest) as `<serving_name>/<version>/`. CONFLICT if that exists. */
+  writeVersion(servingName: string, version: number, archive: Readable, manifest: readonly ManifestEntry[], signal?: AbortSignal): Promise<void>;
+  writeConfig(text: string): Promise<void>;
+  readConfig(): Promise<string | null>;
+}
+
+const tmpName = () => `.tmp-${randomBytes(8).toString('hex')}`;
+
+/** A local directory: unpack beside the version, then one rename publishes it. */
+export class DirectoryServingTarget implements ServingTarget {
+  readonly location: string;
+
+  constructor(private readonly base: string) {
+    this.location = base;
+  }
+
+  basePath(servingName: string): string {
+    return join(this.base, servingName);
+  }
+
+  async writeVersion(servingName: string, version: number, archive: Readable, manifest: readonly ManifestEntry[], signal?: AbortSignal): Promise<void> {
+    const dir = this.basePath(servingName);
+    const target = join(dir, String(version));
+    if (await exists(target)) throw versionExists(servingName, version);
+    const staging = join(dir, tmpName());
+    try {
+      await extractArchive(archive, staging, { manifest, ...(signal ? { signal } : {}) });
+      // rename() would replace an empty directory: check once more right before.
+      if (await exists(target)) throw versionExists(servingName, version);
+      await rename(staging, target);
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
+  }
+
+  async writeConfig(text: string): Promise<void> {
+    await mkdir(this.base, { recursive: true });
+    const tmp = join(this.base, `${MODELS_CONFIG}${tmpName()}`);
+    await writeFile(tmp, text, { mode: 0o644 });
+    await rename(tmp, join(this.base, MODELS_CONFIG));
+  }
+
+  async readConfig(): Promise<string | null> {
+    return readFile(join(this.base, MODELS_CONFIG), 'utf8').catch(() => null);
+  }
+}
+
+/**
+ * A bucket (MinIO/S3): files are unpacked locally, uploaded under a
+ * temporary prefix, then copied server-side to `<version>/`. Object stores
+ * have no atomic directory rename, so a version is listed in models.config
+ * (what TF Serving loads) only after every file is in place.
+ */
+export class ObjectServingTarget implements ServingTarget {
+  constructor(
+    private readonly store: ObjectStore,
+    /** `s3://bucket/prefix` as TF Serving addresses the base. */
+    private readonly url: string,
+  ) {}
+
+  get location(): string {
+    return this.store.location;
+  }
+
+  basePath(servingName: string): string {
+    return `${this.url.replace(/\/+$/, '')}/${servingName}`;
+  }
+
+  async writeVersion(servingName: string, version: number, archive: Readable, manifest: readonly ManifestEntry[], signal?: AbortSignal): Promise<void> {
+    const final = `${servingName}/${version}/`;
+    if (await hasAny(this.store, final)) throw versionExists(servingName, version);
+    const local = await mkdtemp(join(tmpdir(), 'mlmodel-deploy-'));
+    const temp = `${servingName}/${tmpName()}/`;
+    try {
+      const report = await extractArchive(archive, join(local, 'tree'), { manifest, ...(signal ? { signal } : {}) });
+      for (const f of report.files) {
+        await this.store.put(temp + f.path, createReadStream(join(local, 'tree', f.path)), { size: f.size, sha256: f.sha256 });
+      }
+      if (await hasAny(this.store, final)) throw versionExists(servingName, version);
+      for (const f of report.files) await this.store.copy(temp + f.path, final + f.path);
+    } finally {
+      for await (const o of this.store.list(temp)) await this.store.delete(o.key);
+      await rm(local, { recursive: true, force: true });
+    }
+  }
+
+  async writeConfig(text: string): Promise<void> {
+    await this.store.put(MODELS_CONFIG, Readable.from([Buffer.from(text)]));
+  }
+
+  async readConfig(): Promise<string | null> {
+    if (!(await this.store.stat(MODELS_CONFIG))) return null;
+    const chunks: Buffer[] = [];
+    for await (const c of await this.store.get(MODELS_CONFIG)) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function hasAny(store: ObjectStore, prefix: string): Promise<boolean> {
+  for await (const _ of store.list(prefix)) return true;
+  return false;
+}
+
+function versionExists(servingName: string, version: number): MlmodelError {
+  return new MlmodelError('CONFLICT', `serving version ${servingName}/${version} already exists and is never overwritten`, {
+    serving_name: servingName,
+    version,
+  });
+}
