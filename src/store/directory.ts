@@ -3,11 +3,10 @@
  * A write goes to a temporary name in the target directory, is flushed to
  * disk, then renamed into place, so a reader sees the whole object or none.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { constants as fsConstants, type Dirent } from 'node:fs';
 import { copyFile, mkdir, open, readdir, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { MlmodelError } from '../errors.js';
 import {
@@ -17,7 +16,6 @@ import {
   checkPrefix,
   checkPutOptions,
   compareKeys,
-  HashingStream,
   TEMP_MARKER,
   type ObjectInfo,
   type ObjectStore,
@@ -60,9 +58,7 @@ export class DirectoryObjectStore implements ObjectStore {
     const dir = dirname(final);
     const { fh, tmp } = await this.#openTemp(dir, key);
     try {
-      const hasher = new HashingStream();
-      await pipeline(body, hasher, fh.createWriteStream({ autoClose: false, highWaterMark: 1 << 20 }));
-      const got = { size: hasher.size, sha256: hasher.digest() };
+      const got = await writeAll(fh, body);
       checkExpected(key, got, opts);
       await fh.sync();
       await fh.close();
@@ -221,6 +217,26 @@ export class DirectoryObjectStore implements ObjectStore {
     // A local store has nothing to sign: the file path is the download.
     return this.#path(key);
   }
+}
+
+/**
+ * Writes a stream into an open file, hashing as it goes. Each chunk is
+ * written before the next is read, so memory holds one chunk at a time.
+ */
+async function writeAll(fh: FileHandle, body: Readable | AsyncIterable<Uint8Array>): Promise<{ size: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const raw of body as AsyncIterable<Uint8Array | string>) {
+    const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
+    hash.update(chunk);
+    size += chunk.byteLength;
+    let off = 0;
+    while (off < chunk.byteLength) {
+      const { bytesWritten } = await fh.write(chunk, off, chunk.byteLength - off);
+      off += bytesWritten;
+    }
+  }
+  return { size, sha256: hash.digest('hex') };
 }
 
 async function syncDir(dir: string): Promise<void> {
