@@ -169,7 +169,7 @@ export function loadConfig(env: Env, options: ConfigOptions = {}): Config {
   // Serving base.
   const servingPick = pick(options.servingBase, env.MLMODEL_SERVING_BASE, file.serving_base);
   const servingBase: Location = servingPick
-    ? parseLocation(servingPick.value, settingName('serving', servingPick.origin), home)
+    ? parseLocation(servingPick.value, settingName('serving', servingPick.origin))
     : { kind: 'file', path: join(home, 'serving') };
   if (servingBase.kind === 's3') secrets.push(servingBase.secretKey);
 
@@ -178,13 +178,13 @@ export function loadConfig(env: Env, options: ConfigOptions = {}): Config {
   const connectorOrigin: Record<string, Origin> = {};
   for (const [rawName, value] of Object.entries(file.connectors ?? {})) {
     const name = normalizeConnectorName(rawName, `connectors.${rawName} in ${configFile ?? 'the config file'}`);
-    connectors[name] = parseFileConnector(value, `connectors.${rawName}`, home);
+    connectors[name] = parseFileConnector(value, `connectors.${rawName}`);
     connectorOrigin[name] = 'file';
   }
   for (const [key, value] of Object.entries(env)) {
     if (!key.startsWith('MLMODEL_CONNECTOR_') || value === undefined || value === '') continue;
     const name = normalizeConnectorName(key.slice('MLMODEL_CONNECTOR_'.length), key);
-    connectors[name] = parseLocation(value, key, home);
+    connectors[name] = parseLocation(value, key);
     connectorOrigin[name] = 'env';
   }
   for (const loc of Object.values(connectors)) if (loc.kind === 's3') secrets.push(loc.secretKey);
@@ -311,8 +311,8 @@ function readConfigFile(path: string): FileSettings {
   return out;
 }
 
-function parseFileConnector(value: unknown, what: string, home: string): Location {
-  if (typeof value === 'string') return parseLocation(value, what, home);
+function parseFileConnector(value: unknown, what: string): Location {
+  if (typeof value === 'string') return parseLocation(value, what);
   if (!isPlainObject(value)) {
     throw new MlmodelError('CONFIG_INVALID', `${what}: expected a URL or a mapping with endpoint, bucket, access_key, secret_key`);
   }
@@ -327,11 +327,11 @@ function parseFileConnector(value: unknown, what: string, home: string): Locatio
   const v = value as Record<string, string>;
   if (v.url !== undefined) {
     if (Object.keys(v).length > 1) throw new MlmodelError('CONFIG_INVALID', `${what}: give either url or its parts, not both`);
-    return parseLocation(v.url, what, home);
+    return parseLocation(v.url, what);
   }
   if (v.path !== undefined) {
     if (Object.keys(v).length > 1) throw new MlmodelError('CONFIG_INVALID', `${what}: path stands alone`);
-    return parseFileLocation(v.path, what, home);
+    return parseFileLocation(v.path, what);
   }
   if (!v.endpoint || !v.bucket) {
     throw new MlmodelError('CONFIG_INVALID', `${what}: endpoint and bucket are required`);

@@ -102,8 +102,8 @@ export function parseS3Url(text: string, what: string, defaultBucket?: string): 
   return loc;
 }
 
-/** Parses `file:///abs/path` or a plain absolute path. */
-export function parseFileLocation(text: string, what: string, base?: string): FileLocation {
+/** Parses `file:///abs/path` or a plain absolute path (relative paths are refused: they would depend on the working directory). */
+export function parseFileLocation(text: string, what: string): FileLocation {
   if (text.startsWith('file:')) {
     try {
       return { kind: 'file', path: fileURLToPath(text) };
@@ -115,15 +115,14 @@ export function parseFileLocation(text: string, what: string, base?: string): Fi
     }
   }
   if (isAbsolute(text)) return { kind: 'file', path: resolve(text) };
-  if (base !== undefined && !/^[a-z][a-z0-9+.-]*:/i.test(text)) return { kind: 'file', path: resolve(base, text) };
   throw new MlmodelError('CONFIG_INVALID', `${what}: expected file:///… or an absolute path, got ${redact(text)}`, {
     setting: what,
   });
 }
 
 /** Parses either form: an S3 URL or a local directory. */
-export function parseLocation(text: string, what: string, base?: string): Location {
-  return /^https?:\/\//i.test(text) ? parseS3Url(text, what) : parseFileLocation(text, what, base);
+export function parseLocation(text: string, what: string): Location {
+  return /^https?:\/\//i.test(text) ? parseS3Url(text, what) : parseFileLocation(text, what);
 }
 
 /** A printable form with no secret: `http://ACCESS@host:9000/bucket/prefix/` or the path. */
