@@ -1,5 +1,4 @@
 import type { MetadataStore } from '../store/metadata.js';
-import type { ServingRecords } from '../store/serving-records.js';
 import type { ObjectStore } from '../store/objects.js';
 import type { ServingTarget } from '../serving/target.js';
 
@@ -16,7 +15,7 @@ export interface Progress {
  * for a global, so the same code serves the console, the HTTP API and tests.
  */
 export interface EngineContext {
-  readonly meta: MetadataStore & ServingRecords;
+  readonly meta: MetadataStore;
   readonly objects: ObjectStore;
   readonly serving: ServingTarget;
   /** The object store behind `OBJECTSTORAGE.<NAME>:`; CONNECTOR_UNKNOWN if none. */

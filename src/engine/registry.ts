@@ -7,10 +7,8 @@ import { executePlan } from '../executor/index.js';
 import { planQuery } from '../planner/plan.js';
 import type { ResultTable } from '../result/table.js';
 import { DirectoryServingTarget, ObjectServingTarget, type ServingTarget } from '../serving/target.js';
-import type { MetadataStore } from '../store/metadata.js';
 import type { ObjectStore } from '../store/objects.js';
 import { objectStoreAt, openStores } from '../store/open.js';
-import type { ServingRecords } from '../store/serving-records.js';
 import type { EngineContext, Progress } from './context.js';
 
 export interface RegistryOptions {
@@ -42,7 +40,7 @@ export interface Registry {
 export async function openRegistry(options: RegistryOptions = {}): Promise<Registry> {
   const config = options.config ?? loadConfig(options.env ?? process.env, options.configOptions ?? {});
   const stores = await openStores(config);
-  const meta = stores.metadata as MetadataStore & ServingRecords;
+  const meta = stores.metadata;
   let serving: ServingTarget;
   try {
     serving = await openServingTarget(config);

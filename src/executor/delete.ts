@@ -6,6 +6,7 @@ import { F } from '../store/filter.js';
 import type { ModelRecord } from '../store/metadata.js';
 import { executeList } from './list.js';
 import { nameScope, resolveModel, versionsOf } from './models.js';
+import { objectPrefix } from './import.js';
 
 /**
  * Deletes a model (every version) or one version (`NAME@N`), refusing while
@@ -23,7 +24,7 @@ export async function executeDelete(ctx: EngineContext, cmd: DeleteCommand): Pro
   const remaining = whole ? [] : (await versionsOf(ctx, record.model_uid)).filter((r) => r.uid !== record.uid);
 
   for (const r of doomed) await ctx.meta.updateModel(r.uid, { state: 'DELETING', modified: ctx.now() });
-  for (const r of doomed) await ctx.objects.delete(r.object_key);
+  for (const r of doomed) await deleteObjectsOf(ctx, r);
   for (const r of doomed) await ctx.meta.deleteModel(r.uid);
 
   if (remaining.length === 0) {
@@ -32,6 +33,13 @@ export async function executeDelete(ctx: EngineContext, cmd: DeleteCommand): Pro
     const newest = remaining[remaining.length - 1]!;
     await ctx.meta.updateModel(newest.uid, { latest: true });
   }
+  if (remaining.length === 0) await ctx.meta.deleteServings(record.model_uid);
   return executeList(ctx);
+}
+
+/** A version's archive and everything stored beside it (its manifest) under `models/<uid>/`. */
+async function deleteObjectsOf(ctx: EngineContext, r: ModelRecord): Promise<void> {
+  await ctx.objects.delete(r.object_key);
+  for await (const o of ctx.objects.list(objectPrefix(r.uid))) await ctx.objects.delete(o.key);
 }
 

@@ -12,8 +12,10 @@ import { readOptions } from './options.js';
 import { OPTION_FIELDS } from '../planner/schema.js';
 import { openSource } from './source.js';
 
-export const archiveKey = (uid: string) => `models/${uid}/archive`;
-export const manifestKey = (uid: string) => `models/${uid}/manifest.json`;
+/** Everything stored for one model version lives under this prefix, keyed by its uid, never its name. */
+export const objectPrefix = (uid: string) => `models/${uid}/`;
+export const archiveKey = (uid: string) => `${objectPrefix(uid)}archive`;
+export const manifestKey = (uid: string) => `${objectPrefix(uid)}manifest.json`;
 
 const NUMERIC_OPTIONS = new Set(['train_cnt', 'elapsed']);
 const JSON_OPTIONS = new Set(['parameter', 'evaluation', 'cross_validation', 'grid_info']);
@@ -52,6 +54,9 @@ export async function executeImport(ctx: EngineContext, cmd: ImportCommand): Pro
       onProgress: (done) => ctx.onProgress?.({ phase: 'import', done, total: source.size }),
     });
     // Both must finish: the store gets every byte, the inspector passes the archive.
+    // A refusal errors the passthrough, possibly before the store has started
+    // reading it; `result` carries that error, so the event needs no handler of its own.
+    passthrough.on('error', () => undefined);
     // If the store gives up first, stop the inspection too, or it would wait forever for a reader.
     const storing = ctx.objects.put(key, passthrough).catch((e: unknown) => {
       passthrough.destroy(e instanceof Error ? e : new Error(String(e)));

@@ -11,6 +11,7 @@
  */
 import { MlmodelError } from '../errors.js';
 import type { FilterDoc, ModelQuery } from './filter.js';
+import type { ServingRecords } from './serving-records.js';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -85,7 +86,7 @@ export interface NameClaim {
   at: Date;
 }
 
-export interface MetadataStore {
+export interface MetadataStore extends ServingRecords {
   /** 'mongodb' or 'sqlite'. */
   readonly kind: string;
   /** Printable location without secrets. */
@@ -345,3 +346,18 @@ export function backoff(attempt: number): Promise<void> {
 }
 
 export const MAX_CLAIM_ATTEMPTS = 1000;
+
+/** Shared checks for serving records, so both backends refuse the same things. */
+export function checkServing(r: import('./serving-records.js').ServingRecord): void {
+  for (const f of ['model_uid', 'serving_name', 'record_uid'] as const) {
+    if (typeof r[f] !== 'string' || r[f].length === 0 || r[f].length > 1024) throw bad(`serving ${f} must be a non-empty string`, { field: f });
+  }
+  for (const f of ['version', 'model_version'] as const) {
+    if (!Number.isSafeInteger(r[f]) || r[f] < 1) throw bad(`serving ${f} must be a positive integer`, { field: f });
+  }
+  if (r.label !== null && typeof r.label !== 'string') throw bad('serving label must be a string or null');
+  if (!['DEPLOYING', 'AVAILABLE', 'STOPPED', 'FAILED'].includes(r.state)) throw bad(`serving state ${String(r.state)} is not valid`);
+  for (const f of ['deployed_at', 'updated_at'] as const) {
+    if (!(r[f] instanceof Date) || Number.isNaN(r[f].getTime())) throw bad(`serving ${f} must be a valid Date`, { field: f });
+  }
+}

@@ -29,7 +29,9 @@ import {
   type ModelRecord,
   type ModelUpdate,
   type NameClaim,
+  checkServing,
 } from './metadata.js';
+import type { ServingQuery, ServingRecord, ServingState } from './serving-records.js';
 
 const WRITE_CONCERN: WriteConcernSettings = { w: 'majority', journal: true };
 
@@ -47,6 +49,10 @@ export const MODEL_INDEXES: IndexDescription[] = [
 ];
 const SEQ_INDEXES: IndexDescription[] = [{ key: { seq: 1, n: 1 }, name: 'seq_n_unique', unique: true }];
 const NAME_INDEXES: IndexDescription[] = [{ key: { scope: 1, name: 1 }, name: 'scope_name_unique', unique: true }];
+const SERVING_INDEXES: IndexDescription[] = [
+  { key: { model_uid: 1, version: 1 }, name: 'model_uid_version_unique', unique: true },
+  { key: { state: 1 }, name: 'state' },
+];
 
 export interface MongoMetadataOptions {
   /** mongodb:// or mongodb+srv:// connection string. */
@@ -109,6 +115,7 @@ export class MongoMetadataStore implements MetadataStore {
       await ensureIndexes(db.collection('models'), MODEL_INDEXES);
       await ensureIndexes(db.collection('seq_claims'), SEQ_INDEXES);
       await ensureIndexes(db.collection('name_claims'), NAME_INDEXES);
+      await ensureIndexes(db.collection('servings'), SERVING_INDEXES);
       this.#client = client;
       this.#db = db;
     } catch (e) {
@@ -124,7 +131,7 @@ export class MongoMetadataStore implements MetadataStore {
     await client?.close();
   }
 
-  #coll<T extends object>(name: 'models' | 'seq_claims' | 'name_claims'): Collection<T> {
+  #coll<T extends object>(name: 'models' | 'seq_claims' | 'name_claims' | 'servings'): Collection<T> {
     if (!this.#db) throw new MlmodelError('STORE_UNAVAILABLE', 'the metadata store is not open (call init())');
     return this.#db.collection<T>(name, { writeConcern: WRITE_CONCERN });
   }
@@ -311,6 +318,38 @@ export class MongoMetadataStore implements MetadataStore {
     );
     return docs.map((d) => ({ scope: d.scope, name: d.name, owner: d.owner, at: d.at }));
   }
+
+  async insertServing(record: ServingRecord): Promise<void> {
+    checkServing(record);
+    try {
+      await this.#coll<ServingRecord>('servings').insertOne({ ...record });
+    } catch (e) {
+      if (isDuplicateKey(e)) {
+        throw new MlmodelError('DUPLICATE_KEY', 'duplicate key (serving version)', { index: 'serving_version' });
+      }
+      throw this.#error(e, 'insert serving');
+    }
+  }
+
+  async setServingState(query: ServingQuery & { version?: number }, state: ServingState, at: Date): Promise<number> {
+    const r = await this.#run('update servings', () =>
+      this.#coll<ServingRecord>('servings').updateMany(servingFilter(query), { $set: { state, updated_at: at } }),
+    );
+    return r.modifiedCount;
+  }
+
+  async findServings(query: ServingQuery = {}): Promise<ServingRecord[]> {
+    return this.#run('find servings', () =>
+      this.#coll<ServingRecord>('servings')
+        .find(servingFilter(query), { sort: { model_uid: 1, version: 1 }, projection: { _id: 0 } })
+        .toArray(),
+    ) as Promise<ServingRecord[]>;
+  }
+
+  async deleteServings(modelUid: string): Promise<number> {
+    const r = await this.#run('delete servings', () => this.#coll<ServingRecord>('servings').deleteMany({ model_uid: modelUid }));
+    return r.deletedCount;
+  }
 }
 
 /**
@@ -360,4 +399,12 @@ function duplicateIndex(e: unknown): string {
   if (keys === 'seq,n' || /seq_n_unique/.test(msg)) return 'sequence';
   if (keys === 'scope,name' || /scope_name_unique/.test(msg)) return 'name_claim';
   return 'unknown';
+}
+
+function servingFilter(query: ServingQuery & { version?: number }): Record<string, unknown> {
+  const f: Record<string, unknown> = {};
+  if (query.model_uid !== undefined) f.model_uid = { $eq: query.model_uid };
+  if (query.version !== undefined) f.version = { $eq: query.version };
+  if (query.states !== undefined) f.state = { $in: [...query.states] };
+  return f;
 }

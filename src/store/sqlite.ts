@@ -36,7 +36,9 @@ import {
   type ModelRecord,
   type ModelUpdate,
   type NameClaim,
+  checkServing,
 } from './metadata.js';
+import type { ServingQuery, ServingRecord, ServingState } from './serving-records.js';
 
 type ColumnKind = 'text' | 'int' | 'bool' | 'date';
 
@@ -100,6 +102,12 @@ CREATE TABLE IF NOT EXISTS seq_claims (
   seq TEXT NOT NULL, n INTEGER NOT NULL, owner TEXT NOT NULL, at INTEGER NOT NULL,
   PRIMARY KEY (seq, n)
 ) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS servings (
+  model_uid TEXT NOT NULL, version INTEGER NOT NULL, serving_name TEXT NOT NULL, record_uid TEXT NOT NULL,
+  model_version INTEGER NOT NULL, label TEXT, state TEXT NOT NULL, deployed_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+  PRIMARY KEY (model_uid, version)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS servings_state ON servings (state);
 CREATE TABLE IF NOT EXISTS name_claims (
   scope TEXT NOT NULL, name TEXT NOT NULL, owner TEXT NOT NULL, at INTEGER NOT NULL,
   PRIMARY KEY (scope, name)
@@ -454,6 +462,69 @@ export class SqliteMetadataStore implements MetadataStore {
     );
     return rows.map(claimFromRow);
   }
+
+  async insertServing(record: ServingRecord): Promise<void> {
+    checkServing(record);
+    this.#write(() => {
+      this.#conn
+        .prepare(
+          'INSERT INTO servings (model_uid, version, serving_name, record_uid, model_version, label, state, deployed_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(
+          record.model_uid,
+          record.version,
+          record.serving_name,
+          record.record_uid,
+          record.model_version,
+          record.label,
+          record.state,
+          record.deployed_at.getTime(),
+          record.updated_at.getTime(),
+        );
+    });
+  }
+
+  async setServingState(query: ServingQuery & { version?: number }, state: ServingState, at: Date): Promise<number> {
+    const where = servingWhere(query);
+    return this.#write(
+      () => this.#conn.prepare(`UPDATE servings SET state = ?, updated_at = ? WHERE ${where.sql}`).run(state, at.getTime(), ...where.params).changes,
+    );
+  }
+
+  async findServings(query: ServingQuery = {}): Promise<ServingRecord[]> {
+    const where = servingWhere(query);
+    const rows = this.#read(
+      () => this.#conn.prepare(`SELECT * FROM servings WHERE ${where.sql} ORDER BY model_uid, version`).all(...where.params) as ServingRow[],
+    );
+    return rows.map((r) => ({ ...r, deployed_at: new Date(r.deployed_at), updated_at: new Date(r.updated_at) }));
+  }
+
+  async deleteServings(modelUid: string): Promise<number> {
+    return this.#write(() => this.#conn.prepare('DELETE FROM servings WHERE model_uid = ?').run(modelUid).changes);
+  }
+}
+
+interface ServingRow extends Omit<ServingRecord, 'deployed_at' | 'updated_at'> {
+  deployed_at: number;
+  updated_at: number;
+}
+
+function servingWhere(query: ServingQuery & { version?: number }): SqlPart {
+  const parts: string[] = ['1 = 1'];
+  const params: unknown[] = [];
+  if (query.model_uid !== undefined) {
+    parts.push('model_uid = ?');
+    params.push(query.model_uid);
+  }
+  if (query.version !== undefined) {
+    parts.push('version = ?');
+    params.push(query.version);
+  }
+  if (query.states !== undefined) {
+    parts.push(query.states.length === 0 ? '0 = 1' : `state IN (${query.states.map(() => '?').join(', ')})`);
+    params.push(...query.states);
+  }
+  return { sql: parts.join(' AND '), params };
 }
 
 interface ClaimRow {

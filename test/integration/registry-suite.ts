@@ -1,0 +1,219 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { expect, it } from 'vitest';
+import { openRegistry, type Registry } from '../../src/engine/registry.js';
+import { loadConfig, type Env } from '../../src/config/index.js';
+import type { ResultTable } from '../../src/result/table.js';
+import { isMlmodelError } from '../../src/errors.js';
+import { archives } from './archives.js';
+
+/** One store pair to run the walk-through on. */
+export interface Backend {
+  /** Environment selecting the stores, the connector MIN_AI and the serving base. */
+  env: Env;
+  /** Puts a source archive where `OBJECTSTORAGE.MIN_AI:<key>` finds it. */
+  putSource(key: string, body: Buffer): Promise<void>;
+  /** Reads a file of the serving base (`root_mnist_v1/1/export/1/saved_model.pb`, `models.config`), or null. */
+  readServed(path: string): Promise<Buffer | null>;
+  /** Keys of the registry's own object store under a prefix. */
+  listObjects(prefix: string): Promise<string[]>;
+  /** Bytes behind an export's download_url (an HTTP GET, or a file read). */
+  download(url: string): Promise<Buffer>;
+}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const column = (t: ResultTable, name: string) => t.rows.map((r) => r[t.columns.findIndex((c) => c.name === name)]);
+
+async function failure(p: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await p;
+  } catch (e) {
+    if (isMlmodelError(e)) return { code: e.code, message: e.message };
+    throw e;
+  }
+  throw new Error('expected the query to fail');
+}
+
+/**
+ * The IRIS walk-through, end to end, then every error path and the
+ * concurrency guarantees. The same suite runs on every store pair.
+ */
+export function registrySuite(setup: () => Promise<Backend>): void {
+  let backend: Backend;
+  let reg: Registry;
+  const run = (q: string) => reg.run(q);
+
+  it('walks through the IRIS reference: import, list, summary, deploy, serving status, stop, export, delete', async () => {
+    backend = await setup();
+    reg = await openRegistry({ config: loadConfig(backend.env) });
+    const saved = archives.tfSavedModel();
+    await backend.putSource('USERS/root/mnist/model.tar', saved);
+    await backend.putSource('USERS/root/clothes/model.tar', archives.tfH5());
+
+    const imported = await run(
+      "mlmodel import name=mnist_v1 type=tf category=classification algorithm=deep format=saved_model feature=x label=y parameter='{\"epochs\": 5}' train_cnt=55260 path=OBJECTSTORAGE.MIN_AI:USERS/root/mnist/model.tar",
+    );
+    expect(imported.columns.map((c) => c.name)).toEqual(['result', 'name', 'version', 'size', 'sha256']);
+    expect(imported.rows).toEqual([['ok', 'mnist_v1', 1, saved.length, sha256(saved)]]);
+    await run('mlmodel import name=tf_clothes type=tf category=classification algorithm=deep path=OBJECTSTORAGE.MIN_AI:USERS/root/clothes/model.tar');
+
+    const list = await run('mlmodel list');
+    expect(list.columns.map((c) => `${c.name}:${c.type}`)).toEqual([
+      'id:LONG', 'user:TEXT', 'name:TEXT', 'type:TEXT', 'category:TEXT', 'algorithm:TEXT', 'serving:TEXT', 'create:DATETIME', 'modified:DATETIME',
+    ]);
+    expect(list.rows.map((r) => r.slice(0, 7))).toEqual([
+      [1, 'root', 'mnist_v1', 'tf', 'classification', 'deep', 'off'],
+      [2, 'root', 'tf_clothes', 'tf', 'classification', 'deep', 'off'],
+    ]);
+    expect(list.rows[0]![7]).toBeInstanceOf(Date);
+
+    const summary = await run('mlmodel summary mnist_v1');
+    expect(column(summary, 'name')).toEqual([
+      'id', 'user', 'name', 'filename', 'format', 'type', 'category', 'algorithm', 'feature', 'label', 'parameter', 'evaluation',
+      'cross_validation', 'grid_info', 'train_cnt', 'elapsed', 'dictionary', 'cdate', 'mdate', 'serving', 'serving_name', 'state',
+      'version', 'size', 'sha256', 'tags',
+    ]);
+    const value = (f: string) => summary.rows.find((r) => r[0] === f)?.[1];
+    expect([value('filename'), value('format'), value('parameter'), value('train_cnt'), value('evaluation'), value('serving_name'), value('state')]).toEqual([
+      'export/1/saved_model.pb', 'saved_model', '{"epochs":5}', '55260', '[]', 'root_mnist_v1', 'DONE',
+    ]);
+    expect(value('cdate')).toMatch(/^\d{14}$/);
+    expect((await run('mlmodel summary mnist_v1 serving_name, id')).rows).toEqual([
+      ['serving_name', 'root_mnist_v1'],
+      ['id', '1'],
+    ]);
+
+    expect((await run("mlmodel deploy mnist_v1 label='unstable'")).rows).toEqual([['on', 1, 'root_mnist_v1']]);
+    expect((await run("mlmodel deploy mnist_v1 label='stable'")).rows).toEqual([['on', 2, 'root_mnist_v1']]);
+    expect(await backend.readServed('root_mnist_v1/2/export/1/saved_model.pb')).toEqual(Buffer.from('\x08\x01saved model graph'));
+    const config = (await backend.readServed('models.config'))!.toString();
+    expect(config).toContain("name: 'root_mnist_v1'");
+    expect(config).toMatch(/versions: 1\n\s+versions: 2/);
+    expect(config).toContain("key: 'stable'\n      value: 2");
+    expect(column(await run('mlmodel list | where name = mnist_v1'), 'serving')).toEqual(['on']);
+
+    const status = await run('serving status mnist_v1');
+    expect(status.columns.map((c) => c.name)).toEqual(['version', 'state', 'label', 'deployed_at']);
+    expect(status.rows.map((r) => r.slice(0, 3))).toEqual([
+      [1, 'AVAILABLE', 'unstable'],
+      [2, 'AVAILABLE', 'stable'],
+    ]);
+
+    expect(await failure(run('mlmodel delete mnist_v1'))).toEqual({
+      code: 'CONFLICT',
+      message: 'mnist_v1 is being served; stop it first (mlmodel stop mnist_v1)',
+    });
+    expect((await run('mlmodel stop mnist_v1')).rows).toEqual([['ok']]);
+    expect(column(await run('serving status mnist_v1'), 'state')).toEqual(['STOPPED', 'STOPPED']);
+    expect((await backend.readServed('models.config'))!.toString()).not.toContain('root_mnist_v1');
+
+    const exported = await run('mlmodel export name=mnist_v1 path=OBJECTSTORAGE.MIN_AI:USERS/root/tf_mnist.tar');
+    expect(exported.columns.map((c) => c.name)).toEqual(['result', 'download_url', 'expired time (sec)']);
+    expect(exported.rows[0]![0]).toBe('ok');
+    expect(exported.rows[0]![2]).toBe(3600);
+    expect(await backend.download(String(exported.rows[0]![1]))).toEqual(saved);
+    expect((await run('mlmodel export name=mnist_v1 path=OBJECTSTORAGE.MIN_AI:USERS/root/again.tar expires=60')).rows[0]![2]).toBe(60);
+
+    const afterDelete = await run('mlmodel delete mnist_v1');
+    expect(column(afterDelete, 'name')).toEqual(['tf_clothes']);
+    expect(await backend.listObjects('models/')).toEqual([expect.stringMatching(/^models\/[0-9a-f-]{36}\/archive$/), expect.stringMatching(/^models\/[0-9a-f-]{36}\/manifest.json$/)]); // tf_clothes
+  });
+
+  it('imports every model type, plain or gzip, and infers the format', async () => {
+    const cases: Array<[string, string, Buffer, string, string]> = [
+      ['skl', 'sklearn', archives.sklearn(), 'pickle', 'model.pkl'],
+      ['spk', 'spark', archives.spark(), 'spark', 'data/part-00000-abc.snappy.parquet'],
+      ['rrr', 'r', archives.r(), 'rda', 'model.rda'],
+      ['onx', 'onnx', archives.onnx(), 'onnx', 'model.onnx'],
+      ['hhh', 'tf', archives.tfH5(), 'h5', 'model.h5'],
+    ];
+    for (const [name, type, body, format, filename] of cases) {
+      await backend.putSource(`src/${name}.tar`, body);
+      await run(`mlmodel import name=${name} type=${type} path=OBJECTSTORAGE.MIN_AI:src/${name}.tar`);
+      expect((await run(`mlmodel summary ${name} format, filename, type`)).rows.map((r) => r[1])).toEqual([format, filename, type]);
+    }
+    expect(column(await run('mlmodel list | where type in (sklearn, spark) | sort -name'), 'name')).toEqual(['spk', 'skl']);
+  });
+
+  it('makes a new version on re-import; list shows the latest, @N reads older ones', async () => {
+    await backend.putSource('v/m1.tar', archives.tfH5());
+    await backend.putSource('v/m2.tar', archives.tfSavedModel());
+    await run('mlmodel import name=versioned type=tf path=OBJECTSTORAGE.MIN_AI:v/m1.tar');
+    expect((await run('mlmodel import name=versioned type=tf path=OBJECTSTORAGE.MIN_AI:v/m2.tar')).rows[0]![2]).toBe(2);
+    expect((await run('mlmodel list | where name = versioned')).rows).toHaveLength(1);
+    expect((await run('mlmodel summary versioned version, format')).rows).toEqual([
+      ['version', '2'],
+      ['format', 'saved_model'],
+    ]);
+    expect((await run('mlmodel summary versioned@1 version, format')).rows.map((r) => r[1])).toEqual(['1', 'h5']);
+    expect(await failure(run('mlmodel summary versioned@3'))).toMatchObject({ code: 'MODEL_NOT_FOUND', message: 'versioned@3: versioned has versions 1 to 2' });
+    expect(await failure(run('mlmodel import name=versioned type=onnx path=OBJECTSTORAGE.MIN_AI:v/m1.tar'))).toMatchObject({ code: 'CONFLICT' });
+  });
+
+  it('leaves no record and no object behind when an import fails', async () => {
+    const before = await backend.listObjects('models/');
+    const count = (await run('mlmodel list')).rows.length;
+    await backend.putSource('bad/missing.tar', archives.tfMissingModel());
+    await backend.putSource('bad/hostile.tar', archives.hostile());
+    await backend.putSource('bad/notar.tar', Buffer.from('this is not a tar archive at all'.repeat(40)));
+    expect(await failure(run('mlmodel import name=bad1 type=tf path=OBJECTSTORAGE.MIN_AI:bad/missing.tar'))).toMatchObject({
+      code: 'ARCHIVE_INVALID',
+      message: expect.stringMatching(/model\.h5 or saved_model\.pb/),
+    });
+    expect(await failure(run('mlmodel import name=bad2 type=tf path=OBJECTSTORAGE.MIN_AI:bad/hostile.tar'))).toMatchObject({
+      code: 'ARCHIVE_INVALID',
+      message: expect.stringContaining('..'),
+    });
+    expect(await failure(run('mlmodel import name=bad3 type=tf path=OBJECTSTORAGE.MIN_AI:bad/notar.tar'))).toMatchObject({ code: 'ARCHIVE_INVALID' });
+    expect(await failure(run('mlmodel import name=bad4 type=keras path=OBJECTSTORAGE.MIN_AI:bad/missing.tar'))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('r, sklearn, spark, tf, onnx'),
+    });
+    expect(await failure(run('mlmodel import name=bad5 type=tf format=h5 path=OBJECTSTORAGE.MIN_AI:v/m2.tar'))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('format=h5 does not match the archive, which holds a saved_model model'),
+    });
+    expect(await failure(run('mlmodel import name=bad6 type=tf path=OBJECTSTORAGE.MIN_AI:nothing/here.tar'))).toMatchObject({ code: 'OBJECT_NOT_FOUND' });
+    expect(await failure(run('mlmodel import name=bad7 type=tf path=OBJECTSTORAGE.NOPE:x.tar'))).toMatchObject({ code: 'CONNECTOR_UNKNOWN' });
+    expect(await failure(run('mlmodel import name=../x type=tf path=OBJECTSTORAGE.MIN_AI:v/m1.tar'))).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(await failure(run('mlmodel import name=x type=tf'))).toMatchObject({ code: 'INVALID_ARGUMENT', message: 'import needs path=…' });
+    expect(await failure(run('mlmodel import name=x type=tf path=/tmp/x.tar colour=red'))).toMatchObject({
+      message: expect.stringMatching(/^import has no option colour; its options are name, type, path/),
+    });
+    expect((await run('mlmodel list')).rows).toHaveLength(count);
+    expect(await backend.listObjects('models/')).toEqual(before);
+  });
+
+  it('renames (metadata only) and refuses a clash', async () => {
+    const after = await run('mlmodel rename skl as sklearn_lr');
+    expect(column(after, 'name')).toContain('sklearn_lr');
+    expect(column(after, 'name')).not.toContain('skl');
+    expect((await run('mlmodel summary sklearn_lr format')).rows).toEqual([['format', 'pickle']]);
+    expect(await failure(run('mlmodel rename sklearn_lr onx'))).toMatchObject({ code: 'CONFLICT' });
+    expect(await failure(run('mlmodel rename nope as x'))).toMatchObject({ code: 'MODEL_NOT_FOUND' });
+  });
+
+  it('refuses to deploy a model that is not tf, and to stop one that is not served', async () => {
+    expect(await failure(run('mlmodel deploy onx'))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('onx is a onnx model') });
+    expect(await failure(run('mlmodel stop onx'))).toMatchObject({ code: 'CONFLICT', message: 'onx is not being served' });
+  });
+
+  it('gives 16 parallel deploys of one model versions 1..16, and 16 parallel imports 16 distinct versions', async () => {
+    await backend.putSource('c/m.tar', archives.tfSavedModel());
+    await run('mlmodel import name=busy type=tf path=OBJECTSTORAGE.MIN_AI:c/m.tar');
+    const deploys = await Promise.all(Array.from({ length: 16 }, (_, i) => run(`mlmodel deploy busy label=l${i}`)));
+    expect(deploys.map((d) => d.rows[0]![1]).sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    const config = (await backend.readServed('models.config'))!.toString();
+    for (let v = 1; v <= 16; v++) expect(config).toContain(`versions: ${v}\n`);
+
+    const imports = await Promise.all(Array.from({ length: 16 }, () => run('mlmodel import name=crowd type=tf path=OBJECTSTORAGE.MIN_AI:c/m.tar')));
+    expect(imports.map((t) => t.rows[0]![2]).sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    expect((await run('mlmodel list | where name = crowd')).rows).toHaveLength(1);
+    expect((await run('mlmodel summary crowd version')).rows).toEqual([['version', '16']]);
+    await reg.close();
+  });
+}
+
+export async function readLocal(path: string): Promise<Buffer | null> {
+  return readFile(path).catch(() => null);
+}
