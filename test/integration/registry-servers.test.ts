@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { afterAll, describe } from 'vitest';
+import { MongoClient } from 'mongodb';
+import { parseS3Url } from '../../src/config/location.js';
+import { MinioObjectStore } from '../../src/store/minio.js';
+import { describeWithServer } from '../servers/servers.js';
+import { httpGet, readAll } from '../store/objects-conformance.js';
+import { registrySuite } from './registry-suite.js';
+
+/**
+ * The same walk-through on the production pair: a MongoDB-wire server
+ * (FerretDB built by the repo's script, or a real mongod) and MinIO, with
+ * a MinIO connector and a MinIO serving base.
+ */
+const run = randomBytes(3).toString('hex');
+
+describeWithServer('mongodb', 'registry on MongoDB + MinIO', (mongoUrl) => {
+  describeWithServer('minio', 'with MinIO', (minioUrl) => {
+    const base = minioUrl.replace(/\/+$/, '');
+    const database = `mlmodel_it_${run}`;
+    const mongo = new URL(mongoUrl);
+    mongo.pathname = `/${database}`;
+    const locations = {
+      objects: `${base}/mlmodel-it-${run}`,
+      connector: `${base}/sources-${run}`,
+      serving: `${base}/serving-${run}/tfserving`,
+    };
+    const store = (url: string) => new MinioObjectStore({ location: parseS3Url(url, 'test') });
+
+    afterAll(async () => {
+      const client = new MongoClient(mongoUrl);
+      await client.db(database).dropDatabase().catch(() => undefined);
+      await client.close();
+    });
+
+    describe('IRIS walk-through', () => {
+      registrySuite(async () => {
+        const sources = store(locations.connector);
+        await sources.init();
+        return {
+          env: {
+            HOME: '/nonexistent-home',
+            MLMODEL_HOME: `/tmp/mlmodel-it-${run}`,
+            MLMODEL_USER: 'root',
+            MLMODEL_MONGODB_URL: mongo.toString(),
+            MLMODEL_MINIO_URL: locations.objects,
+            MLMODEL_CONNECTOR_MIN_AI: locations.connector,
+            MLMODEL_SERVING_BASE: locations.serving,
+          },
+          async putSource(key, body) {
+            await sources.put(key, Readable.from([body]));
+          },
+          async readServed(path) {
+            const served = store(locations.serving);
+            if (!(await served.stat(path))) return null;
+            return readAll(await served.get(path));
+          },
+          async listObjects(prefix) {
+            const keys: string[] = [];
+            for await (const o of store(locations.objects).list(prefix)) keys.push(o.key);
+            return keys;
+          },
+          download: httpGet,
+        };
+      });
+    });
+  });
+});
