@@ -42,9 +42,14 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
  * `total` bytes made on the fly, 1 MiB at a time, never held: a fixed random
  * block with the chunk number stamped into it, so every chunk differs.
  * `digest()` gives the sha256 of everything generated so far.
+ *
+ * Chunks come from a ring of 16 buffers allocated up front, so the test's
+ * own garbage does not count against the store's memory; a store that kept
+ * a chunk past 15 more would read changed bytes, and the sha256 checks fail.
  */
 export function generated(total: number): { stream: Readable; digest(): string } {
   const block = randomBytes(MiB);
+  const ring = Array.from({ length: 16 }, () => Buffer.alloc(MiB));
   const hash = createHash('sha256');
   let sent = 0;
   let n = 0;
@@ -56,7 +61,7 @@ export function generated(total: number): { stream: Readable; digest(): string }
         return;
       }
       const size = Math.min(MiB, total - sent);
-      const chunk = Buffer.allocUnsafe(size);
+      const chunk = ring[n % ring.length]!.subarray(0, size);
       block.copy(chunk, 0, 0, size);
       chunk.writeUInt32BE(n++ >>> 0, 0);
       hash.update(chunk);
