@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import type { DeployCommand } from '../../grammar/ast.js';
 import type { ManifestEntry } from '../archive/index.js';
 import type { EngineContext } from '../engine/context.js';
@@ -32,6 +33,15 @@ export async function executeDeploy(ctx: EngineContext, cmd: DeployCommand): Pro
       type: record.type,
     });
   }
+  if (record.format !== 'saved_model' || record.filename === null) {
+    throw new MlmodelError(
+      'INVALID_ARGUMENT',
+      `TensorFlow Serving loads SavedModels; ${record.name} holds ${record.format === 'h5' ? 'a Keras h5 file' : `a ${String(record.format)} model`}. Save it as a SavedModel (saved_model.pb) and import that`,
+      { name: record.name, format: record.format },
+    );
+  }
+  // TF Serving wants saved_model.pb directly inside the version directory.
+  const root = posix.dirname(record.filename) === '.' ? '' : posix.dirname(record.filename);
   const servingName = `${record.user}_${record.name}`;
   const manifest = await readManifest(ctx, record.uid);
   const version = await ctx.meta.claimNext(`serving-version:${record.model_uid}`, record.uid);
@@ -51,7 +61,7 @@ export async function executeDeploy(ctx: EngineContext, cmd: DeployCommand): Pro
     const archive = withProgress(await ctx.objects.get(record.object_key), (done) =>
       ctx.onProgress?.({ phase: 'deploy', done, total: record.size }),
     );
-    await ctx.serving.writeVersion(servingName, version, archive, manifest, ctx.signal);
+    await ctx.serving.writeVersion(servingName, version, archive, manifest, root, ctx.signal);
   } catch (e) {
     await ctx.meta.setServingState({ model_uid: record.model_uid, version }, 'FAILED', ctx.now());
     throw e;

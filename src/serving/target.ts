@@ -20,8 +20,12 @@ export interface ServingTarget {
   readonly location: string;
   /** The base_path TF Serving uses for one served model. */
   basePath(servingName: string): string;
-  /** Unpacks an archive (checked against its manifest) as `<serving_name>/<version>/`. CONFLICT if that exists. */
-  writeVersion(servingName: string, version: number, archive: Readable, manifest: readonly ManifestEntry[], signal?: AbortSignal): Promise<void>;
+  /**
+   * Unpacks an archive (checked against its manifest) and publishes its
+   * directory `root` (where saved_model.pb sits; '' for the top) as
+   * `<serving_name>/<version>/`. CONFLICT if that exists.
+   */
+  writeVersion(servingName: string, version: number, archive: Readable, manifest: readonly ManifestEntry[], root: string, signal?: AbortSignal): Promise<void>;
   writeConfig(text: string): Promise<void>;
   readConfig(): Promise<string | null>;
 }
@@ -40,7 +44,7 @@ export class DirectoryServingTarget implements ServingTarget {
     return join(this.base, servingName);
   }
 
-  async writeVersion(servingName: string, version: number, archive: Readable, manifest: readonly ManifestEntry[], signal?: AbortSignal): Promise<void> {
+  async writeVersion(servingName: string, version: number, archive: Readable, manifest: readonly ManifestEntry[], root: string, signal?: AbortSignal): Promise<void> {
     const dir = this.basePath(servingName);
     const target = join(dir, String(version));
     if (await exists(target)) throw versionExists(servingName, version);
@@ -49,7 +53,7 @@ export class DirectoryServingTarget implements ServingTarget {
       await extractArchive(archive, staging, { manifest, ...(signal ? { signal } : {}) });
       // rename() would replace an empty directory: check once more right before.
       if (await exists(target)) throw versionExists(servingName, version);
-      await rename(staging, target);
+      await rename(root === '' ? staging : join(staging, ...root.split('/')), target);
     } finally {
       await rm(staging, { recursive: true, force: true });
     }
@@ -88,18 +92,20 @@ export class ObjectServingTarget implements ServingTarget {
     return `${this.url.replace(/\/+$/, '')}/${servingName}`;
   }
 
-  async writeVersion(servingName: string, version: number, archive: Readable, manifest: readonly ManifestEntry[], signal?: AbortSignal): Promise<void> {
+  async writeVersion(servingName: string, version: number, archive: Readable, manifest: readonly ManifestEntry[], root: string, signal?: AbortSignal): Promise<void> {
     const final = `${servingName}/${version}/`;
+    const under = root === '' ? '' : `${root}/`;
     if (await hasAny(this.store, final)) throw versionExists(servingName, version);
     const local = await mkdtemp(join(tmpdir(), 'mlmodel-deploy-'));
     const temp = `${servingName}/${tmpName()}/`;
     try {
       const report = await extractArchive(archive, join(local, 'tree'), { manifest, ...(signal ? { signal } : {}) });
-      for (const f of report.files) {
-        await this.store.put(temp + f.path, createReadStream(join(local, 'tree', f.path)), { size: f.size, sha256: f.sha256 });
+      const files = report.files.filter((f) => f.path.startsWith(under)).map((f) => ({ ...f, rel: f.path.slice(under.length) }));
+      for (const f of files) {
+        await this.store.put(temp + f.rel, createReadStream(join(local, 'tree', f.path)), { size: f.size, sha256: f.sha256 });
       }
       if (await hasAny(this.store, final)) throw versionExists(servingName, version);
-      for (const f of report.files) await this.store.copy(temp + f.path, final + f.path);
+      for (const f of files) await this.store.copy(temp + f.rel, final + f.rel);
     } finally {
       for await (const o of this.store.list(temp)) await this.store.delete(o.key);
       await rm(local, { recursive: true, force: true });

@@ -85,7 +85,10 @@ export function registrySuite(setup: () => Promise<Backend>): void {
 
     expect((await run("mlmodel deploy mnist_v1 label='unstable'")).rows).toEqual([['on', 1, 'root_mnist_v1']]);
     expect((await run("mlmodel deploy mnist_v1 label='stable'")).rows).toEqual([['on', 2, 'root_mnist_v1']]);
-    expect(await backend.readServed('root_mnist_v1/2/export/1/saved_model.pb')).toEqual(Buffer.from('\x08\x01saved model graph'));
+    // The SavedModel's own directory becomes the version directory, as TF Serving expects.
+    expect(await backend.readServed('root_mnist_v1/2/saved_model.pb')).toEqual(Buffer.from('\x08\x01saved model graph'));
+    expect(await backend.readServed('root_mnist_v1/2/variables/variables.index')).toEqual(Buffer.from('index'));
+    expect(await backend.readServed('root_mnist_v1/2/export/1/saved_model.pb')).toBeNull();
     const config = (await backend.readServed('models.config'))!.toString();
     expect(config).toContain("name: 'root_mnist_v1'");
     expect(config).toMatch(/versions: 1\n\s+versions: 2/);
@@ -195,6 +198,7 @@ export function registrySuite(setup: () => Promise<Backend>): void {
 
   it('refuses to deploy a model that is not tf, and to stop one that is not served', async () => {
     expect(await failure(run('mlmodel deploy onx'))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('onx is a onnx model') });
+    expect(await failure(run('mlmodel deploy hhh'))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('hhh holds a Keras h5 file') });
     expect(await failure(run('mlmodel stop onx'))).toMatchObject({ code: 'CONFLICT', message: 'onx is not being served' });
   });
 

@@ -29,6 +29,9 @@ describe('renderers', () => {
     for (const line of out.split('\n').slice(0, -1)) expect(line.length).toBeLessThanOrEqual(40);
     expect(out).toContain('…');
     expect(renderTable(wide)).toContain('x'.repeat(200));
+    // Short columns (times, names) are never cut, even when the table cannot fit.
+    const times: ResultTable = { columns: t.columns.slice(0, 3), rows: [t.rows[0]!.slice(0, 3)] };
+    expect(renderTable(times, { width: 20 })).toContain('2019/11/19 00:11:22');
   });
 
   it('json: typed columns, machine times, JSON cells as values', () => {
