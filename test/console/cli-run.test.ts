@@ -1,0 +1,78 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { archives } from '../integration/archives.js';
+
+/** The built `mlmodel` running real queries on the embedded stores of a fresh home. */
+const CLI = new URL('../../dist/console/cli.js', import.meta.url).pathname;
+const root = mkdtempSync(join(tmpdir(), 'mlmodel-cli-run-'));
+const home = join(root, 'home');
+const archive = join(root, 'mnist.tar');
+writeFileSync(archive, archives.tfSavedModel());
+
+function mlmodel(args: string[], input = ''): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    input,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, HOME: root, MLMODEL_HOME: home, MLMODEL_USER: 'root', TZ: 'UTC' },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('mlmodel -c / -f / stdin running queries', () => {
+  it('imports and lists with -c, printing IRIS tables', () => {
+    const r = mlmodel(['-c', `mlmodel import name=mnist_v1 type=tf category=classification algorithm=deep path=${archive}`, '-c', 'mlmodel list']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/│ result │ name {5}│ version │ +size │ sha256 +│/);
+    expect(r.stdout).toMatch(/│ {2}1 │ root │ mnist_v1 │ tf {3}│ classification │ deep {6}│ off {5}│ \d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d │/);
+    expect(r.stdout).toContain('(1 row)');
+  });
+
+  it('prints typed JSON, one object per query', () => {
+    const r = mlmodel(['--format', 'json', '-c', 'mlmodel list | fields id, name', '-c', 'mlmodel summary mnist_v1 format']);
+    expect(r.status).toBe(0);
+    const [list, summary] = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { columns: unknown; rows: unknown });
+    expect(list).toEqual({ columns: [{ name: 'id', type: 'LONG' }, { name: 'name', type: 'TEXT' }], rows: [[1, 'mnist_v1']] });
+    expect(summary!.rows).toEqual([['format', 'saved_model']]);
+  });
+
+  it('runs a piped batch with comments and continuations, and stops at the first failure with status 1', () => {
+    const batch = '# report\nmlmodel list \\\n  | fields name\nmlmodel summary nope\nmlmodel list\n';
+    const r = mlmodel(['--format', 'csv'], batch);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('name\r\nmnist_v1\n');
+    expect(r.stderr).toBe('error at stdin, line 4: no model called nope (MODEL_NOT_FOUND)\n');
+  });
+
+  it('keeps going with --continue-on-error; a parse error makes the status 2 and shows on stdout in json', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mlmodel-batch-'));
+    const file = join(dir, 'jobs.mlq');
+    writeFileSync(file, 'mlmodel llist\nmlmodel summary nope\nmlmodel list | fields name\n');
+    const r = mlmodel(['--continue-on-error', '--format', 'jsonl', '-f', file]);
+    expect(r.status).toBe(2);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines[0]).toMatchObject({ error: { code: 'PARSE_ERROR', message: expect.stringContaining('[llist] is not a mlmodel action') } });
+    expect(lines[1]).toEqual({ error: { code: 'MODEL_NOT_FOUND', message: 'no model called nope' } });
+    expect(lines[2]).toEqual({ name: 'mnist_v1' });
+    expect(r.stderr).toContain(`parse error at ${file}, line 1, column 9`);
+  });
+
+  it('deploys into the serving base under the home and reports serving status', () => {
+    const r = mlmodel(['--format', 'tsv', '-c', "mlmodel deploy mnist_v1 label='stable'", '-c', 'serving status mnist_v1 | fields version, state, label']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('result\tlatest_version\tserving_name\non\t1\troot_mnist_v1\nversion\tstate\tlabel\n1\tAVAILABLE\tstable\n');
+  });
+
+  it('refuses a bad config with status 2 and never prints a secret', () => {
+    const r = spawnSync(process.execPath, [CLI, '-c', 'mlmodel list'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, HOME: root, MLMODEL_HOME: home, MLMODEL_MINIO_URL: 'ftp://AK:sup3rs3cret@host/bucket' },
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^mlmodel: .*\(CONFIG_INVALID\)\n$/);
+    expect(r.stderr).not.toContain('sup3rs3cret');
+  });
+});
