@@ -1,3 +1,4 @@
+import type { IToken } from 'chevrotain';
 import { displayWidth } from './text-width.js';
 
 /** One problem found in a query, located in the source text. */
@@ -59,6 +60,19 @@ export class ParseError extends Error {
   toJSON(): { code: 'PARSE_ERROR'; message: string; issues: readonly ParseIssue[] } {
     return { code: this.code, message: this.message, issues: this.issues };
   }
+}
+
+/** An issue located at a token. */
+export function tokenIssue(token: IToken, message: string, expected: readonly string[] = []): ParseIssue {
+  return {
+    message,
+    line: token.startLine ?? 1,
+    column: token.startColumn ?? 1,
+    offset: token.startOffset,
+    length: token.image.length,
+    text: token.image,
+    expected,
+  };
 }
 
 export function isParseError(e: unknown): e is ParseError {

@@ -9,7 +9,7 @@ import {
   type TokenType,
 } from 'chevrotain';
 import type { Query } from './ast.js';
-import { ParseError, type ParseIssue } from './errors.js';
+import { ParseError, tokenIssue, type ParseIssue } from './errors.js';
 import { parser } from './parser.js';
 import { nearest } from './suggest.js';
 import * as T from './tokens.js';
@@ -243,18 +243,6 @@ function listOr(items: readonly string[]): string {
   if (items.length === 0) return 'something else';
   if (items.length === 1) return items[0]!;
   return `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
-}
-
-function tokenIssue(token: IToken, message: string, expected: readonly string[]): ParseIssue {
-  return {
-    message,
-    line: token.startLine ?? 1,
-    column: token.startColumn ?? 1,
-    offset: token.startOffset,
-    length: token.image.length,
-    text: token.image,
-    expected,
-  };
 }
 
 /** An issue at a raw offset (end of input, or before any token). */

@@ -1,7 +1,7 @@
 import type { IToken } from 'chevrotain';
 import type * as A from './ast.js';
 import type * as C from './cst.js';
-import type { ParseIssue } from './errors.js';
+import { tokenIssue, type ParseIssue } from './errors.js';
 import { parser } from './parser.js';
 
 const BaseVisitor = parser.getBaseCstVisitorConstructor<void, unknown>();
@@ -28,15 +28,7 @@ class AstBuilder extends BaseVisitor {
   }
 
   private issue(token: IToken, message: string, expected: readonly string[] = []): void {
-    this.issues.push({
-      message,
-      line: token.startLine ?? 1,
-      column: token.startColumn ?? 1,
-      offset: token.startOffset,
-      length: token.image.length,
-      text: token.image,
-      expected,
-    });
+    this.issues.push(tokenIssue(token, message, expected));
   }
 
   query(ctx: C.QueryCstChildren): A.Query {

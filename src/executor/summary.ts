@@ -5,6 +5,7 @@ import { toStamp } from '../result/dates.js';
 import { col, type ResultTable } from '../result/table.js';
 import type { JsonValue, ModelRecord } from '../store/metadata.js';
 import { resolveModel } from './models.js';
+import { IRIS_OPTION_FIELDS } from '../planner/schema.js';
 
 /** The fields of IRIS's summary, in its order, then ours. */
 export const SUMMARY_FIELDS = [
@@ -16,15 +17,7 @@ export const SUMMARY_FIELDS = [
   'type',
   'category',
   'algorithm',
-  'feature',
-  'label',
-  'parameter',
-  'evaluation',
-  'cross_validation',
-  'grid_info',
-  'train_cnt',
-  'elapsed',
-  'dictionary',
+  ...IRIS_OPTION_FIELDS,
   'cdate',
   'mdate',
   'serving',
@@ -34,6 +27,7 @@ export const SUMMARY_FIELDS = [
   'size',
   'sha256',
   'tags',
+  'description',
 ] as const;
 
 type SummaryField = (typeof SUMMARY_FIELDS)[number];

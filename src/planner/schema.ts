@@ -46,8 +46,8 @@ const MODEL_NAMES: Readonly<Record<string, FieldSpec>> = {
   tags: { path: 'tags', type: 'string[]' },
 };
 
-/** Import options IRIS shows in a summary; they are stored under `options.`. */
-export const OPTION_FIELDS = [
+/** Import options IRIS shows in a summary, in its order; they are stored under `options.`. */
+export const IRIS_OPTION_FIELDS = [
   'feature',
   'label',
   'parameter',
@@ -57,8 +57,10 @@ export const OPTION_FIELDS = [
   'train_cnt',
   'elapsed',
   'dictionary',
-  'description',
 ] as const;
+
+/** Every recorded import option. */
+export const OPTION_FIELDS = [...IRIS_OPTION_FIELDS, 'description'] as const;
 
 export const MODEL_SCHEMA: Schema = {
   resolve(name) {

@@ -71,7 +71,7 @@ export function registrySuite(setup: () => Promise<Backend>): void {
     expect(column(summary, 'name')).toEqual([
       'id', 'user', 'name', 'filename', 'format', 'type', 'category', 'algorithm', 'feature', 'label', 'parameter', 'evaluation',
       'cross_validation', 'grid_info', 'train_cnt', 'elapsed', 'dictionary', 'cdate', 'mdate', 'serving', 'serving_name', 'state',
-      'version', 'size', 'sha256', 'tags',
+      'version', 'size', 'sha256', 'tags', 'description',
     ]);
     const value = (f: string) => summary.rows.find((r) => r[0] === f)?.[1];
     expect([value('filename'), value('format'), value('parameter'), value('train_cnt'), value('evaluation'), value('serving_name'), value('state')]).toEqual([
