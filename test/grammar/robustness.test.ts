@@ -5,7 +5,9 @@ import { query, runs } from './arbitraries.js';
 
 /**
  * Whatever the input, parse returns an AST or throws a ParseError that the
- * grammar produced itself (never the "parser failed" fallback), quickly.
+ * grammar produced itself (never the "parser failed" fallback). The time
+ * bound only catches runaway backtracking or recovery (a hang, not a speed):
+ * parse speed is measured by bench/parse, not asserted here.
  */
 function parsesOrRejectsCleanly(text: string): void {
   const started = performance.now();
@@ -23,8 +25,10 @@ function parsesOrRejectsCleanly(text: string): void {
     }
     expect(e.render()).toContain('^');
   }
-  expect(performance.now() - started).toBeLessThan(50);
+  expect(performance.now() - started).toBeLessThan(HANG);
 }
+
+const HANG = 1000;
 
 const FRAGMENTS = [
   'mlmodel', 'serving', 'status', 'list', 'summary', 'delete', 'rename', 'as', 'import', 'export', 'deploy', 'stop',
@@ -81,6 +85,6 @@ describe('parser robustness', () => {
     }
     expect(error).toBeInstanceOf(ParseError);
     expect((error as ParseError).issues.length).toBeLessThanOrEqual(20);
-    expect(performance.now() - started).toBeLessThan(2000);
+    expect(performance.now() - started).toBeLessThan(5 * HANG);
   });
 });
