@@ -5,7 +5,7 @@
  */
 export * from '../grammar/index.js';
 export { MlmodelError, isMlmodelError, type ErrorCode } from './errors.js';
-export { openRegistry, type Registry, type RegistryOptions, type RunOptions } from './engine/registry.js';
+export { openRegistry, type Registry, type RegistryOptions, type RunOptions, type StatementResult } from './engine/registry.js';
 export type { Progress } from './engine/context.js';
 export type { ResultTable, Column, ColumnType, Cell } from './result/table.js';
 export { loadConfig, redact, type Config, type ConfigOptions } from './config/index.js';

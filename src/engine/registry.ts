@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { parse } from '../../grammar/index.js';
+import { parse, splitScript, type Statement } from '../../grammar/index.js';
 import type { Query } from '../../grammar/ast.js';
 import { getConnector, loadConfig, type Config, type ConfigOptions, type Env } from '../config/index.js';
 import { isMlmodelError, MlmodelError } from '../errors.js';
@@ -25,6 +25,13 @@ export interface RegistryOptions {
 export interface RunOptions {
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: Progress) => void;
+  /** Act as this user instead of `config.user` (the HTTP server sets it per request). */
+  readonly user?: string;
+}
+
+/** One statement's result from `runScript`: a ResultTable that also says which statement it came from. */
+export interface StatementResult extends ResultTable {
+  readonly statement: Statement;
 }
 
 /** An open registry: run queries against its stores, then close it. */
@@ -34,6 +41,13 @@ export interface Registry {
   run(text: string, opts?: RunOptions): Promise<ResultTable>;
   /** Runs an already parsed query. */
   execute(query: Query, opts?: RunOptions): Promise<ResultTable>;
+  /**
+   * Runs a script (one query per line, `#` comments, trailing `\` continues;
+   * see `splitScript`) one statement after another, yielding each result as
+   * it completes. The first failure is thrown as is and ends the iteration;
+   * a ParseError's line and column are within its statement.
+   */
+  runScript(text: string, opts?: RunOptions): AsyncGenerator<StatementResult, void, undefined>;
   close(): Promise<void>;
 }
 
@@ -65,7 +79,7 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
       return store;
     },
     localRoots: options.localRoots ?? null,
-    user: config.user,
+    user: opts.user ?? config.user,
     signal: opts.signal,
     onProgress: opts.onProgress,
     now,
@@ -86,6 +100,12 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
     config,
     run: (text, opts) => execute(parse(text), opts),
     execute,
+    async *runScript(text, opts) {
+      for (const statement of splitScript(text)) {
+        const table = await execute(parse(statement.text), opts);
+        yield { columns: table.columns, rows: table.rows, statement };
+      }
+    },
     async close() {
       await Promise.allSettled([stores.close(), ...[...connectors.values()].map((c) => c.close())]);
     },
