@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { MlmodelError } from '../errors.js';
 import {
@@ -45,6 +45,18 @@ export interface DirectoryObjectsConfig {
   path: string;
 }
 
+/** `mlmodel serve`: who may call it and where its local paths may point (the `http:` section of the config file). */
+export interface HttpConfig {
+  /** Bearer token → user. Empty: the server answers on loopback only, as `user`. */
+  tokens: ReadonlyMap<Secret, string>;
+  /** Users whose requests may name another user to act as. */
+  admins: readonly string[];
+  /** Directories `path=/abs` may use over HTTP; none configured: local paths are refused there. */
+  localRoots: readonly string[];
+  /** Per-query time limit in seconds, or null for the server's default. */
+  queryTimeout: number | null;
+}
+
 export interface Config {
   home: string;
   /** The config file that was read, or null when there was none. */
@@ -56,6 +68,7 @@ export interface Config {
   /** Named connectors for `OBJECTSTORAGE.<NAME>:<KEY>`, keyed by upper-case name. */
   connectors: Record<string, Location>;
   historyFile: string;
+  http: HttpConfig;
   origin: {
     home: Origin;
     user: Origin;
@@ -83,7 +96,8 @@ export interface ConfigOptions {
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Keys a config file may hold; anything else is refused so a typo is not silently ignored. */
-const FILE_KEYS = ['user', 'mongodb_url', 'minio_url', 'serving_base', 'connectors'] as const;
+const FILE_KEYS = ['user', 'mongodb_url', 'minio_url', 'serving_base', 'connectors', 'http'] as const;
+const HTTP_KEYS = ['tokens', 'admins', 'local_roots', 'query_timeout'] as const;
 const CONNECTOR_KEYS = ['url', 'endpoint', 'bucket', 'prefix', 'access_key', 'secret_key', 'region', 'path'] as const;
 const CONNECTOR_NAME = /^[A-Z0-9][A-Z0-9_-]*$/;
 
@@ -93,6 +107,7 @@ interface FileSettings {
   minio_url?: string;
   serving_base?: string;
   connectors?: Record<string, unknown>;
+  http?: Record<string, unknown>;
 }
 
 /**
@@ -189,6 +204,9 @@ export function loadConfig(env: Env, options: ConfigOptions = {}): Config {
   }
   for (const loc of Object.values(connectors)) if (loc.kind === 's3') secrets.push(loc.secretKey);
 
+  const http = parseHttpSection(file.http ?? {}, configFile ?? 'the config file');
+  secrets.push(...http.tokens.keys());
+
   return {
     home,
     configFile,
@@ -198,6 +216,7 @@ export function loadConfig(env: Env, options: ConfigOptions = {}): Config {
     servingBase,
     connectors,
     historyFile: join(home, 'history'),
+    http,
     origin: {
       home: homeOrigin,
       user: userPick?.origin ?? 'default',
@@ -294,6 +313,12 @@ function readConfigFile(path: string): FileSettings {
         { path, key },
       );
     }
+    if (key === 'http') {
+      if (value === null) continue;
+      if (!isPlainObject(value)) throw new MlmodelError('CONFIG_INVALID', `config file ${path}: http must be a mapping`, { path });
+      out.http = value;
+      continue;
+    }
     if (key === 'connectors') {
       if (value === null) continue;
       if (!isPlainObject(value)) {
@@ -306,9 +331,47 @@ function readConfigFile(path: string): FileSettings {
     if (typeof value !== 'string') {
       throw new MlmodelError('CONFIG_INVALID', `config file ${path}: ${key} must be a string`, { path, key });
     }
-    out[key as Exclude<(typeof FILE_KEYS)[number], 'connectors'>] = value;
+    out[key as Exclude<(typeof FILE_KEYS)[number], 'connectors' | 'http'>] = value;
   }
   return out;
+}
+
+const USER_NAME = /^[^\s\p{Cc}/\\]{1,128}$/u;
+
+/** The `http:` section: tokens (at least 16 characters) → users, admins, absolute local roots, a timeout. */
+function parseHttpSection(section: Record<string, unknown>, where: string): HttpConfig {
+  const bad = (msg: string) => new MlmodelError('CONFIG_INVALID', `${where}: http.${msg}`);
+  for (const key of Object.keys(section)) {
+    if (!(HTTP_KEYS as readonly string[]).includes(key)) throw bad(`${key} is not a setting; valid: ${HTTP_KEYS.join(', ')}`);
+  }
+  const tokens = new Map<Secret, string>();
+  const { tokens: rawTokens, admins: rawAdmins, local_roots: rawRoots, query_timeout: rawTimeout } = section;
+  if (rawTokens !== undefined && rawTokens !== null) {
+    if (!isPlainObject(rawTokens)) throw bad('tokens must be a mapping TOKEN: USER');
+    for (const [token, user] of Object.entries(rawTokens)) {
+      // The token itself never goes into a message.
+      if (typeof user !== 'string' || !USER_NAME.test(user)) throw bad('tokens: every token must map to a user name (1–128 characters, no spaces or slashes)');
+      if (token.length < 16 || /\s/.test(token)) throw bad(`tokens: the token for ${user} must be at least 16 characters without spaces`);
+      tokens.set(new Secret(token), user);
+    }
+  }
+  const list = (v: unknown, what: string): string[] => {
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw bad(`${what} must be a list of strings`);
+    return v as string[];
+  };
+  const admins = list(rawAdmins, 'admins');
+  for (const a of admins) if (!USER_NAME.test(a)) throw bad(`admins: "${a}" is not a user name`);
+  const localRoots = list(rawRoots, 'local_roots').map((r) => {
+    if (!isAbsolute(r)) throw bad(`local_roots: "${r}" must be an absolute path`);
+    return resolve(r);
+  });
+  let queryTimeout: number | null = null;
+  if (rawTimeout !== undefined && rawTimeout !== null) {
+    if (typeof rawTimeout !== 'number' || !(rawTimeout > 0) || rawTimeout > 86_400) throw bad('query_timeout must be a number of seconds from 0 to 86400');
+    queryTimeout = rawTimeout;
+  }
+  return { tokens, admins, localRoots, queryTimeout };
 }
 
 function parseFileConnector(value: unknown, what: string): Location {
