@@ -228,6 +228,7 @@ async function startProcess({ name, bin, args, env, dir, ready, timeoutMs = 90_0
     out.end();
     await rm(dir, { recursive: true, force: true }).catch(() => {});
   };
+  watchdog(process.pid, child.pid, dir);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (exited !== null) {
@@ -243,6 +244,26 @@ async function startProcess({ name, bin, args, env, dir, ready, timeoutMs = 90_0
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/**
+ * A tiny detached process that stops the server and removes its data dir if
+ * the process that started it dies without stopping it (a killed test run),
+ * so no server outlives its run.
+ */
+function watchdog(parentPid, childPid, dir) {
+  const code = `
+    const [pp, cp, dir] = process.argv.slice(1);
+    const alive = (p) => { try { process.kill(Number(p), 0); return true; } catch { return false; } };
+    setInterval(() => {
+      if (!alive(cp)) process.exit(0);
+      if (!alive(pp)) {
+        try { process.kill(Number(cp), 'SIGKILL'); } catch {}
+        setTimeout(() => { require('fs').rmSync(dir, { recursive: true, force: true }); process.exit(0); }, 500);
+      }
+    }, 1000);`;
+  const w = spawn(process.execPath, ['-e', code, String(parentPid), String(childPid), dir], { detached: true, stdio: 'ignore' });
+  w.unref();
 }
 
 async function mongoPing(url) {

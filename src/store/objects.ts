@@ -6,8 +6,7 @@
  * Keys are '/'-separated paths built from a model's immutable uid, never its
  * name, so a rename touches metadata only.
  */
-import { createHash, type Hash } from 'node:crypto';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { MlmodelError } from '../errors.js';
 
 export interface PutOptions {
@@ -91,26 +90,6 @@ export function checkKey(key: string, what = 'key'): void {
 export function checkPrefix(prefix: string): void {
   if (prefix === '') return;
   checkKey(prefix.endsWith('/') ? `${prefix}x` : prefix, 'prefix');
-}
-
-/** Counts and hashes bytes as they pass. */
-export class HashingStream extends Transform {
-  readonly #hash: Hash = createHash('sha256');
-  #size = 0;
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.#hash.update(chunk);
-    this.#size += chunk.length;
-    cb(null, chunk);
-  }
-
-  get size(): number {
-    return this.#size;
-  }
-
-  digest(): string {
-    return this.#hash.digest('hex');
-  }
 }
 
 export function checkExpected(key: string, got: { size: number; sha256: string }, opts: PutOptions): void {
