@@ -24,6 +24,7 @@ export class UsageError extends Error {
 export const USAGE = `usage: mlmodel [options]
        mlmodel -c "<query>" [-c "<query>" …]
        mlmodel -f FILE | mlmodel < FILE
+       mlmodel serve [--port N] [--host 127.0.0.1]   (HTTP query API; serve --help)
 
   -c, --command QUERY     run one query (repeatable), print its result, exit
   -f, --file FILE         run a file of queries: one per line, # comments,

@@ -14,6 +14,10 @@ export interface Io {
 }
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
+  if (argv[0] === 'serve') {
+    const { serveMain } = await import('./serve/main.js');
+    return serveMain(argv.slice(1), io);
+  }
   let options;
   try {
     options = parseCommandLine(argv);
