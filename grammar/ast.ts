@@ -32,7 +32,14 @@ export type Command =
   | ExportCommand
   | DeployCommand
   | StopCommand
-  | ServingStatusCommand;
+  | ServingStatusCommand
+  | VersionsCommand
+  | TagCommand
+  | AliasCommand
+  | FilesCommand
+  | PullCommand
+  | VerifyCommand
+  | FsckCommand;
 
 export interface ListCommand {
   readonly kind: 'list';
@@ -80,6 +87,47 @@ export interface StopCommand {
 export interface ServingStatusCommand {
   readonly kind: 'servingStatus';
   readonly model: ModelRef;
+}
+
+export interface VersionsCommand {
+  readonly kind: 'versions';
+  readonly model: ModelRef;
+}
+
+/** `tag` adds tags to a version, `untag` removes them. */
+export interface TagCommand {
+  readonly kind: 'tag' | 'untag';
+  readonly model: ModelRef;
+  readonly tags: readonly string[];
+}
+
+/** `alias NAME@V a` points alias a at version V; `unalias NAME a` removes it. */
+export interface AliasCommand {
+  readonly kind: 'alias' | 'unalias';
+  readonly model: ModelRef;
+  readonly alias: string;
+}
+
+export interface FilesCommand {
+  readonly kind: 'files';
+  readonly model: ModelRef;
+  readonly options: readonly OptionAssignment[];
+}
+
+export interface PullCommand {
+  readonly kind: 'pull';
+  readonly model: ModelRef;
+  readonly options: readonly OptionAssignment[];
+}
+
+export interface VerifyCommand {
+  readonly kind: 'verify';
+  readonly model: ModelRef;
+}
+
+export interface FsckCommand {
+  readonly kind: 'fsck';
+  readonly options: readonly OptionAssignment[];
 }
 
 export type CommandKind = Command['kind'];

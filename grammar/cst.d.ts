@@ -47,6 +47,89 @@ export type ActionCstChildren = {
   exportAction?: ExportActionCstNode[];
   deployAction?: DeployActionCstNode[];
   stopAction?: StopActionCstNode[];
+  versionsAction?: VersionsActionCstNode[];
+  tagAction?: TagActionCstNode[];
+  aliasAction?: AliasActionCstNode[];
+  filesAction?: FilesActionCstNode[];
+  pullAction?: PullActionCstNode[];
+  verifyAction?: VerifyActionCstNode[];
+  fsckAction?: FsckActionCstNode[];
+};
+
+export interface VersionsActionCstNode extends CstNode {
+  name: "versionsAction";
+  children: VersionsActionCstChildren;
+}
+
+export type VersionsActionCstChildren = {
+  Versions: IToken[];
+  modelRef: ModelRefCstNode[];
+};
+
+export interface TagActionCstNode extends CstNode {
+  name: "tagAction";
+  children: TagActionCstChildren;
+}
+
+export type TagActionCstChildren = {
+  Tag?: IToken[];
+  Untag?: IToken[];
+  modelRef: ModelRefCstNode[];
+  nameList: NameListCstNode[];
+};
+
+export interface AliasActionCstNode extends CstNode {
+  name: "aliasAction";
+  children: AliasActionCstChildren;
+}
+
+export type AliasActionCstChildren = {
+  Alias?: IToken[];
+  Unalias?: IToken[];
+  modelRef: ModelRefCstNode[];
+  aliasName: IToken[];
+};
+
+export interface FilesActionCstNode extends CstNode {
+  name: "filesAction";
+  children: FilesActionCstChildren;
+}
+
+export type FilesActionCstChildren = {
+  Files: IToken[];
+  modelRef: ModelRefCstNode[];
+  options: OptionsCstNode[];
+};
+
+export interface PullActionCstNode extends CstNode {
+  name: "pullAction";
+  children: PullActionCstChildren;
+}
+
+export type PullActionCstChildren = {
+  Pull: IToken[];
+  modelRef: ModelRefCstNode[];
+  options: OptionsCstNode[];
+};
+
+export interface VerifyActionCstNode extends CstNode {
+  name: "verifyAction";
+  children: VerifyActionCstChildren;
+}
+
+export type VerifyActionCstChildren = {
+  Verify: IToken[];
+  modelRef: ModelRefCstNode[];
+};
+
+export interface FsckActionCstNode extends CstNode {
+  name: "fsckAction";
+  children: FsckActionCstChildren;
+}
+
+export type FsckActionCstChildren = {
+  Fsck: IToken[];
+  options: OptionsCstNode[];
 };
 
 export interface SummaryActionCstNode extends CstNode {
@@ -314,6 +397,13 @@ export interface ICstNodeVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   command(children: CommandCstChildren, param?: IN): OUT;
   mlmodelCommand(children: MlmodelCommandCstChildren, param?: IN): OUT;
   action(children: ActionCstChildren, param?: IN): OUT;
+  versionsAction(children: VersionsActionCstChildren, param?: IN): OUT;
+  tagAction(children: TagActionCstChildren, param?: IN): OUT;
+  aliasAction(children: AliasActionCstChildren, param?: IN): OUT;
+  filesAction(children: FilesActionCstChildren, param?: IN): OUT;
+  pullAction(children: PullActionCstChildren, param?: IN): OUT;
+  verifyAction(children: VerifyActionCstChildren, param?: IN): OUT;
+  fsckAction(children: FsckActionCstChildren, param?: IN): OUT;
   summaryAction(children: SummaryActionCstChildren, param?: IN): OUT;
   deleteAction(children: DeleteActionCstChildren, param?: IN): OUT;
   renameAction(children: RenameActionCstChildren, param?: IN): OUT;

@@ -50,7 +50,55 @@ export class MlmodelParser extends CstParser {
       { ALT: () => this.SUBRULE(this.exportAction) },
       { ALT: () => this.SUBRULE(this.deployAction) },
       { ALT: () => this.SUBRULE(this.stopAction) },
+      { ALT: () => this.SUBRULE(this.versionsAction) },
+      { ALT: () => this.SUBRULE(this.tagAction) },
+      { ALT: () => this.SUBRULE(this.aliasAction) },
+      { ALT: () => this.SUBRULE(this.filesAction) },
+      { ALT: () => this.SUBRULE(this.pullAction) },
+      { ALT: () => this.SUBRULE(this.verifyAction) },
+      { ALT: () => this.SUBRULE(this.fsckAction) },
     ]);
+  });
+
+  private versionsAction = this.RULE('versionsAction', () => {
+    this.CONSUME(T.Versions);
+    this.SUBRULE(this.modelRef);
+  });
+
+  /** `tag NAME t1,t2` and `untag NAME t1`. */
+  private tagAction = this.RULE('tagAction', () => {
+    this.OR([{ ALT: () => this.CONSUME(T.Tag) }, { ALT: () => this.CONSUME(T.Untag) }]);
+    this.SUBRULE(this.modelRef);
+    this.SUBRULE(this.nameList);
+  });
+
+  /** `alias NAME@V champion` and `unalias NAME champion`. */
+  private aliasAction = this.RULE('aliasAction', () => {
+    this.OR([{ ALT: () => this.CONSUME(T.Alias) }, { ALT: () => this.CONSUME(T.Unalias) }]);
+    this.SUBRULE(this.modelRef);
+    this.CONSUME(T.Name, { LABEL: 'aliasName' });
+  });
+
+  private filesAction = this.RULE('filesAction', () => {
+    this.CONSUME(T.Files);
+    this.SUBRULE(this.modelRef);
+    this.SUBRULE(this.options);
+  });
+
+  private pullAction = this.RULE('pullAction', () => {
+    this.CONSUME(T.Pull);
+    this.SUBRULE(this.modelRef);
+    this.SUBRULE(this.options);
+  });
+
+  private verifyAction = this.RULE('verifyAction', () => {
+    this.CONSUME(T.Verify);
+    this.SUBRULE(this.modelRef);
+  });
+
+  private fsckAction = this.RULE('fsckAction', () => {
+    this.CONSUME(T.Fsck);
+    this.SUBRULE(this.options);
   });
 
   private summaryAction = this.RULE('summaryAction', () => {

@@ -31,6 +31,20 @@ export function printCommand(c: A.Command): string {
       return `mlmodel stop ${printModelRef(c.model)}`;
     case 'servingStatus':
       return `serving status ${printModelRef(c.model)}`;
+    case 'versions':
+    case 'verify':
+      return `mlmodel ${c.kind} ${printModelRef(c.model)}`;
+    case 'tag':
+    case 'untag':
+      return `mlmodel ${c.kind} ${printModelRef(c.model)} ${c.tags.join(', ')}`;
+    case 'alias':
+    case 'unalias':
+      return `mlmodel ${c.kind} ${printModelRef(c.model)} ${c.alias}`;
+    case 'files':
+    case 'pull':
+      return `mlmodel ${c.kind} ${printModelRef(c.model)}${printOptions(c.options)}`;
+    case 'fsck':
+      return `mlmodel fsck${printOptions(c.options)}`;
   }
 }
 

@@ -109,6 +109,15 @@ export const Not = keyword('not');
 export const Like = keyword('like');
 export const In = keyword('in');
 export const Asc = keyword('asc');
+export const Versions = keyword('versions');
+export const Tag = keyword('tag');
+export const Untag = keyword('untag');
+export const Alias = keyword('alias');
+export const Unalias = keyword('unalias');
+export const Files = keyword('files');
+export const Pull = keyword('pull');
+export const Verify = keyword('verify');
+export const Fsck = keyword('fsck');
 export const Desc = keyword('desc');
 
 /** IRIS's "search everything" prefix `* |`; a lone `*` is otherwise a word. */
@@ -120,8 +129,11 @@ export const Star = createToken({
   label: "'*'",
 });
 
-/** The actions after `mlmodel`, in the order the IRIS reference lists them. */
-export const ACTION_KEYWORDS = ['list', 'summary', 'delete', 'rename', 'import', 'export', 'deploy', 'stop'] as const;
+/** The actions after `mlmodel`: IRIS's, in the order its reference lists them, then ours. */
+export const ACTION_KEYWORDS = [
+  'list', 'summary', 'delete', 'rename', 'import', 'export', 'deploy', 'stop',
+  'versions', 'tag', 'untag', 'alias', 'unalias', 'files', 'pull', 'verify', 'fsck',
+] as const;
 export const STAGE_KEYWORDS = ['where', 'fields', 'sort', 'head'] as const;
 export const COMMAND_KEYWORDS = ['mlmodel', 'serving'] as const;
 export const SERVING_ACTION_KEYWORDS = ['status'] as const;
@@ -129,6 +141,7 @@ export const SERVING_ACTION_KEYWORDS = ['status'] as const;
 export const KEYWORDS: readonly TokenType[] = [
   Mlmodel, Serving, List, Summary, Delete, Rename, As, Import, Export, Deploy, Stop, Status,
   Where, Fields, Sort, Head, And, Or, Not, Like, In, Asc, Desc,
+  Versions, Tag, Untag, Alias, Unalias, Files, Pull, Verify, Fsck,
 ];
 
 const KEYWORD_WORDS = new Set(KEYWORDS.map((t) => String(t.LABEL)));

@@ -56,7 +56,46 @@ class AstBuilder extends BaseVisitor {
     if (ctx.exportAction) return this.exportAction(ctx.exportAction[0]!.children);
     if (ctx.deployAction) return this.deployAction(ctx.deployAction[0]!.children);
     if (ctx.stopAction) return this.stopAction(ctx.stopAction[0]!.children);
+    if (ctx.versionsAction) return this.versionsAction(ctx.versionsAction[0]!.children);
+    if (ctx.tagAction) return this.tagAction(ctx.tagAction[0]!.children);
+    if (ctx.aliasAction) return this.aliasAction(ctx.aliasAction[0]!.children);
+    if (ctx.filesAction) return this.filesAction(ctx.filesAction[0]!.children);
+    if (ctx.pullAction) return this.pullAction(ctx.pullAction[0]!.children);
+    if (ctx.verifyAction) return this.verifyAction(ctx.verifyAction[0]!.children);
+    if (ctx.fsckAction) return this.fsckAction(ctx.fsckAction[0]!.children);
     return { kind: 'list' };
+  }
+
+  versionsAction(ctx: C.VersionsActionCstChildren): A.VersionsCommand {
+    return { kind: 'versions', model: this.modelRef(ctx.modelRef[0]!.children) };
+  }
+
+  tagAction(ctx: C.TagActionCstChildren): A.TagCommand {
+    return { kind: ctx.Untag ? 'untag' : 'tag', model: this.modelRef(ctx.modelRef[0]!.children), tags: this.nameList(ctx.nameList[0]!.children) };
+  }
+
+  aliasAction(ctx: C.AliasActionCstChildren): A.AliasCommand {
+    const token = ctx.aliasName[0]!;
+    if (token.image.includes('@') || /^\d+$/.test(token.image)) {
+      this.issue(token, `an alias is a name, not a number and without '@': like champion or stable`, ['an alias']);
+    }
+    return { kind: ctx.Unalias ? 'unalias' : 'alias', model: this.modelRef(ctx.modelRef[0]!.children), alias: token.image };
+  }
+
+  filesAction(ctx: C.FilesActionCstChildren): A.FilesCommand {
+    return { kind: 'files', model: this.modelRef(ctx.modelRef[0]!.children), options: this.options(ctx.options[0]!.children) };
+  }
+
+  pullAction(ctx: C.PullActionCstChildren): A.PullCommand {
+    return { kind: 'pull', model: this.modelRef(ctx.modelRef[0]!.children), options: this.options(ctx.options[0]!.children) };
+  }
+
+  verifyAction(ctx: C.VerifyActionCstChildren): A.VerifyCommand {
+    return { kind: 'verify', model: this.modelRef(ctx.modelRef[0]!.children) };
+  }
+
+  fsckAction(ctx: C.FsckActionCstChildren): A.FsckCommand {
+    return { kind: 'fsck', options: this.options(ctx.options[0]!.children) };
   }
 
   summaryAction(ctx: C.SummaryActionCstChildren): A.SummaryCommand {

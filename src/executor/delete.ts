@@ -7,6 +7,7 @@ import type { ModelRecord } from '../store/metadata.js';
 import { executeList } from './list.js';
 import { nameScope, resolveModel, versionsOf } from './models.js';
 import { objectPrefix } from './import.js';
+import { deletePrefix } from '../store/prefix.js';
 
 /**
  * Deletes a model (every version) or one version (`NAME@N`), refusing while
@@ -40,6 +41,6 @@ export async function executeDelete(ctx: EngineContext, cmd: DeleteCommand): Pro
 /** A version's archive and everything stored beside it (its manifest) under `models/<uid>/`. */
 async function deleteObjectsOf(ctx: EngineContext, r: ModelRecord): Promise<void> {
   await ctx.objects.delete(r.object_key);
-  for await (const o of ctx.objects.list(objectPrefix(r.uid))) await ctx.objects.delete(o.key);
+  await deletePrefix(ctx.objects, objectPrefix(r.uid));
 }
 

@@ -1,13 +1,12 @@
 import { posix } from 'node:path';
 import type { DeployCommand } from '../../grammar/ast.js';
-import type { ManifestEntry } from '../archive/index.js';
 import type { EngineContext } from '../engine/context.js';
 import { withProgress } from '../engine/progress.js';
 import { MlmodelError } from '../errors.js';
 import { col, type ResultTable } from '../result/table.js';
 import { rewriteModelsConfig } from '../serving/config-writer.js';
 import { F } from '../store/filter.js';
-import { manifestKey } from './import.js';
+import { readManifest } from './manifest.js';
 import { resolveModel } from './models.js';
 import { readOptions } from './options.js';
 
@@ -71,10 +70,3 @@ export async function executeDeploy(ctx: EngineContext, cmd: DeployCommand): Pro
   await rewriteModelsConfig(ctx);
   return { columns: DEPLOY_COLUMNS, rows: [['on', version, servingName]] };
 }
-
-async function readManifest(ctx: EngineContext, uid: string): Promise<ManifestEntry[]> {
-  const chunks: Buffer[] = [];
-  for await (const c of await ctx.objects.get(manifestKey(uid))) chunks.push(c as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as ManifestEntry[];
-}
-

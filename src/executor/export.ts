@@ -8,7 +8,7 @@ import type { EngineContext } from '../engine/context.js';
 import { ProgressStream, withProgress } from '../engine/progress.js';
 import { MlmodelError } from '../errors.js';
 import { col, type ResultTable } from '../result/table.js';
-import { HashingStream } from '../store/objects.js';
+import { DigestStream } from '../engine/digest.js';
 import { checkLocalRoots, parsePathOption } from './location.js';
 import { parseModelRefText, resolveModel } from './models.js';
 import { readOptions } from './options.js';
@@ -66,7 +66,7 @@ async function writeLocal(
   if (existing && !opts.overwrite) throw new MlmodelError('CONFLICT', `${path} already exists; add overwrite=true to replace it`, { path });
   await mkdir(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${randomBytes(6).toString('hex')}.mlmodel-export`);
-  const hashing = new HashingStream();
+  const hashing = new DigestStream();
   try {
     await pipeline(await ctx.objects.get(key), new ProgressStream(opts.progress), hashing, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
     if (hashing.size !== opts.size || hashing.digest() !== opts.sha256) {

@@ -2,7 +2,14 @@ import type { EngineContext } from '../engine/context.js';
 import type { Plan } from '../planner/plan.js';
 import type { ResultTable } from '../result/table.js';
 import { applyStages } from '../stage/index.js';
+import { executeAlias } from './alias.js';
 import { executeDelete } from './delete.js';
+import { executeFiles } from './files.js';
+import { executeFsck } from './fsck.js';
+import { executePull } from './pull.js';
+import { executeTag } from './tag.js';
+import { executeVerify } from './verify.js';
+import { executeVersions } from './versions.js';
 import { executeDeploy } from './deploy.js';
 import { executeExport } from './export.js';
 import { executeImport } from './import.js';
@@ -38,5 +45,21 @@ function executeCommand(ctx: EngineContext, plan: Plan): Promise<ResultTable> {
       return executeStop(ctx, c);
     case 'servingStatus':
       return executeServingStatus(ctx, c);
+    case 'versions':
+      return executeVersions(ctx, c);
+    case 'tag':
+    case 'untag':
+      return executeTag(ctx, c);
+    case 'alias':
+    case 'unalias':
+      return executeAlias(ctx, c);
+    case 'files':
+      return executeFiles(ctx, c);
+    case 'pull':
+      return executePull(ctx, c);
+    case 'verify':
+      return executeVerify(ctx, c);
+    case 'fsck':
+      return executeFsck(ctx, c);
   }
 }

@@ -8,7 +8,26 @@ import type { ModelRecord } from '../store/metadata.js';
 
 /** Scope of the name claims that map a user's model name to its model_uid. */
 export const nameScope = (user: string) => `model-name:${user}`;
-export const aliasScope = (modelUid: string) => `alias:${modelUid}`;
+/** Scope of the name claims that register which aliases a model has. */
+export const aliasScope = (modelUid: string) => `aliases:${modelUid}`;
+/**
+ * An alias's history as a claimed sequence: each claim's owner is the version
+ * it points to (ALIAS_REMOVED once removed), and the highest claim is current. Moving an
+ * alias is one insert under a unique index, so it is atomic on every store,
+ * and concurrent moves are ordered by the index.
+ */
+export const aliasSequence = (modelUid: string, alias: string) => `alias:${modelUid}:${alias}`;
+/** The owner of an alias claim that removes it. */
+export const ALIAS_REMOVED = '-';
+
+/** The version an alias points to now, or null. */
+export async function aliasTarget(ctx: EngineContext, modelUid: string, alias: string): Promise<number | null> {
+  const seq = aliasSequence(modelUid, alias);
+  const n = await ctx.meta.lastClaimed(seq);
+  if (n === 0) return null;
+  const owner = await ctx.meta.claimOwner(seq, n);
+  return owner && owner !== ALIAS_REMOVED ? Number(owner) : null;
+}
 
 const LIVE = F.eq('state', 'ACTIVE');
 
@@ -38,9 +57,9 @@ export async function resolveModel(ctx: EngineContext, ref: ModelRef, opts: { fo
 
   let version = ref.version;
   if (ref.alias !== undefined) {
-    const claim = await ctx.meta.getClaim(aliasScope(head.model_uid), ref.alias);
-    if (!claim) throw new MlmodelError('MODEL_NOT_FOUND', `${ref.name} has no alias ${ref.alias}`, { name: ref.name, alias: ref.alias });
-    version = Number(claim.owner);
+    const target = await aliasTarget(ctx, head.model_uid, ref.alias);
+    if (target === null) throw new MlmodelError('MODEL_NOT_FOUND', `${ref.name} has no alias ${ref.alias}`, { name: ref.name, alias: ref.alias });
+    version = target;
   }
   const found = await ctx.meta.findModels({ filter: F.and(F.eq('model_uid', head.model_uid), F.eq('version', version!), LIVE), limit: 1 });
   if (!found[0]) {

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { extractArchive, type ManifestEntry } from '../archive/index.js';
 import { MlmodelError } from '../errors.js';
 import type { ObjectStore } from '../store/objects.js';
+import { deletePrefix } from '../store/prefix.js';
 import { createReadStream } from 'node:fs';
 
 export const MODELS_CONFIG = 'models.config';
@@ -28,6 +29,9 @@ export interface ServingTarget {
   writeVersion(servingName: string, version: number, archive: Readable, manifest: readonly ManifestEntry[], root: string, signal?: AbortSignal): Promise<void>;
   writeConfig(text: string): Promise<void>;
   readConfig(): Promise<string | null>;
+  /** Temporary directories or objects an interrupted deploy left behind, by name. */
+  leftovers(): Promise<string[]>;
+  removeLeftover(name: string): Promise<void>;
 }
 
 const tmpName = () => `.tmp-${randomBytes(8).toString('hex')}`;
@@ -69,6 +73,22 @@ export class DirectoryServingTarget implements ServingTarget {
   async readConfig(): Promise<string | null> {
     return readFile(join(this.base, MODELS_CONFIG), 'utf8').catch(() => null);
   }
+
+  async leftovers(): Promise<string[]> {
+    const found: string[] = [];
+    for (const e of await readdir(this.base, { withFileTypes: true }).catch(() => [])) {
+      if (e.name.startsWith(`${MODELS_CONFIG}.tmp-`)) found.push(e.name);
+      if (!e.isDirectory()) continue;
+      for (const inner of await readdir(join(this.base, e.name)).catch(() => [])) {
+        if (inner.startsWith('.tmp-') || inner.includes('.extract-')) found.push(`${e.name}/${inner}`);
+      }
+    }
+    return found.sort();
+  }
+
+  async removeLeftover(name: string): Promise<void> {
+    await rm(join(this.base, ...name.split('/')), { recursive: true, force: true });
+  }
 }
 
 /**
@@ -107,13 +127,26 @@ export class ObjectServingTarget implements ServingTarget {
       if (await hasAny(this.store, final)) throw versionExists(servingName, version);
       for (const f of files) await this.store.copy(temp + f.rel, final + f.rel);
     } finally {
-      for await (const o of this.store.list(temp)) await this.store.delete(o.key);
+      await deletePrefix(this.store, temp);
       await rm(local, { recursive: true, force: true });
     }
   }
 
   async writeConfig(text: string): Promise<void> {
     await this.store.put(MODELS_CONFIG, Readable.from([Buffer.from(text)]));
+  }
+
+  async leftovers(): Promise<string[]> {
+    const found = new Set<string>();
+    for await (const o of this.store.list('')) {
+      const m = /^([^/]+\/\.tmp-[0-9a-f]+)\//.exec(o.key);
+      if (m) found.add(m[1]!);
+    }
+    return [...found].sort();
+  }
+
+  async removeLeftover(name: string): Promise<void> {
+    await deletePrefix(this.store, `${name}/`);
   }
 
   async readConfig(): Promise<string | null> {

@@ -88,6 +88,16 @@ export const command: fc.Arbitrary<A.Command> = fc.oneof(
   fc.record({ kind: fc.constant('deploy' as const), model: modelRef, options }),
   fc.record({ kind: fc.constant('stop' as const), model: modelRef }),
   fc.record({ kind: fc.constant('servingStatus' as const), model: modelRef }),
+  fc.record({ kind: fc.constant('versions' as const), model: modelRef }),
+  fc.record({ kind: fc.constantFrom('tag' as const, 'untag' as const), model: modelRef, tags: fc.array(word, { minLength: 1, maxLength: 3 }) }),
+  fc.record({
+    kind: fc.constantFrom('alias' as const, 'unalias' as const),
+    model: modelRef,
+    alias: plainName.filter((a) => !/^\d+$/.test(a)),
+  }),
+  fc.record({ kind: fc.constantFrom('files' as const, 'pull' as const), model: modelRef, options }),
+  fc.record({ kind: fc.constant('verify' as const), model: modelRef }),
+  fc.record({ kind: fc.constant('fsck' as const), options }),
 );
 
 export const query: fc.Arbitrary<A.Query> = fc.record({

@@ -383,3 +383,48 @@ describe('pipeline stages', () => {
     expect(parse('mlmodel list\n  | where type = tf\n  | head 2')).toEqual(parse('mlmodel list | where type = tf | head 2'));
   });
 });
+
+describe('registry commands beyond IRIS', () => {
+  it('parses versions, tag, untag, alias, unalias', () => {
+    expect(parse('mlmodel versions mnist_v1').command).toEqual({ kind: 'versions', model: { name: 'mnist_v1' } });
+    expect(parse('mlmodel tag mnist_v1 stable, prod').command).toEqual({ kind: 'tag', model: { name: 'mnist_v1' }, tags: ['stable', 'prod'] });
+    expect(parse('mlmodel untag mnist_v1@2 stable').command).toEqual({ kind: 'untag', model: { name: 'mnist_v1', version: 2 }, tags: ['stable'] });
+    expect(parse('mlmodel alias mnist_v1@3 champion').command).toEqual({ kind: 'alias', model: { name: 'mnist_v1', version: 3 }, alias: 'champion' });
+    expect(parse('mlmodel unalias mnist_v1 champion').command).toEqual({ kind: 'unalias', model: { name: 'mnist_v1' }, alias: 'champion' });
+  });
+
+  it('parses files, pull, verify and fsck with their options', () => {
+    expect(parse("mlmodel files mnist_v1@champion include='*.pb' sortby=size").command).toEqual({
+      kind: 'files',
+      model: { name: 'mnist_v1', alias: 'champion' },
+      options: [
+        { key: 'include', value: '*.pb' },
+        { key: 'sortby', value: 'size' },
+      ],
+    });
+    expect(parse('mlmodel pull mnist_v1 to=/tmp/m overwrite=true').command).toEqual({
+      kind: 'pull',
+      model: { name: 'mnist_v1' },
+      options: [
+        { key: 'to', value: '/tmp/m' },
+        { key: 'overwrite', value: 'true' },
+      ],
+    });
+    expect(parse('mlmodel verify mnist_v1@2').command).toEqual({ kind: 'verify', model: { name: 'mnist_v1', version: 2 } });
+    expect(parse('mlmodel fsck').command).toEqual({ kind: 'fsck', options: [] });
+    expect(parse('mlmodel fsck repair=true').command).toEqual({ kind: 'fsck', options: [{ key: 'repair', value: 'true' }] });
+  });
+
+  it('keeps the new keywords usable as names', () => {
+    expect(parse('mlmodel summary files').command).toEqual({ kind: 'summary', model: { name: 'files' }, fields: null });
+    expect(parse('mlmodel tag tag tag').command).toEqual({ kind: 'tag', model: { name: 'tag' }, tags: ['tag'] });
+    expect(parse('mlmodel list | where tags = stable').stages[0]).toEqual({
+      kind: 'where',
+      condition: { kind: 'compare', field: 'tags', op: '=', value: { kind: 'string', value: 'stable' } },
+    });
+  });
+
+  it('refuses an alias that is a number or has an @', () => {
+    expect(() => parse('mlmodel alias m@2 3')).toThrow("an alias is a name, not a number and without '@'");
+  });
+});

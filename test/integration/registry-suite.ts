@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { F } from '../../src/store/filter.js';
+import { metadataStoreFor, objectStoreFor } from '../../src/store/open.js';
 import { expect, it } from 'vitest';
 import { openRegistry, type Registry } from '../../src/engine/registry.js';
 import { loadConfig, type Env } from '../../src/config/index.js';
@@ -200,6 +205,107 @@ export function registrySuite(setup: () => Promise<Backend>): void {
     expect(await failure(run('mlmodel deploy onx'))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('onx is a onnx model') });
     expect(await failure(run('mlmodel deploy hhh'))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('hhh holds a Keras h5 file') });
     expect(await failure(run('mlmodel stop onx'))).toMatchObject({ code: 'CONFLICT', message: 'onx is not being served' });
+  });
+
+  it('lists versions with tags and aliases; tags filter the list; aliases move and resolve', async () => {
+    await run('mlmodel import name=vv type=tf path=OBJECTSTORAGE.MIN_AI:v/m1.tar');
+    await run('mlmodel import name=vv type=tf path=OBJECTSTORAGE.MIN_AI:v/m2.tar');
+    expect((await run('mlmodel tag vv stable, prod')).rows).toEqual([['vv', 2, 'stable,prod']]);
+    expect((await run('mlmodel tag vv@1 old')).rows).toEqual([['vv', 1, 'old']]);
+    expect(column(await run('mlmodel list | where tags = stable'), 'name')).toEqual(['vv']);
+    expect((await run('mlmodel summary vv tags')).rows).toEqual([['tags', 'stable,prod']]);
+    expect((await run('mlmodel untag vv prod')).rows).toEqual([['vv', 2, 'stable']]);
+    expect(await failure(run('mlmodel untag vv nope'))).toMatchObject({ code: 'INVALID_ARGUMENT', message: 'vv@2 has no tag nope' });
+
+    expect((await run('mlmodel alias vv@1 champion')).rows).toEqual([['ok', 'vv', 'champion', 1]]);
+    expect((await run('mlmodel summary vv@champion version')).rows).toEqual([['version', '1']]);
+    await run('mlmodel alias vv@2 champion');
+    expect((await run('mlmodel summary vv@champion version')).rows).toEqual([['version', '2']]);
+    const versions = await run('mlmodel versions vv');
+    expect(versions.columns.map((c) => c.name)).toEqual(['version', 'size', 'sha256', 'created', 'user', 'tags', 'aliases', 'latest']);
+    expect(versions.rows.map((r) => [r[0], r[4], r[5], r[6], r[7]])).toEqual([
+      [1, 'root', 'old', '', false],
+      [2, 'root', 'stable', 'champion', true],
+    ]);
+    // Concurrent moves: the alias ends on exactly one version, one of those asked for.
+    await Promise.all(Array.from({ length: 8 }, (_, i) => run(`mlmodel alias vv@${(i % 2) + 1} racer`)));
+    const racer = await run('mlmodel versions vv | fields version, aliases');
+    expect(racer.rows.filter((r) => String(r[1]).split(',').includes('racer'))).toHaveLength(1);
+    expect((await run('mlmodel unalias vv champion')).rows).toEqual([['ok']]);
+    expect(await failure(run('mlmodel summary vv@champion'))).toMatchObject({ code: 'MODEL_NOT_FOUND', message: 'vv has no alias champion' });
+    expect(await failure(run('mlmodel alias vv champion'))).toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('lists the files of an archive, pulls them into a directory, and verifies the stored archive', async () => {
+    const files = await run("mlmodel files vv include='variables*' sortby=size");
+    expect(files.columns.map((c) => c.name)).toEqual(['path', 'size', 'modified', 'sha256']);
+    expect(files.rows.map((r) => [r[0], r[1]])).toEqual([
+      ['export/1/variables/variables.data-00000-of-00001', 4096],
+      ['export/1/variables/variables.index', 5],
+    ]);
+    expect((await run('mlmodel files vv@1')).rows.map((r) => r[0])).toEqual(['model.h5']);
+
+    const dir = await mkdtemp(join(tmpdir(), 'mlmodel-pull-'));
+    const pulled = await run(`mlmodel pull vv to=${dir}/out`);
+    expect(pulled.rows).toHaveLength(3);
+    expect(await readFile(join(dir, 'out/export/1/saved_model.pb'))).toEqual(Buffer.from('\x08\x01saved model graph'));
+    expect(await failure(run(`mlmodel pull vv to=${dir}/out`))).toMatchObject({ code: 'CONFLICT' });
+    await writeFile(join(dir, 'out/export/1/saved_model.pb'), 'changed');
+    await run(`mlmodel pull vv to=${dir}/out overwrite=true`);
+    expect(await readFile(join(dir, 'out/export/1/saved_model.pb'))).toEqual(Buffer.from('\x08\x01saved model graph'));
+    const some = await run(`mlmodel pull vv to=${dir}/some include='*.pb'`);
+    expect(some.rows.map((r) => r[0])).toEqual([`${dir}/some/export/1/saved_model.pb`]);
+    expect(await readdir(join(dir, 'some/export/1'))).toEqual(['saved_model.pb']);
+    expect(await failure(run('mlmodel pull vv to=OBJECTSTORAGE.MIN_AI:x'))).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(await failure(run('mlmodel pull vv to=relative/dir'))).toMatchObject({ code: 'INVALID_ARGUMENT' });
+
+    expect((await run('mlmodel verify vv')).rows).toEqual([['vv', 2, 3, archives.tfSavedModel().length, sha256(archives.tfSavedModel()), 'ok']]);
+  });
+
+  it('fsck finds damage, orphans and interrupted deletes, and repairs what is safe', async () => {
+    expect((await run('mlmodel fsck quick=true')).rows).toEqual([]);
+    const config = loadConfig(backend.env);
+    const objects = objectStoreFor(config);
+    const meta = metadataStoreFor(config);
+    await meta.init();
+    try {
+      const [v1] = await meta.findModels({ filter: F.and(F.eq('name', 'vv'), F.eq('version', 1)) });
+      await objects.put(v1!.object_key, Readable.from([Buffer.from('not the archive')]));
+      expect(await failure(run('mlmodel verify vv@1'))).toMatchObject({ code: 'CHECKSUM_MISMATCH', message: expect.stringContaining('vv@1 is damaged') });
+
+      const orphan = 'models/00000000-0000-4000-8000-000000000000/archive';
+      await objects.put(orphan, Readable.from([Buffer.from('left by a crashed import')]));
+      const [onx] = await meta.findModels({ filter: F.eq('name', 'onx') });
+      await meta.updateModel(onx!.uid, { state: 'DELETING' });
+
+      const found = await run('mlmodel fsck grace=0');
+      expect(found.rows).toEqual(
+        expect.arrayContaining([
+          ['interrupted delete', 'root/onx@1', 'the record is marked for deletion', 'needs repair=true'],
+          ['archive', 'root/vv@1', expect.stringContaining('no longer passes inspection'), expect.stringContaining('cannot repair')],
+          ['orphan object', orphan, 'no record points to it', 'needs repair=true'],
+        ]),
+      );
+      const repaired = await run('mlmodel fsck repair=true grace=0 quick=true');
+      expect(repaired.rows).toEqual(
+        expect.arrayContaining([
+          ['interrupted delete', 'root/onx@1', 'the record is marked for deletion', 'repaired'],
+          ['orphan object', orphan, 'no record points to it', 'repaired'],
+        ]),
+      );
+      expect(await objects.stat(orphan)).toBeNull();
+      expect(await backend.listObjects(`models/${onx!.uid}/`)).toEqual([]);
+      // The name is free again once its only version is gone.
+      await run('mlmodel import name=onx type=onnx path=OBJECTSTORAGE.MIN_AI:src/onx.tar');
+      expect((await run('mlmodel summary onx version')).rows).toEqual([['version', '1']]);
+      // What cannot be repaired is still reported: only the damaged archive is left.
+      expect((await run('mlmodel fsck grace=0 quick=true')).rows).toEqual([
+        ['archive', 'root/vv@1', 'archive size 15, recorded 4096', 'cannot repair: restore the archive or delete the version'],
+      ]);
+    } finally {
+      await meta.close();
+      await objects.close();
+    }
   });
 
   it('gives 16 parallel deploys of one model versions 1..16, and 16 parallel imports 16 distinct versions', async () => {

@@ -1,0 +1,116 @@
+import type { FsckCommand } from '../../grammar/ast.js';
+import type { EngineContext } from '../engine/context.js';
+import { col, type Cell, type ResultTable } from '../result/table.js';
+import { rewriteModelsConfig } from '../serving/config-writer.js';
+import type { ModelRecord } from '../store/metadata.js';
+import type { ObjectInfo } from '../store/objects.js';
+import { objectPrefix } from './import.js';
+import { deletePrefix } from '../store/prefix.js';
+import { parseBoolean } from './export.js';
+import { nameScope } from './models.js';
+import { readOptions } from './options.js';
+import { verifyRecord } from './verify.js';
+
+export const FSCK_COLUMNS = [col('check', 'TEXT'), col('subject', 'TEXT'), col('problem', 'TEXT'), col('action', 'TEXT')];
+
+/** Work younger than this may still be under way (an import streaming, a deploy unpacking): reported, never removed. */
+const DEFAULT_GRACE_SEC = 3600;
+
+/**
+ * `mlmodel fsck [repair=true] [quick=true] [grace=SECONDS]`: checks the whole
+ * registry — interrupted deletes, records whose archive is missing or differs
+ * from what was recorded (quick=true checks sizes only), objects no record
+ * points to, deploys that never finished, a model with no or several latest
+ * versions, names claimed by models that are gone. One row per problem;
+ * repair=true fixes what is safe to fix and says so, and reports the rest.
+ */
+export async function executeFsck(ctx: EngineContext, cmd: FsckCommand): Promise<ResultTable> {
+  const o = readOptions('fsck', cmd.options, { required: [], optional: ['repair', 'quick', 'grace'] });
+  const repair = parseBoolean(o.repair ?? 'false', 'repair');
+  const quick = parseBoolean(o.quick ?? 'false', 'quick');
+  const graceSec = o.grace === undefined ? DEFAULT_GRACE_SEC : Number(o.grace);
+  const cutoff = ctx.now().getTime() - graceSec * 1000;
+  const rows: Cell[][] = [];
+  const report = (check: string, subject: string, problem: string, action: string) => rows.push([check, subject, problem, action]);
+  const fixed = (done: boolean) => (done ? 'repaired' : 'needs repair=true');
+
+  const all = await ctx.meta.findModels({});
+  const byUid = new Map(all.map((r) => [r.uid, r]));
+  const label = (r: ModelRecord) => `${r.user}/${r.name}@${r.version}`;
+
+  // 1. Deletes that stopped half-way: finish them.
+  for (const r of all.filter((x) => x.state === 'DELETING')) {
+    if (repair) {
+      await deletePrefix(ctx.objects, objectPrefix(r.uid));
+      await ctx.meta.deleteModel(r.uid);
+      byUid.delete(r.uid);
+    }
+    report('interrupted delete', label(r), 'the record is marked for deletion', fixed(repair));
+  }
+  const live = [...byUid.values()].filter((r) => r.state === 'ACTIVE');
+
+  // 2. Records whose archive is gone or not what was recorded.
+  for (const r of live) {
+    const problems = quick ? await quickCheck(ctx, r) : await verifyRecord(ctx, r);
+    for (const p of problems) report('archive', label(r), p, 'cannot repair: restore the archive or delete the version');
+  }
+
+  // 3. Objects that no record points to (collected first: a listing is not deleted from while it runs).
+  const orphans: ObjectInfo[] = [];
+  for await (const obj of ctx.objects.list('models/')) if (!byUid.has(obj.key.split('/')[1] ?? '')) orphans.push(obj);
+  for (const obj of orphans) {
+    if (obj.modified.getTime() > cutoff) {
+      report('orphan object', obj.key, 'no record points to it (recent: an import may still be running)', 'left alone');
+      continue;
+    }
+    if (repair) await ctx.objects.delete(obj.key);
+    report('orphan object', obj.key, 'no record points to it', fixed(repair));
+  }
+
+  // 4. Deploys that never finished, and what they left in the serving base.
+  let servingChanged = false;
+  for (const s of await ctx.meta.findServings({ states: ['DEPLOYING'] })) {
+    if (s.updated_at.getTime() > cutoff) continue;
+    if (repair) {
+      await ctx.meta.setServingState({ model_uid: s.model_uid, version: s.version }, 'FAILED', ctx.now());
+      servingChanged = true;
+    }
+    report('serving', `${s.serving_name}/${s.version}`, 'the deploy never finished', repair ? 'marked FAILED' : 'needs repair=true');
+  }
+  for (const name of await ctx.serving.leftovers()) {
+    if (repair) await ctx.serving.removeLeftover(name);
+    report('serving', name, 'a partial version left by an interrupted deploy', fixed(repair));
+  }
+  if (servingChanged) await rewriteModelsConfig(ctx);
+
+  // 5. Exactly one latest version per model.
+  const models = new Map<string, ModelRecord[]>();
+  for (const r of live) models.set(r.model_uid, [...(models.get(r.model_uid) ?? []), r]);
+  for (const versions of models.values()) {
+    const newest = versions.reduce((a, b) => (b.version > a.version ? b : a));
+    const wrong = versions.filter((v) => v.latest !== (v.uid === newest.uid));
+    if (wrong.length === 0) continue;
+    if (repair) for (const v of wrong) await ctx.meta.updateModel(v.uid, { latest: v.uid === newest.uid });
+    report('latest', `${newest.user}/${newest.name}`, `version ${newest.version} should be the only latest one`, fixed(repair));
+  }
+
+  // 6. Names still claimed by models that have no versions left.
+  const liveModels = new Set(live.map((r) => r.model_uid));
+  for (const user of new Set(all.map((r) => r.user))) {
+    for (const claim of await ctx.meta.listClaims(nameScope(user))) {
+      if (liveModels.has(claim.owner)) continue;
+      const stillDeleting = all.some((r) => r.model_uid === claim.owner && byUid.has(r.uid));
+      if (stillDeleting) continue;
+      if (repair) await ctx.meta.releaseName(nameScope(user), claim.name, claim.owner);
+      report('name', `${user}/${claim.name}`, 'the name is held by a model that no longer exists', fixed(repair));
+    }
+  }
+  return { columns: FSCK_COLUMNS, rows };
+}
+
+async function quickCheck(ctx: EngineContext, r: ModelRecord): Promise<string[]> {
+  const info = await ctx.objects.stat(r.object_key);
+  if (!info) return ['its archive is missing from the object store'];
+  return info.size === r.size ? [] : [`archive size ${info.size}, recorded ${r.size}`];
+}
+

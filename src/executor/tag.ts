@@ -1,0 +1,39 @@
+import type { TagCommand } from '../../grammar/ast.js';
+import type { EngineContext } from '../engine/context.js';
+import { MlmodelError } from '../errors.js';
+import { col, type ResultTable } from '../result/table.js';
+import { F } from '../store/filter.js';
+import { resolveModel } from './models.js';
+import { checkModelName } from './names.js';
+
+const MAX_TAGS = 64;
+
+/**
+ * `tag NAME t1,t2` / `untag NAME t1` on a version (the latest unless `@N`).
+ * The change is written only if the record is still as it was read (its
+ * modified time), and retried otherwise, so concurrent taggers lose nothing.
+ */
+export async function executeTag(ctx: EngineContext, cmd: TagCommand): Promise<ResultTable> {
+  const tags = cmd.tags.map((t) => checkModelName(t, 'tag'));
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const record = await resolveModel(ctx, cmd.model, { forWrite: true });
+    const next = cmd.kind === 'tag' ? [...new Set([...record.tags, ...tags])] : record.tags.filter((t) => !tags.includes(t));
+    if (cmd.kind === 'untag') {
+      const missing = tags.filter((t) => !record.tags.includes(t));
+      if (missing.length > 0) {
+        throw new MlmodelError('INVALID_ARGUMENT', `${record.name}@${record.version} has no tag ${missing.join(', ')}`, { missing });
+      }
+    }
+    if (next.length > MAX_TAGS) throw new MlmodelError('INVALID_ARGUMENT', `a version has at most ${MAX_TAGS} tags`);
+    // A new modified time that differs from the one read, even within one millisecond.
+    const modified = new Date(Math.max(ctx.now().getTime(), record.modified.getTime() + 1));
+    const updated = await ctx.meta.updateModel(record.uid, { tags: next, modified }, F.eq('modified', record.modified));
+    if (updated) {
+      return {
+        columns: [col('name', 'TEXT'), col('version', 'LONG'), col('tags', 'TEXT')],
+        rows: [[updated.name, updated.version, updated.tags.join(',')]],
+      };
+    }
+  }
+  throw new MlmodelError('CONFLICT', 'the version kept changing while tagging it; try again');
+}

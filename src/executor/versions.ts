@@ -1,0 +1,40 @@
+import type { VersionsCommand } from '../../grammar/ast.js';
+import type { EngineContext } from '../engine/context.js';
+import { MlmodelError } from '../errors.js';
+import { col, type ResultTable } from '../result/table.js';
+import { aliasesOf } from './alias.js';
+import { resolveModel, versionsOf } from './models.js';
+
+export const VERSIONS_COLUMNS = [
+  col('version', 'LONG'),
+  col('size', 'LONG'),
+  col('sha256', 'TEXT'),
+  col('created', 'DATETIME'),
+  col('user', 'TEXT'),
+  col('tags', 'TEXT'),
+  col('aliases', 'TEXT'),
+  col('latest', 'BOOLEAN'),
+];
+
+/** `mlmodel versions NAME`: every stored version, oldest first, with its tags and the aliases pointing at it. */
+export async function executeVersions(ctx: EngineContext, cmd: VersionsCommand): Promise<ResultTable> {
+  if (cmd.model.version !== undefined || cmd.model.alias !== undefined) {
+    throw new MlmodelError('INVALID_ARGUMENT', `versions lists every version of a model; write ${cmd.model.name} without '@'`);
+  }
+  const head = await resolveModel(ctx, cmd.model);
+  const aliases = await aliasesOf(ctx, head.model_uid);
+  const rows = (await versionsOf(ctx, head.model_uid)).map((r) => [
+    r.version,
+    r.size,
+    r.sha256,
+    r.modified,
+    r.user,
+    r.tags.join(','),
+    aliases
+      .filter((a) => a.version === r.version)
+      .map((a) => a.alias)
+      .join(','),
+    r.latest,
+  ]);
+  return { columns: VERSIONS_COLUMNS, rows };
+}
