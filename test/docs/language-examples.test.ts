@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse, ParseError } from '../../grammar/index.js';
 
@@ -49,5 +49,25 @@ describe('docs/language.md', () => {
       }
       expect(rendered).toBe(lines.join('\n'));
     }
+  });
+});
+
+describe('docs/commands', () => {
+  const dir = new URL('../../docs/commands/', import.meta.url);
+  const pages = readdirSync(dir).filter((f) => f.endsWith('.md'));
+
+  it('has a page per command', () => {
+    expect(pages.sort()).toEqual(
+      ['alias', 'delete', 'deploy', 'export', 'files', 'fsck', 'import', 'list', 'pull', 'rename', 'serving-status', 'stop', 'summary', 'tag', 'verify', 'versions'].map(
+        (p) => `${p}.md`,
+      ),
+    );
+  });
+
+  it.each(pages)('every query typed at a prompt in %s parses', (page) => {
+    const text = readFileSync(new URL(page, dir), 'utf8');
+    const typed = [...text.matchAll(/^> (.+)$/gm)].map((m) => m[1]!);
+    expect(typed.length).toBeGreaterThan(0);
+    for (const q of typed) expect(parse(q).kind).toBe('query');
   });
 });
