@@ -1,0 +1,78 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/** `mlmodel serve` as a subprocess of the built CLI. */
+const CLI = new URL('../../dist/console/cli.js', import.meta.url).pathname;
+const TOKEN = 'cli-serve-token-0123456789abcdef';
+
+function fresh(config: string): { env: NodeJS.ProcessEnv; root: string } {
+  const root = mkdtempSync(join(tmpdir(), 'mlmodel-serve-'));
+  writeFileSync(join(root, 'config.yaml'), config);
+  return { root, env: { PATH: process.env.PATH, HOME: root, MLMODEL_HOME: join(root, 'home'), MLMODEL_CONFIG: join(root, 'config.yaml'), TZ: 'UTC' } };
+}
+
+describe('mlmodel serve', () => {
+  it('listens, answers with the token’s user, logs without secrets, and stops cleanly on SIGTERM', async () => {
+    const { env } = fresh(`user: root\nhttp:\n  tokens:\n    ${TOKEN}: carol\n`);
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no listening line; stderr: ${stderr}`)), 15_000);
+      child.stdout.on('data', (d) => {
+        stdout += d;
+        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(stdout);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+    });
+    try {
+      const denied = await fetch(`${url}/query`, { method: 'POST', body: '{"q":"mlmodel list"}' });
+      expect(denied.status).toBe(401);
+      const res = await fetch(`${url}/query`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ q: 'mlmodel summary nothing_here' }),
+      });
+      expect(res.status).toBe(404);
+      expect(await res.json()).toMatchObject({ error: { code: 'MODEL_NOT_FOUND' } });
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(stderr).toContain('mlmodel serve: 1 token(s) configured; every request needs one\n');
+    expect(stderr).toContain('POST /query 401 ');
+    expect(stderr).toMatch(/POST \/query 404 \d+ms user=carol\n/);
+    expect(stderr).toContain('mlmodel serve: stopping\n');
+    expect(stderr + stdout).not.toContain(TOKEN);
+  });
+
+  it('refuses to listen beyond loopback without tokens', () => {
+    const { env } = fresh('user: root\n');
+    const r = spawnSync(process.execPath, [CLI, 'serve', '--host', '0.0.0.0', '--port', '0'], { env, encoding: 'utf8', timeout: 15_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('mlmodel serve: refusing to listen on 0.0.0.0 without tokens; add http.tokens to the config file (see docs/http.md) or listen on 127.0.0.1\n');
+  });
+
+  it('refuses bad flags and a bad http section with status 2, never echoing a token', () => {
+    const { env } = fresh('user: root\n');
+    const bad = spawnSync(process.execPath, [CLI, 'serve', '--port', 'eighty'], { env, encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toBe('mlmodel serve: --port must be a number from 0 to 65535\n');
+    const short = fresh('http:\n  tokens:\n    tooshort: dave\n');
+    const r = spawnSync(process.execPath, [CLI, 'serve', '--port', '0'], { env: short.env, encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/http\.tokens: the token for dave must be at least 16 characters without spaces \(CONFIG_INVALID\)\n$/);
+    expect(r.stderr).not.toContain('tooshort');
+    const help = spawnSync(process.execPath, [CLI, 'serve', '--help'], { env, encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('usage: mlmodel serve [--port N] [--host ADDR]');
+  });
+});

@@ -1,0 +1,93 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createQueryServer, type QueryServer, type QueryServerOptions } from '../../console/serve/server.js';
+import { loadConfig } from '../../src/config/index.js';
+import { openRegistry, type Registry } from '../../src/engine/registry.js';
+
+export const TOKENS = {
+  alice: 'alice-token-0123456789abcdef',
+  bob: 'bob-token-0123456789abcdef00',
+  ops: 'ops-admin-token-0123456789ab',
+} as const;
+
+export interface Harness {
+  readonly root: string;
+  /** The directory `path=` may use over HTTP (http.local_roots). */
+  readonly inbox: string;
+  readonly registry: Registry;
+  readonly server: QueryServer;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A real registry on the embedded stores of a fresh home, its config file
+ * holding an http section (tokens for alice, bob and the admin ops unless
+ * `tokens: false`), served on a free loopback port.
+ */
+export async function startHarness(
+  opts: { tokens?: boolean; wrap?: (r: Registry) => Registry; server?: Partial<QueryServerOptions> } = {},
+): Promise<Harness> {
+  const root = mkdtempSync(join(tmpdir(), 'mlmodel-http-'));
+  const inbox = join(root, 'inbox');
+  mkdirSync(inbox);
+  const configFile = join(root, 'config.yaml');
+  const tokens = opts.tokens === false ? '' : `  tokens:\n${Object.entries(TOKENS).map(([u, t]) => `    ${t}: ${u}\n`).join('')}  admins: [ops]\n`;
+  writeFileSync(configFile, `user: root\nhttp:\n${tokens}  local_roots: [${inbox}]\n`);
+  const config = loadConfig({ HOME: root, MLMODEL_HOME: join(root, 'home'), MLMODEL_CONFIG: configFile }, {});
+  const real = await openRegistry({ config, localRoots: config.http.localRoots });
+  const registry = opts.wrap ? opts.wrap(real) : real;
+  const server = createQueryServer({ registry, ...opts.server });
+  const { url } = await server.listen(0, '127.0.0.1');
+  return {
+    root,
+    inbox,
+    registry,
+    server,
+    url,
+    async close() {
+      await server.close();
+      await real.close();
+    },
+  };
+}
+
+export interface Reply {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: any;
+}
+
+/** One request; `token` as a user name from TOKENS, a raw token string, or null for none. */
+export async function call(
+  h: { url: string },
+  method: string,
+  path: string,
+  opts: { token?: keyof typeof TOKENS | null; raw?: string; body?: unknown; headers?: Record<string, string>; signal?: AbortSignal } = {},
+): Promise<Reply> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token) headers.Authorization = `Bearer ${TOKENS[opts.token]}`;
+  if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(h.url + path, {
+    method,
+    headers,
+    ...(opts.raw !== undefined ? { body: opts.raw } : opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  const text = await res.text();
+  let body: unknown = text;
+  if ((res.headers.get('content-type') ?? '').startsWith('application/json')) body = JSON.parse(text);
+  return { status: res.status, headers: res.headers, body };
+}
+
+/** Polls a job until isEnd (or failure), at most `ms`. */
+export async function waitJob(h: { url: string }, sid: string, token: keyof typeof TOKENS | null, ms = 10_000, query = ''): Promise<Reply> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const r = await call(h, 'GET', `/query/jobs/${sid}${query}`, { token });
+    if (r.status !== 200 || r.body.state !== 'running') return r;
+    if (Date.now() > deadline) throw new Error(`job ${sid} still running after ${ms} ms`);
+    await new Promise((res) => setTimeout(res, 20));
+  }
+}
