@@ -3,13 +3,14 @@ import type { Readable, Writable } from 'node:stream';
 import { parseCommandLine, USAGE, UsageError, type CliOptions } from './args.js';
 import { EXIT_QUERY_FAILED, EXIT_USAGE } from './exit-codes.js';
 import { runParseOnly } from './parse-mode.js';
+import { lineProgress } from './progress.js';
 import { InputError, readStatements, type SourcedStatement } from './statements.js';
 
 /** The process's streams, passed in so that tests can drive `main` without a process. */
 export interface Io {
   readonly stdin: Readable & { isTTY?: boolean };
   readonly stdout: Writable & { isTTY?: boolean; columns?: number };
-  readonly stderr: Writable;
+  readonly stderr: Writable & { isTTY?: boolean; columns?: number };
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -35,9 +36,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     return 0;
   }
   const interactive = options.commands.length === 0 && options.file === undefined && io.stdin.isTTY === true;
-  if (interactive) {
-    io.stderr.write('mlmodel: the interactive console is not available in this build; pass -c "<query>", -f FILE or pipe queries in\n');
-    return EXIT_USAGE;
+  if (interactive && !options.parseOnly) {
+    // Ink and React load only here: -c, -f and piped input never pay for them.
+    const { runRepl } = await import('./repl/index.js');
+    return runRepl(options, io);
   }
   let statements;
   try {
@@ -95,6 +97,7 @@ async function runQueries(options: CliOptions, statements: SourcedStatement[], i
       format: options.format,
       continueOnError: options.continueOnError,
       color: io.stdout.isTTY === true && !io.env.NO_COLOR,
+      progress: io.stderr.isTTY === true ? lineProgress(io.stderr) : undefined,
       signal: cancel.signal,
     });
   } finally {

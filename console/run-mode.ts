@@ -4,6 +4,7 @@ import type { Registry } from '../src/engine/registry.js';
 import { isMlmodelError } from '../src/errors.js';
 import { redact } from '../src/config/index.js';
 import type { Format } from './args.js';
+import type { LineProgress } from './progress.js';
 import { EXIT_OK, EXIT_QUERY_FAILED, EXIT_USAGE } from './exit-codes.js';
 import { render } from './render/formats.js';
 import type { SourcedStatement } from './statements.js';
@@ -15,6 +16,8 @@ export interface RunOutput {
   readonly continueOnError: boolean;
   readonly color: boolean;
   readonly signal?: AbortSignal;
+  /** Progress of long commands (a line on a terminal's stderr); none when stderr is not a terminal. */
+  readonly progress?: LineProgress | undefined;
 }
 
 /**
@@ -31,7 +34,12 @@ export async function runStatements(registry: Registry, statements: readonly Sou
   for (const statement of statements) {
     let failed: number | null = null;
     try {
-      const table = await registry.execute(parse(statement.text), out.signal ? { signal: out.signal } : {});
+      const table = await registry
+        .execute(parse(statement.text), {
+          ...(out.signal ? { signal: out.signal } : {}),
+          ...(out.progress ? { onProgress: out.progress.report } : {}),
+        })
+        .finally(() => out.progress?.clear());
       const width = out.stdout.isTTY ? out.stdout.columns : undefined;
       out.stdout.write(render(table, out.format, { width, color: out.color }) + '\n');
     } catch (e) {

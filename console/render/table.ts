@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import { displayWidth } from '../../grammar/text-width.js';
+import { charWidth, displayWidth } from '../../grammar/text-width.js';
 import type { ResultTable } from '../../src/result/table.js';
 import { displayCell } from './cells.js';
 
@@ -7,6 +7,8 @@ export interface TableOptions {
   /** Terminal columns to fit in; undefined never truncates (output to a pipe or file). */
   readonly width?: number | undefined;
   readonly color?: boolean;
+  /** One record per block, `name | value` (psql's `\x`): for wide rows and long values. */
+  readonly expanded?: boolean;
 }
 
 /** Columns this narrow (ids, names, times) are never cut; long cells (hashes, URLs, JSON) give way down to it. */
@@ -21,6 +23,7 @@ const CELL_OVERHEAD = 3;
  * Wide characters (Hangul, CJK) count two columns.
  */
 export function renderTable(t: ResultTable, opts: TableOptions = {}): string {
+  if (opts.expanded) return renderExpanded(t, opts);
   const head = t.columns.map((c) => c.name);
   const body = t.rows.map((row) => t.columns.map((c, i) => displayCell(row[i] ?? null, c)));
   const natural = head.map((h, i) => Math.max(displayWidth(h), ...body.map((r) => maxLineWidth(r[i]!))));
@@ -59,4 +62,58 @@ function fit(natural: number[], total: number): number[] {
     sum--;
   }
   return widths;
+}
+
+/**
+ * psql's expanded display: each row a block headed `-[ RECORD n ]-`, one
+ * `column | value` line per column, names padded to one width (wide
+ * characters counted as two). Within a terminal width, values that would run
+ * past it end in `…`; a value's own line breaks continue under it.
+ */
+export function renderExpanded(t: ResultTable, opts: TableOptions = {}): string {
+  const names = t.columns.map((c) => c.name);
+  const nameWidth = Math.max(0, ...names.map(displayWidth));
+  const valueRoom = opts.width === undefined ? undefined : Math.max(10, opts.width - 1 - nameWidth - 3);
+  const bold = (s: string) => (opts.color ? `\x1b[1m${s}\x1b[22m` : s);
+  const blocks: string[] = [];
+  let widest = 0;
+  const bodies = t.rows.map((row) => {
+    const lines: string[] = [];
+    t.columns.forEach((c, i) => {
+      const valueLines = displayCell(row[i] ?? null, c).split(/\r?\n/);
+      valueLines.forEach((v, k) => {
+        const value = valueRoom === undefined ? v : truncateToWidth(v, valueRoom);
+        const name = k === 0 ? names[i]! : '';
+        const line = `${padToWidth(name, nameWidth)} | ${value}`;
+        widest = Math.max(widest, displayWidth(line));
+        lines.push(k === 0 ? `${bold(padToWidth(name, nameWidth))} | ${value}` : line);
+      });
+    });
+    return lines;
+  });
+  const ruleWidth = opts.width === undefined ? widest : Math.min(widest, opts.width - 1);
+  bodies.forEach((lines, r) => {
+    const head = `-[ RECORD ${r + 1} ]`;
+    blocks.push(`${head}${'-'.repeat(Math.max(0, ruleWidth - head.length))}`, ...lines);
+  });
+  const footer = `(${t.rows.length} ${t.rows.length === 1 ? 'row' : 'rows'})`;
+  return [...blocks, footer].join('\n');
+}
+
+function padToWidth(text: string, width: number): string {
+  return text + ' '.repeat(Math.max(0, width - displayWidth(text)));
+}
+
+/** Cuts text to at most `width` screen columns, ending in `…` when cut. */
+export function truncateToWidth(text: string, width: number): string {
+  if (displayWidth(text) <= width) return text;
+  let out = '';
+  let used = 0;
+  for (const ch of text) {
+    const w = charWidth(ch.codePointAt(0) ?? 0);
+    if (used + w > width - 1) break;
+    out += ch;
+    used += w;
+  }
+  return out + '…';
 }

@@ -1,0 +1,141 @@
+import { Box, Static, Text, useApp, useStdin, useStdout } from 'ink';
+import { useEffect, useSyncExternalStore } from 'react';
+import { CONTINUATION_PROMPT, PROMPT, type OutputItem, type ReplController, type ReplSnapshot, type Running } from './controller.js';
+import type { EditorState } from './editor.js';
+import { ProgressBar } from './progress-bar.js';
+
+/** How many completion candidates are listed at most; the rest are counted. */
+const MAX_CANDIDATES = 60;
+
+export interface ReplAppProps {
+  readonly controller: ReplController;
+  readonly color: boolean;
+}
+
+/**
+ * The interactive console. Finished output (echoed entries, result tables,
+ * errors) goes to `<Static>` and stays in the terminal's scrollback; below
+ * it, either the prompt or the running query with its progress.
+ */
+export function ReplApp({ controller, color }: ReplAppProps) {
+  const snapshot = useSyncExternalStore(
+    (listener) => controller.subscribe(listener),
+    () => controller.snapshot,
+  );
+  const { exit } = useApp();
+  const { stdout } = useStdout();
+  const { setRawMode, internal_eventEmitter: input } = useStdin();
+
+  useEffect(() => {
+    setRawMode(true);
+    const onInput = (data: string) => controller.input(data);
+    input.on('input', onInput);
+    return () => {
+      input.off('input', onInput);
+      setRawMode(false);
+    };
+  }, [controller, input, setRawMode]);
+
+  useEffect(() => {
+    const update = () => {
+      controller.width = stdout.columns || 80;
+    };
+    update();
+    stdout.on('resize', update);
+    return () => {
+      stdout.off('resize', update);
+    };
+  }, [controller, stdout]);
+
+  useEffect(() => {
+    if (snapshot.exited) exit();
+  }, [snapshot.exited, exit]);
+
+  return (
+    <>
+      <Static items={[...snapshot.items]}>{(item) => <Output key={item.id} item={item} color={color} />}</Static>
+      {snapshot.exited ? null : snapshot.running ? (
+        <RunningView running={snapshot.running} width={stdout.columns || 80} />
+      ) : (
+        <PromptView snapshot={snapshot} />
+      )}
+    </>
+  );
+}
+
+function Output({ item, color }: { readonly item: OutputItem; readonly color: boolean }) {
+  if (item.kind === 'error') return <Text color={color ? 'red' : undefined}>{item.text}</Text>;
+  if (item.kind === 'echo') return <Text>{item.text}</Text>;
+  return <Text>{item.text}</Text>;
+}
+
+export function RunningView({ running, width }: { readonly running: Running; readonly width: number }) {
+  return (
+    <Box flexDirection="column">
+      {running.progress ? <ProgressBar view={running.progress} width={width} /> : null}
+      <Text dimColor>{running.cancelling ? 'cancelling… (Ctrl-C again to stop waiting)' : 'running… (Ctrl-C cancels)'}</Text>
+    </Box>
+  );
+}
+
+export function PromptView({ snapshot }: { readonly snapshot: ReplSnapshot }) {
+  const { editor, candidates, hint } = snapshot;
+  return (
+    <Box flexDirection="column">
+      {editor.search ? <SearchLine editor={editor} /> : <InputLines editor={editor} />}
+      {candidates.length > 0 ? (
+        <Text>
+          {candidates.slice(0, MAX_CANDIDATES).join('  ')}
+          {candidates.length > MAX_CANDIDATES ? `  … ${candidates.length - MAX_CANDIDATES} more` : ''}
+        </Text>
+      ) : null}
+      {hint ? <Text dimColor>{hint}</Text> : null}
+    </Box>
+  );
+}
+
+/** The entry with its prompts; the character under the cursor drawn inverse. */
+function InputLines({ editor }: { readonly editor: EditorState }) {
+  const lines = editor.text.split('\n');
+  let offset = 0;
+  return (
+    <Box flexDirection="column">
+      {lines.map((line, i) => {
+        const start = offset;
+        offset += line.length + 1;
+        const prompt = i === 0 ? PROMPT : CONTINUATION_PROMPT;
+        const here = editor.cursor >= start && editor.cursor <= start + line.length;
+        return (
+          <Text key={i}>
+            {prompt}
+            {here ? <WithCursor text={line} at={editor.cursor - start} /> : line}
+          </Text>
+        );
+      })}
+    </Box>
+  );
+}
+
+function WithCursor({ text, at }: { readonly text: string; readonly at: number }) {
+  const cp = text.codePointAt(at);
+  const ch = cp === undefined ? ' ' : String.fromCodePoint(cp);
+  return (
+    <>
+      {text.slice(0, at)}
+      <Text inverse>{ch}</Text>
+      {text.slice(at + (cp === undefined ? 0 : ch.length))}
+    </>
+  );
+}
+
+function SearchLine({ editor }: { readonly editor: EditorState }) {
+  const s = editor.search!;
+  const match = s.match === null ? '' : (editor.history[s.match] ?? '');
+  const failed = s.query !== '' && s.match === null;
+  return (
+    <Text>
+      {`(${failed ? 'failed ' : ''}reverse-i-search)'${s.query}': `}
+      <WithCursor text={match.replace(/\n/g, ' ')} at={Math.max(0, match.toLowerCase().indexOf(s.query.toLowerCase()))} />
+    </Text>
+  );
+}

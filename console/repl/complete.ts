@@ -1,0 +1,203 @@
+import type { IToken, TokenType } from 'chevrotain';
+import { parser } from '../../grammar/parser.js';
+import * as T from '../../grammar/tokens.js';
+
+/** What completion knows beyond the grammar: names read from the store and the engine's option lists. */
+export interface Catalog {
+  /** Model names in the registry. */
+  readonly models: readonly string[];
+  /** Fields of a model table (what `where`, `sort` and `fields` may name after list, delete, rename). */
+  readonly fields: readonly string[];
+  /** Fields `summary NAME f1,f2` may ask for. */
+  readonly summaryFields: readonly string[];
+  /** `key=` options per action (`import`, `export`, `deploy`, …). */
+  readonly optionKeys: Readonly<Record<string, readonly string[]>>;
+  /** Result columns per command, for stages after commands that do not return models. */
+  readonly resultColumns: Readonly<Record<string, readonly string[]>>;
+  /** Values offered after `type=`. */
+  readonly modelTypes: readonly string[];
+  /** Connector names, offered as `OBJECTSTORAGE.<NAME>:` after `path=`. */
+  readonly connectors: readonly string[];
+}
+
+export const EMPTY_CATALOG: Catalog = {
+  models: [],
+  fields: [],
+  summaryFields: [],
+  optionKeys: {},
+  resultColumns: {},
+  modelTypes: [],
+  connectors: [],
+};
+
+export interface Completion {
+  /** The text from `start` to the cursor is the word being completed. */
+  readonly start: number;
+  readonly word: string;
+  /** Whole replacements for that word, best first. */
+  readonly candidates: readonly string[];
+  /** What follows an accepted candidate: `=` after an option key, nothing after `OBJECTSTORAGE.X:`, else a space. */
+  readonly suffix: string;
+}
+
+const NONE = (start: number): Completion => ({ start, word: '', candidates: [], suffix: ' ' });
+
+/** The characters a WORD may hold (DESIGN §3): everything but `,|()'"=<>!` and blanks. */
+const PARTIAL_WORD = /[^,|\s()'"=<>!]*$/;
+
+/**
+ * Completes the word before the cursor from what the grammar accepts there:
+ * keywords (actions, stages, operators), option keys for the command being
+ * typed, model names where a model is expected, and field names where a
+ * field is. Chevrotain's content assist names the tokens that may come next
+ * and the rule each belongs to; the rule tells a model name from a field.
+ */
+export function complete(text: string, cursor: number, catalog: Catalog): Completion {
+  const before = text.slice(0, cursor);
+  const word = PARTIAL_WORD.exec(before)![0];
+  const start = cursor - word.length;
+  const lexed = T.lexer.tokenize(before.slice(0, start));
+  // Inside an unterminated quote (or after a bad character) there is nothing to offer.
+  if (lexed.errors.length > 0) return NONE(start);
+  const tokens = lexed.tokens;
+  let paths;
+  try {
+    paths = parser.computeContentAssist('query', tokens);
+  } catch {
+    return NONE(start);
+  }
+
+  const out: string[] = [];
+  let suffix = ' ';
+  let sortDash = '';
+  const add = (items: readonly string[]) => {
+    for (const c of items) if (!out.includes(c)) out.push(c);
+  };
+  for (const p of paths) {
+    const rule = p.ruleStack[p.ruleStack.length - 1] ?? '';
+    const type = p.nextTokenType;
+    if (type === T.Name || type === T.Word) {
+      switch (rule) {
+        case 'modelRef':
+          add(sorted(catalog.models));
+          break;
+        case 'optionAssignment': {
+          const action = actionOf(tokens);
+          const given = new Set(optionKeysGiven(tokens));
+          add((catalog.optionKeys[action ?? ''] ?? []).filter((k) => !given.has(k)));
+          suffix = '=';
+          break;
+        }
+        case 'nameList':
+          add(p.ruleStack.includes('summaryAction') ? catalog.summaryFields : stageFields(tokens, catalog));
+          break;
+        case 'predicate':
+          add(stageFields(tokens, catalog));
+          break;
+        case 'sortKey':
+          if (word.startsWith('-')) sortDash = '-';
+          add(stageFields(tokens, catalog));
+          break;
+        case 'value':
+          add(valuesFor(tokens, catalog));
+          break;
+        default:
+          // A new name (rename), a row count (head): nothing to suggest.
+          break;
+      }
+    } else if (isKeyword(type)) {
+      add([String(type.LABEL)]);
+    }
+  }
+  const typed = word.slice(sortDash.length).toLowerCase();
+  const candidates = out.filter((c) => c.toLowerCase().startsWith(typed)).map((c) => sortDash + c);
+  // `path=OBJECTSTORAGE.X:` wants the key typed straight after it.
+  const glued = candidates.length === 1 && candidates[0]!.endsWith(':');
+  return { start, word, candidates, suffix: glued ? '' : suffix };
+}
+
+/** The longest prefix every candidate shares (case as in the first candidate). */
+export function commonPrefix(candidates: readonly string[]): string {
+  if (candidates.length === 0) return '';
+  let prefix = candidates[0]!;
+  for (const c of candidates.slice(1)) {
+    let i = 0;
+    while (i < prefix.length && i < c.length && prefix[i]!.toLowerCase() === c[i]!.toLowerCase()) i++;
+    prefix = prefix.slice(0, i);
+  }
+  return prefix;
+}
+
+export interface Completed {
+  readonly text: string;
+  readonly cursor: number;
+  /** Candidates to show when the word could not be completed further. */
+  readonly shown: readonly string[];
+}
+
+/**
+ * What Tab does: one candidate replaces the word (and is followed by a space
+ * or `=`); several extend the word to their common prefix, or, when that adds
+ * nothing, are listed for the person to choose.
+ */
+export function applyCompletion(text: string, cursor: number, catalog: Catalog): Completed {
+  const c = complete(text, cursor, catalog);
+  if (c.candidates.length === 0) return { text, cursor, shown: [] };
+  const put = (replacement: string) => {
+    const next = text.slice(0, c.start) + replacement + text.slice(cursor);
+    return { text: next, cursor: c.start + replacement.length };
+  };
+  if (c.candidates.length === 1) {
+    const after = text.slice(cursor);
+    const suffix = c.suffix !== '' && after.startsWith(c.suffix) ? '' : c.suffix;
+    return { ...put(c.candidates[0]! + suffix), shown: [] };
+  }
+  const prefix = commonPrefix(c.candidates);
+  if (prefix.length > c.word.length) return { ...put(prefix), shown: [] };
+  return { text, cursor, shown: c.candidates };
+}
+
+function isKeyword(type: TokenType): boolean {
+  return (T.KEYWORDS as readonly TokenType[]).includes(type);
+}
+
+function sorted(items: readonly string[]): string[] {
+  return [...items].sort((a, b) => a.localeCompare(b));
+}
+
+/** The action keyword after `mlmodel` (or `status` after `serving`), lower-case. */
+function actionOf(tokens: readonly IToken[]): string | undefined {
+  const i = tokens.findIndex((t) => t.tokenType === T.Mlmodel || t.tokenType === T.Serving);
+  if (i < 0) return undefined;
+  const next = tokens[i + 1];
+  if (tokens[i]!.tokenType === T.Serving) return 'serving status';
+  return next ? next.image.toLowerCase() : 'list';
+}
+
+function optionKeysGiven(tokens: readonly IToken[]): string[] {
+  const keys: string[] = [];
+  tokens.forEach((t, i) => {
+    if (t.tokenType === T.Eq && i > 0) keys.push(tokens[i - 1]!.image.toLowerCase());
+  });
+  return keys;
+}
+
+/** Fields a stage may name: the model fields after commands that list models, else the command's own columns. */
+function stageFields(tokens: readonly IToken[], catalog: Catalog): readonly string[] {
+  const action = actionOf(tokens) ?? 'list';
+  const own = catalog.resultColumns[action];
+  return own ? own : catalog.fields;
+}
+
+/** Values offered after `type=`, `name=`, `path=` (options) or `type =`, `name =` (conditions). */
+function valuesFor(tokens: readonly IToken[], catalog: Catalog): readonly string[] {
+  const op = tokens[tokens.length - 1];
+  const key = tokens[tokens.length - 2];
+  if (!op || !key) return [];
+  const k = key.image.toLowerCase();
+  if (k === 'type') return catalog.modelTypes;
+  if (k === 'name') return sorted(catalog.models);
+  if (k === 'serving') return ['on', 'off'];
+  if (k === 'path' && op.tokenType === T.Eq) return catalog.connectors.map((c) => `OBJECTSTORAGE.${c}:`);
+  return [];
+}

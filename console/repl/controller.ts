@@ -1,0 +1,380 @@
+import type { Format } from '../args.js';
+import { FORMATS } from '../args.js';
+import { ProgressMeter, type ProgressReport, type ProgressView } from '../progress.js';
+import { render } from '../render/formats.js';
+import { applyCompletion, EMPTY_CATALOG, type Catalog } from './complete.js';
+import { entryToQuery, needsContinuation } from './continuation.js';
+import * as E from './editor.js';
+import { generalHelp, topicHelp } from './help.js';
+import { decodeKeys, type KeyEvent } from './keys.js';
+import { changesModels, type ReplBackend } from './session.js';
+
+export const PROMPT = 'mlmodel> ';
+export const CONTINUATION_PROMPT = '      -> ';
+
+/** A finished piece of the session, printed once above the prompt (Ink's `<Static>`). */
+export interface OutputItem {
+  readonly id: number;
+  readonly kind: 'echo' | 'result' | 'error' | 'info';
+  readonly text: string;
+}
+
+export interface Running {
+  readonly query: string;
+  readonly progress: ProgressView | null;
+  readonly cancelling: boolean;
+}
+
+/** Everything the screen shows, as one immutable snapshot. */
+export interface ReplSnapshot {
+  readonly items: readonly OutputItem[];
+  readonly editor: E.EditorState;
+  readonly running: Running | null;
+  readonly expanded: boolean;
+  readonly format: Format;
+  /** Completion candidates listed under the prompt after an ambiguous Tab. */
+  readonly candidates: readonly string[];
+  /** A line under the prompt, e.g. how to leave after a Ctrl-C. */
+  readonly hint: string | null;
+  readonly exited: boolean;
+}
+
+export interface HistoryLike {
+  readonly entries: readonly string[];
+  add(entry: string): unknown;
+}
+
+export interface ControllerOptions {
+  readonly backend: ReplBackend;
+  readonly history: HistoryLike;
+  readonly format?: Format;
+  readonly color?: boolean;
+  /** Screen columns results are fitted to; the component keeps it current. */
+  readonly width?: number;
+  /** Redraw the progress at most this often. */
+  readonly progressIntervalMs?: number;
+  readonly now?: () => number;
+  readonly banner?: string;
+}
+
+const EXIT_HINT = 'To leave, press Ctrl-C again or Ctrl-D, or type \\q.';
+
+/**
+ * The REPL's behaviour without Ink: keys in, snapshots out. It runs queries
+ * through the backend (the same engine and the same renderer as batch mode),
+ * cancels them on Ctrl-C through an AbortController, keeps history and
+ * completion data, and toggles `\x`.
+ */
+export class ReplController {
+  width: number;
+  readonly #backend: ReplBackend;
+  readonly #history: HistoryLike;
+  readonly #color: boolean;
+  readonly #interval: number;
+  readonly #now: () => number;
+  readonly #listeners = new Set<() => void>();
+  #snapshot: ReplSnapshot;
+  #nextId = 0;
+  #abort: AbortController | null = null;
+  #catalog: Catalog = EMPTY_CATALOG;
+  #lastCtrlC = false;
+  #running: Promise<void> = Promise.resolve();
+  #runs = 0;
+
+  constructor(options: ControllerOptions) {
+    this.#backend = options.backend;
+    this.#history = options.history;
+    this.#color = options.color ?? false;
+    this.width = options.width ?? 80;
+    this.#interval = options.progressIntervalMs ?? 100;
+    this.#now = options.now ?? (() => performance.now());
+    this.#snapshot = {
+      items: [],
+      editor: E.initialEditor(options.history.entries),
+      running: null,
+      expanded: false,
+      format: options.format ?? 'table',
+      candidates: [],
+      hint: null,
+      exited: false,
+    };
+    if (options.banner) this.#emitItems([{ kind: 'info', text: options.banner }]);
+    void this.refreshCatalog();
+  }
+
+  get snapshot(): ReplSnapshot {
+    return this.#snapshot;
+  }
+
+  get catalog(): Catalog {
+    return this.#catalog;
+  }
+
+  /** Settles when the query in flight (if any) has finished and printed. */
+  get idle(): Promise<void> {
+    return this.#running;
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async refreshCatalog(): Promise<void> {
+    try {
+      this.#catalog = await this.#backend.catalog();
+    } catch {
+      // Completion without store names still completes the grammar.
+    }
+  }
+
+  /** Raw terminal input (one chunk as Ink delivers it). */
+  input(raw: string): void {
+    for (const key of decodeKeys(raw)) {
+      if (this.#snapshot.exited) return;
+      this.#key(key);
+    }
+  }
+
+  #set(patch: Partial<ReplSnapshot>): void {
+    this.#snapshot = { ...this.#snapshot, ...patch };
+    for (const l of this.#listeners) l();
+  }
+
+  #emitItems(items: { kind: OutputItem['kind']; text: string }[], patch: Partial<ReplSnapshot> = {}): void {
+    const added = items.map((i) => ({ ...i, id: this.#nextId++ }));
+    this.#set({ ...patch, items: [...this.#snapshot.items, ...added] });
+  }
+
+  #edit(f: (s: E.EditorState) => E.EditorState): void {
+    this.#set({ editor: f(this.#snapshot.editor), candidates: [], hint: null });
+  }
+
+  #key(key: KeyEvent): void {
+    const isCtrlC = key.kind === 'ctrl' && key.key === 'c';
+    const wasCtrlC = this.#lastCtrlC;
+    this.#lastCtrlC = false;
+    if (this.#snapshot.running) {
+      // While a query runs, only Ctrl-C means something: cancel it.
+      if (isCtrlC) this.cancel();
+      return;
+    }
+    const ed = this.#snapshot.editor;
+    if (ed.search) return this.#searchKey(key);
+    switch (key.kind) {
+      case 'text':
+        return this.#edit((s) => E.insert(s, key.text));
+      case 'enter':
+        return this.#enter();
+      case 'tab':
+        return this.#complete();
+      case 'backspace':
+        return this.#edit(E.backspace);
+      case 'delete':
+        return this.#edit(E.deleteForward);
+      case 'left':
+        return this.#edit(E.left);
+      case 'right':
+        return this.#edit(E.right);
+      case 'up':
+        return this.#edit(E.up);
+      case 'down':
+        return this.#edit(E.down);
+      case 'home':
+        return this.#edit(E.home);
+      case 'end':
+        return this.#edit(E.end);
+      case 'wordLeft':
+        return this.#edit(E.wordLeft);
+      case 'wordRight':
+        return this.#edit(E.wordRight);
+      case 'deleteWordBack':
+        return this.#edit(E.deleteWordBack);
+      case 'escape':
+        return this.#set({ candidates: [], hint: null });
+      case 'ctrl':
+        return this.#ctrl(key.key, wasCtrlC);
+    }
+  }
+
+  #ctrl(k: string, wasCtrlC: boolean): void {
+    const ed = this.#snapshot.editor;
+    switch (k) {
+      case 'c':
+        if (ed.text !== '') {
+          this.#emitItems([{ kind: 'echo', text: echo(ed.text) + '^C' }], { editor: E.initialEditor(this.#history.entries), candidates: [], hint: null });
+          return;
+        }
+        if (wasCtrlC) return this.#exit();
+        this.#lastCtrlC = true;
+        return this.#set({ hint: EXIT_HINT, candidates: [] });
+      case 'd':
+        if (ed.text === '') return this.#exit();
+        return this.#edit(E.deleteForward);
+      case 'a':
+        return this.#edit(E.home);
+      case 'e':
+        return this.#edit(E.end);
+      case 'b':
+        return this.#edit(E.left);
+      case 'f':
+        return this.#edit(E.right);
+      case 'k':
+        return this.#edit(E.killToEnd);
+      case 'u':
+        return this.#edit(E.killToStart);
+      case 'w':
+        return this.#edit(E.deleteWordBack);
+      case 'p':
+        return this.#edit(E.up);
+      case 'n':
+        return this.#edit(E.down);
+      case 'r':
+        return this.#edit(E.searchBackward);
+      case 'h':
+        return this.#edit(E.backspace);
+      default:
+        return;
+    }
+  }
+
+  #searchKey(key: KeyEvent): void {
+    switch (key.kind) {
+      case 'text':
+        return this.#edit((s) => E.searchType(s, key.text));
+      case 'backspace':
+        return this.#edit(E.searchBackspace);
+      case 'enter':
+        this.#edit(E.searchAccept);
+        return this.#enter();
+      case 'escape':
+        return this.#edit(E.searchCancel);
+      case 'ctrl':
+        if (key.key === 'r') return this.#edit(E.searchBackward);
+        if (key.key === 'c' || key.key === 'g') return this.#edit(E.searchCancel);
+        this.#edit(E.searchAccept);
+        return this.#key(key);
+      default:
+        // Any movement leaves the search with the match in the buffer, then moves.
+        this.#edit(E.searchAccept);
+        return this.#key(key);
+    }
+  }
+
+  #complete(): void {
+    const ed = this.#snapshot.editor;
+    const done = applyCompletion(ed.text, ed.cursor, this.#catalog);
+    this.#set({ editor: E.setText(ed, done.text, done.cursor), candidates: done.shown, hint: null });
+  }
+
+  #enter(): void {
+    const ed = this.#snapshot.editor;
+    if (needsContinuation(ed.text)) {
+      return this.#edit((s) => E.insert(E.setText(s, s.text), '\n'));
+    }
+    const entry = ed.text;
+    void this.#history.add(entry);
+    const fresh = E.initialEditor(this.#history.entries);
+    this.#emitItems([{ kind: 'echo', text: echo(entry) }], { editor: fresh, candidates: [], hint: null });
+    this.#command(entry);
+  }
+
+  /** Console commands first (help, \x, \format, \q), then queries. */
+  #command(entry: string): void {
+    const words = entry.trim().split(/\s+/);
+    const head = (words[0] ?? '').toLowerCase();
+    if (head === '') return;
+    if (head === '\\q' || ((head === 'exit' || head === 'quit') && words.length === 1)) return this.#exit();
+    if (head === 'help' || head === '\\h' || head === '\\?') {
+      const topic = words[1];
+      if (!topic) return this.#info(generalHelp());
+      const text = topicHelp(topic);
+      return text ? this.#info(text) : this.#error(`no help on ${topic}; try help, or help followed by an action or a stage`);
+    }
+    if (head === '\\x') {
+      const arg = (words[1] ?? '').toLowerCase();
+      if (arg !== '' && arg !== 'on' && arg !== 'off') return this.#error('\\x takes on, off or nothing (to toggle)');
+      const expanded = arg === '' ? !this.#snapshot.expanded : arg === 'on';
+      this.#set({ expanded });
+      return this.#info(`Expanded display is ${expanded ? 'on' : 'off'}.`);
+    }
+    if (head === '\\format' || head === '\\f') {
+      const name = (words[1] ?? '').toLowerCase();
+      if (name === '') return this.#info(`Output format is ${this.#snapshot.format}.`);
+      if (!(FORMATS as readonly string[]).includes(name)) return this.#error(`unknown format ${name}: use one of ${FORMATS.join(', ')}`);
+      this.#set({ format: name as Format });
+      return this.#info(`Output format is ${name}.`);
+    }
+    if (head.startsWith('\\')) return this.#error(`unknown console command ${words[0]}; type help`);
+    const query = entryToQuery(entry);
+    if (query === '') return;
+    this.#running = this.#run(query);
+  }
+
+  async #run(query: string): Promise<void> {
+    const abort = new AbortController();
+    this.#abort = abort;
+    const run = ++this.#runs;
+    const current = () => this.#abort === abort && this.#runs === run;
+    const meter = new ProgressMeter(this.#now);
+    let lastDraw = -Infinity;
+    this.#set({ running: { query, progress: null, cancelling: false } });
+    const onProgress = (p: ProgressReport) => {
+      const view = meter.update(p);
+      const t = this.#now();
+      const r = this.#snapshot.running;
+      if (!r || !current() || (t - lastDraw < this.#interval && !(p.total !== null && p.done >= p.total))) return;
+      lastDraw = t;
+      this.#set({ running: { ...r, progress: view } });
+    };
+    try {
+      const table = await this.#backend.run(query, { signal: abort.signal, onProgress });
+      if (!current()) return;
+      const { format, expanded } = this.#snapshot;
+      const text = render(table, format, { width: this.width, color: this.#color, expanded });
+      this.#emitItems([{ kind: 'result', text }], { running: null });
+      if (changesModels(query)) await this.refreshCatalog();
+    } catch (e) {
+      if (!current()) return;
+      const text = abort.signal.aborted ? 'cancelled' : this.#backend.describeError(e);
+      this.#emitItems([{ kind: text === 'cancelled' ? 'info' : 'error', text }], { running: null });
+    } finally {
+      if (current()) this.#abort = null;
+    }
+  }
+
+  /** Ctrl-C while a query runs: abort it; the engine stops and the prompt returns. */
+  cancel(): void {
+    const r = this.#snapshot.running;
+    if (!r || !this.#abort) return;
+    if (r.cancelling) {
+      // A second Ctrl-C does not wait for the store to notice: the prompt comes back now.
+      this.#abort = null;
+      this.#emitItems([{ kind: 'info', text: 'cancelled (not waiting for the store to stop)' }], { running: null });
+      return;
+    }
+    this.#abort.abort();
+    this.#set({ running: { ...r, cancelling: true } });
+  }
+
+  #info(text: string): void {
+    this.#emitItems([{ kind: 'info', text }]);
+  }
+
+  #error(text: string): void {
+    this.#emitItems([{ kind: 'error', text }]);
+  }
+
+  #exit(): void {
+    this.#abort?.abort();
+    this.#set({ exited: true, hint: null, candidates: [] });
+  }
+}
+
+/** An entry as it was typed, with its prompts. */
+export function echo(entry: string): string {
+  return entry
+    .split('\n')
+    .map((line, i) => (i === 0 ? PROMPT : CONTINUATION_PROMPT) + line)
+    .join('\n');
+}

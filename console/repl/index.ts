@@ -1,0 +1,63 @@
+import type { CliOptions } from '../args.js';
+import { EXIT_OK, EXIT_QUERY_FAILED, EXIT_USAGE } from '../exit-codes.js';
+import type { Io } from '../main.js';
+
+/**
+ * The interactive console: opens the registry, loads history, and hands the
+ * terminal to Ink until the person leaves. Loaded by `main` only when stdin
+ * is a terminal, so batch runs never load Ink or React.
+ */
+export async function runRepl(options: CliOptions, io: Io): Promise<number> {
+  const [{ openRegistry }, { isMlmodelError }, { redact }, ink, react, { ReplApp }, { ReplController }, { History }, { registryBackend }] =
+    await Promise.all([
+      import('../../src/engine/registry.js'),
+      import('../../src/errors.js'),
+      import('../../src/config/redact.js'),
+      import('ink'),
+      import('react'),
+      import('./app.js'),
+      import('./controller.js'),
+      import('./history.js'),
+      import('./session.js'),
+    ]);
+  let registry;
+  try {
+    registry = await openRegistry({
+      env: io.env,
+      configOptions: {
+        ...(options.home ? { home: options.home } : {}),
+        ...(options.config ? { config: options.config } : {}),
+        ...(options.user ? { user: options.user } : {}),
+      },
+    });
+  } catch (e) {
+    if (!isMlmodelError(e)) throw e;
+    io.stderr.write(`mlmodel: ${redact(e.message)} (${e.code})\n`);
+    return e.code === 'CONFIG_INVALID' || e.code === 'CONNECTOR_UNKNOWN' ? EXIT_USAGE : EXIT_QUERY_FAILED;
+  }
+  try {
+    const history = await History.load(registry.config.historyFile, { secrets: registry.config.secrets });
+    const color = io.stdout.isTTY === true && !io.env.NO_COLOR;
+    const controller = new ReplController({
+      backend: registryBackend(registry),
+      history,
+      format: options.format,
+      color,
+      width: io.stdout.columns ?? 80,
+      banner: `mlmodel console (user ${registry.config.user}, home ${registry.config.home}). Type help for commands, \\q or Ctrl-D to leave.`,
+    });
+    const app = ink.render(react.createElement(ReplApp, { controller, color }), {
+      stdin: io.stdin as NodeJS.ReadStream,
+      stdout: io.stdout as NodeJS.WriteStream,
+      stderr: io.stderr as NodeJS.WriteStream,
+      exitOnCtrlC: false,
+      patchConsole: false,
+    });
+    await app.waitUntilExit();
+    await controller.idle.catch(() => undefined);
+    await history.flush();
+    return EXIT_OK;
+  } finally {
+    await registry.close();
+  }
+}
