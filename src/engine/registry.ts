@@ -73,7 +73,7 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
       const key = name.toUpperCase();
       let store = connectors.get(key);
       if (!store) {
-        store = objectStoreAt(getConnector(config, key), config);
+        store = await objectStoreAt(getConnector(config, key), config);
         connectors.set(key, store);
       }
       return store;
@@ -115,7 +115,7 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
 async function openServingTarget(config: Config): Promise<ServingTarget> {
   const base = config.servingBase;
   if (base.kind === 'file') return new DirectoryServingTarget(base.path);
-  const store = objectStoreAt(base, config);
+  const store = await objectStoreAt(base, config);
   await store.init();
   return new ObjectServingTarget(store, `s3://${base.bucket}/${base.prefix}`);
 }

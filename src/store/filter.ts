@@ -380,3 +380,11 @@ export function mapRegexes(doc: FilterDoc, fn: (regex: string) => Record<string,
   }
   return out;
 }
+
+/**
+ * The filter as mingo needs it: like-regexes get the `u` flag, so `_`
+ * matches one code point (not one UTF-16 unit), as in MongoDB and SQLite.
+ */
+export function toMingo(doc: FilterDoc): Record<string, unknown> {
+  return mapRegexes(doc, (re) => ({ $regex: re, $options: 'u' }));
+}

@@ -1,15 +1,13 @@
 /**
  * Picks and opens the stores a configuration names: MongoDB and MinIO when
  * their URLs are set, else the embedded SQLite file and directory under the
- * home dir.
+ * home dir. Each backend's module (and so its driver) is imported only when
+ * it is used, so the embedded default never loads the mongodb or minio
+ * clients and a server setup never loads better-sqlite3.
  */
 import type { Config, Location } from '../config/index.js';
-import { DirectoryObjectStore } from './directory.js';
 import type { MetadataStore } from './metadata.js';
-import { MinioObjectStore } from './minio.js';
-import { MongoMetadataStore } from './mongo.js';
 import type { ObjectStore } from './objects.js';
-import { SqliteMetadataStore } from './sqlite.js';
 
 export interface Stores {
   metadata: MetadataStore;
@@ -17,31 +15,34 @@ export interface Stores {
   close(): Promise<void>;
 }
 
-export function metadataStoreFor(config: Config): MetadataStore {
+export async function metadataStoreFor(config: Config): Promise<MetadataStore> {
   const m = config.metadata;
-  return m.kind === 'mongodb'
-    ? new MongoMetadataStore({ url: m.url, database: m.database, secrets: config.secrets })
-    : new SqliteMetadataStore({ path: m.path });
+  if (m.kind === 'mongodb') {
+    const { MongoMetadataStore } = await import('./mongo.js');
+    return new MongoMetadataStore({ url: m.url, database: m.database, secrets: config.secrets });
+  }
+  const { SqliteMetadataStore } = await import('./sqlite.js');
+  return new SqliteMetadataStore({ path: m.path });
 }
 
-export function objectStoreFor(config: Config): ObjectStore {
+export function objectStoreFor(config: Config): Promise<ObjectStore> {
   const o = config.objects;
-  return o.kind === 'minio'
-    ? new MinioObjectStore({ location: o.location, secrets: config.secrets })
-    : new DirectoryObjectStore({ root: o.path });
+  return objectStoreAt(o.kind === 'minio' ? o.location : { kind: 'file', path: o.path }, config);
 }
 
-/** An object store over any location: a connector, or the serving base. */
-export function objectStoreAt(location: Location, config?: Config): ObjectStore {
-  return location.kind === 's3'
-    ? new MinioObjectStore({ location, secrets: config?.secrets ?? [] })
-    : new DirectoryObjectStore({ root: location.path });
+/** An object store over any location: the registry's own, a connector, or the serving base. */
+export async function objectStoreAt(location: Location, config?: Config): Promise<ObjectStore> {
+  if (location.kind === 's3') {
+    const { MinioObjectStore } = await import('./minio.js');
+    return new MinioObjectStore({ location, secrets: config?.secrets ?? [] });
+  }
+  const { DirectoryObjectStore } = await import('./directory.js');
+  return new DirectoryObjectStore({ root: location.path });
 }
 
 /** Opens (and initialises) both stores of a configuration. */
 export async function openStores(config: Config): Promise<Stores> {
-  const metadata = metadataStoreFor(config);
-  const objects = objectStoreFor(config);
+  const [metadata, objects] = await Promise.all([metadataStoreFor(config), objectStoreFor(config)]);
   await metadata.init();
   try {
     await objects.init();

@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import { Aggregator, Query } from 'mingo';
 import { MlmodelError } from '../errors.js';
 import {
-  mapRegexes,
+  toMingo,
   regexToLikeTokens,
   validateFilter,
   validateQuery,
@@ -679,13 +679,6 @@ function leaf(col: string, kind: ColumnKind, op: string, v: Scalar | Scalar[] | 
   }
 }
 
-/**
- * The filter as mingo needs it: like-regexes get the `u` flag, so `_`
- * matches one code point (not one UTF-16 unit), as in MongoDB and SQLite.
- */
-export function toMingo(doc: FilterDoc): Record<string, unknown> {
-  return mapRegexes(doc, (re) => ({ $regex: re, $options: 'u' }));
-}
 
 function mingoSort(records: ModelRecord[], sort: SortSpec, limit: number | null): ModelRecord[] {
   const pipeline: Array<Record<string, unknown>> = [{ $sort: Object.fromEntries(sort) }];

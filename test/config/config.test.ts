@@ -42,7 +42,7 @@ function fails(fn: () => unknown, code: string, match?: RegExp): MlmodelError {
 }
 
 describe('loadConfig', () => {
-  it('defaults to the embedded stores under ~/.mlmodel', () => {
+  it('defaults to the embedded stores under ~/.mlmodel', async () => {
     const h = home();
     const c = loadConfig({ HOME: h, USER: 'ann' });
     expect(c.home).toBe(join(h, '.mlmodel'));
@@ -54,8 +54,8 @@ describe('loadConfig', () => {
     expect(c.historyFile).toBe(join(h, '.mlmodel', 'history'));
     expect(c.connectors).toEqual({});
     expect(c.origin).toMatchObject({ home: 'default', metadata: 'default', objects: 'default', servingBase: 'default' });
-    expect(metadataStoreFor(c).kind).toBe('sqlite');
-    expect(objectStoreFor(c).kind).toBe('directory');
+    expect((await metadataStoreFor(c)).kind).toBe('sqlite');
+    expect((await objectStoreFor(c)).kind).toBe('directory');
   });
 
   it('reads the home from MLMODEL_HOME, and --home over it', () => {
@@ -168,12 +168,12 @@ describe('loadConfig', () => {
     expect(c.objects.kind === 'minio' && c.objects.location.secretKey.reveal()).toBe('S/x');
   });
 
-  it('names the configured connectors when one is unknown', () => {
+  it('names the configured connectors when one is unknown', async () => {
     const c = loadConfig({ HOME: home(), MLMODEL_CONNECTOR_LAKE: 'http://a:b@h:9000/lake' });
     const e = fails(() => getConnector(c, 'sea'), 'CONNECTOR_UNKNOWN', /unknown connector "sea"; configured: LAKE/);
     expect(e.details).toMatchObject({ known: ['LAKE'] });
     fails(() => getConnector(loadConfig({ HOME: home() }), 'x'), 'CONNECTOR_UNKNOWN', /none is configured/);
-    expect(objectStoreAt(getConnector(c, 'lake'), c).kind).toBe('minio');
+    expect((await objectStoreAt(getConnector(c, 'lake'), c)).kind).toBe('minio');
   });
 
   it('parses MongoDB URLs with several hosts and options', () => {

@@ -265,8 +265,8 @@ export function registrySuite(setup: () => Promise<Backend>): void {
   it('fsck finds damage, orphans and interrupted deletes, and repairs what is safe', async () => {
     expect((await run('mlmodel fsck quick=true')).rows).toEqual([]);
     const config = loadConfig(backend.env);
-    const objects = objectStoreFor(config);
-    const meta = metadataStoreFor(config);
+    const objects = await objectStoreFor(config);
+    const meta = await metadataStoreFor(config);
     await meta.init();
     try {
       const [v1] = await meta.findModels({ filter: F.and(F.eq('name', 'vv'), F.eq('version', 1)) });

@@ -12,7 +12,7 @@ import { isMlmodelError } from '../../src/errors.js';
 import { F, type FilterDoc } from '../../src/store/filter.js';
 import type { MetadataStore } from '../../src/store/metadata.js';
 import { MODEL_INDEXES, MongoMetadataStore } from '../../src/store/mongo.js';
-import { toMingo } from '../../src/store/sqlite.js';
+import { toMingo } from '../../src/store/filter.js';
 import { describeWithServer } from '../servers/servers.js';
 import { fixture, metadataConformance } from './metadata-conformance.js';
 
