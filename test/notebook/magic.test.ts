@@ -1,0 +1,223 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { splitScript } from '../../grammar/index.js';
+import { archives } from '../integration/archives.js';
+import { startHarness, TOKENS, type Harness } from '../http/harness.js';
+import { notebookPython } from './python-env.js';
+
+/**
+ * The IPython extension in notebook/, installed as a package (pip) into a
+ * virtualenv with IPython and pandas, loaded with %load_ext in a real
+ * IPython process, running cells through the built CLI and through the HTTP
+ * query API. Without Python the suite skips loudly; under CI=true that is a
+ * failure.
+ */
+const ROOT = new URL('../../', import.meta.url).pathname;
+const CLI = join(ROOT, 'dist/console/cli.js');
+const DRIVER = join(ROOT, 'test/notebook/driver.py');
+const run = promisify(execFile);
+
+interface CellReport {
+  source: string;
+  success: boolean;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>[];
+  error?: { type: string; code: string | null; rendered: string };
+  result?: { type: string; mime: string[]; html?: string; plain?: string; dtypes?: Record<string, string>; frame?: { columns: string[]; data: unknown[][] } };
+}
+
+let python: string | null = null;
+let unavailable: Error | null = null;
+let site = '';
+let root = '';
+
+beforeAll(async () => {
+  try {
+    python = await notebookPython((m) => process.stderr.write(`[notebook] ${m}\n`));
+  } catch (e) {
+    unavailable = e as Error;
+    process.stderr.write(`[notebook] SKIPPING the IPython magic tests: ${unavailable.message}\n`);
+    return;
+  }
+  root = mkdtempSync(join(tmpdir(), 'mlmodel-notebook-'));
+  site = join(root, 'site');
+  // Installed from its pyproject.toml as a user would (pip install ./notebook), not imported from the source tree.
+  await run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '-q', '--no-deps', '--no-build-isolation', '--target', site, join(ROOT, 'notebook')]);
+}, 600_000);
+
+function needPython(ctx: { skip: (note?: string) => void }): string {
+  if (python) return python;
+  if (process.env.CI === 'true') throw new Error(`IPython is required under CI: ${unavailable?.message}`);
+  ctx.skip(`no IPython: ${unavailable?.message}`);
+  return '';
+}
+
+/** Runs the cells in one fresh IPython process and returns what each produced. */
+async function ipython(py: string, cells: string[], env: Record<string, string>): Promise<CellReport[]> {
+  const dir = mkdtempSync(join(root, 'ipy-'));
+  const file = join(dir, 'cells.json');
+  writeFileSync(file, JSON.stringify(cells));
+  let stdout: string;
+  try {
+    ({ stdout } = await run(py, ['-m', 'IPython', '--quick', '--no-banner', '--colors=NoColor', DRIVER, file], {
+      env: { PATH: process.env.PATH ?? '', HOME: dir, IPYTHONDIR: join(dir, '.ipython'), PYTHONPATH: site, TZ: 'UTC', ...env },
+      maxBuffer: 32 * 1024 * 1024,
+      timeout: 120_000,
+    }));
+  } catch (e) {
+    // IPython exits with 1 when the last cell failed; the report is what counts.
+    const err = e as Error & { stdout?: string; stderr?: string };
+    if (!err.stdout?.includes('@@REPORT@@')) throw new Error(`IPython failed: ${err.message}\nstdout:\n${err.stdout}\nstderr:\n${err.stderr}`);
+    stdout = err.stdout;
+  }
+  const line = stdout.split('\n').find((l) => l.startsWith('@@REPORT@@'));
+  if (!line) throw new Error(`no report from IPython:\n${stdout}`);
+  return JSON.parse(line.slice('@@REPORT@@'.length)) as CellReport[];
+}
+
+describe('%mlmodel / %%mlmodel through the CLI, with pandas', () => {
+  let cells: CellReport[];
+  let archive: string;
+  beforeAll(async () => {
+    if (!python) return;
+    archive = join(root, 'clf.tar.gz');
+    writeFileSync(archive, archives.sklearn());
+    cells = await ipython(
+      python,
+      [
+        '%load_ext mlmodel_magic',
+        `%mlmodel import name=churn type=sklearn category=classification path=${archive}`,
+        `%%mlmodel -o models\n# two queries; the first is displayed, the second is the value\nlist | fields id, name, create\nsummary churn \\\n  type, category`,
+        "import json; print(json.dumps([type(models).__name__, len(models), [str(t) for t in models[0].dtypes], int(models[0]['create'].isna().sum()), str(models[0]['create'][0].tz)]))",
+        '%%mlmodel\nlist | fields name\nlist | head x',
+        '%mlmodel',
+        '%mlmodel --bogus list',
+        `import json, mlmodel_magic; print(json.dumps([[s.text, s.line] for s in mlmodel_magic.split_script(${JSON.stringify(SCRIPT)})]))`,
+        'from mlmodel_magic import Result; Result([{"name": "a<b", "type": "TEXT"}], [["<script>x</script>"]])',
+      ],
+      { MLMODEL_CLI: `${process.execPath} ${CLI}`, MLMODEL_HOME: join(root, 'cli-home'), MLMODEL_USER: 'dana' },
+    );
+  }, 180_000);
+
+  it('loads with %load_ext and returns a typed DataFrame from a line magic', (ctx) => {
+    needPython(ctx);
+    expect(cells[0]).toMatchObject({ success: true, outputs: [] });
+    const imp = cells[1]!;
+    expect(imp.error).toBeUndefined();
+    expect(imp.result!.type).toBe('DataFrame');
+    expect(imp.result!.dtypes).toEqual({ result: 'object', name: 'object', version: 'Int64', size: 'Int64', sha256: 'object' });
+    expect(imp.result!.frame!.data[0]!.slice(0, 3)).toEqual(['ok', 'churn', 1]);
+    // What a notebook renders: the DataFrame's own HTML.
+    expect(imp.result!.mime).toContain('text/html');
+    expect(imp.result!.html).toContain('<table border="1" class="dataframe">');
+  });
+
+  it('runs a cell of several queries: shows each, returns the last, stores them with -o', (ctx) => {
+    needPython(ctx);
+    const cell = cells[2]!;
+    expect(cell.error).toBeUndefined();
+    expect(cell.outputs).toHaveLength(1);
+    expect(cell.outputs[0]!['text/html']).toContain('<td>churn</td>');
+    expect(cell.result!.frame).toEqual({ columns: ['name', 'value'], index: [0, 1], data: [['type', 'sklearn'], ['category', 'classification']] });
+    const [kind, n, dtypes, missing, tz] = JSON.parse(cells[3]!.stdout) as [string, number, string[], number, string];
+    expect([kind, n, missing, tz]).toEqual(['list', 2, 0, 'UTC']);
+    expect(dtypes).toEqual(['Int64', 'object', expect.stringMatching(/^datetime64\[\w+, UTC\]$/)]);
+  });
+
+  it('shows a failing query as the console does, without a Python traceback, after the results before it', (ctx) => {
+    needPython(ctx);
+    const cell = cells[4]!;
+    expect(cell.success).toBe(false);
+    expect(cell.error).toMatchObject({ type: 'QueryError', code: 'PARSE_ERROR' });
+    expect(cell.error!.rendered).toBe(
+      'parse error at stdin, line 2, column 21: head takes a whole number of rows, like head 5; found x\n  mlmodel list | head x\n                      ^',
+    );
+    expect(cell.stdout).not.toContain('Traceback');
+    expect(cell.outputs.map((o) => o['text/html'] ?? '').join('')).toContain('<td>churn</td>');
+  });
+
+  it('answers usage mistakes with a usage message', (ctx) => {
+    needPython(ctx);
+    expect(cells[5]!.error).toMatchObject({ type: 'UsageError' });
+    expect(cells[5]!.error!.rendered).toContain('%mlmodel needs a query');
+    expect(cells[6]!.error!.rendered).toContain('unknown option --bogus');
+  });
+
+  it('splits scripts exactly as the CLI does', (ctx) => {
+    needPython(ctx);
+    const py = JSON.parse(cells[7]!.stdout) as [string, number][];
+    expect(py).toEqual(splitScript(SCRIPT).map((s) => [s.text, s.line]));
+    expect(py.length).toBe(3);
+  });
+
+  it('escapes every cell of the HTML table', (ctx) => {
+    needPython(ctx);
+    const html = cells[8]!.result!.html!;
+    expect(html).toContain('<th data-type="TEXT">a&lt;b</th>');
+    expect(html).toContain('<td>&lt;script&gt;x&lt;/script&gt;</td>');
+    expect(html).not.toContain('<script>');
+  });
+});
+
+const SCRIPT = '# c\r\nmlmodel list \\\n  | head 1\n\n   # indented comment\nmlmodel summary a \\\n# inside\n  type\nmlmodel list\\\t\nmlmodel list';
+
+describe('%%mlmodel over the HTTP query API, without pandas', () => {
+  let h: Harness;
+  let cells: CellReport[];
+  beforeAll(async () => {
+    if (!python) return;
+    h = await startHarness();
+    mkdirSync(h.inbox, { recursive: true });
+    writeFileSync(join(h.inbox, 'm.tar'), archives.tfSavedModel());
+    cells = await ipython(
+      python,
+      [
+        '%load_ext mlmodel_magic',
+        `%mlmodel import name=vision type=tf path=${join(h.inbox, 'm.tar')}`,
+        '%%mlmodel\nlist | fields user, name, modified',
+        '%%mlmodel\nlist\n\nlist | sort',
+        '%mlmodel --token-env NO_SUCH_TOKEN list',
+        `%mlmodel --url ${'http://127.0.0.1:9/'} list`,
+      ],
+      { MLMODEL_URL: h.url, MLMODEL_TOKEN: TOKENS.alice, MLMODEL_TEST_HIDE_PANDAS: '1' },
+    );
+  }, 180_000);
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('runs as the token’s user and returns an HTML table when pandas is missing', (ctx) => {
+    needPython(ctx);
+    expect(cells[1]!.error).toBeUndefined();
+    expect(cells[1]!.result!.type).toBe('Result');
+    const list = cells[2]!.result!;
+    expect(list.type).toBe('Result');
+    expect(list.mime).toEqual(['text/html', 'text/plain']);
+    expect(list.html).toMatch(
+      /^<table class="mlmodel">\n<thead><tr><th data-type="TEXT">user<\/th><th data-type="TEXT">name<\/th><th data-type="DATETIME">modified<\/th><\/tr><\/thead>\n<tbody>\n<tr><td>alice<\/td><td>vision<\/td><td>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00<\/td><\/tr>\n<\/tbody>\n<\/table>\n<p>1 row<\/p>$/,
+    );
+    expect(list.plain).toContain('user | name | modified');
+  });
+
+  it('shows a parse error at its line in the cell, with a caret', (ctx) => {
+    needPython(ctx);
+    const cell = cells[3]!;
+    expect(cell.error).toMatchObject({ type: 'QueryError', code: 'PARSE_ERROR' });
+    expect(cell.error!.rendered).toMatch(/^parse error at line 3, column 20: .+\n {2}mlmodel list \| sort\n {21}\^$/);
+    expect(cell.outputs).toHaveLength(1);
+    expect(cell.stdout).not.toContain('Traceback');
+  });
+
+  it('reports a missing token and an unreachable server as errors', (ctx) => {
+    needPython(ctx);
+    expect(cells[4]!.error).toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(cells[4]!.error!.rendered).toContain('a bearer token is required');
+    expect(cells[5]!.error).toMatchObject({ code: 'UNREACHABLE' });
+    expect(cells[5]!.error!.rendered).toContain('cannot reach http://127.0.0.1:9');
+  });
+});
