@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -46,8 +46,11 @@ beforeAll(async () => {
   }
   root = mkdtempSync(join(tmpdir(), 'mlmodel-notebook-'));
   site = join(root, 'site');
-  // Installed from its pyproject.toml as a user would (pip install ./notebook), not imported from the source tree.
-  await run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '-q', '--no-deps', '--no-build-isolation', '--target', site, join(ROOT, 'notebook')]);
+  // Installed from its pyproject.toml as a user would (pip install ./notebook), not imported from the source
+  // tree; from a copy, since building leaves build/ and *.egg-info behind.
+  const source = join(root, 'notebook-src');
+  cpSync(join(ROOT, 'notebook'), source, { recursive: true, filter: (p) => !/(__pycache__|\.egg-info|\/build)$/.test(p) });
+  await run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '-q', '--no-deps', '--no-build-isolation', '--target', site, source]);
 }, 600_000);
 
 function needPython(ctx: { skip: (note?: string) => void }): string {
