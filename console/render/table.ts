@@ -1,18 +1,23 @@
 import Table from 'cli-table3';
 import { charWidth, displayWidth } from '../../grammar/text-width.js';
-import type { ResultTable } from '../../src/result/table.js';
+import type { ColumnType, ResultTable } from '../../src/result/table.js';
 import { displayCell } from './cells.js';
 
 export interface TableOptions {
   /** Terminal columns to fit in; undefined never truncates (output to a pipe or file). */
   readonly width?: number | undefined;
   readonly color?: boolean;
-  /** One record per block, `name | value` (psql's `\x`): for wide rows and long values. */
-  readonly expanded?: boolean;
+  /**
+   * One record per block, `name | value` (psql's `\x`): for wide rows and
+   * long values. `auto` uses it only when the table cannot fit `width`.
+   */
+  readonly expanded?: boolean | 'auto';
 }
 
 /** Columns this narrow (ids, names, times) are never cut; long cells (hashes, URLs, JSON) give way down to it. */
 const MIN_COLUMN = 20;
+/** Text columns are not cut narrower than this when fitting a table of short columns. */
+const TEXT_FLOOR = 8;
 /** cli-table3 draws a border and one space of padding on each side of a cell. */
 const CELL_OVERHEAD = 3;
 
@@ -23,11 +28,13 @@ const CELL_OVERHEAD = 3;
  * Wide characters (Hangul, CJK) count two columns.
  */
 export function renderTable(t: ResultTable, opts: TableOptions = {}): string {
-  if (opts.expanded) return renderExpanded(t, opts);
+  if (opts.expanded === true) return renderExpanded(t, opts);
   const head = t.columns.map((c) => c.name);
   const body = t.rows.map((row) => t.columns.map((c, i) => displayCell(row[i] ?? null, c)));
   const natural = head.map((h, i) => Math.max(displayWidth(h), ...body.map((r) => maxLineWidth(r[i]!))));
-  const widths = opts.width === undefined ? undefined : fit(natural, opts.width - 1);
+  const fitted = opts.width === undefined ? undefined : fit(natural, opts.width - 1, t.columns.map((c, i) => floorFor(c.type, head[i]!)));
+  if (opts.expanded === 'auto' && fitted && !fitted.fits && t.rows.length > 0) return renderExpanded(t, opts);
+  const widths = fitted?.widths;
   const table = new Table({
     head,
     // Rows run on without rules between them, as in psql; numbers align right.
@@ -49,19 +56,40 @@ function maxLineWidth(text: string): number {
   return Math.max(0, ...text.split(/\r?\n/).map(displayWidth));
 }
 
-/** Shrinks the widest columns until the table fits `total` columns of screen. */
-function fit(natural: number[], total: number): number[] {
+/**
+ * How narrow a column may become in the second round of fitting: text down
+ * to its header (at least TEXT_FLOOR), while numbers and times are never cut
+ * (a cut number reads as another number).
+ */
+function floorFor(type: ColumnType, header: string): number {
+  if (type === 'LONG' || type === 'DOUBLE' || type === 'DATETIME') return Infinity;
+  return Math.max(TEXT_FLOOR, displayWidth(header));
+}
+
+/**
+ * Shrinks the widest columns until the table fits `total` columns of screen:
+ * first long cells down to MIN_COLUMN, then, if that is not enough, text
+ * columns down to their floor. A table that still does not fit is left whole.
+ */
+function fit(natural: number[], total: number, floors: number[]): { widths: number[]; fits: boolean } {
   const widths = [...natural];
   const budget = total - 1 - widths.length * CELL_OVERHEAD;
   let sum = widths.reduce((a, b) => a + b, 0);
-  while (sum > budget) {
-    let widest = 0;
-    for (let i = 1; i < widths.length; i++) if (widths[i]! > widths[widest]!) widest = i;
-    if (widths[widest]! <= MIN_COLUMN) break;
-    widths[widest]!--;
-    sum--;
-  }
-  return widths;
+  const shrink = (limit: (i: number) => number) => {
+    while (sum > budget) {
+      let widest = -1;
+      for (let i = 0; i < widths.length; i++) {
+        if (widths[i]! > limit(i) && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
+      }
+      if (widest < 0) return;
+      widths[widest]!--;
+      sum--;
+    }
+  };
+  shrink(() => MIN_COLUMN);
+  shrink((i) => Math.min(natural[i]!, floors[i]!));
+  if (sum <= budget) return { widths, fits: true };
+  return { widths: natural.map((n, i) => Math.min(n, Math.max(widths[i]!, MIN_COLUMN))), fits: false };
 }
 
 /**

@@ -30,7 +30,8 @@ export interface ReplSnapshot {
   readonly items: readonly OutputItem[];
   readonly editor: E.EditorState;
   readonly running: Running | null;
-  readonly expanded: boolean;
+  /** psql's `\x`: on, off, or auto (only for tables too wide for the window). */
+  readonly expanded: boolean | 'auto';
   readonly format: Format;
   /** Completion candidates listed under the prompt after an ambiguous Tab. */
   readonly candidates: readonly string[];
@@ -92,7 +93,7 @@ export class ReplController {
       items: [],
       editor: E.initialEditor(options.history.entries),
       running: null,
-      expanded: false,
+      expanded: 'auto',
       format: options.format ?? 'table',
       candidates: [],
       hint: null,
@@ -293,10 +294,10 @@ export class ReplController {
     }
     if (head === '\\x') {
       const arg = (words[1] ?? '').toLowerCase();
-      if (arg !== '' && arg !== 'on' && arg !== 'off') return this.#error('\\x takes on, off or nothing (to toggle)');
-      const expanded = arg === '' ? !this.#snapshot.expanded : arg === 'on';
+      if (arg !== '' && arg !== 'on' && arg !== 'off' && arg !== 'auto') return this.#error('\\x takes on, off, auto or nothing (to toggle)');
+      const expanded = arg === '' ? this.#snapshot.expanded !== true : arg === 'auto' ? 'auto' : arg === 'on';
       this.#set({ expanded });
-      return this.#info(`Expanded display is ${expanded ? 'on' : 'off'}.`);
+      return this.#info(`Expanded display is ${expanded === 'auto' ? 'used automatically' : expanded ? 'on' : 'off'}.`);
     }
     if (head === '\\format' || head === '\\f') {
       const name = (words[1] ?? '').toLowerCase();

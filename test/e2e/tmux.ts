@@ -1,0 +1,126 @@
+/**
+ * Drives a program in a real pseudo-terminal through tmux: type, press keys,
+ * read the screen. Each session gets its own tmux server (its own socket), so
+ * tests never touch a person's tmux, and the server ends with the session.
+ */
+import { spawnSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface TmuxOptions {
+  readonly command: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly width?: number;
+  readonly height?: number;
+}
+
+let counter = 0;
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export class Tmux {
+  readonly socket: string;
+
+  private constructor(socket: string) {
+    this.socket = socket;
+  }
+
+  static start(options: TmuxOptions): Tmux {
+    const socket = `mlmodel-e2e-${process.pid}-${counter++}`;
+    const t = new Tmux(socket);
+    const env = Object.entries(options.env).map(([k, v]) => `${k}=${shellQuote(v)}`);
+    // `exec env -i …` gives the program exactly the environment the test names.
+    const command = `exec env -i ${env.join(' ')} ${options.command.map(shellQuote).join(' ')}`;
+    t.tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'main', '-x', String(options.width ?? 120), '-y', String(options.height ?? 40), command);
+    // Keep the pane after the program exits, to read its last screen and exit status.
+    t.tmux('set-option', '-t', 'main', 'remain-on-exit', 'on');
+    t.tmux('set-option', '-t', 'main', 'history-limit', '10000');
+    return t;
+  }
+
+  tmux(...args: string[]): string {
+    const r = spawnSync('tmux', ['-L', this.socket, ...args], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TERM: 'xterm-256color', HOME: process.env.HOME ?? '/tmp' },
+    });
+    if (r.status !== 0) throw new Error(`tmux ${args.join(' ')} failed: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  /** Types text literally (no key names). */
+  type(text: string): void {
+    this.tmux('send-keys', '-t', 'main', '-l', text);
+  }
+
+  /** Presses keys by tmux name: Enter, Tab, Up, C-c, C-d, C-r … */
+  press(...keys: string[]): void {
+    this.tmux('send-keys', '-t', 'main', ...keys);
+  }
+
+  /** The visible screen, trailing blanks trimmed. */
+  screen(): string {
+    return trimLines(this.tmux('capture-pane', '-p', '-t', 'main'));
+  }
+
+  /** The whole scrollback and the screen. */
+  scrollback(): string {
+    return trimLines(this.tmux('capture-pane', '-p', '-t', 'main', '-S', '-'));
+  }
+
+  /** Whether the program has exited, and its status. */
+  status(): { dead: boolean; code: number | null; signal: number | null } {
+    const [dead, code, signal] = this.tmux('display-message', '-p', '-t', 'main', '#{pane_dead} #{pane_dead_status} #{pane_dead_signal}').trim().split(' ');
+    return { dead: dead === '1', code: code ? Number(code) : null, signal: signal ? Number(signal) : null };
+  }
+
+  /** Waits for the program to exit (tmux learns the status a moment after the terminal closes). */
+  async waitForExit(timeoutMs = 10_000): Promise<{ code: number | null; signal: number | null }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const s = this.status();
+      if (s.dead && (s.code !== null || s.signal !== null)) return { code: s.code, signal: s.signal };
+      if (Date.now() > deadline) throw new Error(`the program did not exit; the screen was:\n${this.scrollback()}`);
+      await sleep(40);
+    }
+  }
+
+  /** Polls the screen until `test` holds; fails with the last screen after `timeoutMs`. */
+  async waitFor(test: RegExp | ((screen: string) => boolean), timeoutMs = 15_000, what = String(test)): Promise<string> {
+    const ok = typeof test === 'function' ? test : (s: string) => test.test(s);
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    for (;;) {
+      last = this.scrollback();
+      if (ok(last)) return last;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the screen was:\n${last}`);
+      await sleep(40);
+    }
+  }
+
+  /** The last non-blank line of the screen (where the prompt is). */
+  lastLine(): string {
+    const lines = this.screen().split('\n').filter((l) => l.trim() !== '');
+    return lines[lines.length - 1] ?? '';
+  }
+
+  kill(): void {
+    try {
+      this.tmux('kill-server');
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+function trimLines(s: string): string {
+  return s
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .join('\n')
+    .trimEnd();
+}
+
+export function tmuxAvailable(): boolean {
+  return spawnSync('tmux', ['-V'], { encoding: 'utf8' }).status === 0;
+}
