@@ -230,6 +230,7 @@ function withSleeper(real: Registry, seen: { aborted: number }): Registry {
     ...real,
     execute(query, opts = {}) {
       if (query.command.kind === 'summary' && query.command.model.name === 'sleepy') {
+        opts.onProgress?.({ phase: 'import', done: 5, total: 10 });
         return new Promise((_, reject) => {
           const fire = () => {
             seen.aborted++;
@@ -273,11 +274,11 @@ describe('HTTP query API limits', () => {
     expect(seen.aborted).toBe(before + 1);
   });
 
-  it('cancels a running job on DELETE', async () => {
+  it('cancels a running job on DELETE, after reporting its progress', async () => {
     const before = seen.aborted;
     const s = await call(h, 'POST', '/query/jobs', { token: 'alice', body: { q: 'mlmodel summary sleepy' } });
     const running = await call(h, 'GET', `/query/jobs/${s.body.sid}`, { token: 'alice' });
-    expect(running.body).toMatchObject({ state: 'running', isEnd: false, status: { current: 0, total: 0 }, results: [] });
+    expect(running.body).toEqual({ sid: s.body.sid, state: 'running', isEnd: false, status: { current: 5, total: 10, phase: 'import' }, fields: [], results: [] });
     const del = await call(h, 'DELETE', `/query/jobs/${s.body.sid}`, { token: 'alice' });
     expect(del.body.cancelled).toBe(true);
     await new Promise((r) => setTimeout(r, 20));

@@ -102,6 +102,7 @@ describe('%mlmodel / %%mlmodel through the CLI, with pandas', () => {
         '%mlmodel --bogus list',
         `import json, mlmodel_magic; print(json.dumps([[s.text, s.line] for s in mlmodel_magic.split_script(${JSON.stringify(SCRIPT)})]))`,
         'from mlmodel_magic import Result; Result([{"name": "a<b", "type": "TEXT"}], [["<script>x</script>"]])',
+        ALL_TYPES,
       ],
       { MLMODEL_CLI: `${process.execPath} ${CLI}`, MLMODEL_HOME: join(root, 'cli-home'), MLMODEL_USER: 'dana' },
     );
@@ -158,6 +159,16 @@ describe('%mlmodel / %%mlmodel through the CLI, with pandas', () => {
     expect(py.length).toBe(3);
   });
 
+  it('gives each column type its dtype, nulls included', (ctx) => {
+    needPython(ctx);
+    const [dtypes, t0, j0, nulls, kind] = JSON.parse(cells[9]!.stdout) as [Record<string, string>, string, unknown, boolean[], string];
+    expect(dtypes).toEqual({ l: 'Int64', d: 'float64', b: 'boolean', t: expect.stringMatching(/^datetime64\[\w+, UTC\]$/), j: 'object', s: 'object' });
+    expect(t0).toBe('2020-01-01 18:04:05+00:00');
+    expect(j0).toEqual({ a: [1] });
+    expect(nulls).toEqual([true, true, true, true, true, true]);
+    expect(kind).toBe('DATETIME');
+  });
+
   it('escapes every cell of the HTML table', (ctx) => {
     needPython(ctx);
     const html = cells[8]!.result!.html!;
@@ -166,6 +177,13 @@ describe('%mlmodel / %%mlmodel through the CLI, with pandas', () => {
     expect(html).not.toContain('<script>');
   });
 });
+
+/** Every column type through to_dataframe, with a row of values and a row of nulls. */
+const ALL_TYPES = `import json
+from mlmodel_magic import Result
+cols = [{"name": n, "type": t} for n, t in [("l", "LONG"), ("d", "DOUBLE"), ("b", "BOOLEAN"), ("t", "DATETIME"), ("j", "JSON"), ("s", "TEXT")]]
+df = Result(cols, [[1, 1.5, True, "2020-01-02T03:04:05+09:00", {"a": [1]}, "x"], [None] * 6]).to_dataframe()
+print(json.dumps([{k: str(v) for k, v in df.dtypes.items()}, str(df["t"][0]), df["j"][0], [bool(x) for x in df.isna().iloc[1]], df.attrs["mlmodel_types"]["t"]]))`;
 
 const SCRIPT = '# c\r\nmlmodel list \\\n  | head 1\n\n   # indented comment\nmlmodel summary a \\\n# inside\n  type\nmlmodel list\\\t\nmlmodel list';
 
