@@ -1,0 +1,117 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyCompletion, commonPrefix, complete, type Catalog } from '../../../console/repl/complete.js';
+import { OPTION_KEYS, registryBackend, RESULT_COLUMNS } from '../../../console/repl/session.js';
+import { openRegistry, type Registry } from '../../../src/engine/registry.js';
+import { isMlmodelError } from '../../../src/errors.js';
+
+const catalog: Catalog = {
+  models: ['mnist_v1', 'mnist_v2', 'iris', '한국어모델'],
+  fields: ['id', 'name', 'type', 'category', 'modified', 'create'],
+  summaryFields: ['id', 'name', 'format', 'sha256'],
+  optionKeys: OPTION_KEYS,
+  resultColumns: RESULT_COLUMNS,
+  modelTypes: ['r', 'sklearn', 'spark', 'tf', 'onnx'],
+  connectors: ['MINIO', 'S3'],
+};
+
+const at = (text: string) => complete(text, text.length, catalog).candidates;
+const tab = (text: string) => applyCompletion(text, text.length, catalog);
+
+describe('completion from the grammar', () => {
+  it('offers commands, actions and stages where the grammar takes them', () => {
+    expect(at('')).toEqual(['mlmodel', 'serving']);
+    expect(at('ml')).toEqual(['mlmodel']);
+    expect(at('mlmodel ')).toEqual(expect.arrayContaining(['list', 'summary', 'delete', 'rename', 'import', 'export', 'deploy', 'stop']));
+    expect(at('mlmodel su')).toEqual(['summary']);
+    expect(at('MLMODEL LI')).toEqual(['list']);
+    expect(at('mlmodel list | ')).toEqual(['where', 'fields', 'sort', 'head']);
+    expect(at('serving ')).toEqual(['status']);
+    expect(at('mlmodel list | where type = tf ')).toEqual(['and', 'or']);
+  });
+
+  it('offers model names where a model is expected', () => {
+    expect(at('mlmodel summary ')).toEqual(['iris', 'mnist_v1', 'mnist_v2', '한국어모델']);
+    expect(at('mlmodel delete mn')).toEqual(['mnist_v1', 'mnist_v2']);
+    expect(at('mlmodel deploy 한')).toEqual(['한국어모델']);
+    expect(at('serving status i')).toEqual(['iris']);
+    expect(at('mlmodel list | where name = mn')).toEqual(['mnist_v1', 'mnist_v2']);
+  });
+
+  it("offers the command's own option keys, not those already given", () => {
+    expect(at('mlmodel import ')).toEqual(expect.arrayContaining(['name', 'type', 'path', 'category', 'algorithm', 'format']));
+    expect(at('mlmodel import name=x ty')).toEqual(['type']);
+    expect(at('mlmodel import name=x ')).not.toContain('name');
+    expect(at('mlmodel export ')).toEqual(['name', 'path', 'expires', 'overwrite']);
+    expect(at('mlmodel deploy mnist_v1 ')).toEqual(['label']);
+    expect(tab('mlmodel import na')).toEqual({ text: 'mlmodel import name=', cursor: 20, shown: [] });
+  });
+
+  it('offers values for type= and path=', () => {
+    expect(at('mlmodel import name=x type=s')).toEqual(['sklearn', 'spark']);
+    expect(at('mlmodel import name=x path=OBJ')).toEqual(['OBJECTSTORAGE.MINIO:', 'OBJECTSTORAGE.S3:']);
+    // A connector prefix is followed straight by the key, not a space.
+    expect(tab('mlmodel import path=OBJECTSTORAGE.M').text).toBe('mlmodel import path=OBJECTSTORAGE.MINIO:');
+  });
+
+  it('offers the fields of the table a stage works on', () => {
+    expect(at('mlmodel list | where c')).toEqual(['category', 'create']);
+    expect(at('mlmodel list | sort -mo')).toEqual(['-modified']);
+    expect(at('mlmodel list | fields id, n')).toEqual(['name']);
+    expect(at('mlmodel summary iris ')).toEqual(expect.arrayContaining(['id', 'format', 'sha256']));
+    expect(at('mlmodel summary iris f')).toEqual(['format']);
+    expect(at('serving status iris | where s')).toEqual(['state']);
+    expect(at('mlmodel summary iris | fields ')).toEqual(['name', 'value']);
+  });
+
+  it('offers nothing inside a quote, after a bad character, or where a new name goes', () => {
+    expect(at("mlmodel list | where name = 'mn")).toEqual([]);
+    expect(at('mlmodel list | where a ! ')).toEqual([]);
+    expect(at('mlmodel rename iris as ')).toEqual([]);
+  });
+
+  it('completes a unique word with a space, extends a shared prefix, lists the rest', () => {
+    expect(tab('mlmodel summary ir')).toEqual({ text: 'mlmodel summary iris ', cursor: 21, shown: [] });
+    expect(tab('mlmodel summary m')).toEqual({ text: 'mlmodel summary mnist_v', cursor: 23, shown: [] });
+    expect(tab('mlmodel summary mnist_v')).toEqual({ text: 'mlmodel summary mnist_v', cursor: 23, shown: ['mnist_v1', 'mnist_v2'] });
+    // In the middle of a line, only the word before the cursor is replaced (and a space already there is reused).
+    const mid = applyCompletion('mlmodel summ | head 1', 12, catalog);
+    expect(mid).toEqual({ text: 'mlmodel summary | head 1', cursor: 15, shown: [] });
+    expect(commonPrefix(['Mnist_a', 'mnist_b'])).toBe('Mnist_');
+  });
+});
+
+describe('completion data from a registry', () => {
+  let registry: Registry;
+  beforeAll(async () => {
+    const home = mkdtempSync(join(tmpdir(), 'mlmodel-complete-'));
+    registry = await openRegistry({ env: { MLMODEL_HOME: home, MLMODEL_USER: 'root', MLMODEL_CONNECTOR_ARCHIVE: `file://${home}/archive` } });
+  });
+  afterAll(async () => registry?.close());
+
+  it('lists every option key each command accepts, as the engine itself reports them', async () => {
+    for (const [command, query] of [
+      ['import', 'mlmodel import zz_no_such_option=1'],
+      ['export', 'mlmodel export zz_no_such_option=1'],
+      ['deploy', 'mlmodel deploy anything zz_no_such_option=1'],
+    ] as const) {
+      const err = await registry.run(query).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(isMlmodelError(err, 'INVALID_ARGUMENT'), `${command}: ${String(err)}`).toBe(true);
+      const valid = (err as { details: { valid?: string[] } }).details.valid;
+      expect([...OPTION_KEYS[command]!].sort(), command).toEqual([...valid!].sort());
+    }
+  });
+
+  it('reads model names, fields and connectors from the store and config', async () => {
+    const c = await registryBackend(registry).catalog();
+    expect(c.models).toEqual([]);
+    expect(c.fields).toEqual(expect.arrayContaining(['id', 'name', 'modified', 'sha256', 'parameter']));
+    expect(c.connectors).toEqual(['ARCHIVE']);
+    expect(c.modelTypes).toEqual(['r', 'sklearn', 'spark', 'tf', 'onnx']);
+  });
+});
