@@ -60,7 +60,12 @@ function route(pathname: string): Route | null {
   if (p === '/query/jobs') return { name: 'jobs', methods: ['POST'] };
   const m = /^\/query\/jobs\/([^/]+)(\/download)?$/.exec(p);
   if (!m) return null;
-  const sid = decodeURIComponent(m[1]!);
+  let sid: string;
+  try {
+    sid = decodeURIComponent(m[1]!);
+  } catch {
+    return null;
+  }
   return m[2] ? { name: 'download', methods: ['GET'], sid } : { name: 'job', methods: ['GET', 'DELETE'], sid };
 }
 
@@ -88,6 +93,8 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
   const auth = new Authenticator(http, config.user);
   const jobs = new JobTable({ maxJobs: options.maxJobs ?? DEFAULTS.maxJobs, ttlMs: options.jobTtlMs ?? DEFAULTS.jobTtlMs });
   const running = new Set<Promise<unknown>>();
+  /** Every running query's controller, so that close() can cancel synchronous queries too. */
+  const controllers = new Set<AbortController>();
   const sweeper = setInterval(() => jobs.sweep(), 30_000);
   sweeper.unref();
 
@@ -104,6 +111,7 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
     const timer = setTimeout(() => ac.abort(TIMEOUT), queryTimeoutMs);
     const work = registry.execute(query, { user, signal: ac.signal, ...(onProgress ? { onProgress } : {}) });
     running.add(work);
+    controllers.add(ac);
     try {
       return await work;
     } catch (e) {
@@ -114,6 +122,7 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
     } finally {
       clearTimeout(timer);
       running.delete(work);
+      controllers.delete(ac);
     }
   }
 
@@ -146,8 +155,9 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
     let user = '-';
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url = new URL('http://localhost/');
     try {
+      url = new URL(req.url ?? '/', 'http://localhost');
       user = auth.authenticate(req);
       const r = route(url.pathname);
       if (!r) throw new HttpError(404, 'ROUTE_NOT_FOUND', `no such endpoint: ${url.pathname}; see docs/http.md`);
@@ -219,7 +229,8 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
     } catch (e) {
       const err = toHttpError(e, secrets);
       if (err.code === 'INTERNAL' && !(e instanceof HttpError)) log(`internal error on ${req.method} ${url.pathname}: ${redactStack(e, secrets)}`);
-      if (err.status === 413) res.setHeader('Connection', 'close');
+      // A body left unread (refused before reading, or too large) is not drained: the connection closes.
+      if (!req.complete || err.status === 413) res.setHeader('Connection', 'close');
       if (!res.headersSent) send(res, err.status, errorBody(err), err.headers);
       else res.destroy();
     } finally {
@@ -250,7 +261,10 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
   }
 
   const server = createServer((req, res) => {
-    void handle(req, res);
+    handle(req, res).catch((e: unknown) => {
+      log(`internal error answering ${req.method} ${req.url}: ${redactStack(e, secrets)}`);
+      res.destroy();
+    });
   });
   // Slow or stalled clients cannot hold a connection for long.
   server.headersTimeout = 10_000;
@@ -273,6 +287,7 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
     async close() {
       clearInterval(sweeper);
       jobs.abortAll();
+      for (const ac of controllers) ac.abort(new Error('server stopping'));
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
       await Promise.allSettled([...running]);
