@@ -1,7 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isLoopback, isLoopbackHost } from '../../console/serve/auth.js';
+import type { IncomingMessage } from 'node:http';
+import { Authenticator, isLoopback, isLoopbackHost } from '../../console/serve/auth.js';
+import { HttpError } from '../../console/serve/errors.js';
 import type { Registry } from '../../src/engine/registry.js';
 import { MlmodelError } from '../../src/errors.js';
 import { archives } from '../integration/archives.js';
@@ -299,6 +301,12 @@ describe('HTTP query API limits', () => {
     expect((await call(h, 'POST', '/query', { token: 'alice', body: { q: 'mlmodel list' } })).status).toBe(200);
   });
 
+  it('answers a malformed sid with 404', async () => {
+    const r = await call(h, 'GET', '/query/jobs/%zz', { token: 'alice' });
+    expect(r.status).toBe(404);
+    expect(r.body.error.code).toBe('ROUTE_NOT_FOUND');
+  });
+
   it('keeps at most maxJobs jobs, dropping the oldest finished, and expires finished jobs', async () => {
     const sids: string[] = [];
     for (let i = 0; i < 4; i++) {
@@ -331,6 +339,21 @@ describe('HTTP query API without tokens', () => {
     expect(list.body.results).toEqual([['root', 'm']]);
   });
 
+  it('refuses a caller from beyond loopback with 403 when no tokens are configured', () => {
+    const auth = new Authenticator({ tokens: new Map(), admins: [], localRoots: [], queryTimeout: null }, 'root');
+    const from = (remoteAddress: string) => ({ socket: { remoteAddress }, headers: {} }) as unknown as IncomingMessage;
+    expect(auth.authenticate(from('127.0.0.1'))).toBe('root');
+    expect(auth.authenticate(from('::ffff:127.0.0.1'))).toBe('root');
+    let refused: unknown;
+    try {
+      auth.authenticate(from('10.1.2.3'));
+    } catch (e) {
+      refused = e;
+    }
+    expect(refused).toBeInstanceOf(HttpError);
+    expect(refused).toMatchObject({ status: 403, code: 'FORBIDDEN' });
+  });
+
   it('knows loopback addresses from others', () => {
     for (const a of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) expect(isLoopback(a), a).toBe(true);
     for (const a of ['10.0.0.1', '::', '0.0.0.0', '::ffff:192.168.1.1', '128.0.0.1', 'fe80::1', '']) expect(isLoopback(a), a).toBe(false);
@@ -338,5 +361,21 @@ describe('HTTP query API without tokens', () => {
     expect(isLoopbackHost('[::1]')).toBe(true);
     expect(isLoopbackHost('0.0.0.0')).toBe(false);
     expect(isLoopbackHost('example.com')).toBe(false);
+  });
+});
+
+describe('closing the server', () => {
+  it('cancels running synchronous queries and jobs and returns promptly', async () => {
+    const seen = { aborted: 0 };
+    const h = await startHarness({ wrap: (r) => withSleeper(r, seen), server: { queryTimeoutMs: 60_000 } });
+    const sync = call(h, 'POST', '/query', { token: 'alice', body: { q: 'mlmodel summary sleepy' } }).catch((e: Error) => e);
+    const job = await call(h, 'POST', '/query/jobs', { token: 'alice', body: { q: 'mlmodel summary sleepy' } });
+    expect(job.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = Date.now();
+    await h.close();
+    expect(Date.now() - t0).toBeLessThan(3_000);
+    expect(seen.aborted).toBe(2);
+    await sync;
   });
 });
