@@ -78,7 +78,10 @@ export function printCondition(c: A.Condition): string {
       return c.operands.map((o) => (o.kind === 'and' || o.kind === 'or' ? `(${printCondition(o)})` : printCondition(o))).join(` ${c.kind} `);
     case 'not': {
       const inner = printCondition(c.operand);
-      return c.operand.kind === 'and' || c.operand.kind === 'or' ? `not (${inner})` : `not ${inner}`;
+      // `not NOT like 'x'` would read back with the field and the negation swapped
+      // (the first `not` taken as the field): a keyword-named field keeps its parentheses.
+      const group = c.operand.kind === 'and' || c.operand.kind === 'or' || (c.operand.kind !== 'not' && isKeyword(c.operand.field));
+      return group ? `not (${inner})` : `not ${inner}`;
     }
     case 'compare':
       return `${c.field} ${c.op} ${printLiteral(c.value)}`;
