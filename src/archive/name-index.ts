@@ -7,6 +7,7 @@
  *   - exact duplicates (a later entry would overwrite an earlier one),
  *   - NFC duplicates ("café" precomposed vs decomposed),
  *   - case-fold collisions ("Model.pkl" vs "model.pkl"),
+ *   - compatibility and full case-folding collisions ("straße" vs "strasse", "ﬁle" vs "file"),
  *   - a file used as a directory, or a directory replaced by a file.
  * A directory may be declared once after being implied by earlier files
  * (some writers list `a/b` before `a/`); declared twice is a duplicate.
@@ -72,15 +73,28 @@ export class NameIndex {
   }
 }
 
+/**
+ * NFKC, then full case folding (lower- then upper-casing turns ß and ẞ into SS and
+ * ligatures such as ﬁ into FI, which lower-casing alone keeps apart), then
+ * NFC again: "Straße" and "STRASSE", "ﬁle" and "file" share one key.
+ */
 function foldKey(path: string): string {
-  return path.normalize('NFC').toLowerCase();
+  return path.normalize('NFKC').toLowerCase().toUpperCase().toLowerCase().normalize('NFC');
 }
 
 function collision(path: string, other: string, raw: string): Error {
   if (path.normalize('NFC') === other.normalize('NFC')) {
     return refuse('nfc-collision', `name is the same as ${JSON.stringify(other)} after Unicode NFC normalisation`, raw, { other });
   }
-  return refuse('case-collision', `name differs from ${JSON.stringify(other)} only by letter case (they clash on case-insensitive disks)`, raw, {
-    other,
-  });
+  if (path.normalize('NFC').toLowerCase() === other.normalize('NFC').toLowerCase()) {
+    return refuse('case-collision', `name differs from ${JSON.stringify(other)} only by letter case (they clash on case-insensitive disks)`, raw, {
+      other,
+    });
+  }
+  return refuse(
+    'fold-collision',
+    `name is the same as ${JSON.stringify(other)} after Unicode compatibility normalisation and case folding (ß = ss, ﬁ = fi): they clash on case- or normalisation-insensitive disks`,
+    raw,
+    { other },
+  );
 }

@@ -34,6 +34,7 @@ export type RefusalReason =
   | 'duplicate'
   | 'nfc-collision'
   | 'case-collision'
+  | 'fold-collision'
   | 'file-dir-conflict'
   | 'bad-pax'
   | 'missing-required'
