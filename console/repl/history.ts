@@ -2,7 +2,7 @@ import { appendFile, mkdir, readFile, rename, writeFile, chmod } from 'node:fs/p
 import { dirname } from 'node:path';
 import { redact, type Secret } from '../../src/config/redact.js';
 
-/** Entries kept in the file; older ones are dropped when it is rewritten. */
+/** Entries a console starts with; the file is cut back to these when it has grown to twice as many. */
 export const HISTORY_LIMIT = 1000;
 
 /**
@@ -66,11 +66,9 @@ export class History {
     }
     const h = new History(file, [], options);
     // Entries written by an older version (or by hand) get the same filter.
-    h.#entries = entries.filter((e) => !containsSecret(e, h.#secrets));
-    if (entries.length > 2 * h.#limit || h.#entries.length !== entries.length) {
-      h.#entries = h.#entries.slice(-h.#limit);
-      await h.#rewrite();
-    }
+    const clean = entries.filter((e) => !containsSecret(e, h.#secrets));
+    h.#entries = clean.slice(-h.#limit);
+    if (entries.length > 2 * h.#limit || clean.length !== entries.length) await h.#rewrite();
     return h;
   }
 

@@ -56,5 +56,9 @@ describe('history', () => {
     const h = await History.load(file, { limit: 10 });
     expect(h.entries).toEqual(lines.slice(-10));
     expect(readFileSync(file, 'utf8')).toBe(lines.slice(-10).join('\n') + '\n');
+    // Below twice the limit the file is left alone; the console still starts with the last `limit`.
+    writeFileSync(file, lines.slice(0, 15).join('\n') + '\n');
+    expect((await History.load(file, { limit: 10 })).entries).toEqual(lines.slice(5, 15));
+    expect(readFileSync(file, 'utf8').split('\n')).toHaveLength(16);
   });
 });
