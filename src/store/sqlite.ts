@@ -151,6 +151,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly #pushdown: boolean;
   readonly #busyTimeoutMs: number;
   #db: Database.Database | null = null;
+  readonly #statements = new Map<string, Database.Statement>();
 
   constructor(options: SqliteMetadataOptions) {
     this.#path = options.path;
@@ -198,8 +199,24 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async close(): Promise<void> {
+    this.#statements.clear();
     this.#db?.close();
     this.#db = null;
+  }
+
+  /**
+   * A prepared statement for this SQL, compiled once per connection: the
+   * planner emits the same few shapes again and again, and compiling costs
+   * more than running an indexed lookup.
+   */
+  #prepare(sql: string): Database.Statement {
+    let stmt = this.#statements.get(sql);
+    if (!stmt) {
+      if (this.#statements.size >= 256) this.#statements.clear();
+      stmt = this.#conn.prepare(sql);
+      this.#statements.set(sql, stmt);
+    }
+    return stmt;
   }
 
   get #conn(): Database.Database {
@@ -229,8 +246,7 @@ export class SqliteMetadataStore implements MetadataStore {
   async insertModel(record: ModelRecord): Promise<void> {
     const rec = checkRecord(record);
     this.#write(() => {
-      this.#conn
-        .prepare(
+      this.#prepare(
           `INSERT INTO models (${COLUMN_NAMES.map(q).join(', ')}, "doc") VALUES (${COLUMN_NAMES.map(() => '?').join(', ')}, ?)`,
         )
         .run(...rowValues(rec), JSON.stringify(rec));
@@ -239,7 +255,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async getModel(uid: string): Promise<ModelRecord | null> {
     const row = this.#read(
-      () => this.#conn.prepare('SELECT doc FROM models WHERE "uid" = ?').get(uid) as { doc: string } | undefined,
+      () => this.#prepare('SELECT doc FROM models WHERE "uid" = ?').get(uid) as { doc: string } | undefined,
     );
     return row ? parseDoc(row.doc) : null;
   }
@@ -248,7 +264,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const patch = checkUpdate(set);
     const cond = where === undefined ? null : validateFilter(where);
     return this.#write(() => {
-      const row = this.#conn.prepare('SELECT doc FROM models WHERE "uid" = ?').get(uid) as { doc: string } | undefined;
+      const row = this.#prepare('SELECT doc FROM models WHERE "uid" = ?').get(uid) as { doc: string } | undefined;
       if (!row) return null;
       const current = parseDoc(row.doc);
       if (cond && !new Query(toMingo(cond), {}).test(current as unknown as Record<string, unknown>)) return null;
@@ -268,21 +284,20 @@ export class SqliteMetadataStore implements MetadataStore {
 
   #applyUpdate(current: ModelRecord, patch: ModelUpdate): ModelRecord {
     const next = checkRecord({ ...current, ...patch } as ModelRecord);
-    this.#conn
-      .prepare(`UPDATE models SET ${COLUMN_NAMES.map((c) => `${q(c)} = ?`).join(', ')}, "doc" = ? WHERE "uid" = ?`)
+    this.#prepare(`UPDATE models SET ${COLUMN_NAMES.map((c) => `${q(c)} = ?`).join(', ')}, "doc" = ? WHERE "uid" = ?`)
       .run(...rowValues(next), JSON.stringify(next), current.uid);
     return next;
   }
 
   async deleteModel(uid: string): Promise<boolean> {
-    return this.#write(() => this.#conn.prepare('DELETE FROM models WHERE "uid" = ?').run(uid).changes > 0);
+    return this.#write(() => this.#prepare('DELETE FROM models WHERE "uid" = ?').run(uid).changes > 0);
   }
 
   async deleteModels(filter: FilterDoc): Promise<number> {
     const q = validateQuery({ filter });
     return this.#write(() => {
       const matched = this.#select(q);
-      const del = this.#conn.prepare('DELETE FROM models WHERE "uid" = ?');
+      const del = this.#prepare('DELETE FROM models WHERE "uid" = ?');
       for (const rec of matched) del.run(rec.uid);
       return matched.length;
     });
@@ -298,14 +313,14 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#read(() => {
       const plan = this.plan(q);
       if (plan.residual === null) {
-        const row = this.#conn.prepare(`SELECT COUNT(*) AS n FROM models WHERE ${plan.where}`).get(...plan.params) as {
+        const row = this.#prepare(`SELECT COUNT(*) AS n FROM models WHERE ${plan.where}`).get(...plan.params) as {
           n: number;
         };
         return row.n;
       }
       const test = new Query(toMingo(plan.residual), {});
       let n = 0;
-      for (const row of this.#conn.prepare(`SELECT doc FROM models WHERE ${plan.where}`).iterate(...plan.params)) {
+      for (const row of this.#prepare(`SELECT doc FROM models WHERE ${plan.where}`).iterate(...plan.params)) {
         if (test.test(parseDoc((row as { doc: string }).doc) as unknown as Record<string, unknown>)) n++;
       }
       return n;
@@ -341,7 +356,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const q = validateQuery(query);
     const plan = this.plan(q);
     const { sql, params } = this.#sqlFor(plan, q);
-    const rows = this.#conn.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>;
+    const rows = this.#prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>;
     return { plan, sql, details: rows.map((r) => r.detail) };
   }
 
@@ -360,7 +375,7 @@ export class SqliteMetadataStore implements MetadataStore {
     if (q.limit === 0) return [];
     const plan = this.plan(q);
     const { sql, params } = this.#sqlFor(plan, q);
-    const stmt = this.#conn.prepare(sql);
+    const stmt = this.#prepare(sql);
     if (plan.residual === null && plan.orderBy !== null) {
       return (stmt.all(...params) as Array<{ doc: string }>).map((r) => parseDoc(r.doc));
     }
@@ -385,8 +400,7 @@ export class SqliteMetadataStore implements MetadataStore {
         return this.#write(() => {
           // One statement under the write lock: max+1 is computed and inserted
           // atomically; the primary key (seq, n) still guards it.
-          const row = this.#conn
-            .prepare(
+          const row = this.#prepare(
               'INSERT INTO seq_claims (seq, n, owner, at) SELECT ?, COALESCE(MAX(n), 0) + 1, ?, ? FROM seq_claims WHERE seq = ? RETURNING n',
             )
             .get(sequence, owner, Date.now(), sequence) as { n: number };
@@ -403,7 +417,7 @@ export class SqliteMetadataStore implements MetadataStore {
   async lastClaimed(sequence: string): Promise<number> {
     checkSequence(sequence);
     const row = this.#read(
-      () => this.#conn.prepare('SELECT MAX(n) AS n FROM seq_claims WHERE seq = ?').get(sequence) as { n: number | null },
+      () => this.#prepare('SELECT MAX(n) AS n FROM seq_claims WHERE seq = ?').get(sequence) as { n: number | null },
     );
     return row.n ?? 0;
   }
@@ -412,7 +426,7 @@ export class SqliteMetadataStore implements MetadataStore {
     checkSequence(sequence);
     const row = this.#read(
       () =>
-        this.#conn.prepare('SELECT owner FROM seq_claims WHERE seq = ? AND n = ?').get(sequence, n) as
+        this.#prepare('SELECT owner FROM seq_claims WHERE seq = ? AND n = ?').get(sequence, n) as
           | { owner: string }
           | undefined,
     );
@@ -423,8 +437,7 @@ export class SqliteMetadataStore implements MetadataStore {
     checkClaimArgs(scope, name, owner);
     try {
       this.#write(() => {
-        this.#conn
-          .prepare('INSERT INTO name_claims (scope, name, owner, at) VALUES (?, ?, ?, ?)')
+        this.#prepare('INSERT INTO name_claims (scope, name, owner, at) VALUES (?, ?, ?, ?)')
           .run(scope, name, owner, Date.now());
       });
       return true;
@@ -437,7 +450,7 @@ export class SqliteMetadataStore implements MetadataStore {
   async getClaim(scope: string, name: string): Promise<NameClaim | null> {
     const row = this.#read(
       () =>
-        this.#conn.prepare('SELECT scope, name, owner, at FROM name_claims WHERE scope = ? AND name = ?').get(scope, name) as
+        this.#prepare('SELECT scope, name, owner, at FROM name_claims WHERE scope = ? AND name = ?').get(scope, name) as
           | ClaimRow
           | undefined,
     );
@@ -448,7 +461,7 @@ export class SqliteMetadataStore implements MetadataStore {
     checkClaimArgs(scope, name, owner);
     return this.#write(
       () =>
-        this.#conn.prepare('DELETE FROM name_claims WHERE scope = ? AND name = ? AND owner = ?').run(scope, name, owner)
+        this.#prepare('DELETE FROM name_claims WHERE scope = ? AND name = ? AND owner = ?').run(scope, name, owner)
           .changes > 0,
     );
   }
@@ -456,8 +469,7 @@ export class SqliteMetadataStore implements MetadataStore {
   async listClaims(scope: string): Promise<NameClaim[]> {
     const rows = this.#read(
       () =>
-        this.#conn
-          .prepare('SELECT scope, name, owner, at FROM name_claims WHERE scope = ? ORDER BY name')
+        this.#prepare('SELECT scope, name, owner, at FROM name_claims WHERE scope = ? ORDER BY name')
           .all(scope) as ClaimRow[],
     );
     return rows.map(claimFromRow);
@@ -466,8 +478,7 @@ export class SqliteMetadataStore implements MetadataStore {
   async insertServing(record: ServingRecord): Promise<void> {
     checkServing(record);
     this.#write(() => {
-      this.#conn
-        .prepare(
+      this.#prepare(
           'INSERT INTO servings (model_uid, version, serving_name, record_uid, model_version, label, state, deployed_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
         )
         .run(
@@ -487,20 +498,20 @@ export class SqliteMetadataStore implements MetadataStore {
   async setServingState(query: ServingQuery & { version?: number }, state: ServingState, at: Date): Promise<number> {
     const where = servingWhere(query);
     return this.#write(
-      () => this.#conn.prepare(`UPDATE servings SET state = ?, updated_at = ? WHERE ${where.sql}`).run(state, at.getTime(), ...where.params).changes,
+      () => this.#prepare(`UPDATE servings SET state = ?, updated_at = ? WHERE ${where.sql}`).run(state, at.getTime(), ...where.params).changes,
     );
   }
 
   async findServings(query: ServingQuery = {}): Promise<ServingRecord[]> {
     const where = servingWhere(query);
     const rows = this.#read(
-      () => this.#conn.prepare(`SELECT * FROM servings WHERE ${where.sql} ORDER BY model_uid, version`).all(...where.params) as ServingRow[],
+      () => this.#prepare(`SELECT * FROM servings WHERE ${where.sql} ORDER BY model_uid, version`).all(...where.params) as ServingRow[],
     );
     return rows.map((r) => ({ ...r, deployed_at: new Date(r.deployed_at), updated_at: new Date(r.updated_at) }));
   }
 
   async deleteServings(modelUid: string): Promise<number> {
-    return this.#write(() => this.#conn.prepare('DELETE FROM servings WHERE model_uid = ?').run(modelUid).changes);
+    return this.#write(() => this.#prepare('DELETE FROM servings WHERE model_uid = ?').run(modelUid).changes);
   }
 }
 
