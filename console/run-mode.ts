@@ -1,6 +1,8 @@
 import type { Writable } from 'node:stream';
 import { parse, ParseError } from '../grammar/index.js';
 import type { Registry } from '../src/engine/registry.js';
+import type { Query } from '../grammar/ast.js';
+import type { ResultTable } from '../src/result/table.js';
 import { isMlmodelError } from '../src/errors.js';
 import { redact } from '../src/config/index.js';
 import type { Format } from './args.js';
@@ -31,38 +33,91 @@ export interface RunOutput {
 export async function runStatements(registry: Registry, statements: readonly SourcedStatement[], out: RunOutput): Promise<number> {
   let status = EXIT_OK;
   const secrets = registry.config.secrets;
-  for (const statement of statements) {
+  /** Prints one statement's outcome; returns false when the run must stop there. */
+  const report = (statement: SourcedStatement, outcome: { table: ResultTable } | { error: unknown }): boolean => {
     let failed: number | null = null;
-    try {
-      const table = await registry
-        .execute(parse(statement.text), {
-          ...(out.signal ? { signal: out.signal } : {}),
-          ...(out.progress ? { onProgress: out.progress.report } : {}),
-        })
-        .finally(() => out.progress?.clear());
+    if ('table' in outcome) {
       const width = out.stdout.isTTY ? out.stdout.columns : undefined;
-      out.stdout.write(render(table, out.format, { width, color: out.color }) + '\n');
+      out.stdout.write(render(outcome.table, out.format, { width, color: out.color }) + '\n');
+      return true;
+    }
+    const e = outcome.error;
+    if (e instanceof ParseError) {
+      failed = EXIT_USAGE;
+      out.stderr.write(e.render({ origin: statement.origin, lineOffset: statement.line - 1 }) + '\n');
+      if (isJsonFormat(out.format)) out.stdout.write(JSON.stringify({ error: e.toJSON() }) + '\n');
+    } else if (isMlmodelError(e)) {
+      failed = EXIT_QUERY_FAILED;
+      const message = redact(e.message, secrets);
+      out.stderr.write(`error at ${statement.origin}, line ${statement.line}: ${message} (${e.code})\n`);
+      if (isJsonFormat(out.format)) out.stdout.write(JSON.stringify({ error: { code: e.code, message } }) + '\n');
+    } else {
+      throw e;
+    }
+    status = Math.max(status, failed);
+    return out.continueOnError;
+  };
+  const runOptions = {
+    ...(out.signal ? { signal: out.signal } : {}),
+    ...(out.progress ? { onProgress: out.progress.report } : {}),
+  };
+  const parsed = (statement: SourcedStatement): Query | ParseError => {
+    try {
+      return parse(statement.text);
     } catch (e) {
-      if (e instanceof ParseError) {
-        failed = EXIT_USAGE;
-        out.stderr.write(e.render({ origin: statement.origin, lineOffset: statement.line - 1 }) + '\n');
-        if (isJsonFormat(out.format)) out.stdout.write(JSON.stringify({ error: e.toJSON() }) + '\n');
-      } else if (isMlmodelError(e)) {
-        failed = EXIT_QUERY_FAILED;
-        const message = redact(e.message, secrets);
-        out.stderr.write(`error at ${statement.origin}, line ${statement.line}: ${message} (${e.code})\n`);
-        if (isJsonFormat(out.format)) out.stdout.write(JSON.stringify({ error: { code: e.code, message } }) + '\n');
-      } else {
-        throw e;
+      if (e instanceof ParseError) return e;
+      throw e;
+    }
+  };
+
+  for (let i = 0; i < statements.length; ) {
+    const statement = statements[i]!;
+    const query = parsed(statement);
+    if (query instanceof ParseError) {
+      i++;
+      if (!report(statement, { error: query })) break;
+      continue;
+    }
+    // A run of imports is one batch: archives stored concurrently, records
+    // committed together (one durable commit on the embedded store).
+    const imports: Query[] = [];
+    if (query.command.kind === 'import') {
+      imports.push(query);
+      while (imports.length < IMPORT_BATCH_SIZE && i + imports.length < statements.length) {
+        const next = parsed(statements[i + imports.length]!);
+        if (next instanceof ParseError || next.command.kind !== 'import') break;
+        imports.push(next);
       }
     }
-    if (failed !== null) {
-      status = Math.max(status, failed);
-      if (!out.continueOnError) break;
+    if (imports.length > 1) {
+      const outcomes = await registry.importBatch(imports, { ...runOptions, stopAtError: !out.continueOnError });
+      let go = true;
+      for (let k = 0; k < outcomes.length && go; k++) {
+        const o = outcomes[k]!;
+        if ('skipped' in o) {
+          go = false;
+          break;
+        }
+        go = report(statements[i + k]!, o);
+      }
+      i += imports.length;
+      if (!go) break;
+      continue;
     }
+    i++;
+    let outcome: { table: ResultTable } | { error: unknown };
+    try {
+      outcome = { table: await registry.execute(query, runOptions).finally(() => out.progress?.clear()) };
+    } catch (e) {
+      outcome = { error: e };
+    }
+    if (!report(statement, outcome)) break;
   }
   return status;
 }
+
+/** Consecutive imports committed together; bounds the memory and the time before results are printed. */
+const IMPORT_BATCH_SIZE = 256;
 
 function isJsonFormat(f: Format): boolean {
   return f === 'json' || f === 'jsonl';

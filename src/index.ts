@@ -7,5 +7,6 @@ export * from '../grammar/index.js';
 export { MlmodelError, isMlmodelError, type ErrorCode } from './errors.js';
 export { openRegistry, type Registry, type RegistryOptions, type RunOptions, type StatementResult } from './engine/registry.js';
 export type { Progress } from './engine/context.js';
+export type { BatchOutcome } from './executor/import-batch.js';
 export type { ResultTable, Column, ColumnType, Cell } from './result/table.js';
 export { loadConfig, redact, type Config, type ConfigOptions } from './config/index.js';

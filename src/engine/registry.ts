@@ -4,6 +4,7 @@ import type { Query } from '../../grammar/ast.js';
 import { getConnector, loadConfig, type Config, type ConfigOptions, type Env } from '../config/index.js';
 import { isMlmodelError, MlmodelError } from '../errors.js';
 import { executePlan } from '../executor/index.js';
+import { executeImportBatch, type BatchImport, type BatchOutcome } from '../executor/import-batch.js';
 import { planQuery } from '../planner/plan.js';
 import type { ResultTable } from '../result/table.js';
 import { DirectoryServingTarget, ObjectServingTarget, type ServingTarget } from '../serving/target.js';
@@ -48,6 +49,13 @@ export interface Registry {
    * a ParseError's line and column are within its statement.
    */
   runScript(text: string, opts?: RunOptions): AsyncGenerator<StatementResult, void, undefined>;
+  /**
+   * Runs parsed `mlmodel import` queries as one batch (see executeImportBatch):
+   * archives are stored concurrently, then every record is written in order
+   * in one metadata commit. Same outcomes as running them one by one;
+   * INVALID_ARGUMENT if a query is not an import.
+   */
+  importBatch(queries: readonly Query[], opts?: RunOptions & { stopAtError?: boolean; concurrency?: number }): Promise<BatchOutcome[]>;
   close(): Promise<void>;
 }
 
@@ -100,6 +108,17 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
     config,
     run: (text, opts) => execute(parse(text), opts),
     execute,
+    async importBatch(queries, opts = {}) {
+      if (opts.signal?.aborted) throw new MlmodelError('CANCELLED', 'the batch was cancelled before it started');
+      const items: BatchImport[] = queries.map((q) => {
+        if (q.command.kind !== 'import') throw new MlmodelError('INVALID_ARGUMENT', `importBatch runs imports only, not ${q.command.kind}`);
+        return { command: q.command, stages: q.stages };
+      });
+      return executeImportBatch(contextFor(opts), items, {
+        stopAtError: opts.stopAtError ?? true,
+        ...(opts.concurrency === undefined ? {} : { concurrency: opts.concurrency }),
+      });
+    },
     async *runScript(text, opts) {
       for (const statement of splitScript(text)) {
         const table = await execute(parse(statement.text), opts);

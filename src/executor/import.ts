@@ -30,23 +30,38 @@ export const IMPORT_COLUMNS = [col('result', 'TEXT'), col('name', 'TEXT'), col('
  * removed and no record exists.
  */
 export async function executeImport(ctx: EngineContext, cmd: ImportCommand): Promise<ResultTable> {
+  return commitImport(ctx, await stageImport(ctx, cmd));
+}
+
+/** An import whose archive is checked and stored, and whose record is not written yet. */
+export interface StagedImport {
+  readonly uid: string;
+  readonly key: string;
+  readonly name: string;
+  readonly type: (typeof MODEL_TYPES)[number];
+  readonly o: Partial<Record<string, string>>;
+  readonly report: ArchiveReport;
+}
+
+/**
+ * The first half of an import: checks the options, streams the archive
+ * through inspection into the object store and writes its manifest. No
+ * record exists yet; `commitImport` writes it, `discardImport` removes the
+ * objects instead. On failure nothing is left behind.
+ */
+export async function stageImport(ctx: EngineContext, cmd: ImportCommand): Promise<StagedImport> {
   const o = readOptions('import', cmd.options, {
     required: ['name', 'type', 'path'],
     optional: ['category', 'algorithm', 'format', ...OPTION_FIELDS],
   });
   const name = checkModelName(o.name);
   const type = parseModelType(o.type.toLowerCase());
-  const existing = await latestOf(ctx, name);
-  if (existing && existing.type !== type) {
-    throw new MlmodelError('CONFLICT', `${name} is a ${existing.type} model; a new version must be ${existing.type} too, not ${type}`, {
-      name,
-    });
-  }
+  // Checked again when the record is written; checking now saves storing an archive for nothing.
+  checkSameType(name, type, await latestOf(ctx, name));
 
   const source = await openSource(ctx, o.path);
   const uid = ctx.newUid();
   const key = archiveKey(uid);
-  let report: ArchiveReport;
   try {
     const { passthrough, result } = inspectArchive(source.stream, {
       type,
@@ -65,7 +80,7 @@ export async function executeImport(ctx: EngineContext, cmd: ImportCommand): Pro
     const [stored, inspected] = await Promise.allSettled([storing, result]);
     if (inspected.status === 'rejected') throw inspected.reason;
     if (stored.status === 'rejected') throw stored.reason;
-    report = inspected.value;
+    const report = inspected.value;
     if (stored.value.sha256 !== report.sha256 || stored.value.size !== report.size) {
       throw new MlmodelError('CHECKSUM_MISMATCH', `the stored archive differs from what was read (${stored.value.size} bytes stored, ${report.size} read)`);
     }
@@ -76,10 +91,46 @@ export async function executeImport(ctx: EngineContext, cmd: ImportCommand): Pro
       });
     }
     await ctx.objects.put(manifestKey(uid), Readable.from([JSON.stringify(report.manifest)]));
-    return await register(ctx, { uid, key, name, type, o, report, existing });
+    return { uid, key, name, type, o, report };
   } catch (e) {
-    await Promise.allSettled([ctx.objects.delete(key), ctx.objects.delete(manifestKey(uid))]);
-    throw isMlmodelError(e) ? e : new MlmodelError('INTERNAL', `import failed: ${(e as Error).message}`, {}, { cause: e });
+    await removeObjects(ctx, uid);
+    throw importError(e);
+  }
+}
+
+/**
+ * The second half: claims the version and the id and writes the record (the
+ * object is complete by now). On failure the staged objects are removed.
+ */
+export async function commitImport(ctx: EngineContext, staged: StagedImport): Promise<ResultTable> {
+  try {
+    const existing = await latestOf(ctx, staged.name);
+    checkSameType(staged.name, staged.type, existing);
+    return await register(ctx, { ...staged, existing });
+  } catch (e) {
+    await removeObjects(ctx, staged.uid);
+    throw importError(e);
+  }
+}
+
+/** Removes a staged import's objects (its record was never written). */
+export async function discardImport(ctx: EngineContext, staged: StagedImport): Promise<void> {
+  await removeObjects(ctx, staged.uid);
+}
+
+async function removeObjects(ctx: EngineContext, uid: string): Promise<void> {
+  await Promise.allSettled([ctx.objects.delete(archiveKey(uid)), ctx.objects.delete(manifestKey(uid))]);
+}
+
+function importError(e: unknown): MlmodelError {
+  return isMlmodelError(e) ? e : new MlmodelError('INTERNAL', `import failed: ${(e as Error).message}`, {}, { cause: e });
+}
+
+function checkSameType(name: string, type: string, existing: ModelRecord | undefined): void {
+  if (existing && existing.type !== type) {
+    throw new MlmodelError('CONFLICT', `${name} is a ${existing.type} model; a new version must be ${existing.type} too, not ${type}`, {
+      name,
+    });
   }
 }
 

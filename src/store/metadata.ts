@@ -117,6 +117,19 @@ export interface MetadataStore extends ServingRecords {
   countModels(filter?: FilterDoc): Promise<number>;
 
   /**
+   * Runs `fn` with the writes it makes grouped into one durable commit where
+   * the store can: on SQLite one IMMEDIATE transaction, so one fsync at COMMIT
+   * instead of one per write; a nested call is a savepoint, rolled back alone
+   * when its `fn` throws (the outer group goes on). Nothing is durable, or
+   * visible to other processes, before the outermost call resolves. Stores
+   * without multi-document transactions (MongoDB and compatible servers) run
+   * `fn` as is, each write durable on its own. For one caller at a time: the
+   * other calls on the store during `fn` join the group (the batch runner
+   * makes no other calls meanwhile).
+   */
+  group<T>(fn: () => Promise<T>): Promise<T>;
+
+  /**
    * Claims the next number of a sequence (1 for the first claim): numbers
    * never repeat and never skip, whatever the number of concurrent callers.
    * Sequences: 'model-id', `version:<model_uid>`, `serving-version:<model_uid>`, …

@@ -124,6 +124,11 @@ export class MongoMetadataStore implements MetadataStore {
     }
   }
 
+  /** No multi-document transactions are relied on (DESIGN §6): each write is durable on its own. */
+  async group<T>(fn: () => Promise<T>): Promise<T> {
+    return fn();
+  }
+
   async close(): Promise<void> {
     const client = this.#client;
     this.#client = null;

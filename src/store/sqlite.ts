@@ -151,6 +151,8 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly #pushdown: boolean;
   readonly #busyTimeoutMs: number;
   #db: Database.Database | null = null;
+  /** How many group() calls are open: 0 outside, 1 in the transaction, more in savepoints. */
+  #groupDepth = 0;
   readonly #statements = new Map<string, Database.Statement>();
 
   constructor(options: SqliteMetadataOptions) {
@@ -202,6 +204,47 @@ export class SqliteMetadataStore implements MetadataStore {
     this.#statements.clear();
     this.#db?.close();
     this.#db = null;
+  }
+
+  async group<T>(fn: () => Promise<T>): Promise<T> {
+    const db = this.#conn;
+    const depth = this.#groupDepth;
+    const savepoint = `mlmodel_group_${depth}`;
+    try {
+      db.exec(depth === 0 ? 'BEGIN IMMEDIATE' : `SAVEPOINT ${savepoint}`);
+    } catch (e) {
+      throw sqliteError(e, this.#path);
+    }
+    this.#groupDepth = depth + 1;
+    let result: T;
+    try {
+      result = await fn();
+    } catch (e) {
+      this.#groupDepth = depth;
+      if (db.inTransaction) {
+        try {
+          db.exec(depth === 0 ? 'ROLLBACK' : `ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`);
+        } catch {
+          // SQLite may already have rolled back (e.g. after SQLITE_FULL); the error that matters is e.
+        }
+      }
+      throw e;
+    }
+    this.#groupDepth = depth;
+    try {
+      // The outermost COMMIT is the one fsync (synchronous = FULL) for everything fn wrote.
+      db.exec(depth === 0 ? 'COMMIT' : `RELEASE ${savepoint}`);
+    } catch (e) {
+      if (depth === 0 && db.inTransaction) {
+        try {
+          db.exec('ROLLBACK');
+        } catch {
+          // as above
+        }
+      }
+      throw sqliteError(e, this.#path);
+    }
+    return result;
   }
 
   /**

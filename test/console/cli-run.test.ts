@@ -60,6 +60,27 @@ describe('mlmodel -c / -f / stdin running queries', () => {
     expect(r.stderr).toContain(`parse error at ${file}, line 1, column 9`);
   });
 
+  it('runs consecutive imports of a batch as one batch: every result in order, stopping at a failed one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mlmodel-imports-'));
+    const bad = join(dir, 'bad.tar');
+    writeFileSync(bad, Buffer.from('not a tar archive'.repeat(64)));
+    const lines = [
+      ...Array.from({ length: 5 }, (_, i) => `mlmodel import name=many${i} type=tf category=bulk path=${archive}`),
+      `mlmodel import name=many5 type=tf path=${bad}`,
+      `mlmodel import name=many6 type=tf category=bulk path=${archive}`,
+      'mlmodel list | where category = bulk | fields name',
+    ];
+    const r = mlmodel(['--format', 'jsonl'], lines.join('\n') + '\n');
+    expect(r.status).toBe(1);
+    const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(out.slice(0, 5).map((o) => [o.result, o.name, o.version])).toEqual(Array.from({ length: 5 }, (_, i) => ['ok', `many${i}`, 1]));
+    expect(out[5]).toMatchObject({ error: { code: 'ARCHIVE_INVALID' } });
+    expect(out).toHaveLength(6);
+    expect(r.stderr).toMatch(/^error at stdin, line 6: .*\(ARCHIVE_INVALID\)\n$/);
+    const list = mlmodel(['--format', 'csv', '-c', 'mlmodel list | where category = bulk | sort name | fields name']);
+    expect(list.stdout).toBe('name\r\nmany0\r\nmany1\r\nmany2\r\nmany3\r\nmany4\n');
+  });
+
   it('deploys into the serving base under the home and reports serving status', () => {
     const r = mlmodel(['--format', 'tsv', '-c', "mlmodel deploy mnist_v1 label='stable'", '-c', 'serving status mnist_v1 | fields version, state, label']);
     expect(r.stderr).toBe('');

@@ -11,6 +11,7 @@ import { loadConfig, type Env } from '../../src/config/index.js';
 import type { ResultTable } from '../../src/result/table.js';
 import { isMlmodelError } from '../../src/errors.js';
 import { archives } from './archives.js';
+import { parse } from '../../grammar/index.js';
 
 /** One store pair to run the walk-through on. */
 export interface Backend {
@@ -306,6 +307,46 @@ export function registrySuite(setup: () => Promise<Backend>): void {
       await meta.close();
       await objects.close();
     }
+  });
+
+  it('imports a batch in one commit with the outcomes of one-by-one imports, and stops or goes on after a failure', async () => {
+    await backend.putSource('batch/h5.tar', archives.tfH5());
+    await backend.putSource('batch/onnx.tar', archives.onnx());
+    await backend.putSource('batch/bad.tar', archives.tfMissingModel());
+    const before = await backend.listObjects('models/');
+    const q = (name: string, type: string, src: string) => parse(`mlmodel import name=${name} type=${type} category=batch path=OBJECTSTORAGE.MIN_AI:batch/${src}.tar`);
+    const ok = await reg.importBatch([q('b1', 'tf', 'h5'), q('b2', 'onnx', 'onnx'), q('b1', 'tf', 'h5'), q('b3', 'tf', 'h5')], { concurrency: 3 });
+    expect(ok.map((o) => ('table' in o ? o.table.rows[0]!.slice(0, 3) : o))).toEqual([
+      ['ok', 'b1', 1],
+      ['ok', 'b2', 1],
+      ['ok', 'b1', 2],
+      ['ok', 'b3', 1],
+    ]);
+    expect((await run('mlmodel list | where category = batch | sort name | fields name')).rows).toEqual([['b1'], ['b2'], ['b3']]);
+    expect((await run('mlmodel summary b1 version')).rows).toEqual([['version', '2']]);
+    const afterOk = await backend.listObjects('models/');
+    expect(afterOk.length - before.length).toBe(8);
+
+    // A bad archive, then a type clash found only when committing (b4 is tf in this same batch).
+    const batch = [q('b4', 'tf', 'h5'), q('b5', 'tf', 'bad'), q('b4', 'onnx', 'onnx'), q('b6', 'tf', 'h5')];
+    const stopped = await reg.importBatch(batch, { stopAtError: true });
+    expect('table' in stopped[0]!).toBe(true);
+    expect(stopped[1]).toMatchObject({ error: { code: 'ARCHIVE_INVALID' } });
+    expect(stopped.slice(2)).toEqual([{ skipped: true }, { skipped: true }]);
+    expect((await run('mlmodel list | where category = batch')).rows).toHaveLength(4);
+    expect((await backend.listObjects('models/')).length - afterOk.length).toBe(2);
+
+    const goOn = await reg.importBatch([q('b7', 'tf', 'h5'), q('b5', 'tf', 'bad'), q('b7', 'onnx', 'onnx'), q('b6', 'tf', 'h5')], { stopAtError: false });
+    expect(goOn.map((o) => ('table' in o ? 'ok' : 'error' in o ? (o.error as { code: string }).code : 'skipped'))).toEqual([
+      'ok',
+      'ARCHIVE_INVALID',
+      'CONFLICT',
+      'ok',
+    ]);
+    expect((await run('mlmodel list | where category = batch | sort name | fields name')).rows).toEqual([['b1'], ['b2'], ['b3'], ['b4'], ['b6'], ['b7']]);
+    // Only the registered imports left objects: 2 each for b4, b7, b6.
+    expect((await backend.listObjects('models/')).length - afterOk.length).toBe(6);
+    await expect(reg.importBatch([parse('mlmodel list')])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
   it('gives 16 parallel deploys of one model versions 1..16, and 16 parallel imports 16 distinct versions', async () => {
