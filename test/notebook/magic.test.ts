@@ -103,6 +103,10 @@ describe('%mlmodel / %%mlmodel through the CLI, with pandas', () => {
         `import json, mlmodel_magic; print(json.dumps([[s.text, s.line] for s in mlmodel_magic.split_script(${JSON.stringify(SCRIPT)})]))`,
         'from mlmodel_magic import Result; Result([{"name": "a<b", "type": "TEXT"}], [["<script>x</script>"]])',
         ALL_TYPES,
+        `epochs = 99\n%mlmodel import name=tuned type=sklearn parameter='{"epochs": 5}' label=$epochs path=${archive}`,
+        '%mlmodel --html summary tuned parameter, label',
+        `%mlmodel import name=labelled type=sklearn label=$epochs description={epochs} path=${archive}`,
+        '%mlmodel --html summary labelled label, description',
       ],
       { MLMODEL_CLI: `${process.execPath} ${CLI}`, MLMODEL_HOME: join(root, 'cli-home'), MLMODEL_USER: 'dana' },
     );
@@ -167,6 +171,18 @@ describe('%mlmodel / %%mlmodel through the CLI, with pandas', () => {
     expect(j0).toEqual({ a: [1] });
     expect(nulls).toEqual([true, true, true, true, true, true]);
     expect(kind).toBe('DATETIME');
+  });
+
+  it('passes the query text verbatim: no {…} or $ expansion by IPython', (ctx) => {
+    needPython(ctx);
+    expect(cells[10]!.error).toBeUndefined();
+    expect(cells[11]!.result!.type).toBe('Result');
+    expect(cells[11]!.result!.html).toContain('<tr><td>parameter</td><td>{&quot;epochs&quot;:5}</td></tr>');
+    expect(cells[11]!.result!.html).toContain('<tr><td>label</td><td>$epochs</td></tr>');
+    // Each on its own, too (IPython expands nothing if any part fails, so the first case alone proves little).
+    expect(cells[12]!.error).toBeUndefined();
+    expect(cells[13]!.result!.html).toContain('<tr><td>label</td><td>$epochs</td></tr>');
+    expect(cells[13]!.result!.html).toContain('<tr><td>description</td><td>{epochs}</td></tr>');
   });
 
   it('escapes every cell of the HTML table', (ctx) => {

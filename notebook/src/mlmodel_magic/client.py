@@ -122,7 +122,10 @@ class CliClient:
         results: List[Result] = []
         error: Optional[dict] = None
         for n, line in enumerate(l for l in proc.stdout.splitlines() if l.strip()):
-            doc = json.loads(line)
+            try:
+                doc = json.loads(line)
+            except ValueError:
+                raise QueryError("BAD_OUTPUT", f"{shlex.join(self.command)} printed something other than JSON: {line[:200]}") from None
             if "error" in doc:
                 error = doc["error"]
                 break

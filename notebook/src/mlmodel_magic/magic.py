@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Optional, Tuple
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.display import display
 from traitlets import Bool, Float, Unicode
 
@@ -90,6 +90,7 @@ class MlmodelMagics(Magics):
     dataframe = Bool(True, help="Return pandas DataFrames when pandas is installed").tag(config=True)
     timeout = Float(600.0, help="Seconds to wait for a cell's queries").tag(config=True)
 
+    @no_var_expand  # queries are passed verbatim: {…} and $ in option values are not Python
     @line_cell_magic
     def mlmodel(self, line: str, cell: Optional[str] = None) -> Any:
         opts, rest = parse_options(line)
