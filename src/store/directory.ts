@@ -124,8 +124,9 @@ export class DirectoryObjectStore implements ObjectStore {
     try {
       await unlink(path);
     } catch (e) {
-      if (isMissing(e) || (e as NodeJS.ErrnoException).code === 'EISDIR') return;
-      throw fsError(e, `cannot delete object ${key}`);
+      if ((e as NodeJS.ErrnoException).code === 'EISDIR') return;
+      if (!isMissing(e)) throw fsError(e, `cannot delete object ${key}`);
+      // Missing: a put that failed may still have left its (now empty) directory.
     }
     // Prune directories the delete left empty, so listing stays cheap; stop
     // at the first non-empty one (or the root).
