@@ -1,4 +1,4 @@
-import type { FieldType } from '../store/filter.js';
+import { isNestedPath, type FieldType } from '../store/filter.js';
 import type { ColumnType, ResultTable } from '../result/table.js';
 import { MlmodelError } from '../errors.js';
 
@@ -18,6 +18,18 @@ function unknownField(name: string, valid: readonly string[]): MlmodelError {
     field: name,
     valid,
   });
+}
+
+/** The user-named part of a nested path, if every segment is allowed (see isNestedPath). */
+function checkNested(name: string, segments: string[]): string {
+  if (!isNestedPath(segments)) {
+    throw new MlmodelError(
+      'INVALID_ARGUMENT',
+      `"${name}" is not a field path: nested names are up to 8 identifiers (letters, digits, '_', '-') joined by '.', and never __proto__, constructor or prototype`,
+      { field: name },
+    );
+  }
+  return segments.join('.');
 }
 
 /**
@@ -67,8 +79,8 @@ export const MODEL_SCHEMA: Schema = {
     const direct = Object.hasOwn(MODEL_NAMES, name) ? MODEL_NAMES[name] : undefined;
     if (direct) return direct;
     const [head = '', ...rest] = name.split('.');
-    if ((OPTION_FIELDS as readonly string[]).includes(head)) return { path: `options.${name}`, type: 'any' };
-    if (head === 'options' && rest.length > 0) return { path: name, type: 'any' };
+    if ((OPTION_FIELDS as readonly string[]).includes(head)) return { path: `options.${checkNested(name, name.split('.'))}`, type: 'any' };
+    if (head === 'options' && rest.length > 0) return { path: `options.${checkNested(name, rest)}`, type: 'any' };
     throw unknownField(name, [...Object.keys(MODEL_NAMES), ...OPTION_FIELDS, 'options.<name>']);
   },
 };
@@ -90,7 +102,7 @@ export function tableSchema(t: ResultTable): Schema {
       if (exact) return { path: name, type: COLUMN_TYPES[exact.type] };
       const head = name.split('.')[0];
       const json = t.columns.find((c) => c.name === head && c.type === 'JSON');
-      if (json) return { path: name, type: 'any' };
+      if (json) return { path: `${head}.${checkNested(name, name.split('.').slice(1))}`, type: 'any' };
       throw unknownField(name, t.columns.map((c) => c.name));
     },
   };

@@ -95,6 +95,16 @@ function invalid(message: string, details: Record<string, unknown> = {}): Mlmode
   return new MlmodelError('FILTER_INVALID', message, details);
 }
 
+/**
+ * Whether user-named segments of a nested path (`options.<a>.<b>`, `<JSON
+ * column>.<a>`) may go into a filter: at most 8, each a plain identifier,
+ * none of `__proto__`, `constructor`, `prototype`. Compilers check this
+ * before building a filter; validateFilter checks it again for `options.`.
+ */
+export function isNestedPath(segments: readonly string[]): boolean {
+  return segments.length >= 1 && segments.length <= 8 && segments.every((s) => OPTION_SEGMENT.test(s) && !FORBIDDEN_SEGMENTS.has(s));
+}
+
 /** The type of a filterable field, or throws FILTER_INVALID naming the valid ones. */
 export function fieldType(field: string): FieldType {
   if (Object.prototype.hasOwnProperty.call(MODEL_FIELDS, field)) return MODEL_FIELDS[field]!;
