@@ -36,6 +36,21 @@ export interface ServingTarget {
 
 const tmpName = () => `.tmp-${randomBytes(8).toString('hex')}`;
 
+/**
+ * `<serving_name>/<version>/` must be two segments under the base, whoever
+ * the caller is: a serving name is one path segment (no '/', '\\', NUL or
+ * control characters, not '.' or '..') and a version a positive integer.
+ */
+export function checkServingPath(servingName: string, version: number): void {
+  // eslint-disable-next-line no-control-regex
+  if (servingName === '.' || servingName === '..' || servingName.length === 0 || /[/\\\u0000-\u001f\u007f]/.test(servingName)) {
+    throw new MlmodelError('INVALID_ARGUMENT', `serving name ${JSON.stringify(servingName)} is not one path segment`, { serving_name: servingName });
+  }
+  if (!Number.isSafeInteger(version) || version < 1) {
+    throw new MlmodelError('INVALID_ARGUMENT', `serving version ${String(version)} is not a positive whole number`, { serving_name: servingName, version });
+  }
+}
+
 /** A local directory: unpack beside the version, then one rename publishes it. */
 export class DirectoryServingTarget implements ServingTarget {
   readonly location: string;
@@ -49,6 +64,7 @@ export class DirectoryServingTarget implements ServingTarget {
   }
 
   async writeVersion(servingName: string, version: number, archive: Readable, manifest: readonly ManifestEntry[], root: string, signal?: AbortSignal): Promise<void> {
+    checkServingPath(servingName, version);
     const dir = this.basePath(servingName);
     const target = join(dir, String(version));
     if (await exists(target)) throw versionExists(servingName, version);
@@ -113,6 +129,7 @@ export class ObjectServingTarget implements ServingTarget {
   }
 
   async writeVersion(servingName: string, version: number, archive: Readable, manifest: readonly ManifestEntry[], root: string, signal?: AbortSignal): Promise<void> {
+    checkServingPath(servingName, version);
     const final = `${servingName}/${version}/`;
     const under = root === '' ? '' : `${root}/`;
     if (await hasAny(this.store, final)) throw versionExists(servingName, version);
