@@ -23,6 +23,11 @@ export interface EngineContext {
   /** Directories local `path=` imports and exports may use; null allows any absolute path. */
   readonly localRoots: readonly string[] | null;
   readonly user: string;
+  /**
+   * The user is an admin (config `http.admins`): writes may name another
+   * user's model as `owner/name`. Everyone else writes only their own models.
+   */
+  readonly admin: boolean;
   readonly signal: AbortSignal | undefined;
   readonly onProgress: ((p: Progress) => void) | undefined;
   now(): Date;

@@ -28,7 +28,12 @@ export interface RunOptions {
   readonly onProgress?: (p: Progress) => void;
   /** Act as this user instead of `config.user` (the HTTP server sets it per request). */
   readonly user?: string;
+  /** Whether the user may change other users' models (`owner/name`); default: the user is in `http.admins`. */
+  readonly admin?: boolean;
 }
+
+/** A user name is one path segment (it becomes part of serving names): the config's own rule. */
+const USER_NAME = /^[^\s\p{Cc}/\\]{1,128}$/u;
 
 /** One statement's result from `runScript`: a ResultTable that also says which statement it came from. */
 export interface StatementResult extends ResultTable {
@@ -73,26 +78,33 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
   const connectors = new Map<string, ObjectStore>();
   const now = options.now ?? (() => new Date());
 
-  const contextFor = (opts: RunOptions): EngineContext => ({
-    meta,
-    objects: stores.objects,
-    serving,
-    async connector(name) {
-      const key = name.toUpperCase();
-      let store = connectors.get(key);
-      if (!store) {
-        store = await objectStoreAt(getConnector(config, key), config);
-        connectors.set(key, store);
-      }
-      return store;
-    },
-    localRoots: options.localRoots ?? null,
-    user: opts.user ?? config.user,
-    signal: opts.signal,
-    onProgress: opts.onProgress,
-    now,
-    newUid: randomUUID,
-  });
+  const contextFor = (opts: RunOptions): EngineContext => {
+    const user = opts.user ?? config.user;
+    if (!USER_NAME.test(user)) {
+      throw new MlmodelError('INVALID_ARGUMENT', `user ${JSON.stringify(user)} is not allowed (1–128 characters, no spaces, slashes or control characters)`, { user });
+    }
+    return {
+      meta,
+      objects: stores.objects,
+      serving,
+      async connector(name) {
+        const key = name.toUpperCase();
+        let store = connectors.get(key);
+        if (!store) {
+          store = await objectStoreAt(getConnector(config, key), config);
+          connectors.set(key, store);
+        }
+        return store;
+      },
+      localRoots: options.localRoots ?? null,
+      user,
+      admin: opts.admin ?? config.http.admins.includes(user),
+      signal: opts.signal,
+      onProgress: opts.onProgress,
+      now,
+      newUid: randomUUID,
+    };
+  };
 
   const execute = async (query: Query, opts: RunOptions = {}): Promise<ResultTable> => {
     if (opts.signal?.aborted) throw new MlmodelError('CANCELLED', 'the query was cancelled before it started');

@@ -33,24 +33,33 @@ const LIVE = F.eq('state', 'ACTIVE');
 
 /**
  * The record a reference names: the latest version, `@N`, or the version an
- * alias points to. Reads look at the current user's models first and then at
- * a model of that name owned by exactly one other user; writes (`forWrite`)
- * only ever touch the current user's own models.
+ * alias points to. `owner/name` names another user's model explicitly.
+ * Reads look at the current user's models first and then at a model of that
+ * name owned by exactly one other user; writes (`forWrite`) only ever touch
+ * the current user's own models, unless the user is an admin naming another
+ * user's model as `owner/name`.
  */
 export async function resolveModel(ctx: EngineContext, ref: ModelRef, opts: { forWrite?: boolean } = {}): Promise<ModelRecord> {
-  let owner = ctx.user;
-  let latest = await ctx.meta.findModels({ filter: F.and(F.eq('user', owner), F.eq('name', ref.name), F.eq('latest', true), LIVE), limit: 1 });
-  if (latest.length === 0 && !opts.forWrite) {
-    const others = await ctx.meta.findModels({ filter: F.and(F.eq('name', ref.name), F.eq('latest', true), LIVE), limit: 2 });
+  const slash = ref.name.indexOf('/');
+  const name = slash > 0 ? ref.name.slice(slash + 1) : ref.name;
+  let owner = slash > 0 ? ref.name.slice(0, slash) : ctx.user;
+  if (opts.forWrite && owner !== ctx.user && !ctx.admin) {
+    throw new MlmodelError('MODEL_NOT_FOUND', `no model of yours called ${ref.name}: only ${owner} or an admin may change ${owner}'s models`, {
+      name: ref.name,
+    });
+  }
+  let latest = await ctx.meta.findModels({ filter: F.and(F.eq('user', owner), F.eq('name', name), F.eq('latest', true), LIVE), limit: 1 });
+  if (latest.length === 0 && !opts.forWrite && slash <= 0) {
+    const others = await ctx.meta.findModels({ filter: F.and(F.eq('name', name), F.eq('latest', true), LIVE), limit: 2 });
     if (others.length > 1) {
-      throw new MlmodelError('CONFLICT', `several users have a model called ${ref.name}; you have none`, { name: ref.name });
+      throw new MlmodelError('CONFLICT', `several users have a model called ${name}; you have none (name one as owner/${name})`, { name });
     }
     latest = others;
     owner = others[0]?.user ?? owner;
   }
   const head = latest[0];
   if (!head) {
-    const mine = opts.forWrite ? ' of yours' : '';
+    const mine = opts.forWrite && slash <= 0 ? ' of yours' : '';
     throw new MlmodelError('MODEL_NOT_FOUND', `no model${mine} called ${ref.name}`, { name: ref.name });
   }
   if (ref.version === undefined && ref.alias === undefined) return head;

@@ -20,9 +20,11 @@ export async function executeRename(ctx: EngineContext, cmd: RenameCommand): Pro
   const record = await resolveModel(ctx, cmd.model, { forWrite: true });
   const to = checkModelName(cmd.to, 'new model name');
   if (to === record.name) return executeList(ctx);
-  const scope = nameScope(ctx.user);
+  // The model's owner's names (an admin may rename someone else's model).
+  const scope = nameScope(record.user);
   if (!(await ctx.meta.claimName(scope, to, record.model_uid))) {
-    throw new MlmodelError('CONFLICT', `you already have a model called ${to}; delete or rename it first`, { name: to });
+    const who = record.user === ctx.user ? 'you already have' : `${record.user} already has`;
+    throw new MlmodelError('CONFLICT', `${who} a model called ${to}; delete or rename it first`, { name: to });
   }
   await ctx.meta.updateModels(F.eq('model_uid', record.model_uid), { name: to, modified: ctx.now() });
   await ctx.meta.releaseName(scope, record.name, record.model_uid);
