@@ -30,8 +30,11 @@ export class Tmux {
     const socket = `mlmodel-e2e-${process.pid}-${counter++}`;
     const t = new Tmux(socket);
     const env = Object.entries(options.env).map(([k, v]) => `${k}=${shellQuote(v)}`);
-    // `exec env -i …` gives the program exactly the environment the test names.
-    const command = `exec env -i ${env.join(' ')} ${options.command.map(shellQuote).join(' ')}`;
+    // `env -i …` gives the program exactly the environment the test names. The
+    // shell around it prints the exit status on the screen: tmux 3.3 now and
+    // then leaves an exited pane process unreaped, without a status. Its trap
+    // keeps a Ctrl-C meant for the program from ending the shell first.
+    const command = `trap true INT; env -i ${env.join(' ')} ${options.command.map(shellQuote).join(' ')}; echo "[exited $?]"`;
     t.tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'main', '-x', String(options.width ?? 120), '-y', String(options.height ?? 40), command);
     // Keep the pane after the program exits, to read its last screen and exit status.
     t.tmux('set-option', '-t', 'main', 'remain-on-exit', 'on');
@@ -63,26 +66,28 @@ export class Tmux {
     return trimLines(this.tmux('capture-pane', '-p', '-t', 'main'));
   }
 
+  /** The screen with its colours and attributes as escape sequences. */
+  screenWithEscapes(): string {
+    return this.tmux('capture-pane', '-p', '-e', '-t', 'main');
+  }
+
   /** The whole scrollback and the screen. */
   scrollback(): string {
     return trimLines(this.tmux('capture-pane', '-p', '-t', 'main', '-S', '-'));
   }
 
-  /** Whether the program has exited, and its status. */
-  status(): { dead: boolean; code: number | null; signal: number | null } {
-    const [dead, code, signal] = this.tmux('display-message', '-p', '-t', 'main', '#{pane_dead} #{pane_dead_status} #{pane_dead_signal}').trim().split(' ');
-    return { dead: dead === '1', code: code ? Number(code) : null, signal: signal ? Number(signal) : null };
+  /** The program's exit: its status, or the signal that ended it; null while it runs. */
+  exit(): { code: number | null; signal: number | null } | null {
+    const m = /^\[exited (\d+)\]$/m.exec(this.scrollback());
+    if (!m) return null;
+    const n = Number(m[1]);
+    return n > 128 ? { code: null, signal: n - 128 } : { code: n, signal: null };
   }
 
-  /** Waits for the program to exit (tmux learns the status a moment after the terminal closes). */
+  /** Waits for the program to exit. */
   async waitForExit(timeoutMs = 10_000): Promise<{ code: number | null; signal: number | null }> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const s = this.status();
-      if (s.dead && (s.code !== null || s.signal !== null)) return { code: s.code, signal: s.signal };
-      if (Date.now() > deadline) throw new Error(`the program did not exit; the screen was:\n${this.scrollback()}`);
-      await sleep(40);
-    }
+    await this.waitFor(() => this.exit() !== null, timeoutMs, 'the program to exit');
+    return this.exit()!;
   }
 
   /** Polls the screen until `test` holds; fails with the last screen after `timeoutMs`. */
