@@ -38,7 +38,9 @@ export async function runStatements(registry: Registry, statements: readonly Sou
     let failed: number | null = null;
     if ('table' in outcome) {
       const width = out.stdout.isTTY ? out.stdout.columns : undefined;
-      out.stdout.write(render(outcome.table, out.format, { width, color: out.color }) + '\n');
+      const text = render(outcome.table, out.format, { width, color: out.color });
+      // JSON Lines of no rows is no line at all, not an empty one a strict reader would choke on.
+      if (text !== '' || out.format !== 'jsonl') out.stdout.write(text + '\n');
       return true;
     }
     const e = outcome.error;
@@ -90,7 +92,9 @@ export async function runStatements(registry: Registry, statements: readonly Sou
       }
     }
     if (imports.length > 1) {
-      const outcomes = await registry.importBatch(imports, { ...runOptions, stopAtError: !out.continueOnError });
+      const outcomes = await registry
+        .importBatch(imports, { ...runOptions, stopAtError: !out.continueOnError })
+        .finally(() => out.progress?.clear());
       let go = true;
       for (let k = 0; k < outcomes.length && go; k++) {
         const o = outcomes[k]!;
