@@ -64,9 +64,7 @@ export function ReplApp({ controller, color }: ReplAppProps) {
 }
 
 function Output({ item, color }: { readonly item: OutputItem; readonly color: boolean }) {
-  if (item.kind === 'error') return <Text color={color ? 'red' : undefined}>{item.text}</Text>;
-  if (item.kind === 'echo') return <Text>{item.text}</Text>;
-  return <Text>{item.text}</Text>;
+  return <Text color={color && item.kind === 'error' ? 'red' : undefined}>{item.text}</Text>;
 }
 
 export function RunningView({ running, width }: { readonly running: Running; readonly width: number }) {

@@ -1,6 +1,7 @@
 import type { IToken, TokenType } from 'chevrotain';
 import { parser } from '../../grammar/parser.js';
 import * as T from '../../grammar/tokens.js';
+import { helpTopics } from './help.js';
 
 /** What completion knows beyond the grammar: names read from the store and the engine's option lists. */
 export interface Catalog {
@@ -56,6 +57,10 @@ export function complete(text: string, cursor: number, catalog: Catalog): Comple
   const before = text.slice(0, cursor);
   const word = PARTIAL_WORD.exec(before)![0];
   const start = cursor - word.length;
+  // `help <topic>` is the console's, not the language's.
+  if (/^\s*help\s+$/i.test(before.slice(0, start))) {
+    return { start, word, candidates: helpTopics().filter((t) => t.startsWith(word.toLowerCase())), suffix: ' ' };
+  }
   const lexed = T.lexer.tokenize(before.slice(0, start));
   // Inside an unterminated quote (or after a bad character) there is nothing to offer.
   if (lexed.errors.length > 0) return NONE(start);
@@ -109,6 +114,7 @@ export function complete(text: string, cursor: number, catalog: Catalog): Comple
       add([String(type.LABEL)]);
     }
   }
+  if (tokens.length === 0) add(['help']);
   const typed = word.slice(sortDash.length).toLowerCase();
   const candidates = out.filter((c) => c.toLowerCase().startsWith(typed)).map((c) => sortDash + c);
   // `path=OBJECTSTORAGE.X:` wants the key typed straight after it.
