@@ -9,6 +9,7 @@ import { F } from '../store/filter.js';
 import { readManifest } from './manifest.js';
 import { resolveModel } from './models.js';
 import { readOptions } from './options.js';
+import { withLock } from '../engine/lock.js';
 
 export const DEPLOY_COLUMNS = [col('result', 'TEXT'), col('latest_version', 'LONG'), col('serving_name', 'TEXT')];
 
@@ -66,7 +67,11 @@ export async function executeDeploy(ctx: EngineContext, cmd: DeployCommand): Pro
     throw e;
   }
   await ctx.meta.setServingState({ model_uid: record.model_uid, version }, 'AVAILABLE', ctx.now());
-  await ctx.meta.updateModels(F.eq('model_uid', record.model_uid), { serving: 'on', serving_name: servingName, modified: ctx.now() });
+  // Under the model's lock: servers that apply an update as read-then-write
+  // (FerretDB v1) would otherwise lose a concurrent tag or rename of the record.
+  await withLock(ctx, `model:${record.model_uid}`, { what: record.name }, () =>
+    ctx.meta.updateModels(F.eq('model_uid', record.model_uid), { serving: 'on', serving_name: servingName, modified: ctx.now() }),
+  );
   await rewriteModelsConfig(ctx);
   return { columns: DEPLOY_COLUMNS, rows: [['on', version, servingName]] };
 }

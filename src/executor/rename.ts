@@ -6,6 +6,8 @@ import { F } from '../store/filter.js';
 import { executeList } from './list.js';
 import { resolveModel, nameScope } from './models.js';
 import { checkModelName } from './names.js';
+import { withLock } from '../engine/lock.js';
+import type { ModelRecord } from '../store/metadata.js';
 
 /**
  * Renames every version of one of the user's models: metadata only, since
@@ -17,9 +19,23 @@ export async function executeRename(ctx: EngineContext, cmd: RenameCommand): Pro
   if (cmd.model.version !== undefined || cmd.model.alias !== undefined) {
     throw new MlmodelError('INVALID_ARGUMENT', `rename renames a whole model with all its versions; write ${cmd.model.name} without '@'`);
   }
-  const record = await resolveModel(ctx, cmd.model, { forWrite: true });
+  const found = await resolveModel(ctx, cmd.model, { forWrite: true });
   const to = checkModelName(cmd.to, 'new model name');
-  if (to === record.name) return executeList(ctx);
+  if (to === found.name) return executeList(ctx);
+  // One rename of a model at a time, and only if it still has the name that was resolved:
+  // two renames of one model to different names must not both succeed (the last would
+  // silently undo the first, and leave its new name claimed by nobody's model).
+  await withLock(ctx, `model:${found.model_uid}`, { what: found.name }, async () => {
+    const [record] = await ctx.meta.findModels({ filter: F.and(F.eq('model_uid', found.model_uid), F.eq('latest', true), F.eq('state', 'ACTIVE')), limit: 1 });
+    if (!record || record.name !== found.name) {
+      throw new MlmodelError('MODEL_NOT_FOUND', `${cmd.model.name} was renamed or deleted meanwhile`, { name: cmd.model.name });
+    }
+    await renameLocked(ctx, record, to);
+  });
+  return executeList(ctx);
+}
+
+async function renameLocked(ctx: EngineContext, record: ModelRecord, to: string): Promise<void> {
   // The model's owner's names (an admin may rename someone else's model).
   const scope = nameScope(record.user);
   if (!(await ctx.meta.claimName(scope, to, record.model_uid))) {
@@ -28,5 +44,4 @@ export async function executeRename(ctx: EngineContext, cmd: RenameCommand): Pro
   }
   await ctx.meta.updateModels(F.eq('model_uid', record.model_uid), { name: to, modified: ctx.now() });
   await ctx.meta.releaseName(scope, record.name, record.model_uid);
-  return executeList(ctx);
 }

@@ -5,6 +5,7 @@ import { col, type ResultTable } from '../result/table.js';
 import { rewriteModelsConfig } from '../serving/config-writer.js';
 import { F } from '../store/filter.js';
 import { resolveModel } from './models.js';
+import { withLock } from '../engine/lock.js';
 
 /** `mlmodel stop NAME`: every serving version STOPPED and the model out of models.config; the registry copy stays. */
 export async function executeStop(ctx: EngineContext, cmd: StopCommand): Promise<ResultTable> {
@@ -16,7 +17,9 @@ export async function executeStop(ctx: EngineContext, cmd: StopCommand): Promise
   if (record.serving !== 'on' && changed === 0) {
     throw new MlmodelError('CONFLICT', `${record.name} is not being served`, { name: record.name });
   }
-  await ctx.meta.updateModels(F.eq('model_uid', record.model_uid), { serving: 'off', modified: ctx.now() });
+  await withLock(ctx, `model:${record.model_uid}`, { what: record.name }, () =>
+    ctx.meta.updateModels(F.eq('model_uid', record.model_uid), { serving: 'off', modified: ctx.now() }),
+  );
   await rewriteModelsConfig(ctx);
   return { columns: [col('result', 'TEXT')], rows: [['ok']] };
 }

@@ -5,6 +5,7 @@ import { col, type ResultTable } from '../result/table.js';
 import { F } from '../store/filter.js';
 import { resolveModel } from './models.js';
 import { checkModelName } from './names.js';
+import { withLock } from '../engine/lock.js';
 
 const MAX_TAGS = 64;
 
@@ -15,6 +16,13 @@ const MAX_TAGS = 64;
  */
 export async function executeTag(ctx: EngineContext, cmd: TagCommand): Promise<ResultTable> {
   const tags = cmd.tags.map((t) => checkModelName(t, 'tag'));
+  // Under the model's lock: the conditional update below alone loses tags on
+  // servers that apply it as read-then-write (FerretDB v1; found by 32 concurrent taggers).
+  const target = await resolveModel(ctx, cmd.model, { forWrite: true });
+  return withLock(ctx, `model:${target.model_uid}`, { what: `${target.name}` }, () => tagOnce(ctx, cmd, tags));
+}
+
+async function tagOnce(ctx: EngineContext, cmd: TagCommand, tags: string[]): Promise<ResultTable> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const record = await resolveModel(ctx, cmd.model, { forWrite: true });
     const next = cmd.kind === 'tag' ? [...new Set([...record.tags, ...tags])] : record.tags.filter((t) => !tags.includes(t));
