@@ -1,4 +1,5 @@
 import Table from 'cli-table3';
+import { strlen } from 'cli-table3/src/utils.js';
 import { charWidth, displayWidth } from '../../grammar/text-width.js';
 import type { ColumnType, ResultTable } from '../../src/result/table.js';
 import { displayCell } from './cells.js';
@@ -21,39 +22,64 @@ const TEXT_FLOOR = 8;
 /** cli-table3 draws a border and one space of padding on each side of a cell. */
 const CELL_OVERHEAD = 3;
 
+/** Rows drawn by one cli-table3 table: its layout takes time quadratic in the rows, so long results are drawn in slices. */
+const SLICE_ROWS = 100;
+
 /**
  * A boxed table. When it would be wider than the terminal, the widest columns
  * give way first, down to MIN_COLUMN, and their cells end in `…`; a table of
  * short columns that still does not fit is left for the terminal to wrap.
- * Wide characters (Hangul, CJK) count two columns.
+ * Wide characters (Hangul, CJK) count two columns. Widths are measured the
+ * way cli-table3 pads and cuts, so slices drawn separately line up.
  */
 export function renderTable(t: ResultTable, opts: TableOptions = {}): string {
   if (opts.expanded === true) return renderExpanded(t, opts);
   const head = t.columns.map((c) => c.name);
-  const body = t.rows.map((row) => t.columns.map((c, i) => displayCell(row[i] ?? null, c)));
-  const natural = head.map((h, i) => Math.max(displayWidth(h), ...body.map((r) => maxLineWidth(r[i]!))));
-  const fitted = opts.width === undefined ? undefined : fit(natural, opts.width - 1, t.columns.map((c, i) => floorFor(c.type, head[i]!)));
+  const fitting = opts.width !== undefined;
+  const body = t.rows.map((row) =>
+    t.columns.map((c, i) => {
+      const cell = displayCell(row[i] ?? null, c);
+      // Within a width a row stays one line; a cell's own line breaks show as ↵.
+      return fitting ? cell.replace(/\r?\n/g, '↵') : cell;
+    }),
+  );
+  const natural = head.map((h) => strlen(h));
+  for (const r of body) r.forEach((cell, i) => (natural[i] = Math.max(natural[i]!, maxLineWidth(cell))));
+  const fitted = fitting ? fit(natural, opts.width! - 1, t.columns.map((c, i) => floorFor(c.type, head[i]!))) : undefined;
   if (opts.expanded === 'auto' && fitted && !fitted.fits && t.rows.length > 0) return renderExpanded(t, opts);
-  const widths = fitted?.widths;
-  const table = new Table({
-    head,
+  const widths = fitted?.widths ?? natural;
+  const options = {
     // Rows run on without rules between them, as in psql; numbers align right.
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-    colAligns: t.columns.map((c) => (c.type === 'LONG' || c.type === 'DOUBLE' ? 'right' : 'left')),
-    ...(widths ? { colWidths: widths.map((w) => w + 2), wordWrap: false, truncate: '…' } : {}),
+    colAligns: t.columns.map((c) => (c.type === 'LONG' || c.type === 'DOUBLE' ? ('right' as const) : ('left' as const))),
+    colWidths: widths.map((w) => w + 2),
+    wordWrap: false,
+    truncate: '…',
     style: { head: opts.color ? ['bold'] : [], border: opts.color ? ['grey'] : [], compact: false },
-  });
-  for (const r of body) table.push(widths ? r.map((cell) => cell.replace(/\r?\n/g, '↵')) : r);
+  };
+  const headed = new Table({ ...options, head });
+  for (const r of body.slice(0, SLICE_ROWS)) headed.push(r);
+  const lines = headed.toString().split('\n');
   // cli-table3 draws the rule under the header with the same characters as
   // rules between rows; those are off, so put the header's rule back by hand.
-  const lines = table.toString().split('\n');
   const rule = lines[0]!.replace('┌', '├').replace(/┬/g, '┼').replace('┐', '┤');
   lines.splice(2, 0, rule);
+  const bottom = lines.pop()!;
+  for (let from = SLICE_ROWS; from < body.length; from += SLICE_ROWS) {
+    const slice = new Table({ ...options, head: [] });
+    for (const r of body.slice(from, from + SLICE_ROWS)) slice.push(r);
+    const drawn = slice.toString().split('\n');
+    // Only the rows: the slice's own top and bottom borders are dropped.
+    for (let k = 1; k < drawn.length - 1; k++) lines.push(drawn[k]!);
+  }
+  lines.push(bottom);
   return `${lines.join('\n')}\n(${t.rows.length} ${t.rows.length === 1 ? 'row' : 'rows'})`;
 }
 
 function maxLineWidth(text: string): number {
-  return Math.max(0, ...text.split(/\r?\n/).map(displayWidth));
+  let max = 0;
+  for (const line of text.split(/\r?\n/)) max = Math.max(max, strlen(line));
+  return max;
 }
 
 /**
@@ -63,7 +89,7 @@ function maxLineWidth(text: string): number {
  */
 function floorFor(type: ColumnType, header: string): number {
   if (type === 'LONG' || type === 'DOUBLE' || type === 'DATETIME') return Infinity;
-  return Math.max(TEXT_FLOOR, displayWidth(header));
+  return Math.max(TEXT_FLOOR, strlen(header));
 }
 
 /**

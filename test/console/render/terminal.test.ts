@@ -63,6 +63,28 @@ describe('terminal table', () => {
     expect(renderTable(models, { width: 200, expanded: 'auto' })).toMatch(/^┌/);
   });
 
+  it('draws long results in slices that line up as one table', () => {
+    const many: ResultTable = {
+      columns: [col('id', 'LONG'), col('name', 'TEXT'), col('note', 'TEXT')],
+      rows: Array.from({ length: 250 }, (_, i) => [i + 1, i === 180 ? '한국어_모델' : `m${i + 1}`, i === 7 ? 'two\nlines' : '']),
+    };
+    for (const width of [undefined, 40]) {
+      const out = renderTable(many, { width });
+      const lines = out.split('\n');
+      expect(lines[lines.length - 1]).toBe('(250 rows)');
+      expect(lines.filter((l) => l.startsWith('┌'))).toHaveLength(1);
+      expect(lines.filter((l) => l.startsWith('└'))).toHaveLength(1);
+      expect(lines.filter((l) => l.startsWith('├'))).toHaveLength(1);
+      expect(lines.filter((l) => / id │ name/.test(l))).toHaveLength(1);
+      expect(boxWidths(out).size).toBe(1);
+      expect(out).toMatch(/│ +250 │ m250 +│/);
+      expect(out).toMatch(/│ +181 │ 한국어_모델 │/);
+    }
+    // Off a terminal a cell's line break is kept (two screen lines); on one it shows as ↵.
+    expect(renderTable(many).split('\n')).toHaveLength(4 + 250 + 1 + 1);
+    expect(renderTable(many, { width: 40 })).toContain('two↵lines');
+  });
+
   it('uses colour only when asked (the console asks only for a TTY without NO_COLOR)', () => {
     expect(renderTable(models, { color: true })).toContain('\x1b[');
     expect(renderTable(models, { color: false })).not.toContain('\x1b[');
