@@ -78,8 +78,12 @@ export async function stageImport(ctx: EngineContext, cmd: ImportCommand): Promi
       throw e;
     });
     const [stored, inspected] = await Promise.allSettled([storing, result]);
-    if (inspected.status === 'rejected') throw inspected.reason;
+    // A refused archive is the answer; otherwise a failed store write (a full
+    // disk, a server gone) is the cause, and the inspection merely saw its
+    // stream torn down ("The operation was aborted").
+    if (inspected.status === 'rejected' && (isMlmodelError(inspected.reason, 'ARCHIVE_INVALID') || stored.status !== 'rejected')) throw inspected.reason;
     if (stored.status === 'rejected') throw stored.reason;
+    if (inspected.status === 'rejected') throw inspected.reason;
     const report = inspected.value;
     if (stored.value.sha256 !== report.sha256 || stored.value.size !== report.size) {
       throw new MlmodelError('CHECKSUM_MISMATCH', `the stored archive differs from what was read (${stored.value.size} bytes stored, ${report.size} read)`);
