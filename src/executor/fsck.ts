@@ -77,6 +77,14 @@ export async function executeFsck(ctx: EngineContext, cmd: FsckCommand): Promise
     }
     report('serving', `${s.serving_name}/${s.version}`, 'the deploy never finished', repair ? 'marked FAILED' : 'needs repair=true');
   }
+  // A failed deploy's version is never listed in models.config and its number
+  // never reused; on an object store it may have copied some files into
+  // `<serving_name>/<version>/` before it died. Such a directory goes.
+  for (const s of await ctx.meta.findServings({ states: ['FAILED'] })) {
+    if (!(await ctx.serving.hasVersion(s.serving_name, s.version))) continue;
+    if (repair) await ctx.serving.removeVersion(s.serving_name, s.version);
+    report('serving', `${s.serving_name}/${s.version}`, 'a deploy that failed left files in its version directory', fixed(repair));
+  }
   for (const name of await ctx.serving.leftovers()) {
     if (repair) await ctx.serving.removeLeftover(name);
     report('serving', name, 'a partial version left by an interrupted deploy', fixed(repair));

@@ -29,6 +29,13 @@ export interface ServingTarget {
   writeVersion(servingName: string, version: number, archive: Readable, manifest: readonly ManifestEntry[], root: string, signal?: AbortSignal): Promise<void>;
   writeConfig(text: string): Promise<void>;
   readConfig(): Promise<string | null>;
+  /** Whether anything exists under `<serving_name>/<version>/`. */
+  hasVersion(servingName: string, version: number): Promise<boolean>;
+  /**
+   * Removes `<serving_name>/<version>/` (fsck, for a deploy that failed: on an
+   * object store it may have copied only some files into place).
+   */
+  removeVersion(servingName: string, version: number): Promise<void>;
   /** Temporary directories or objects an interrupted deploy left behind, by name. */
   leftovers(): Promise<string[]>;
   removeLeftover(name: string): Promise<void>;
@@ -77,6 +84,16 @@ export class DirectoryServingTarget implements ServingTarget {
     } finally {
       await rm(staging, { recursive: true, force: true });
     }
+  }
+
+  async hasVersion(servingName: string, version: number): Promise<boolean> {
+    checkServingPath(servingName, version);
+    return exists(join(this.basePath(servingName), String(version)));
+  }
+
+  async removeVersion(servingName: string, version: number): Promise<void> {
+    checkServingPath(servingName, version);
+    await rm(join(this.basePath(servingName), String(version)), { recursive: true, force: true });
   }
 
   async writeConfig(text: string): Promise<void> {
@@ -151,6 +168,16 @@ export class ObjectServingTarget implements ServingTarget {
 
   async writeConfig(text: string): Promise<void> {
     await this.store.put(MODELS_CONFIG, Readable.from([Buffer.from(text)]));
+  }
+
+  async hasVersion(servingName: string, version: number): Promise<boolean> {
+    checkServingPath(servingName, version);
+    return hasAny(this.store, `${servingName}/${version}/`);
+  }
+
+  async removeVersion(servingName: string, version: number): Promise<void> {
+    checkServingPath(servingName, version);
+    await deletePrefix(this.store, `${servingName}/${version}/`);
   }
 
   async leftovers(): Promise<string[]> {
