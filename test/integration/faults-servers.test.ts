@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +42,8 @@ describeWithServer('mongodb', 'faults: SIGKILL of MinIO, the MongoDB-wire server
       acknowledged: { import: 0, deploy: 0, delete: 0 },
       failedOrKilled: 0,
       faults: { minio: 0, mongodb: 0, console: 0 },
+      /** Kills that came after the command had already finished (the server was still killed and restarted). */
+      faultsAfterTheCommand: 0,
       fsckBefore: {} as Record<string, number>,
       checkedImports: 0,
       uncertainImports: 0,
@@ -83,7 +85,8 @@ describeWithServer('mongodb', 'faults: SIGKILL of MinIO, the MongoDB-wire server
           file('saved_model.pb', `graph ${n}`),
           dir('variables/'),
           file('variables/variables.index', `index ${n}`),
-          file('variables/variables.data-00000-of-00001', Buffer.alloc(64 * 1024 + n, n % 251)),
+          // Megabytes of incompressible weights, so a kill can land while an import or deploy streams them.
+          file('variables/variables.data-00000-of-00001', randomBytes(1024 * 1024 * (1 + (n % 4)) + n)),
         );
         const path = join(work, `a${n++}.tar`);
         await writeFile(path, body);
@@ -107,7 +110,8 @@ describeWithServer('mongodb', 'faults: SIGKILL of MinIO, the MongoDB-wire server
         const roll = random();
         const kind = roll < 0.55 ? 'import' : roll < 0.8 ? 'deploy' : 'delete';
         const fault = random() < KILL_SHARE ? pick(['minio', 'mongodb', 'console'] as const) : null;
-        const delay = Math.floor(random() * 700);
+        // The console needs a few hundred ms to start and open its stores: kills are spread over the command's whole life.
+        const delay = 50 + Math.floor(random() * 1200);
         let query: string;
         let archive: { path: string; sha: string } | undefined;
         const name = kind === 'deploy' ? pick(['svc_0', 'svc_1']) : pick(names);
@@ -117,16 +121,25 @@ describeWithServer('mongodb', 'faults: SIGKILL of MinIO, the MongoDB-wire server
         } else if (kind === 'deploy') query = `mlmodel deploy ${name} label='op${op}'`;
         else query = `mlmodel delete ${name}`;
 
-        const running = runCli(query, env, { timeoutMs: 180_000, ...(fault === 'console' ? { killAfterMs: delay } : {}) });
+        let finished = false;
+        const running = runCli(query, env, { timeoutMs: 180_000, ...(fault === 'console' ? { killAfterMs: delay } : {}) }).then((r) => {
+          finished = true;
+          return r;
+        });
+        let landed = false;
         if (fault === 'minio' || fault === 'mongodb') {
           const server = fault === 'minio' ? servers.minio : servers.ferret;
           await new Promise((r) => setTimeout(r, delay));
+          landed = !finished;
           await server.kill9();
           await new Promise((r) => setTimeout(r, 200 + Math.floor(random() * 800)));
           await server.start();
         }
         const result = await running;
-        if (fault) figures.faults[fault]++;
+        if (fault === 'console') landed = result.killed;
+        // Only a kill that hit a command still running counts as a fault injected during it.
+        if (fault && landed) figures.faults[fault]++;
+        else if (fault) figures.faultsAfterTheCommand++;
         const rows = jsonRows(result);
         if (rows === null) figures.failedOrKilled++;
         else figures.acknowledged[kind]++;
