@@ -50,8 +50,10 @@ export async function runRepl(options: CliOptions, io: Io): Promise<number> {
       stdin: io.stdin as NodeJS.ReadStream,
       stdout: io.stdout as NodeJS.WriteStream,
       stderr: io.stderr as NodeJS.WriteStream,
+      // Ctrl-C cancels the running query instead (the controller handles it).
       exitOnCtrlC: false,
-      patchConsole: false,
+      // A driver's console.warn is printed above the prompt instead of through it.
+      patchConsole: true,
     });
     await app.waitUntilExit();
     await controller.idle.catch(() => undefined);
