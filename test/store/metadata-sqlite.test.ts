@@ -85,6 +85,22 @@ describe('SQLite specifics', () => {
     expect(details.join('\n')).not.toMatch(/TEMP B-TREE/);
   });
 
+  it('looks a name up by its index, not by scanning the latest models, once the registry has grown', async () => {
+    const path = join(root, 'grown', 'mlmodel.db');
+    const grown = new SqliteMetadataStore({ path });
+    await grown.init();
+    await grown.group(async () => {
+      for (let id = 1; id <= 3000; id++) await grown.insertModel(record({ id, name: `m${id}`, latest: true }));
+    });
+    await grown.close();
+    const reopened = new SqliteMetadataStore({ path });
+    await reopened.init();
+    const { details } = reopened.explain({ filter: F.and(F.eq('latest', true), F.eq('state', 'ACTIVE'), F.eq('name', 'm1500')) });
+    expect(details.join('\n')).toMatch(/USING INDEX models_(name|user_name_version) \(/);
+    expect((await reopened.findModels({ filter: F.eq('name', 'm1500') })).map((r) => r.id)).toEqual([1500]);
+    await reopened.close();
+  });
+
   it('keeps what SQL cannot express for mingo, and pushes the rest', () => {
     const { plan } = store.explain({ filter: F.and(F.eq('type', 'tf'), F.gt('options.train_cnt', 1)), sort: [['size', 1]], limit: 2 });
     expect(plan.where).toBe('"type" = ?');
