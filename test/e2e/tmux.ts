@@ -4,6 +4,7 @@
  * tests never touch a person's tmux, and the server ends with the session.
  */
 import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface TmuxOptions {
@@ -110,11 +111,15 @@ export class Tmux {
   }
 
   kill(): void {
+    let socketPath = '';
     try {
+      socketPath = this.tmux('display-message', '-p', '#{socket_path}').trim();
       this.tmux('kill-server');
     } catch {
       // Already gone.
     }
+    // tmux leaves its socket file behind; a CI machine runs these tests often.
+    if (socketPath) rmSync(socketPath, { force: true });
   }
 }
 
