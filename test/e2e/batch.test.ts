@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archives } from '../integration/archives.js';
 
 /** The built CLI fed through a pipe, as scripts use it: every format, comments, continuations, exit codes. */
@@ -21,6 +21,8 @@ beforeAll(() => {
   const r = pipe([], `mlmodel import name=모델_v1 type=tf category='<b>&"x"|y' path=${archive}\n`);
   expect(r.stderr).toBe('');
 });
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const script = ['# models as a report', 'mlmodel list \\', '  | fields id, name, category', ''].join('\n');
 

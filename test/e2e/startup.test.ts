@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Tmux } from './tmux.js';
 
 /**
@@ -25,6 +25,8 @@ function loadsOf(args: string[], input = '', extraEnv: Record<string, string> = 
   rmSync(file);
   return { status: r.status, stdout: r.stdout, loaded };
 }
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const UI = /node_modules\/(ink|react|react-reconciler|yoga-layout|ink-testing-library)\/|\/dist\/console\/repl\//;
 const DRIVERS = /node_modules\/(mongodb|minio)\//;
