@@ -42,21 +42,25 @@ export interface ImportBatchOptions {
  * back as `skipped`, as if the batch had stopped there.
  */
 export async function executeImportBatch(ctx: EngineContext, items: readonly BatchImport[], opts: ImportBatchOptions): Promise<BatchOutcome[]> {
-  const staged = await stageAll(ctx, items, opts.concurrency ?? 16, opts.stopAtError);
+  const concurrency = opts.concurrency ?? 16;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new MlmodelError('INVALID_ARGUMENT', 'import batch concurrency must be a positive integer');
+  const stager = stageAll(ctx, items, concurrency, opts.stopAtError);
+  const staged: StageResult[] = items.map(() => ({ notRun: true }));
   const outcomes: BatchOutcome[] = new Array<BatchOutcome>(items.length).fill({ skipped: true });
   let stopped = false;
   const committed: number[] = [];
   try {
+    // Records are written in statement order as soon as each archive is
+    // stored, while later archives are still streaming: the metadata work on
+    // the main thread overlaps the object flushes in the thread pool.
     await ctx.meta.group(async () => {
       for (let i = 0; i < items.length; i++) {
-        const s = staged[i]!;
-        if (stopped) {
-          if ('staged' in s) await discardImport(ctx, s.staged);
-          continue;
-        }
+        const s = (staged[i] = await stager.results[i]!);
+        if (stopped) continue;
         if ('error' in s) {
           outcomes[i] = { error: s.error };
           stopped = opts.stopAtError;
+          if (stopped) stager.stop(i);
           continue;
         }
         if (!('staged' in s)) continue;
@@ -68,16 +72,24 @@ export async function executeImportBatch(ctx: EngineContext, items: readonly Bat
           // commitImport removed the objects; its savepoint undid its claims.
           outcomes[i] = { error: e };
           stopped = opts.stopAtError;
+          if (stopped) stager.stop(i);
         }
       }
     });
   } catch (e) {
     // The group's commit failed: nothing of this batch is registered.
+    await stager.done;
     for (const i of committed) {
       const s = staged[i]!;
       if ('staged' in s) await discardImport(ctx, s.staged);
       outcomes[i] = { error: e };
     }
+  }
+  // Imports staged after the batch stopped are discarded: their objects go, no record was written.
+  await stager.done;
+  for (let i = 0; i < items.length; i++) {
+    const s = await stager.results[i]!;
+    if ('staged' in s && 'skipped' in outcomes[i]!) await discardImport(ctx, s.staged);
   }
   // Stages after an import (`| fields result`) run on the committed result.
   for (let i = 0; i < items.length; i++) {
@@ -94,26 +106,45 @@ export async function executeImportBatch(ctx: EngineContext, items: readonly Bat
 
 type StageResult = { staged: StagedImport } | { error: unknown } | { notRun: true };
 
-/** Stages the imports `concurrency` at a time; with stopAtError, none after the first failing one starts. */
-async function stageAll(ctx: EngineContext, items: readonly BatchImport[], concurrency: number, stopAtError: boolean): Promise<StageResult[]> {
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new MlmodelError('INVALID_ARGUMENT', 'import batch concurrency must be a positive integer');
-  const results: StageResult[] = items.map(() => ({ notRun: true }));
+/**
+ * Stages the imports `concurrency` at a time, in order; each result settles
+ * on its own. With stopAtError none after the first failing one starts, and
+ * `stop(i)` (the commit loop's failure) keeps any after i from starting.
+ */
+function stageAll(
+  ctx: EngineContext,
+  items: readonly BatchImport[],
+  concurrency: number,
+  stopAtError: boolean,
+): { results: Promise<StageResult>[]; done: Promise<void>; stop(i: number): void } {
+  const settle: Array<(r: StageResult) => void> = [];
+  const results = items.map(() => new Promise<StageResult>((resolve) => settle.push(resolve)));
   // Each import in flight listens for cancellation on the one signal.
   if (ctx.signal) setMaxListeners(concurrency + 16, ctx.signal);
   let next = 0;
-  let firstFailure = Infinity;
+  let limit = Infinity;
   const worker = async () => {
     for (;;) {
       const i = next++;
-      if (i >= items.length || (stopAtError && i > firstFailure)) return;
+      if (i >= items.length) return;
+      if (i > limit) {
+        settle[i]!({ notRun: true });
+        continue;
+      }
       try {
-        results[i] = { staged: await stageImport(ctx, items[i]!.command) };
+        settle[i]!({ staged: await stageImport(ctx, items[i]!.command) });
       } catch (e) {
-        results[i] = { error: e };
-        firstFailure = Math.min(firstFailure, i);
+        settle[i]!({ error: e });
+        if (stopAtError) limit = Math.min(limit, i);
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return results;
+  const done = Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker)).then(() => undefined);
+  return {
+    results,
+    done,
+    stop(i) {
+      limit = Math.min(limit, i);
+    },
+  };
 }
