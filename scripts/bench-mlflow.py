@@ -12,6 +12,7 @@ Each command prints one JSON object on its last line of stdout.
                                            timed, into FILE (a fresh registry)
   query    --db FILE --count N --runs R    the registry workload, R timed runs of each query
   once     --db FILE --count N --query Q     one query (filtered, lookup, summary) in a whole process
+  batch    --db FILE --file JOBS            a mixed batch of queries (JSON lines) in one process
   import                                   how long `import mlflow` takes
 
 The models are the same as mlmodel's bench registry (bench/lib/models.ts):
@@ -162,6 +163,39 @@ def cmd_once(a):
     print(json.dumps({"ok": True}))
 
 
+def cmd_batch(a):
+    # A mixed batch in one process: {"kind": ..., ...} per line of --file; OR/IN lines are skipped (not expressible).
+    client = client_for(a.db)
+    jobs = [json.loads(line) for line in open(a.file) if line.strip()]
+    done, skipped = 0, 0
+    started = time.perf_counter()
+    for j in jobs:
+        k = j["kind"]
+        if k == "filtered":
+            client.search_registered_models(
+                filter_string=f"tags.type = '{j['type']}' and tags.category = '{j['category']}'",
+                order_by=["last_updated_timestamp DESC"],
+                max_results=20,
+            )
+        elif k == "algorithm":
+            client.search_registered_models(
+                filter_string=f"tags.algorithm = '{j['algorithm']}'", order_by=["last_updated_timestamp DESC"], max_results=10
+            )
+        elif k == "lookup":
+            client.search_registered_models(filter_string=f"name = '{j['name']}'", max_results=20)
+        elif k == "summary":
+            m = client.get_registered_model(j["name"])
+            client.get_model_version(j["name"], m.latest_versions[0].version)
+        elif k == "newest":
+            client.search_registered_models(order_by=["last_updated_timestamp DESC"], max_results=5)
+        else:
+            skipped += 1
+            continue
+        done += 1
+    secs = time.perf_counter() - started
+    print(json.dumps({"queries": done, "skipped": skipped, "seconds": secs, "per_second": done / secs}))
+
+
 def cmd_import(a):
     t = time.perf_counter()
     import mlflow  # noqa: F401
@@ -187,9 +221,12 @@ def main():
     o.add_argument("--db", required=True)
     o.add_argument("--count", type=int, required=True)
     o.add_argument("--query", choices=["filtered", "lookup", "summary"], required=True)
+    b = sub.add_parser("batch")
+    b.add_argument("--db", required=True)
+    b.add_argument("--file", required=True)
     sub.add_parser("import")
     a = p.parse_args()
-    {"seed": cmd_seed, "register": cmd_register, "query": cmd_query, "once": cmd_once, "import": cmd_import}[a.cmd](a)
+    {"seed": cmd_seed, "register": cmd_register, "query": cmd_query, "once": cmd_once, "batch": cmd_batch, "import": cmd_import}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -84,11 +84,15 @@ export function importLine(i: number, archives: Record<string, string>): string 
 }
 
 /**
- * A tar holding one `model.onnx` of `size` bytes of incompressible data,
- * written once to `path` (streamed: 1 MiB at a time).
+ * A tar holding one `model.onnx` of `size` bytes of incompressible data
+ * (layout 'onnx'), or a TensorFlow SavedModel whose variables file has that
+ * size (layout 'tf'), written once to `path` (streamed: 1 MiB at a time).
  */
-export async function bigArchive(path: string, size: number): Promise<string> {
-  const total = 512 + size + pad(size).length + 1024;
+export async function bigArchive(path: string, size: number, layout: 'onnx' | 'tf' = 'onnx'): Promise<string> {
+  const graph = Buffer.from('\x08\x01saved model graph');
+  const prefix =
+    layout === 'tf' ? Buffer.concat([header('saved_model.pb', graph.length), graph, pad(graph.length), header('variables/', 0, '5')]) : Buffer.alloc(0);
+  const total = prefix.length + 512 + size + pad(size).length + 1024;
   if (existsSync(path) && statSync(path).size === total) return path;
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
@@ -96,7 +100,8 @@ export async function bigArchive(path: string, size: number): Promise<string> {
   const write = async (b: Buffer) => {
     if (!out.write(b)) await once(out, 'drain');
   };
-  await write(header('model.onnx', size));
+  await write(prefix);
+  await write(header(layout === 'tf' ? 'variables/variables.data-00000-of-00001' : 'model.onnx', size));
   let seed = createHash('sha256').update(String(size)).digest();
   const block = Buffer.alloc(1 << 20);
   for (let done = 0; done < size; ) {

@@ -60,7 +60,12 @@ function equalityFields(filter: Record<string, unknown>, out = new Set<string>()
  * are the sort, all in index order or all reversed. Prefers the index that
  * matches the most equality fields.
  */
-function usableIndex(indexes: IndexInfo[], filter: Record<string, unknown>, sort: Record<string, 1 | -1>): string | null {
+function usableIndex(
+  indexes: IndexInfo[],
+  filter: Record<string, unknown>,
+  sort: Record<string, 1 | -1>,
+  distinct: Record<string, number>,
+): string | null {
   const eq = equalityFields(filter);
   const sortKeys = Object.entries(sort);
   let best: { name: string; score: number } | null = null;
@@ -73,7 +78,9 @@ function usableIndex(indexes: IndexInfo[], filter: Record<string, unknown>, sort
     const fits = (dir: 1 | -1) => sortKeys.every(([f, d], k) => rest[k] && rest[k]![0] === f && rest[k]![1] * dir === d);
     const sortOk = sortKeys.length === 0 || fits(1) || fits(-1);
     // An equality prefix alone still serves the filter; a sort it cannot give costs a blocking sort of the matches.
-    const score = i * 2 + (sortOk ? 1 : 0) + (sortOk && sortKeys.length > 0 ? 10 : 0);
+    // Then the one whose equality keys narrow most (the planner's trial run keeps the plan that reads fewest keys).
+    const narrows = keys.slice(0, i).reduce((n, [f]) => n * (distinct[f] ?? 1), 1);
+    const score = (sortOk && sortKeys.length > 0 ? 1e12 : 0) + narrows * 4 + i * 2 + (sortOk ? 1 : 0);
     if (!best || score > best.score) best = { name: ix.name, score };
   }
   return best?.name ?? null;
@@ -131,6 +138,9 @@ export async function mongoPushdown(queries: Record<string, string>, models: num
       name: String(i.name),
       key: i.key as Record<string, 1 | -1>,
     }));
+    const coll = meta.client.db(`bench_${process.pid}`).collection('models');
+    const distinct: Record<string, number> = {};
+    for (const f of new Set(indexes.flatMap((i) => Object.keys(i.key)))) distinct[f] = (await coll.distinct(f)).length;
     meta.client.on('commandStarted', (e: CommandStartedEvent) => commands.push(e));
     const report: PushdownReport = { server: srv.mongodbKind ?? 'MongoDB wire', models, indexes, queries: [] };
     for (const [key, query] of Object.entries(queries)) {
@@ -138,7 +148,10 @@ export async function mongoPushdown(queries: Record<string, string>, models: num
       await executePlan(ctx, planQuery(parse(query)));
       const seen = commands.filter((c) => !['hello', 'isMaster', 'ping', 'endSessions'].includes(c.commandName));
       const finds = seen.filter((c) => c.commandName === 'find');
-      const f = finds[0]?.command as { find: string; filter: Record<string, unknown>; sort: Record<string, 1 | -1>; limit?: number } | undefined;
+      const raw = finds[0]?.command as { find: string; filter: Record<string, unknown>; sort?: unknown; limit?: number } | undefined;
+      // The driver sends the sort as an ordered Map.
+      const sort = (raw?.sort instanceof Map ? Object.fromEntries(raw.sort) : (raw?.sort ?? {})) as Record<string, 1 | -1>;
+      const f = raw ? { ...raw, sort } : undefined;
       const ms: number[] = [];
       for (let i = 0; i < 10; i++) {
         const t = performance.now();
@@ -151,7 +164,7 @@ export async function mongoPushdown(queries: Record<string, string>, models: num
         commands: seen.map((c) => `${c.commandName} ${String((c.command as Record<string, unknown>)[c.commandName])}`),
         find: f ? { filter: f.filter, sort: f.sort, limit: f.limit ?? null } : null,
         oneFind: key === 'summary' ? finds.length >= 1 : seen.length === 1 && finds.length === 1 && f?.find === 'models',
-        index: f ? usableIndex(indexes, f.filter, f.sort ?? {}) : null,
+        index: f ? usableIndex(indexes, f.filter, f.sort, distinct) : null,
         ferretP50ms: percentile(ms, 50),
       });
     }
