@@ -1,13 +1,5 @@
-import {
-  EOF,
-  createTokenInstance,
-  tokenMatcher,
-  type ILexingError,
-  type ISyntacticContentAssistPath,
-  type IRecognitionException,
-  type IToken,
-  type TokenType,
-} from 'chevrotain';
+import type { ILexingError, ISyntacticContentAssistPath, IRecognitionException, IToken, TokenType } from 'chevrotain';
+import { EOF, createTokenInstance, tokenMatcher } from './chevrotain.js';
 import type { Query } from './ast.js';
 import { ParseError, tokenIssue, type ParseIssue } from './errors.js';
 import { parser } from './parser.js';

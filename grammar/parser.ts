@@ -1,4 +1,5 @@
-import { CstParser, EOF, tokenMatcher, type CstNode, type IToken, type TokenType } from 'chevrotain';
+import type { CstNode, IToken, TokenType } from 'chevrotain';
+import { CstParser, EOF, tokenMatcher } from './chevrotain.js';
 import * as T from './tokens.js';
 
 /**
@@ -7,8 +8,14 @@ import * as T from './tokens.js';
  * analysis runs once, and each parse only resets the token vector.
  */
 export class MlmodelParser extends CstParser {
-  constructor() {
-    super([...T.ALL_TOKENS], { recoveryEnabled: true, maxLookahead: 3 });
+  /**
+   * `validate` runs Chevrotain's grammar checks (ambiguities, left recursion,
+   * unreachable alternatives). The grammar is fixed, so the tests run them and
+   * the instance every query uses skips them, as Chevrotain advises for
+   * production: they are most of the cost of building a parser.
+   */
+  constructor(options: { validate?: boolean } = {}) {
+    super([...T.ALL_TOKENS], { recoveryEnabled: true, maxLookahead: 3, skipValidations: options.validate !== true });
     this.performSelfAnalysis();
   }
 

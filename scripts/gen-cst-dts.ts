@@ -1,6 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { generateCstDts } from '@chevrotain/cst-dts-gen';
 import { renderCstDts } from '../grammar/cst-dts.js';
 
 /** Regenerates grammar/cst.d.ts from the parser's grammar (`npm run gen:cst`). */
-writeFileSync(new URL('../../grammar/cst.d.ts', import.meta.url), renderCstDts(generateCstDts));
+writeFileSync(new URL('../../grammar/cst.d.ts', import.meta.url), renderCstDts());

@@ -1,3 +1,4 @@
+import type { Alternation as AlternationNode, IProduction, Rule, Terminal as TerminalNode, TokenType } from 'chevrotain';
 import {
   Alternation,
   NonTerminal,
@@ -7,10 +8,7 @@ import {
   RepetitionMandatoryWithSeparator,
   RepetitionWithSeparator,
   Terminal,
-  type IProduction,
-  type Rule,
-  type TokenType,
-} from 'chevrotain';
+} from '../../grammar/chevrotain.js';
 import { parser } from '../../grammar/parser.js';
 import * as T from '../../grammar/tokens.js';
 
@@ -215,7 +213,7 @@ function sequence(defs: readonly IProduction[], queue: Rule[]): string {
   return defs.map((d) => text(d, queue)).join(' ');
 }
 
-function alternatives(p: Alternation, queue: Rule[]): string {
+function alternatives(p: AlternationNode, queue: Rule[]): string {
   return p.definition.map((a) => sequence(defsOf(a), queue)).join(' | ');
 }
 
@@ -227,7 +225,7 @@ function group(defs: readonly IProduction[], queue: Rule[], mark: string): strin
 
 function text(p: IProduction, queue: Rule[]): string {
   if (p instanceof Terminal) {
-    const label = (p as Terminal & { label?: string }).label;
+    const label = (p as TerminalNode & { label?: string }).label;
     if (p.terminalType === T.Name || p.terminalType === T.Word) return label ? snake(label).toUpperCase() : 'NAME';
     if (p.terminalType === T.Quoted) return 'QUOTED';
     if (p.terminalType === T.CompareOp) return 'op';

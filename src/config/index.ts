@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { homedir, userInfo } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { MlmodelError } from '../errors.js';
 import {
   describeLocation,
@@ -13,6 +13,15 @@ import {
   type S3Location,
 } from './location.js';
 import { redact, Secret } from './redact.js';
+
+/**
+ * The YAML parser, loaded only when there is a config file to read: a
+ * run on the defaults or on environment variables never pays for it.
+ */
+function parseYaml(text: string): unknown {
+  const yaml = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yaml.parse(text);
+}
 
 export { redact, redactError, Secret, REDACTED } from './redact.js';
 export { describeLocation, parseS3Url, parseFileLocation, parseLocation } from './location.js';

@@ -33,7 +33,8 @@ describe('entry points', () => {
     const { exports, loaded } = loads('mlmodel');
     expect(exports).toEqual(expect.arrayContaining(['openRegistry', 'parse', 'MlmodelError', 'isMlmodelError', 'loadConfig']));
     expect(loaded.some((u) => /\/dist\/src\/engine\/registry\.js$/.test(u))).toBe(true);
-    expect(loaded.some((u) => /node_modules\/yaml\//.test(u))).toBe(true);
+    // The YAML parser waits until there is a config file to read.
+    expect(loaded.some((u) => /node_modules\/yaml\//.test(u))).toBe(false);
     expect(loaded.filter((u) => /\/dist\/console\/|node_modules\/(ink|react)\//.test(u))).toEqual([]);
   });
 
