@@ -10,7 +10,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { Aggregator, Query } from 'mingo';
+import { mingo } from './mingo.js';
 import { MlmodelError } from '../errors.js';
 import {
   toMingo,
@@ -323,7 +323,7 @@ export class SqliteMetadataStore implements MetadataStore {
       const row = this.#prepare('SELECT doc FROM models WHERE "uid" = ?').get(uid) as { doc: string } | undefined;
       if (!row) return null;
       const current = parseDoc(row.doc);
-      if (cond && !new Query(toMingo(cond), {}).test(current as unknown as Record<string, unknown>)) return null;
+      if (cond && !new (mingo().Query)(toMingo(cond), {}).test(current as unknown as Record<string, unknown>)) return null;
       return this.#applyUpdate(current, patch);
     });
   }
@@ -374,7 +374,7 @@ export class SqliteMetadataStore implements MetadataStore {
         };
         return row.n;
       }
-      const test = new Query(toMingo(plan.residual), {});
+      const test = new (mingo().Query)(toMingo(plan.residual), {});
       let n = 0;
       for (const row of this.#prepare(`SELECT doc FROM models WHERE ${plan.where}`).iterate(...plan.params)) {
         if (test.test(parseDoc((row as { doc: string }).doc) as unknown as Record<string, unknown>)) n++;
@@ -435,7 +435,7 @@ export class SqliteMetadataStore implements MetadataStore {
     if (plan.residual === null && plan.orderBy !== null) {
       return (stmt.all(...params) as Array<{ doc: string }>).map((r) => parseDoc(r.doc));
     }
-    const test = plan.residual ? new Query(toMingo(plan.residual), {}) : null;
+    const test = plan.residual ? new (mingo().Query)(toMingo(plan.residual), {}) : null;
     const out: ModelRecord[] = [];
     for (const row of stmt.iterate(...params)) {
       const rec = parseDoc((row as { doc: string }).doc);
@@ -750,7 +750,7 @@ function leaf(col: string, kind: ColumnKind, op: string, v: Scalar | Scalar[] | 
 function mingoSort(records: ModelRecord[], sort: SortSpec, limit: number | null): ModelRecord[] {
   const pipeline: Array<Record<string, unknown>> = [{ $sort: Object.fromEntries(sort) }];
   if (limit !== null) pipeline.push({ $limit: limit });
-  return new Aggregator(pipeline, {}).run(records) as unknown as ModelRecord[];
+  return new (mingo().Aggregator)(pipeline, {}).run(records) as unknown as ModelRecord[];
 }
 
 function errMessage(e: unknown): string {
