@@ -20,7 +20,7 @@ import { resolveLimits, type ArchiveReport, type InspectOptions } from './types.
 export class ArchiveInspector extends Transform {
   /** Settles after the last byte: resolves with the report, or rejects with why the archive was refused. */
   readonly result: Promise<ArchiveReport>;
-  private readonly hash = createHash('sha256');
+  private readonly hash: ReturnType<typeof createHash> | null;
   private size = 0;
   private readonly scanner: ArchiveScanner;
   private readonly decoder: ArchiveDecoder;
@@ -41,6 +41,7 @@ export class ArchiveInspector extends Transform {
     this.scanner = new ArchiveScanner(limits, type);
     this.decoder = new ArchiveDecoder((chunk) => this.scanner.write(chunk), limits);
     this.onProgress = opts.onProgress;
+    this.hash = opts.hashArchive === false ? null : createHash('sha256');
     this.result = new Promise<ArchiveReport>((resolve, reject) => {
       this.resolveResult = resolve;
       this.rejectResult = reject;
@@ -55,7 +56,7 @@ export class ArchiveInspector extends Transform {
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
     this.size += chunk.length;
-    this.hash.update(chunk);
+    this.hash?.update(chunk);
     this.push(chunk);
     this.onProgress?.(this.size);
     this.decoder.write(chunk).then(
@@ -73,7 +74,7 @@ export class ArchiveInspector extends Transform {
           throw new MlmodelError('INTERNAL', 'required-file check produced no main file');
         }
         const report: ArchiveReport = {
-          sha256: this.hash.digest('hex'),
+          sha256: this.hash?.digest('hex') ?? '',
           size: this.size,
           compressed: this.decoder.compressed,
           format: scan.format,

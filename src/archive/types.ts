@@ -76,6 +76,12 @@ export interface InspectOptions {
   signal?: AbortSignal;
   /** Called with the cumulative number of original bytes read so far. */
   onProgress?: (bytes: number) => void;
+  /**
+   * Hash the original bytes (default true). An import turns it off: the
+   * object store hashes the same bytes as it stores them, and one pass over a
+   * big archive is seconds of CPU. The report's sha256 is then ''.
+   */
+  hashArchive?: boolean;
 }
 
 export interface ExtractOptions {

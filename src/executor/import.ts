@@ -65,6 +65,8 @@ export async function stageImport(ctx: EngineContext, cmd: ImportCommand): Promi
   try {
     const { passthrough, result } = inspectArchive(source.stream, {
       type,
+      // The store hashes what it stores; hashing the same bytes here too would be a second pass.
+      hashArchive: false,
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       onProgress: (done) => ctx.onProgress?.({ phase: 'import', done, total: source.size }),
     });
@@ -84,8 +86,9 @@ export async function stageImport(ctx: EngineContext, cmd: ImportCommand): Promi
     if (inspected.status === 'rejected' && (isMlmodelError(inspected.reason, 'ARCHIVE_INVALID') || stored.status !== 'rejected')) throw inspected.reason;
     if (stored.status === 'rejected') throw stored.reason;
     if (inspected.status === 'rejected') throw inspected.reason;
-    const report = inspected.value;
-    if (stored.value.sha256 !== report.sha256 || stored.value.size !== report.size) {
+    // The record's sha256 is the store's, taken over exactly the bytes it stored.
+    const report = { ...inspected.value, sha256: stored.value.sha256 };
+    if (stored.value.size !== report.size) {
       throw new MlmodelError('CHECKSUM_MISMATCH', `the stored archive differs from what was read (${stored.value.size} bytes stored, ${report.size} read)`);
     }
     if (o.format !== undefined && o.format.toLowerCase() !== report.format) {
