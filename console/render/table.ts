@@ -55,9 +55,11 @@ export function renderTable(t: ResultTable, opts: TableOptions = {}): string {
     colWidths: widths.map((w) => w + 2),
     wordWrap: false,
     truncate: '…',
-    style: { head: opts.color ? ['bold'] : [], border: opts.color ? ['grey'] : [], compact: false },
+    // Colour is ours, not cli-table3's: its colour library turns itself off
+    // in environments it does not recognise (CI=true among them), whatever was asked.
+    style: { head: [], border: [], compact: false },
   };
-  const headed = new Table({ ...options, head });
+  const headed = new Table({ ...options, head: opts.color ? head.map((h) => `\x1b[1m${h}\x1b[22m`) : head });
   for (const r of body.slice(0, SLICE_ROWS)) headed.push(r);
   const lines = headed.toString().split('\n');
   // cli-table3 draws the rule under the header with the same characters as

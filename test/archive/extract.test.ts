@@ -71,9 +71,13 @@ describe('extractArchive', () => {
     const source = new PassThrough();
     const done = extractArchive(source, dest);
     source.write(model.subarray(0, 2048));
-    await sleep(20);
     const parent = join(work, 'serving', 'model');
-    const staging = readdirSync(parent).filter((n) => n.startsWith('.1.extract-'));
+    // Wait for the staging directory rather than a fixed time: a loaded machine may be slow to make it.
+    let staging: string[] = [];
+    for (let waited = 0; staging.length === 0 && waited < 5000; waited += 10) {
+      await sleep(10);
+      staging = existsSync(parent) ? readdirSync(parent).filter((n) => n.startsWith('.1.extract-')) : [];
+    }
     expect(staging).toHaveLength(1);
     expect(statSync(join(parent, staging[0]!)).mode & 0o777).toBe(0o700);
     expect(existsSync(dest)).toBe(false);
