@@ -110,32 +110,48 @@ export class MinioObjectStore implements ObjectStore {
       const etags: Array<{ part: number; etag: string }> = [];
       let part = firstPart;
       let partNumber = 1;
-      for (;;) {
-        hash.update(part);
-        size += part.length;
-        if (part.length > 0 || partNumber === 1) {
-          const md5 = createHash('md5').update(part).digest('base64');
-          const res = await this.#client.uploadPart(
-            {
-              bucketName: bucket,
-              objectName,
-              uploadID: uploadId,
-              partNumber,
-              headers: { 'Content-Length': part.length, 'Content-MD5': md5 },
-            },
-            part,
-          );
-          etags.push({ part: partNumber, etag: res.etag });
-          partNumber++;
+      // One part uploads while the next is read from the source: two parts
+      // in memory at most, and the download and the upload overlap.
+      let sending: Promise<void> | null = null;
+      try {
+        for (;;) {
+          hash.update(part);
+          size += part.length;
+          if (part.length > 0 || partNumber === 1) {
+            const md5 = createHash('md5').update(part).digest('base64');
+            const number = partNumber++;
+            const body = part;
+            if (sending) await sending;
+            sending = this.#client
+              .uploadPart(
+                {
+                  bucketName: bucket,
+                  objectName,
+                  uploadID: uploadId,
+                  partNumber: number,
+                  headers: { 'Content-Length': body.length, 'Content-MD5': md5 },
+                },
+                body,
+              )
+              .then((res) => {
+                etags.push({ part: number, etag: res.etag });
+              });
+            // Seen as handled now; awaited before the next part or at the end.
+            sending.catch(() => undefined);
+          }
+          const next = await parts.next();
+          if (next.done) break;
+          part = next.value;
+          if (partNumber > MAX_PARTS) {
+            throw new MlmodelError('INVALID_ARGUMENT', `object ${key} is too large for ${MAX_PARTS} parts`, { key });
+          }
         }
-        // The part buffer is reused for the next part: it must be sent first.
-        const next = await parts.next();
-        if (next.done) break;
-        part = next.value;
-        if (partNumber > MAX_PARTS) {
-          throw new MlmodelError('INVALID_ARGUMENT', `object ${key} is too large for ${MAX_PARTS} parts`, { key });
-        }
+      } finally {
+        // Never leave an upload running behind an error (the abort below must come after it).
+        if (sending) await (sending as Promise<void>).catch(() => undefined);
       }
+      if (sending) await sending;
+      etags.sort((a, b) => a.part - b.part);
       const got = { size, sha256: hash.digest('hex') };
       checkExpected(key, got, opts);
       await this.#client.completeMultipartUpload(bucket, objectName, uploadId, etags);
@@ -291,8 +307,8 @@ async function* cutParts(
       if (fill === buf.length) {
         yield buf;
         n++;
-        const want = sizeFor(n);
-        if (want !== buf.length) buf = Buffer.allocUnsafe(want);
+        // A fresh buffer: the part just yielded may still be uploading.
+        buf = Buffer.allocUnsafe(sizeFor(n));
         fill = 0;
       }
     }
