@@ -1,5 +1,6 @@
 /** A MinIO server for the benches (scripts/test-servers.mjs builds and starts it), with its buckets. */
 import { spawnSync } from 'node:child_process';
+import { Agent } from 'node:http';
 import { Client } from 'minio';
 import { log } from './cache.js';
 
@@ -26,9 +27,26 @@ export async function startBenchMinio(buckets: string[]): Promise<BenchMinio> {
     useSSL: false,
     accessKey: decodeURIComponent(u.username),
     secretKey: decodeURIComponent(u.password),
+    // No pooled connections: the bench's client sits idle for minutes while
+    // mlmodel runs, and a pooled socket the server has closed meanwhile
+    // fails the next request with a reset.
+    transportAgent: new Agent({ keepAlive: false }),
   });
   for (const b of buckets) if (!(await client.bucketExists(b))) await client.makeBucket(b, '');
-  return { url: srv.minioUrl, client, stop: () => srv.stop() };
+  let stopping = false;
+  // The client keeps connections alive; when the server goes away at the end, a reset on one of them is expected.
+  process.on('uncaughtException', (e: NodeJS.ErrnoException) => {
+    if (stopping && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) return;
+    throw e;
+  });
+  return {
+    url: srv.minioUrl,
+    client,
+    stop: async () => {
+      stopping = true;
+      await srv.stop();
+    },
+  };
 }
 
 /** Runs a command under /usr/bin/time: wall seconds and peak RSS (MiB) of that process. */
