@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { parseCommandLine, USAGE, UsageError, type CliOptions } from './args.js';
-import { EXIT_QUERY_FAILED, EXIT_USAGE } from './exit-codes.js';
+import { EXIT_USAGE } from './exit-codes.js';
 import { runParseOnly } from './parse-mode.js';
 import { lineProgress } from './progress.js';
 import { InputError, readStatements, type SourcedStatement } from './statements.js';
@@ -66,27 +66,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
  * start without them.
  */
 async function runQueries(options: CliOptions, statements: SourcedStatement[], io: Io): Promise<number> {
-  const [{ openRegistry }, { runStatements }, { isMlmodelError }, { redact }] = await Promise.all([
-    import('../src/engine/registry.js'),
-    import('./run-mode.js'),
-    import('../src/errors.js'),
-    import('../src/config/redact.js'),
-  ]);
-  let registry;
-  try {
-    registry = await openRegistry({
-      env: io.env,
-      configOptions: {
-        ...(options.home ? { home: options.home } : {}),
-        ...(options.config ? { config: options.config } : {}),
-        ...(options.user ? { user: options.user } : {}),
-      },
-    });
-  } catch (e) {
-    if (!isMlmodelError(e)) throw e;
-    io.stderr.write(`mlmodel: ${redact(e.message)} (${e.code})\n`);
-    return e.code === 'CONFIG_INVALID' || e.code === 'CONNECTOR_UNKNOWN' ? EXIT_USAGE : EXIT_QUERY_FAILED;
-  }
+  const [{ runStatements }, { openFromCommandLine }] = await Promise.all([import('./run-mode.js'), import('./open-registry.js')]);
+  const registry = await openFromCommandLine(options, io);
+  if (typeof registry === 'number') return registry;
   const cancel = new AbortController();
   const onSignal = () => cancel.abort();
   process.once('SIGINT', onSignal);

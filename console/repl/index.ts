@@ -1,5 +1,5 @@
 import type { CliOptions } from '../args.js';
-import { EXIT_OK, EXIT_QUERY_FAILED, EXIT_USAGE } from '../exit-codes.js';
+import { EXIT_OK } from '../exit-codes.js';
 import type { Io } from '../main.js';
 
 /**
@@ -8,11 +8,9 @@ import type { Io } from '../main.js';
  * is a terminal, so batch runs never load Ink or React.
  */
 export async function runRepl(options: CliOptions, io: Io): Promise<number> {
-  const [{ openRegistry }, { isMlmodelError }, { redact }, ink, react, { ReplApp }, { ReplController }, { History }, { registryBackend }] =
+  const [{ openFromCommandLine }, ink, react, { ReplApp }, { ReplController }, { History }, { registryBackend }] =
     await Promise.all([
-      import('../../src/engine/registry.js'),
-      import('../../src/errors.js'),
-      import('../../src/config/redact.js'),
+      import('../open-registry.js'),
       import('ink'),
       import('react'),
       import('./app.js'),
@@ -20,21 +18,8 @@ export async function runRepl(options: CliOptions, io: Io): Promise<number> {
       import('./history.js'),
       import('./session.js'),
     ]);
-  let registry;
-  try {
-    registry = await openRegistry({
-      env: io.env,
-      configOptions: {
-        ...(options.home ? { home: options.home } : {}),
-        ...(options.config ? { config: options.config } : {}),
-        ...(options.user ? { user: options.user } : {}),
-      },
-    });
-  } catch (e) {
-    if (!isMlmodelError(e)) throw e;
-    io.stderr.write(`mlmodel: ${redact(e.message)} (${e.code})\n`);
-    return e.code === 'CONFIG_INVALID' || e.code === 'CONNECTOR_UNKNOWN' ? EXIT_USAGE : EXIT_QUERY_FAILED;
-  }
+  const registry = await openFromCommandLine(options, io);
+  if (typeof registry === 'number') return registry;
   try {
     const history = await History.load(registry.config.historyFile, { secrets: registry.config.secrets });
     const color = io.stdout.isTTY === true && !io.env.NO_COLOR;
