@@ -48,10 +48,18 @@ export function renderTable(t: ResultTable, opts: TableOptions = {}): string {
   const fitted = fitting ? fit(natural, opts.width! - 1, t.columns.map((c, i) => floorFor(c.type, head[i]!))) : undefined;
   if (opts.expanded === 'auto' && fitted && !fitted.fits && t.rows.length > 0) return renderExpanded(t, opts);
   const widths = fitted?.widths ?? natural;
+  const aligns = t.columns.map((c) => (c.type === 'LONG' || c.type === 'DOUBLE' ? ('right' as const) : ('left' as const)));
+  // Nothing to cut, colour or measure: printable ASCII only, so one character
+  // is one column and the box can be drawn directly, the same characters
+  // cli-table3 would draw, without its per-cell cost (it strips ANSI codes
+  // with a freshly built regex for every measure: 3/4 of a batch's time).
+  if (!fitting && !opts.color && head.length > 0 && head.every(isPlain) && body.every((r) => r.every(isPlain))) {
+    return drawPlain(head, body, widths, aligns);
+  }
   const options = {
     // Rows run on without rules between them, as in psql; numbers align right.
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-    colAligns: t.columns.map((c) => (c.type === 'LONG' || c.type === 'DOUBLE' ? ('right' as const) : ('left' as const))),
+    colAligns: aligns,
     colWidths: widths.map((w) => w + 2),
     wordWrap: false,
     truncate: '…',
@@ -76,6 +84,20 @@ export function renderTable(t: ResultTable, opts: TableOptions = {}): string {
   }
   lines.push(bottom);
   return `${lines.join('\n')}\n(${t.rows.length} ${t.rows.length === 1 ? 'row' : 'rows'})`;
+}
+
+const PLAIN = /^[\x20-\x7e]*$/;
+const isPlain = (s: string) => PLAIN.test(s);
+
+/** The box cli-table3 draws for these options (rules only under the header), for cells of printable ASCII. */
+function drawPlain(head: string[], body: string[][], widths: number[], aligns: ReadonlyArray<'left' | 'right'>): string {
+  const rule = (l: string, m: string, r: string) => l + widths.map((w) => '─'.repeat(w + 2)).join(m) + r;
+  const row = (cells: string[]) =>
+    '│' + cells.map((c, i) => ' ' + (aligns[i] === 'right' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)) + ' ').join('│') + '│';
+  const lines = [rule('┌', '┬', '┐'), row(head), rule('├', '┼', '┤')];
+  for (const r of body) lines.push(row(r));
+  lines.push(rule('└', '┴', '┘'));
+  return `${lines.join('\n')}\n(${body.length} ${body.length === 1 ? 'row' : 'rows'})`;
 }
 
 function maxLineWidth(text: string): number {
