@@ -17,6 +17,8 @@ import { parseModelType } from './required-files.js';
 import { ArchiveScanner } from './scan.js';
 import { resolveLimits, type ArchiveReport, type InspectOptions } from './types.js';
 
+const FINISHED = new MlmodelError('CANCELLED', 'archive inspection finished');
+
 export class ArchiveInspector extends Transform {
   /** Settles after the last byte: resolves with the report, or rejects with why the archive was refused. */
   readonly result: Promise<ArchiveReport>;
@@ -91,7 +93,9 @@ export class ArchiveInspector extends Transform {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    const reason = error ?? new MlmodelError('CANCELLED', 'archive stream closed before the end of the archive');
+    // After a complete archive the decoder is only told to stop: one shared
+    // error, rather than a new one (with its stack trace) per import.
+    const reason = error ?? (this.settled ? FINISHED : new MlmodelError('CANCELLED', 'archive stream closed before the end of the archive'));
     this.decoder.destroy(reason);
     if (!this.settled) {
       this.settle();

@@ -92,11 +92,12 @@ export class DirectoryObjectStore implements ObjectStore {
     for (let attempt = 0; ; attempt++) {
       const tmp = join(dir, `${TEMP_MARKER}${randomUUID()}`);
       try {
-        mkdirSync(dir, { recursive: true });
+        // The directory usually exists (a manifest after its archive): try first, create only when missing.
+        if (attempt > 0) mkdirSync(dir, { recursive: true });
         return { fd: openSync(tmp, 'wx', 0o644), tmp };
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT' && attempt < 5) continue;
+        if (code === 'ENOENT' && attempt < 6) continue;
         throw keyConflict(e, key) ?? fsError(e, `cannot write object ${key}`);
       }
     }
