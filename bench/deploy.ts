@@ -14,7 +14,7 @@ import { CopyConditions } from 'minio';
 import { bigArchive } from './lib/archives.js';
 import { benchCache, log, repoRoot } from './lib/cache.js';
 import { startBenchMinio, timed } from './lib/minio-env.js';
-import { fmt, goal, percentile, printTable, saveResults } from './lib/report.js';
+import { fmt, percentile, printTable, saveResults } from './lib/report.js';
 
 const mib = Number(process.env.MLMODEL_BENCH_DEPLOY_MIB ?? 1024);
 const repeat = Number(process.env.MLMODEL_BENCH_REPEAT ?? 3);
@@ -72,5 +72,9 @@ const table = printTable(
     { what: 'peak RSS of the deploy process', unit: 'MiB', ours: Math.max(...ours.map((r) => r.rssMiB)), peer: null, higherIsBetter: false },
   ],
 );
-const goals = [goal('deploy within 2× of a server-side copy (no goal set by the issue; reported)', o / f <= 2, `${fmt(o / f, 2)}× the copy's time`)];
+// The issue sets no goal here; what bounds it is printed instead.
+const goals = [
+  `deploy takes ${fmt(o / f, 2)}× a server-side copy: it reads the archive out of MinIO, unpacks and checks every file against the import manifest, uploads the files under a temporary prefix and copies them server-side into <serving_name>/<version>/ (TF Serving would load a half-written version directory), so the bytes cross MinIO three times where the copy crosses once`,
+];
+console.log(goals[0]);
 log(`figures saved to ${saveResults('deploy', { mib, repeat, archiveBytes, ours, floor, table, goals })}`);
