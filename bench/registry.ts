@@ -13,10 +13,10 @@
  * Seeded registries are cached under ~/.cache/mlmodel/bench.
  */
 import { spawnSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { openRegistry } from '../src/index.js';
-import { logLogChart } from './lib/chart.js';
+import { writeRegistryChart } from './lib/registry-chart.js';
 import { benchCache, log, repoRoot } from './lib/cache.js';
 import { MLFLOW_VERSION, mlflow, mlflowRegistry, mlflowWallMs } from './lib/peers.js';
 import { fmt, goal, percentile, printTable, saveResults, type Row } from './lib/report.js';
@@ -141,21 +141,10 @@ const refusal = [...theirsBySize.values()][0]?.inProcess.or_in?.unsupported;
 if (refusal) console.log(`MLflow on the OR/IN query: ${refusal}\n`);
 
 // The chart: filtered-query and lookup latency against registry size.
-const svg = logLogChart({
-  title: 'Registry query latency (p50, in-process) against registry size',
-  xLabel: 'models in the registry',
-  yLabel: 'milliseconds (log scale)',
-  series: [
-    { label: 'MLflow: filtered', color: '#d62728', points: [...theirsBySize].flatMap(([n, t]) => (t.inProcess.filtered?.p50 ? [[n, t.inProcess.filtered.p50] as const] : [])) },
-    { label: 'MLflow: lookup', color: '#d62728', dashed: true, points: [...theirsBySize].flatMap(([n, t]) => (t.inProcess.lookup?.p50 ? [[n, t.inProcess.lookup.p50] as const] : [])) },
-    { label: 'mlmodel: filtered', color: '#1f77b4', points: [...oursBySize].map(([n, o]) => [n, o.inProcess.filtered.p50] as const) },
-    { label: 'mlmodel: lookup', color: '#1f77b4', dashed: true, points: [...oursBySize].map(([n, o]) => [n, o.inProcess.lookup.p50] as const) },
-    { label: 'mlmodel: OR/IN', color: '#2ca02c', points: [...oursBySize].map(([n, o]) => [n, o.inProcess.or_in.p50] as const) },
-  ],
-  note: `filtered = type=tf and category=classification, newest first, 20 rows. MLflow ${MLFLOW_VERSION} cannot express OR/IN. Same run, same machine.`,
-});
-const chartFile = join(repoRoot, 'docs', 'registry-latency.svg');
-writeFileSync(chartFile, svg);
+const chartFile = writeRegistryChart(
+  Object.fromEntries([...oursBySize].map(([n, o]) => [n, o.inProcess])),
+  Object.fromEntries([...theirsBySize].map(([n, t]) => [n, t.inProcess])),
+);
 log(`chart written to ${chartFile}`);
 
 // Goals.

@@ -26,7 +26,7 @@ export function logLogChart(opts: { title: string; xLabel: string; yLabel: strin
     `<rect width="${W}" height="${H}" fill="white"/>`,
     `<text x="${m.l}" y="28" font-size="16" font-weight="bold">${esc(opts.title)}</text>`,
   ];
-  const num = (v: number) => (v >= 1000 ? `${(v / 1000).toLocaleString('en-US')}k`.replace('000k', 'M') : String(v));
+  const num = (v: number) => (v >= 1e6 ? `${v / 1e6}M` : v >= 1e3 ? `${v / 1e3}k` : String(v));
   for (let e = x0; e <= x1; e++) {
     const x = px(10 ** e);
     out.push(`<line x1="${x}" y1="${m.t}" x2="${x}" y2="${H - m.b}" stroke="#ddd"/>`);
