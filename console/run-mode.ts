@@ -121,7 +121,7 @@ export async function runStatements(registry: Registry, statements: readonly Sou
 }
 
 /** Consecutive imports committed together; bounds the memory and the time before results are printed. */
-const IMPORT_BATCH_SIZE = 256;
+const IMPORT_BATCH_SIZE = 1024;
 
 function isJsonFormat(f: Format): boolean {
   return f === 'json' || f === 'jsonl';

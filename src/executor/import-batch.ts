@@ -132,7 +132,7 @@ function stageAll(
         continue;
       }
       try {
-        settle[i]!({ staged: await stageImport(ctx, items[i]!.command) });
+        settle[i]!({ staged: await stageImport(ctx, items[i]!.command, { checkTypeFirst: false }) });
       } catch (e) {
         settle[i]!({ error: e });
         if (stopAtError) limit = Math.min(limit, i);

@@ -49,15 +49,16 @@ export interface StagedImport {
  * record exists yet; `commitImport` writes it, `discardImport` removes the
  * objects instead. On failure nothing is left behind.
  */
-export async function stageImport(ctx: EngineContext, cmd: ImportCommand): Promise<StagedImport> {
+export async function stageImport(ctx: EngineContext, cmd: ImportCommand, opts: { checkTypeFirst?: boolean } = {}): Promise<StagedImport> {
   const o = readOptions('import', cmd.options, {
     required: ['name', 'type', 'path'],
     optional: ['category', 'algorithm', 'format', ...OPTION_FIELDS],
   });
   const name = checkModelName(o.name);
   const type = parseModelType(o.type.toLowerCase());
-  // Checked again when the record is written; checking now saves storing an archive for nothing.
-  checkSameType(name, type, await latestOf(ctx, name));
+  // Checked again when the record is written; checking now saves storing an
+  // archive for nothing. A batch skips it: its commit checks in order anyway.
+  if (opts.checkTypeFirst !== false) checkSameType(name, type, await latestOf(ctx, name));
 
   const source = await openSource(ctx, o.path);
   const uid = ctx.newUid();
@@ -207,7 +208,8 @@ async function register(ctx: EngineContext, r: Registration): Promise<ResultTabl
  * exists (it may have been written before this one's clear could see it).
  */
 export async function settleLatest(ctx: EngineContext, modelUid: string, version: number, uid: string): Promise<void> {
-  await ctx.meta.updateModels(F.and(F.eq('model_uid', modelUid), F.lt('version', version), F.eq('latest', true)), { latest: false });
+  // Version 1 has no older version to clear.
+  if (version > 1) await ctx.meta.updateModels(F.and(F.eq('model_uid', modelUid), F.lt('version', version), F.eq('latest', true)), { latest: false });
   const newer = await ctx.meta.countModels(F.and(F.eq('model_uid', modelUid), F.gt('version', version)));
   if (newer > 0) await ctx.meta.updateModel(uid, { latest: false });
 }
