@@ -296,7 +296,7 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
       const err = toHttpError(e, secrets);
       if (err.code === 'INTERNAL' && !(e instanceof HttpError)) log(`internal error on ${req.method} ${url.pathname}: ${redactStack(e, secrets)}`);
       // A body left unread (refused before reading, or too large) is not drained: the connection closes.
-      if (!req.complete || err.status === 413) res.setHeader('Connection', 'close');
+      if ((!req.complete && hasBody(req)) || err.status === 413) res.setHeader('Connection', 'close');
       if (!res.headersSent) send(res, err.status, errorBody(err), err.headers);
       else res.destroy();
     } finally {
@@ -473,6 +473,11 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Reado
     ...headers,
   });
   res.end(text);
+}
+
+/** Whether a request announced a body (one still unread when an error is answered means the connection cannot be reused). */
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }
 
 function redactStack(e: unknown, secrets: readonly Secret[]): string {
