@@ -75,14 +75,14 @@ export class ResultStore {
     return this.#spill(user, table, signal);
   }
 
-  /** Frees what a result holds: its share of memory, or its file. */
-  async release(user: string, held: HeldResult): Promise<void> {
+  /** Frees what a result holds: its share of memory, or its file (at once, so that a deleted job's file is gone when DELETE answers). */
+  release(user: string, held: HeldResult): void {
     if (held.file === null) {
       this.#inMemory -= held.bytes;
       return;
     }
     this.#diskByUser.set(user, this.diskBytes(user) - held.bytes);
-    await unlink(held.file).catch(() => undefined);
+    rmSync(held.file, { force: true });
   }
 
   /** Removes every spill file (server shutdown). */
@@ -175,13 +175,13 @@ function fileResult(file: string, columns: readonly Column[], total: number, byt
 }
 
 /**
- * A cell as JSON without loss: times, non-finite numbers and JSON values
+ * A cell as JSON without loss: times, non-finite numbers and -0, and JSON values
  * are tagged (`{"d": ms}`, `{"n": "NaN"}`, `{"j": value}`) so that reading
  * them back gives the cells the renderers were given in memory.
  */
 function encodeCell(c: Cell): unknown {
   if (c instanceof Date) return { d: c.getTime() };
-  if (typeof c === 'number' && !Number.isFinite(c)) return { n: String(c) };
+  if (typeof c === 'number' && (!Number.isFinite(c) || Object.is(c, -0))) return { n: Object.is(c, -0) ? '-0' : String(c) };
   if (c !== null && typeof c === 'object') return { j: c };
   return c ?? null;
 }

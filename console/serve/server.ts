@@ -133,7 +133,7 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
       ttlMs: options.jobTtlMs ?? DEFAULTS.jobTtlMs,
     },
     (job) => {
-      if (job.result) void results.release(job.user, job.result);
+      if (job.result) results.release(job.user, job.result);
       job.result = null;
     },
   );
@@ -338,7 +338,7 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
     })
       .then(async (table) => {
         const held = await results.keep(job.user, table, job.abort.signal);
-        if (!jobs.finish(job, { result: held })) await results.release(job.user, held);
+        if (!jobs.finish(job, { result: held })) results.release(job.user, held);
       })
       .catch((e: unknown) => {
         const err = toHttpError(e, secrets);

@@ -2,9 +2,11 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { createQueryServer, type QueryServer, type QueryServerOptions } from '../../console/serve/server.js';
 import { loadConfig } from '../../src/config/index.js';
 import { openRegistry, type Registry } from '../../src/engine/registry.js';
+import { file, tar } from '../archive/tar-writer.js';
 
 export const TOKENS = {
   alice: 'alice-token-0123456789abcdef',
@@ -122,3 +124,9 @@ export function rawRequest(
     req.end(body);
   });
 }
+/** A real model whose `mlmodel files` result has `n` + 1 rows (path, size, modified, sha256): a large result from one import. */
+export function manyFilesArchive(n: number): Buffer {
+  const files = Array.from({ length: n }, (_, i) => file(`data/shard-${String(i).padStart(6, '0')}.bin`, `shard ${i}`));
+  return gzipSync(tar(file('model.pkl', Buffer.from('\x80\x04pickled estimator')), ...files));
+}
+
