@@ -96,6 +96,11 @@ export async function serveMain(argv: readonly string[], io: ServeIo, stop?: Abo
   io.stderr.write(
     `mlmodel serve: ${tokens > 0 ? `${tokens} token(s) configured; every request needs one` : `no tokens configured: loopback callers only, as user ${registry.config.user}`}\n`,
   );
+  const hosts = registry.config.http.allowedHosts;
+  if (!isLoopbackHost(host) && hosts.length === 0) {
+    // Reached by a name, it would refuse every request (403 FORBIDDEN_HOST): say so at the start.
+    io.stderr.write(`mlmodel serve: answering the Host names localhost, 127.0.0.1, [::1] and this machine's addresses only; list other names in http.allowed_hosts\n`);
+  }
   io.stdout.write(`listening on ${address.url}\n`);
 
   await new Promise<void>((resolveStop) => {

@@ -135,7 +135,8 @@ describe('a spilled result reads back as the very cells it was given', () => {
   it('for generated tables of every column type, pages at any offset', async () => {
     const parent = mkdtempSync(join(tmpdir(), 'mlmodel-spill-'));
     const store = new ResultStore(parent, { memoryBytes: 0, inlineBytes: 0, diskBytesPerUser: 1 << 30 });
-    const json = fc.jsonValue({ maxDepth: 2 }).map((v) => v as Cell);
+    // A JSON value as the stores hand it out: parsed JSON (-0 nested in one prints as 0 in every format anyway).
+    const json = fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.parse(JSON.stringify(v)) as Cell);
     const cell: fc.Arbitrary<Cell> = fc.oneof(
       fc.constant(null),
       fc.string({ unit: 'grapheme', maxLength: 30 }),
