@@ -80,6 +80,11 @@ describe('many large finished jobs', () => {
       expect(spilled).toHaveLength(100);
       expect(peakMb).toBeLessThan(400);
       expect(child.exitCode).toBeNull();
+    } catch (e) {
+      // What the server said last: before the fix, "JavaScript heap out of memory".
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 2_000))]);
+      const fatal = /FATAL ERROR: [^\n]*/.exec(stderr)?.[0] ?? stderr.slice(-600);
+      throw new Error(`${e instanceof Error ? e.message : String(e)}\nserver exit ${child.exitCode} ${child.signalCode}: ${fatal}`);
     } finally {
       child.kill('SIGTERM');
     }

@@ -67,9 +67,14 @@ describe('slow clients', () => {
       }
     })();
 
-    const [hd, sl, bd, id] = await Promise.all([headers, silent, body, idle]);
-    stop = true;
-    await others;
+    let cut;
+    try {
+      cut = await Promise.all([headers, silent, body, idle]);
+    } finally {
+      stop = true;
+      await others;
+    }
+    const [hd, sl, bd, id] = cut;
 
     expect(hd.seconds).toBeGreaterThanOrEqual(9.5);
     expect(hd.seconds).toBeLessThan(15);
