@@ -315,7 +315,11 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
   /** Answers a CORS preflight: only an allowed foreign origin (already checked) is told it may send. */
   function preflight(req: IncomingMessage, res: ServerResponse, url: URL, crossOrigin: string | null): void {
     const r = route(url.pathname);
-    if (!r) throw new HttpError(404, 'ROUTE_NOT_FOUND', `no such endpoint: ${url.pathname}; see docs/http.md`);
+    if (!r) {
+      // Which routes exist is not told without a token, here as elsewhere.
+      auth.authenticate(req);
+      throw new HttpError(404, 'ROUTE_NOT_FOUND', `no such endpoint: ${url.pathname}; see docs/http.md`);
+    }
     const headers: Record<string, string> = { Allow: [...r.methods, 'OPTIONS'].join(', '), 'Cache-Control': 'no-store', 'Content-Length': '0' };
     if (crossOrigin !== null) {
       const asked = String(req.headers['access-control-request-method'] ?? '').toUpperCase();
@@ -341,6 +345,8 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
         if (!jobs.finish(job, { result: held })) results.release(job.user, held);
       })
       .catch((e: unknown) => {
+        // Deleted or stopped while its result was being written: cancelled, not an internal error.
+        if (job.abort.signal.aborted && !(e instanceof HttpError) && !isMlmodelError(e)) e = new HttpError(499, 'CANCELLED', 'the job was cancelled');
         const err = toHttpError(e, secrets);
         if (err.code === 'INTERNAL' && !(e instanceof HttpError)) log(`internal error in job ${job.sid}: ${redactStack(e, secrets)}`);
         jobs.finish(job, { error: err });

@@ -257,6 +257,9 @@ for (const tokens of [false, true] as const) {
         expect(own.status).toBe(204);
         expect(Object.keys(own.headers).filter((k) => k.startsWith('access-control-'))).toEqual([]);
       }
+      // A preflight does not tell which routes exist without a token either.
+      const unknown = await rawRequest(h.url, 'OPTIONS', '/admin', { Host: `127.0.0.1:${port}` });
+      expect(unknown.status).toBe(tokens ? 401 : 404);
     });
   });
 }
