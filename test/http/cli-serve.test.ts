@@ -63,7 +63,8 @@ describe('mlmodel serve', () => {
     });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    // 'close', not 'exit': stderr may still hold data when the process has exited.
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
     try {
       const port = await new Promise<string>((resolve, reject) => {
         let out = '';
@@ -98,7 +99,7 @@ describe('mlmodel serve', () => {
     const child = spawn(process.execPath, [CLI, 'serve', '--host', '0.0.0.0', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
     await new Promise<void>((resolve) => child.stdout.on('data', (d) => String(d).includes('listening on') && resolve()));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
