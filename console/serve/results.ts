@@ -165,6 +165,10 @@ function fileResult(file: string, columns: readonly Column[], total: number, byt
         if (i >= offset) rows.push((JSON.parse(line) as unknown[]).map(decodeCell));
         if (++i >= end) break;
       }
+    } catch (e) {
+      // The job was deleted or expired between being found and its file being opened.
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new HttpError(404, 'JOB_NOT_FOUND', 'the job was deleted or expired while it was being read');
+      throw e;
     } finally {
       lines.close();
       stream.destroy();

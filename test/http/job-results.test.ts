@@ -94,6 +94,23 @@ describe('job results: spilled to disk past a size, per-user slots', () => {
     expect(all.body.results[FILES][0]).toBe(expected.rows[FILES]![0]);
   });
 
+  it('answers a read racing a DELETE of a spilled job with the page or 404, never an internal error', async () => {
+    const statuses = new Set<number>();
+    for (let i = 0; i < 15; i++) {
+      const job = await call(h, 'POST', '/query/jobs', { token: 'bob', body: { q: Q } });
+      await waitJob(h, job.body.sid, 'bob', 20_000, '?limit=1');
+      const [page, del] = await Promise.all([
+        call(h, 'GET', `/query/jobs/${job.body.sid}?offset=2500&limit=400`, { token: 'bob' }),
+        call(h, 'DELETE', `/query/jobs/${job.body.sid}`, { token: 'bob' }),
+      ]);
+      expect(del.status).toBe(200);
+      expect([200, 404], JSON.stringify(page.body).slice(0, 200)).toContain(page.status);
+      if (page.status === 200) expect(page.body.results).toHaveLength(400);
+      statuses.add(page.status);
+    }
+    console.log(`read racing DELETE: statuses ${[...statuses].join(', ')}`);
+  });
+
   it('removes every spill file when the server closes', async () => {
     expect(spillFiles().length).toBeGreaterThan(0);
     await h.close();
