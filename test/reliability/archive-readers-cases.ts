@@ -139,6 +139,10 @@ export function importSuite(title: string, setupEnv: () => Promise<Env>, cleanup
       const padded = Buffer.concat([gz, Buffer.alloc((1 << 20) - (gz.length % (1 << 20)))]);
       await writeFile(join(inbox, 'padded.tgz'), padded);
       expect((await reg.run(`mlmodel import name=readers_padded type=tf path=${join(inbox, 'padded.tgz')}`)).rows[0]![0]).toBe('ok');
+      // Pull unpacks through the same decoder, with a file sink that pauses decompression.
+      const pulled = join(inbox, 'pulled-padded');
+      expect((await reg.run(`mlmodel pull readers_padded to=${pulled}`)).rows).toHaveLength(2);
+      expect(await readFile(join(pulled, 'saved_model.pb'), 'utf8')).toBe(GRAPH);
       await reg.run('mlmodel delete readers_padded');
       const before = await objectsNow();
       const inputs = fc.sample(fc.oneof(fc.uint8Array({ maxLength: 3000 }).map((b) => Buffer.from(b)), archiveArb.map(archiveBytes).map((b) => gzipSync(b))), { numRuns: 40, seed: SEED + 2 });
