@@ -3,6 +3,7 @@
  * scripts/test-servers.mjs, or MLMODEL_TEST_MINIO_URL). Each store gets its
  * own bucket.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -62,5 +63,48 @@ describeWithServer('minio', 'MinIO object store', (url) => {
       expect(JSON.stringify(err)).not.toContain('WrongSecret123');
       expect(String(err)).not.toContain('WrongSecret123');
     });
+
+    it('lists the incomplete upload a SIGKILLed put leaves, and removes it', async () => {
+      const bucketUrl = `${base}/mlmodel-test-${run}-${++n}`;
+      const store = new MinioObjectStore({ location: parseS3Url(bucketUrl, 'test') });
+      await store.init();
+      // A real process puts 12 MiB (past the first 8 MiB part), then its source stalls; it is killed there.
+      const script = `
+        const { Readable } = require('node:stream');
+        import(process.argv[1]).then(async ({ MinioObjectStore }) => {
+          const { parseS3Url } = await import(process.argv[2]);
+          const store = new MinioObjectStore({ location: parseS3Url(process.argv[3], 'test') });
+          let n = 0;
+          const body = new Readable({ read() { if (n++ < 12) this.push(Buffer.alloc(1 << 20, n)); } });
+          await store.put('killed/archive', body);
+        });
+      `;
+      const dist = (p: string) => new URL(`../../dist/src/${p}`, import.meta.url).pathname;
+      const child = spawn(process.execPath, ['-e', script, dist('store/minio.js'), dist('config/location.js'), bucketUrl], { stdio: 'ignore' });
+      const exited = new Promise((r) => child.once('exit', r));
+      const list = async () => {
+        const out = [];
+        for await (const t of store.temporaries()) out.push(t);
+        return out;
+      };
+      const deadline = Date.now() + 30_000;
+      let seen = await list();
+      while (!(seen.length === 1 && seen[0]!.size >= 8 * 1024 * 1024) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        seen = await list();
+      }
+      child.kill('SIGKILL');
+      await exited;
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toMatchObject({ name: expect.stringMatching(/^killed\/archive#.+/), writer: 'unknown' });
+      expect(await store.stat('killed/archive')).toBeNull();
+      // Still there after the kill: only an abort frees the parts.
+      expect((await list()).map((t) => t.name)).toEqual([seen[0]!.name]);
+      await store.removeTemporary(seen[0]!.name);
+      expect(await list()).toEqual([]);
+      // Removing it again, or an upload id that never was, is not an error.
+      await store.removeTemporary(seen[0]!.name);
+      await expect(store.removeTemporary('killed/archive')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    }, 60_000);
   });
 });
