@@ -34,7 +34,7 @@ const GROUP_MAX_MS = 50;
  * stored after the first one is: each group is one fsync, and without the
  * wait big archives would commit one by one.
  */
-const GATHER_MS = 100;
+const GATHER_MS = 250;
 
 /**
  * Many imports as one batch, with the same outcome as running them one after
