@@ -22,6 +22,8 @@ const dbPath = join(home, 'mlmodel.db');
 const env = { PATH: process.env.PATH ?? '', HOME: root, MLMODEL_HOME: home, MLMODEL_USER: 'root', TZ: 'UTC' };
 /** A reader that takes longer than this has waited for a writer (node's start-up alone is well under it). */
 const READER_BOUND_MS = 10_000;
+/** A writer may wait for the lock between the batch's groups, a few times per command: a hang bound. */
+const WRITER_BOUND_MS = 20_000;
 
 const archive = join(root, 'm.tar');
 
@@ -64,7 +66,12 @@ describe('SQLite: readers in other processes while a batch import runs', () => {
         runs.push({ query, run, duringBatch: !batchDone });
       }
     };
-    await Promise.all([reader(0), reader(1), batch]);
+    // A third console writes meanwhile: it gets the write lock between the batch's groups.
+    const writes: CliRun[] = [];
+    const writer = async () => {
+      for (let i = 0; !batchDone; i++) writes.push(await runCli(['-c', `mlmodel tag base w${i}`], env, 60_000));
+    };
+    await Promise.all([reader(0), reader(1), writer(), batch]);
     const done = await batch;
 
     expect(done.stderr).toBe('');
@@ -74,6 +81,11 @@ describe('SQLite: readers in other processes while a batch import runs', () => {
       expect({ query, status: run.status, stderr: run.stderr }).toEqual({ query, status: 0, stderr: '' });
       expect(run.ended - run.started).toBeLessThan(READER_BOUND_MS);
     }
+    for (const w of writes) {
+      expect({ status: w.status, stderr: w.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(w.ended - w.started).toBeLessThan(WRITER_BOUND_MS);
+    }
+    expect(writes.length).toBeGreaterThanOrEqual(2);
     // Readers finished while the batch was still writing (before, they all waited for its one commit) …
     const during = runs.filter((r) => r.duringBatch);
     expect(during.length).toBeGreaterThanOrEqual(3);
@@ -86,7 +98,7 @@ describe('SQLite: readers in other processes while a batch import runs', () => {
     expect(rowCount(all)).toBe(imports.length + 1);
     const max = Math.max(...runs.map((r) => r.run.ended - r.run.started));
     console.log(
-      `batch of ${imports.length} imports in ${done.ended - done.started} ms; ${runs.length} readers, all ok, ${during.length} finished during the batch, slowest ${max} ms; list counts seen mid-batch: ${lists.map((l) => l.n).join(',')}`,
+      `batch of ${imports.length} imports in ${done.ended - done.started} ms; ${runs.length} readers, all ok, ${during.length} finished during the batch, slowest ${max} ms; ${writes.length} tag writes, all ok, slowest ${Math.max(...writes.map((w) => w.ended - w.started))} ms; list counts seen mid-batch: ${lists.map((l) => l.n).join(',')}`,
     );
   }, 400_000);
 });
