@@ -204,11 +204,18 @@ export class ObjectServingTarget implements ServingTarget {
         modified: seen && seen.modified > o.modified ? seen.modified : o.modified,
       });
     }
-    return [...found.keys()].sort().map((name) => ({ name, ...found.get(name)!, writer: writerState(name) }));
+    const staged = [...found.keys()].sort().map((name) => ({ name, ...found.get(name)!, writer: writerState(name) }));
+    // A file of a killed deploy that was still uploading (MinIO: an incomplete
+    // multipart upload) is not listed as an object: the store lists it.
+    const uploads: TemporaryInfo[] = [];
+    for await (const t of this.store.temporaries()) uploads.push(t);
+    return [...staged, ...uploads];
   }
 
   async removeLeftover(name: string): Promise<void> {
-    await deletePrefix(this.store, `${name}/`);
+    // `<serving_name>/.tmp-…` is a staging prefix; anything else listed is one of the store's temporaries.
+    if (/^[^/]+\/\.tmp-[0-9a-f.]+$/.test(name)) await deletePrefix(this.store, `${name}/`);
+    else await this.store.removeTemporary(name);
   }
 
   async readConfig(): Promise<string | null> {

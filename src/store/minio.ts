@@ -25,7 +25,7 @@ import {
   type PutOptions,
   type PutResult,
 } from './objects.js';
-import type { TemporaryInfo } from './temporaries.js';
+import { writerState, type TemporaryInfo } from './temporaries.js';
 
 const MiB = 1024 * 1024;
 /** S3 allows 10,000 parts; parts other than the last must be ≥ 5 MiB. */
@@ -256,8 +256,10 @@ export class MinioObjectStore implements ObjectStore {
    * Incomplete multipart uploads under the prefix: what a put killed between
    * its first part and its completion leaves (the server keeps the parts,
    * and their bytes, until the upload is aborted). Named `<key>#<uploadId>`.
-   * The server records no writer, so `writer` is unknown and fsck goes by
-   * age, counted from when the upload began.
+   * The server records no writer: only a key holding a writer's tag (a
+   * deploy's staging, `.tmp-<host>.<pid>.…`) says who wrote it; for the rest
+   * `writer` is unknown and fsck goes by age, counted from when the upload
+   * began.
    */
   async *temporaries(): AsyncIterable<TemporaryInfo> {
     const uploads = this.#client.listIncompleteUploads(this.#loc.bucket, this.#loc.prefix, true);
@@ -265,11 +267,12 @@ export class MinioObjectStore implements ObjectStore {
       for await (const u of uploads as AsyncIterable<{ key?: string; uploadId?: string; size?: number; initiated?: Date }>) {
         // A common prefix (a "directory") has no upload id.
         if (!u.key || !u.uploadId) continue;
+        const name = `${u.key.slice(this.#loc.prefix.length)}#${u.uploadId}`;
         yield {
-          name: `${u.key.slice(this.#loc.prefix.length)}#${u.uploadId}`,
+          name,
           size: u.size ?? 0,
           modified: u.initiated instanceof Date && !Number.isNaN(u.initiated.getTime()) ? u.initiated : new Date(0),
-          writer: 'unknown',
+          writer: writerState(name),
         };
       }
     } catch (e) {
