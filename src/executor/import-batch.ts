@@ -79,6 +79,7 @@ export async function executeImportBatch(ctx: EngineContext, items: readonly Bat
     // The wait for the next archives (as long as the archives are big) holds no lock.
     await gather(stager, next, items.length);
     const started = Date.now();
+    const first = next;
     /** Registered in this group's transaction: durable once it commits. */
     const registered: number[] = [];
     /** Failed in their savepoint, or undone with the group: their objects go once the transaction is over. */
@@ -110,6 +111,13 @@ export async function executeImportBatch(ctx: EngineContext, items: readonly Bat
       for (const i of registered) {
         undone.push(i);
         fail(i, e);
+      }
+      // It never began (the write lock stayed busy past the deadline): the
+      // import it was for fails, or the batch would try again forever.
+      if (next === first) {
+        undone.push(next);
+        fail(next, e);
+        next++;
       }
     }
     for (const i of undone) {
