@@ -1,6 +1,19 @@
+import { ParseError } from '../grammar/index.js';
+import { isMlmodelError } from '../src/errors.js';
+
 /** Exit statuses of the `mlmodel` command (DESIGN §7); scripts rely on them. */
 export const EXIT_OK = 0;
 /** A query was valid but failed while running. */
 export const EXIT_QUERY_FAILED = 1;
 /** Bad flags, an unreadable input file, or a parse error. */
 export const EXIT_USAGE = 2;
+
+/** The status an error stands for: a parse error is a usage error (2), any other failure a failed query (1). */
+export function exitStatusOf(e: unknown): number {
+  return e instanceof ParseError ? EXIT_USAGE : EXIT_QUERY_FAILED;
+}
+
+/** The status when the registry cannot be opened: a bad configuration is a usage error (2), anything else a failure (1). */
+export function openFailureStatus(e: unknown): number {
+  return isMlmodelError(e) && (e.code === 'CONFIG_INVALID' || e.code === 'CONNECTOR_UNKNOWN') ? EXIT_USAGE : EXIT_QUERY_FAILED;
+}

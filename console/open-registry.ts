@@ -1,6 +1,6 @@
 import type { Registry } from '../src/engine/registry.js';
 import type { CliOptions } from './args.js';
-import { EXIT_QUERY_FAILED, EXIT_USAGE } from './exit-codes.js';
+import { openFailureStatus } from './exit-codes.js';
 import type { Io } from './main.js';
 
 /**
@@ -27,6 +27,6 @@ export async function openFromCommandLine(options: CliOptions, io: Pick<Io, 'env
   } catch (e) {
     if (!isMlmodelError(e)) throw e;
     io.stderr.write(`mlmodel: ${redact(e.message)} (${e.code})\n`);
-    return e.code === 'CONFIG_INVALID' || e.code === 'CONNECTOR_UNKNOWN' ? EXIT_USAGE : EXIT_QUERY_FAILED;
+    return openFailureStatus(e);
   }
 }

@@ -19,7 +19,8 @@ export class InputError extends Error {
 /** The queries of -c arguments, of -f FILE, or of standard input, in order. */
 export async function readStatements(options: CliOptions, stdin: Readable): Promise<SourcedStatement[]> {
   if (options.commands.length > 0) {
-    return options.commands.map((text) => ({ text, origin: '-c', line: 1 }));
+    // Each -c is a script of its own: `-c "mlmodel list; serving status m"` runs both.
+    return options.commands.flatMap((text) => fromScript(text, '-c'));
   }
   if (options.file !== undefined && options.file !== '-') {
     let source: string;

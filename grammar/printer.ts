@@ -120,7 +120,8 @@ export function printModelRef(ref: A.ModelRef): string {
   return ref.name;
 }
 
-const BARE = /^[^,|\s()'"=<>!\\]+$/;
+/** A word the lexer reads back as itself; `;` is quoted too, since a script splits statements there. */
+const BARE = /^[^,|\s()'"=<>!\\;]+$/;
 
 export function quote(text: string): string {
   return `'${text.replace(/[\\'\n\r\t\0]/g, (ch) => ESCAPED[ch]!)}'`;

@@ -3,7 +3,8 @@ import { FORMATS } from '../args.js';
 import { ProgressMeter, type ProgressReport, type ProgressView } from '../progress.js';
 import { render } from '../render/formats.js';
 import { applyCompletion, EMPTY_CATALOG, type Catalog } from './complete.js';
-import { entryToQuery, needsContinuation } from './continuation.js';
+import { splitScript } from '../../grammar/index.js';
+import { needsContinuation } from './continuation.js';
 import * as E from './editor.js';
 import { generalHelp, topicHelp } from './help.js';
 import { decodeKeys, type KeyEvent } from './keys.js';
@@ -307,12 +308,16 @@ export class ReplController {
       return this.#info(`Output format is ${name}.`);
     }
     if (head.startsWith('\\')) return this.#error(`unknown console command ${words[0]}; type help`);
-    const query = entryToQuery(entry);
-    if (query === '') return;
-    this.#running = this.#run(query);
+    // One entry may hold several statements (`a; b`, a pasted script): each runs in turn, as psql does.
+    const statements = splitScript(entry);
+    if (statements.length === 0) return;
+    this.#running = (async () => {
+      for (const s of statements) if (!(await this.#run(s.text))) break;
+    })();
   }
 
-  async #run(query: string): Promise<void> {
+  /** Runs one statement; false when it was cancelled (the rest of the entry is not run). */
+  async #run(query: string): Promise<boolean> {
     const abort = new AbortController();
     this.#abort = abort;
     const run = ++this.#runs;
@@ -330,15 +335,17 @@ export class ReplController {
     };
     try {
       const table = await this.#backend.run(query, { signal: abort.signal, onProgress });
-      if (!current()) return;
+      if (!current()) return false;
       const { format, expanded } = this.#snapshot;
       const text = render(table, format, { width: this.width, color: this.#color, expanded });
       this.#emitItems([{ kind: 'result', text }], { running: null });
       if (changesModels(query)) await this.refreshCatalog();
+      return true;
     } catch (e) {
-      if (!current()) return;
+      if (!current()) return false;
       const text = abort.signal.aborted ? 'cancelled' : this.#backend.describeError(e);
       this.#emitItems([{ kind: text === 'cancelled' ? 'info' : 'error', text }], { running: null });
+      return !abort.signal.aborted;
     } finally {
       if (current()) this.#abort = null;
     }

@@ -1,9 +1,9 @@
-import type { Query } from '../../grammar/ast.js';
 import { MODEL_TYPES } from '../../src/archive/types.js';
 import type { Registry } from '../../src/engine/registry.js';
 import { LIST_COLUMNS } from '../../src/commands/list.js';
 import { SUMMARY_FIELDS } from '../../src/commands/summary.js';
 import { commandWrites, parse } from '../../src/language.js';
+import { tableOf } from '../../src/engine/runner.js';
 import type { ResultTable } from '../../src/result/table.js';
 import { describeError } from '../errors.js';
 import type { ProgressReport } from '../progress.js';
@@ -34,9 +34,8 @@ const CATALOG_LIMIT = 5000;
 export function registryBackend(registry: Registry): ReplBackend {
   const secrets = registry.config.secrets;
   return {
-    async run(text, request) {
-      const query: Query = parse(text);
-      return registry.execute(query, { signal: request.signal, onProgress: request.onProgress });
+    run(text, request) {
+      return tableOf(registry.runStatements([{ text, line: 1 }], { signal: request.signal, onProgress: request.onProgress }));
     },
     async catalog() {
       const names = await registry.run(`mlmodel list | fields name | head ${CATALOG_LIMIT}`).catch(() => null);

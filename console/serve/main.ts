@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Writable } from 'node:stream';
-import { EXIT_QUERY_FAILED, EXIT_USAGE } from '../exit-codes.js';
+import { EXIT_QUERY_FAILED, EXIT_USAGE, openFailureStatus } from '../exit-codes.js';
 import { isLoopbackHost } from './auth.js';
 
 export const SERVE_USAGE = `usage: mlmodel serve [--port N] [--host ADDR] [--home DIR] [--config FILE] [--user NAME]
@@ -80,7 +80,7 @@ export async function serveMain(argv: readonly string[], io: ServeIo, stop?: Abo
   } catch (e) {
     if (!isMlmodelError(e)) throw e;
     io.stderr.write(`mlmodel serve: ${redact(e.message)} (${e.code})\n`);
-    return e.code === 'CONFIG_INVALID' || e.code === 'CONNECTOR_UNKNOWN' ? EXIT_USAGE : EXIT_QUERY_FAILED;
+    return openFailureStatus(e);
   }
   const secrets = registry.config.secrets;
   const qs = createQueryServer({ registry, log: (line) => io.stderr.write(redact(line, secrets) + '\n') });

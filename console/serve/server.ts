@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { tableOf } from '../../src/engine/runner.js';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { quote } from '../../grammar/index.js';
@@ -150,6 +151,7 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
   /** Runs one parsed query as `user` within the time limit; at most `maxRunning` at once. */
   async function runQuery(
     user: string,
+    text: string,
     query: Query,
     ac: AbortController,
     onProgress?: (p: Progress) => void,
@@ -158,7 +160,8 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
       throw new HttpError(429, 'TOO_MANY_QUERIES', `${maxRunning} queries are running; try again shortly`, {}, { 'Retry-After': '1' });
     }
     const timer = setTimeout(() => ac.abort(TIMEOUT), queryTimeoutMs);
-    const work = registry.execute(query, { user, signal: ac.signal, ...(onProgress ? { onProgress } : {}) });
+    // The engine's one run loop, with the query parsed already (a parse error was answered before any slot was taken).
+    const work = tableOf(registry.runStatements([{ text, line: 1, query }], { user, signal: ac.signal, ...(onProgress ? { onProgress } : {}) }));
     running.add(work);
     controllers.add(ac);
     try {
@@ -231,7 +234,7 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
             if (!res.writableEnded) ac.abort(new Error('client went away'));
           };
           res.once('close', onClose);
-          const table = await runQuery(user, query, ac);
+          const table = await runQuery(user, body.q, query, ac);
           send(res, 200, resultBody(table.columns, table.rows.length, 0, body.size === null ? table.rows : table.rows.slice(0, body.size)));
           break;
         }
@@ -243,7 +246,7 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
             throw new HttpError(429, 'TOO_MANY_QUERIES', `${maxRunning} queries are running; try again shortly`, {}, { 'Retry-After': '1' });
           }
           const job = jobs.create(user, body.q, body.size);
-          startJob(job, query);
+          startJob(job, body.q, query);
           send(res, 200, { sid: job.sid }, { Location: `/query/jobs/${job.sid}` });
           break;
         }
@@ -337,8 +340,8 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
     res.end();
   }
 
-  function startJob(job: Job, query: Query): void {
-    const task = runQuery(job.user, query, job.abort, (p) => {
+  function startJob(job: Job, text: string, query: Query): void {
+    const task = runQuery(job.user, text, query, job.abort, (p) => {
       job.progress = p;
     })
       .then(async (table) => {

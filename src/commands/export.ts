@@ -95,13 +95,6 @@ async function writeLocal(
   }
 }
 
-export function parseBoolean(text: string, what: string): boolean {
-  const t = text.toLowerCase();
-  if (t === 'true' || t === 'yes' || t === '1') return true;
-  if (t === 'false' || t === 'no' || t === '0') return false;
-  throw new MlmodelError('INVALID_ARGUMENT', `${what} is true or false, not ${JSON.stringify(text)}`, { [what]: text });
-}
-
 export const exportCommand = defineCommand({
   syntax,
   summary: "Writes a model's archive to a connector or a local path and answers with a download URL and its expiry.",

@@ -8,6 +8,7 @@ import type { ImportCommand } from '../commands/import.js';
 import { executePlan } from '../executor/index.js';
 import { executeImportBatch, type BatchImport, type BatchOutcome } from '../executor/import-batch.js';
 import { planQuery } from '../planner/plan.js';
+import { runStatements, type Outcome, type RunnableStatement, type RunStatementsOptions } from './runner.js';
 import type { ResultTable } from '../result/table.js';
 import { DirectoryServingTarget, ObjectServingTarget, type ServingTarget } from '../serving/target.js';
 import type { ObjectStore } from '../store/objects.js';
@@ -50,12 +51,19 @@ export interface Registry {
   /** Runs an already parsed query. */
   execute(query: Query, opts?: RunOptions): Promise<ResultTable>;
   /**
-   * Runs a script (one query per line, `#` comments, trailing `\` continues;
-   * see `splitScript`) one statement after another, yielding each result as
-   * it completes. The first failure is thrown as is and ends the iteration;
-   * a ParseError's line and column are within its statement.
+   * Runs a script (statements end at a newline or `;`, `#` comments, a
+   * trailing `\`, an open quote or parenthesis continues; see `scanScript`)
+   * one statement after another, yielding each result as it completes. The
+   * first failure is thrown as is and ends the iteration; a ParseError's line
+   * and column are within its statement.
    */
   runScript(text: string, opts?: RunOptions): AsyncGenerator<StatementResult, void, undefined>;
+  /**
+   * The run loop every front end uses (runner.ts): each statement's outcome,
+   * a table or an error value, as soon as it is known; consecutive imports
+   * run as one batch.
+   */
+  runStatements<S extends RunnableStatement>(statements: readonly S[], opts?: RunOptions & RunStatementsOptions): AsyncGenerator<Outcome<S>, void, undefined>;
   /**
    * Runs parsed `mlmodel import` queries as one batch (see executeImportBatch):
    * archives are stored concurrently, then every record is written in order
@@ -118,31 +126,43 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
     }
   };
 
-  return {
+  const importBatch: Registry['importBatch'] = async (queries, opts = {}) => {
+    if (opts.signal?.aborted) throw new MlmodelError('CANCELLED', 'the batch was cancelled before it started');
+    const items: BatchImport[] = queries.map((q) => {
+      if (q.command.kind !== 'import') throw new MlmodelError('INVALID_ARGUMENT', `importBatch runs imports only, not ${q.command.kind}`);
+      return { command: q.command as ImportCommand, stages: q.stages };
+    });
+    return executeImportBatch(contextFor(opts), items, {
+      stopAtError: opts.stopAtError ?? true,
+      ...(opts.concurrency === undefined ? {} : { concurrency: opts.concurrency }),
+    });
+  };
+
+  const registry: Registry = {
     config,
     run: (text, opts) => execute(parse(text), opts),
     execute,
-    async importBatch(queries, opts = {}) {
-      if (opts.signal?.aborted) throw new MlmodelError('CANCELLED', 'the batch was cancelled before it started');
-      const items: BatchImport[] = queries.map((q) => {
-        if (q.command.kind !== 'import') throw new MlmodelError('INVALID_ARGUMENT', `importBatch runs imports only, not ${q.command.kind}`);
-        return { command: q.command as ImportCommand, stages: q.stages };
-      });
-      return executeImportBatch(contextFor(opts), items, {
-        stopAtError: opts.stopAtError ?? true,
-        ...(opts.concurrency === undefined ? {} : { concurrency: opts.concurrency }),
+    importBatch,
+    runStatements(statements, opts = {}) {
+      const { continueOnError, batchImports, ...runOpts } = opts;
+      // Through `this`, so that a registry wrapped around this one (`{ ...registry, execute }`) runs its own execute.
+      const engine = { execute: (q: Query, o: RunOptions) => this.execute(q, o), importBatch: this.importBatch.bind(this) };
+      return runStatements(engine, statements, runOpts, {
+        ...(continueOnError === undefined ? {} : { continueOnError }),
+        ...(batchImports === undefined ? {} : { batchImports }),
       });
     },
-    async *runScript(text, opts) {
-      for (const statement of splitScript(text)) {
-        const table = await execute(parse(statement.text), opts);
-        yield { columns: table.columns, rows: table.rows, statement };
+    async *runScript(text, opts = {}) {
+      for await (const o of this.runStatements(splitScript(text), opts)) {
+        if ('error' in o) throw o.error;
+        yield { columns: o.table.columns, rows: o.table.rows, statement: o.statement };
       }
     },
     async close() {
       await Promise.allSettled([stores.close(), ...[...connectors.values()].map((c) => c.close())]);
     },
   };
+  return registry;
 }
 
 async function openServingTarget(config: Config): Promise<ServingTarget> {

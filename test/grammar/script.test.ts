@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitScript } from '../../grammar/index.js';
+import { scanScript, splitScript } from '../../grammar/index.js';
 import { parse } from '../../src/language.js';
 
 describe('splitScript', () => {
@@ -34,5 +34,38 @@ describe('splitScript', () => {
     } catch (e) {
       expect(e).toMatchObject({ line: 3, column: 3 });
     }
+  });
+});
+
+describe('one splitter for files, prompts and requests', () => {
+  it("ends a statement at ';' as psql does, keeping each statement's column", () => {
+    const statements = splitScript("mlmodel list; mlmodel summary m ;serving status m\nmlmodel list | head 1;");
+    expect(statements.map((s) => [s.text.trim(), s.line])).toEqual([
+      ['mlmodel list', 1],
+      ['mlmodel summary m', 1],
+      ['serving status m', 1],
+      ['mlmodel list | head 1', 2],
+    ]);
+    // An error in the third statement points at the file's own column.
+    const third = statements[2]!;
+    expect(third.text.indexOf('serving')).toBe('mlmodel list; mlmodel summary m ;'.length);
+    expect(() => parse(third.text.replace('status', 'statuz'))).toThrow(expect.objectContaining({ column: 'mlmodel list; mlmodel summary m ;serving '.length + 1 }));
+  });
+
+  it("continues a statement while a quote or a parenthesis is open, and keeps ';' and '#' inside quotes", () => {
+    const statements = splitScript("mlmodel list | where name = 'a\nb;c # d'\nmlmodel list | where (type = tf\n  or type = onnx)\nmlmodel list");
+    expect(statements).toHaveLength(3);
+    expect(parse(statements[0]!.text)).toEqual(parse("mlmodel list | where name = 'a\\nb;c # d'"));
+    expect(statements[1]!.line).toBe(3);
+    expect(parse(statements[1]!.text)).toEqual(parse('mlmodel list | where (type = tf or type = onnx)'));
+    expect(statements[2]).toEqual({ text: 'mlmodel list', line: 5 });
+  });
+
+  it('says when the last statement is unfinished (a prompt asks for more)', () => {
+    expect(scanScript("mlmodel list | where name = 'a").open).toBe(true);
+    expect(scanScript('mlmodel list | where (a = 1').open).toBe(true);
+    expect(scanScript('mlmodel list \\').open).toBe(true);
+    expect(scanScript('mlmodel list; mlmodel list').open).toBe(false);
+    expect(scanScript("mlmodel list | where name = 'it\\'s'").open).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { entryToQuery, needsContinuation } from '../../../console/repl/continuation.js';
+import { needsContinuation } from '../../../console/repl/continuation.js';
+import { splitScript } from '../../../grammar/index.js';
 import * as E from '../../../console/repl/editor.js';
 import { decodeKeys } from '../../../console/repl/keys.js';
 import { parse } from '../../../src/language.js';
@@ -111,15 +112,22 @@ describe('continuation', () => {
     expect(needsContinuation('mlmodel list | where (a = 1 or (b = 2))')).toBe(false);
     expect(needsContinuation("mlmodel list | where name = '(' ")).toBe(false);
     expect(needsContinuation('mlmodel list')).toBe(false);
-    // A `#` line is a comment: its quote or backslash continues nothing.
-    expect(needsContinuation("mlmodel list \\\n# don't \\")).toBe(false);
+    // A `#` line is a comment: its quote or backslash continues nothing, and a statement continued
+    // before it stays open, exactly as in a file.
+    expect(needsContinuation("mlmodel list\n# don't \\")).toBe(false);
+    expect(needsContinuation("mlmodel list \\\n# don't")).toBe(true);
+    // A `;` ends a statement; an unfinished one after it keeps the entry open.
+    expect(needsContinuation("mlmodel list; mlmodel list | where name = 'a")).toBe(true);
+    expect(needsContinuation('mlmodel list; mlmodel list')).toBe(false);
   });
 
-  it('turns an entry into the query it stands for, keeping line numbers', () => {
-    expect(entryToQuery('mlmodel list \\\n| head 5')).toBe('mlmodel list  \n| head 5');
-    expect(entryToQuery("mlmodel list | where name = 'a \\\nb'")).toBe("mlmodel list | where name = 'a \\\nb'");
-    expect(entryToQuery('mlmodel list \\\n# a comment\n| head 1')).toBe('mlmodel list  \n\n| head 1');
-    expect(entryToQuery('# only a comment')).toBe('');
-    expect(parse(entryToQuery('mlmodel list \\\n| where (type = tf\n) | head 1')).stages).toHaveLength(2);
+  it('turns an entry into the statements it stands for, keeping line numbers', () => {
+    const one = (text: string) => splitScript(text).map((s) => s.text);
+    expect(one('mlmodel list \\\n| head 5')).toEqual(['mlmodel list  \n| head 5']);
+    expect(one("mlmodel list | where name = 'a \\\nb'")).toEqual(["mlmodel list | where name = 'a \\\nb'"]);
+    expect(one('mlmodel list \\\n# a comment\n| head 1')).toEqual(['mlmodel list  \n\n| head 1']);
+    expect(one('# only a comment')).toEqual([]);
+    expect(parse(one('mlmodel list \\\n| where (type = tf\n) | head 1')[0]!).stages).toHaveLength(2);
+    expect(one('mlmodel list; serving status m').map((s) => s.trim())).toEqual(['mlmodel list', 'serving status m']);
   });
 });
