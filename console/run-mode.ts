@@ -35,7 +35,7 @@ export async function runStatements(registry: Registry, statements: readonly Sou
   const secrets = registry.config.secrets;
   /** Prints one statement's outcome; returns false when the run must stop there. */
   const report = (statement: SourcedStatement, outcome: { table: ResultTable } | { error: unknown }): boolean => {
-    let failed: number | null = null;
+    let failed: number;
     if ('table' in outcome) {
       const width = out.stdout.isTTY ? out.stdout.columns : undefined;
       const text = render(outcome.table, out.format, { width, color: out.color });

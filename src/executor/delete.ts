@@ -2,7 +2,6 @@ import type { DeleteCommand } from '../../grammar/ast.js';
 import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
 import type { ResultTable } from '../result/table.js';
-import { F } from '../store/filter.js';
 import type { ModelRecord } from '../store/metadata.js';
 import { executeList } from './list.js';
 import { nameScope, resolveModel, versionsOf } from './models.js';

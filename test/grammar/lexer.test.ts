@@ -52,7 +52,7 @@ describe('grammar validation', () => {
     const { createLexer } = await import('../../grammar/tokens.js');
     const { MlmodelParser } = await import('../../grammar/parser.js');
     expect(() => createLexer({ validate: true })).not.toThrow();
-    const checked = new MlmodelParser({ validate: true });
-    expect(checked.definitionErrors).toEqual([]);
+    // performSelfAnalysis throws "Parser Definition Errors detected" when a check fails.
+    expect(() => new MlmodelParser({ validate: true })).not.toThrow();
   });
 });

@@ -25,7 +25,6 @@ export function record(over: Partial<ModelRecord> & { id: number }): ModelRecord
   return {
     uid,
     model_uid: over.model_uid ?? randomUUID(),
-    id: over.id,
     user: 'alice',
     name: `m${over.id}`,
     version: 1,
