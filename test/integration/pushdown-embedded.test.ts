@@ -8,5 +8,5 @@ describe('push-down on the embedded stores (SQLite + directory)', () => {
   pushdownSuite(async () => {
     const root = await mkdtemp(join(tmpdir(), 'mlmodel-pushdown-'));
     return { env: { HOME: root, MLMODEL_HOME: join(root, 'home'), MLMODEL_USER: 'root' } };
-  });
+  }, { runs: 40 });
 });

@@ -27,7 +27,7 @@ describeWithServer('mongodb', 'push-down on MongoDB + MinIO', (mongoUrl) => {
           MLMODEL_MONGODB_URL: mongo.toString(),
           MLMODEL_MINIO_URL: `${minioUrl.replace(/\/+$/, '')}/mlmodel-pushdown-${run}`,
         },
-      }));
+      }), { runs: 20 });
     });
   });
 });

@@ -150,8 +150,8 @@ const pipeline: fc.Arbitrary<Query> = fc
   .array(stage, { maxLength: 5 })
   .map((stages) => ({ kind: 'query', command: { kind: 'list' }, stages }));
 
-/** How many property runs; each loads a registry and tries PIPELINES_PER_RUN pipelines on it. */
-const RUNS = Number(process.env.MLMODEL_PUSHDOWN_RUNS ?? 40);
+/** Property runs (MLMODEL_PUSHDOWN_RUNS overrides); each loads a registry and tries PIPELINES_PER_RUN pipelines on it. */
+const RUNS_OVERRIDE = process.env.MLMODEL_PUSHDOWN_RUNS === undefined ? null : Number(process.env.MLMODEL_PUSHDOWN_RUNS);
 const PIPELINES_PER_RUN = 25;
 
 export interface PushdownBackend {
@@ -159,7 +159,13 @@ export interface PushdownBackend {
   env: Env;
 }
 
-export function pushdownSuite(setup: () => Promise<PushdownBackend>): void {
+export interface PushdownOptions {
+  /** Property runs in `npm test`. */
+  runs: number;
+}
+
+export function pushdownSuite(setup: () => Promise<PushdownBackend>, options: PushdownOptions): void {
+  const RUNS = RUNS_OVERRIDE ?? options.runs;
   let reg: Registry;
   let meta: MetadataStore;
 
