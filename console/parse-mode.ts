@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
-import { parse, ParseError } from '../grammar/index.js';
+import { ParseError } from '../grammar/index.js';
+import { parse } from '../src/language.js';
 import { EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import type { SourcedStatement } from './statements.js';
 

@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
-import { parse, ParseError } from '../grammar/index.js';
+import { ParseError } from '../grammar/index.js';
+import { parse } from '../src/language.js';
 import type { Registry } from '../src/engine/registry.js';
 import type { Query } from '../grammar/ast.js';
 import type { ResultTable } from '../src/result/table.js';

@@ -23,114 +23,21 @@ export interface OptionAssignment {
   readonly value: string;
 }
 
-export type Command =
-  | ListCommand
-  | SummaryCommand
-  | DeleteCommand
-  | RenameCommand
-  | ImportCommand
-  | ExportCommand
-  | DeployCommand
-  | StopCommand
-  | ServingStatusCommand
-  | VersionsCommand
-  | TagCommand
-  | AliasCommand
-  | FilesCommand
-  | PullCommand
-  | VerifyCommand
-  | FsckCommand;
-
-export interface ListCommand {
-  readonly kind: 'list';
+/**
+ * A command. Its fields come from its module's declared syntax (see
+ * CommandSyntax and CommandAst in command-syntax.ts): `model` for a model
+ * reference, `options` for `key=value` options, and a field per named part
+ * (`fields`, `tags`, `to`, …). A command module types its own node with
+ * `CommandAst<typeof syntax>`.
+ */
+export interface Command {
+  readonly kind: string;
+  readonly model?: ModelRef;
+  readonly options?: readonly OptionAssignment[];
+  readonly [field: string]: unknown;
 }
 
-export interface SummaryCommand {
-  readonly kind: 'summary';
-  readonly model: ModelRef;
-  /** The fields asked for, in the order given; `null` for every field. */
-  readonly fields: readonly string[] | null;
-}
-
-export interface DeleteCommand {
-  readonly kind: 'delete';
-  readonly model: ModelRef;
-}
-
-export interface RenameCommand {
-  readonly kind: 'rename';
-  readonly model: ModelRef;
-  readonly to: string;
-}
-
-export interface ImportCommand {
-  readonly kind: 'import';
-  readonly options: readonly OptionAssignment[];
-}
-
-export interface ExportCommand {
-  readonly kind: 'export';
-  readonly options: readonly OptionAssignment[];
-}
-
-export interface DeployCommand {
-  readonly kind: 'deploy';
-  readonly model: ModelRef;
-  readonly options: readonly OptionAssignment[];
-}
-
-export interface StopCommand {
-  readonly kind: 'stop';
-  readonly model: ModelRef;
-}
-
-export interface ServingStatusCommand {
-  readonly kind: 'servingStatus';
-  readonly model: ModelRef;
-}
-
-export interface VersionsCommand {
-  readonly kind: 'versions';
-  readonly model: ModelRef;
-}
-
-/** `tag` adds tags to a version, `untag` removes them. */
-export interface TagCommand {
-  readonly kind: 'tag' | 'untag';
-  readonly model: ModelRef;
-  readonly tags: readonly string[];
-}
-
-/** `alias NAME@V a` points alias a at version V; `unalias NAME a` removes it. */
-export interface AliasCommand {
-  readonly kind: 'alias' | 'unalias';
-  readonly model: ModelRef;
-  readonly alias: string;
-}
-
-export interface FilesCommand {
-  readonly kind: 'files';
-  readonly model: ModelRef;
-  readonly options: readonly OptionAssignment[];
-}
-
-export interface PullCommand {
-  readonly kind: 'pull';
-  readonly model: ModelRef;
-  readonly options: readonly OptionAssignment[];
-}
-
-export interface VerifyCommand {
-  readonly kind: 'verify';
-  readonly model: ModelRef;
-}
-
-export interface FsckCommand {
-  readonly kind: 'fsck';
-  readonly options: readonly OptionAssignment[];
-}
-
-export type CommandKind = Command['kind'];
+export type CommandKind = string;
 
 export type Stage = WhereStage | FieldsStage | SortStage | HeadStage;
 

@@ -1,13 +1,26 @@
 /**
- * The mlmodel language: pure and synchronous, no I/O. `parse` turns one
- * query into its typed AST or throws a `ParseError`; `print` turns an AST
- * back into canonical text.
+ * The mlmodel language's machinery: pure and synchronous, no I/O. A
+ * `Language` is built from a list of command syntaxes (`createLanguage`);
+ * the engine's one language, with `parse` and `print`, is src/language.ts
+ * (the package's `mlmodel/grammar` entry).
  */
 export type * from './ast.js';
-export { parse, MAX_NESTING, MAX_QUERY_LENGTH } from './parse.js';
+export { createLanguage, type Language } from './language.js';
+export {
+  kindsOf,
+  readOptionValue,
+  describeOptionType,
+  type CommandSyntax,
+  type ArgSyntax,
+  type OptionSyntax,
+  type OptionType,
+  type CommandAst,
+  type OptionValues,
+} from './command-syntax.js';
+export { MAX_NESTING, MAX_QUERY_LENGTH } from './parse.js';
 export { ParseError, isParseError, renderIssue, type ParseIssue } from './errors.js';
-export { print, printCommand, printStage, printCondition, printLiteral, printModelRef, quote } from './printer.js';
-export { readModelRef } from './visitor.js';
+export { printModelRef, quote } from './printer.js';
+export { readModelRef, readsAsNumber } from './visitor.js';
 export { splitScript, type Statement } from './script.js';
 export { displayWidth, charWidth } from './text-width.js';
-export { ACTION_KEYWORDS, STAGE_KEYWORDS, COMMAND_KEYWORDS, isKeyword } from './tokens.js';
+export { STAGE_KEYWORDS } from './tokens.js';

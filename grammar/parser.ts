@@ -1,161 +1,126 @@
 import type { CstNode, IToken, TokenType } from 'chevrotain';
 import { CstParser, EOF, tokenMatcher } from './chevrotain.js';
+import { COMMAND_PREFIXES, type ArgSyntax, type CommandPrefix, type CommandSyntax } from './command-syntax.js';
 import * as T from './tokens.js';
 
+type RuleFn = () => CstNode;
+
+/** The grammar rule a command module's syntax became, with what the visitor needs to build its AST. */
+export interface CommandRule {
+  readonly name: string;
+  readonly syntax: CommandSyntax;
+  readonly prefix: CommandPrefix;
+  readonly keywordTokens: readonly TokenType[];
+}
+
 /**
- * The mlmodel grammar (DESIGN §3) as a Chevrotain CST parser. One instance is
- * built at module load and reused for every input: Chevrotain's grammar
- * analysis runs once, and each parse only resets the token vector.
+ * The mlmodel grammar (DESIGN §3) as a Chevrotain CST parser. The structure
+ * — `query`, stages, conditions, model references, options — is written out
+ * below; each command's rule is made from its module's declared syntax, in
+ * the constructor, before the self-analysis, as Chevrotain requires. One
+ * instance per language is built and reused for every input.
  */
 export class MlmodelParser extends CstParser {
+  readonly commandRules: readonly CommandRule[];
+  /** The rule after each prefix word (`mlmodel`, `serving`), and the commands it offers. */
+  readonly prefixRules: readonly { readonly prefix: CommandPrefix; readonly name: string; readonly commands: readonly CommandRule[] }[];
+
+  public query!: RuleFn;
+  private command!: RuleFn;
+
   /**
    * `validate` runs Chevrotain's grammar checks (ambiguities, left recursion,
-   * unreachable alternatives). The grammar is fixed, so the tests run them and
-   * the instance every query uses skips them, as Chevrotain advises for
-   * production: they are most of the cost of building a parser.
+   * unreachable alternatives). The tests run them; the instance every query
+   * uses skips them, as Chevrotain advises for production: they are most of
+   * the cost of building a parser.
    */
-  constructor(options: { validate?: boolean } = {}) {
-    super([...T.ALL_TOKENS], { recoveryEnabled: true, maxLookahead: 3, skipValidations: options.validate !== true });
+  constructor(tokens: T.TokenSet, commands: readonly CommandSyntax[], options: { validate?: boolean } = {}) {
+    super([...tokens.all], { recoveryEnabled: true, maxLookahead: 3, skipValidations: options.validate !== true });
+    const keywordToken = (word: string): TokenType => tokens.byWord.get(word.toLowerCase())!;
+    this.commandRules = commands.map((syntax) => {
+      const rule: CommandRule = {
+        name: `${camel(syntax.kind ?? syntax.keywords[0])}Command`,
+        syntax,
+        prefix: syntax.prefix ?? 'mlmodel',
+        keywordTokens: syntax.keywords.map(keywordToken),
+      };
+      return rule;
+    });
+    const ruleFns = new Map<string, RuleFn>();
+    for (const rule of this.commandRules) ruleFns.set(rule.name, this.RULE(rule.name, this.commandBody(rule)));
+
+    this.prefixRules = COMMAND_PREFIXES.map((prefix) => ({
+      prefix,
+      name: `${prefix}Prefix`,
+      commands: this.commandRules.filter((r) => r.prefix === prefix),
+    })).filter((p) => p.commands.length > 0);
+    const prefixFns = this.prefixRules.map((p) => {
+      const token = keywordToken(p.prefix);
+      const alts = p.commands.map((r) => ({ ALT: () => this.SUBRULE(ruleFns.get(r.name)!) }));
+      // IRIS: `mlmodel_command : LIST | <empty>` — a bare prefix may stand for a command.
+      const bare = p.commands.some((r) => r.syntax.bareDefault === true);
+      return this.RULE(p.name, () => {
+        this.CONSUME(token);
+        if (bare) this.OPTION(() => this.OR(alts));
+        else this.OR(alts);
+      });
+    });
+    const prefixAlts = prefixFns.map((fn) => ({ ALT: () => this.SUBRULE(fn) }));
+
+    this.query = this.RULE('query', () => {
+      this.OPTION({
+        GATE: () => this.LA(2).tokenType === T.Pipe,
+        DEF: () => {
+          this.CONSUME(T.Star);
+          this.CONSUME(T.Pipe);
+        },
+      });
+      this.SUBRULE(this.command);
+      this.MANY(() => {
+        this.CONSUME2(T.Pipe);
+        this.SUBRULE(this.stage);
+      });
+    });
+    this.command = this.RULE('command', () => this.OR(prefixAlts));
     this.performSelfAnalysis();
   }
 
-  public query = this.RULE('query', () => {
-    this.OPTION({
-      GATE: () => this.LA(2).tokenType === T.Pipe,
-      DEF: () => {
-        this.CONSUME(T.Star);
-        this.CONSUME(T.Pipe);
-      },
-    });
-    this.SUBRULE(this.command);
-    this.MANY(() => {
-      this.CONSUME2(T.Pipe);
-      this.SUBRULE(this.stage);
-    });
-  });
+  /** A command's rule: its keyword, then each declared part in order, each labelled for the visitor. */
+  private commandBody(rule: CommandRule): () => void {
+    const [first, ...others] = rule.keywordTokens;
+    // Built once: Chevrotain advises against new alternative arrays on every parse.
+    const alts = rule.keywordTokens.map((t) => ({ ALT: () => this.CONSUME(t, { LABEL: 'keyword' }) }));
+    return () => {
+      if (others.length === 0) this.CONSUME(first!, { LABEL: 'keyword' });
+      else this.OR(alts);
+      rule.syntax.args.forEach((arg, i) => this.argument(arg, i + 1));
+    };
+  }
 
-  private command = this.RULE('command', () => {
-    this.OR([
-      { ALT: () => this.SUBRULE(this.mlmodelCommand) },
-      { ALT: () => this.SUBRULE(this.servingCommand) },
-    ]);
-  });
-
-  /** IRIS: `mlmodel_command : LIST | <empty>` — a bare `mlmodel` lists. */
-  private mlmodelCommand = this.RULE('mlmodelCommand', () => {
-    this.CONSUME(T.Mlmodel);
-    this.OPTION(() => this.SUBRULE(this.action));
-  });
-
-  private action = this.RULE('action', () => {
-    this.OR([
-      { ALT: () => this.CONSUME(T.List) },
-      { ALT: () => this.SUBRULE(this.summaryAction) },
-      { ALT: () => this.SUBRULE(this.deleteAction) },
-      { ALT: () => this.SUBRULE(this.renameAction) },
-      { ALT: () => this.SUBRULE(this.importAction) },
-      { ALT: () => this.SUBRULE(this.exportAction) },
-      { ALT: () => this.SUBRULE(this.deployAction) },
-      { ALT: () => this.SUBRULE(this.stopAction) },
-      { ALT: () => this.SUBRULE(this.versionsAction) },
-      { ALT: () => this.SUBRULE(this.tagAction) },
-      { ALT: () => this.SUBRULE(this.aliasAction) },
-      { ALT: () => this.SUBRULE(this.filesAction) },
-      { ALT: () => this.SUBRULE(this.pullAction) },
-      { ALT: () => this.SUBRULE(this.verifyAction) },
-      { ALT: () => this.SUBRULE(this.fsckAction) },
-    ]);
-  });
-
-  private versionsAction = this.RULE('versionsAction', () => {
-    this.CONSUME(T.Versions);
-    this.SUBRULE(this.modelRef);
-  });
-
-  /** `tag NAME t1,t2` and `untag NAME t1`. */
-  private tagAction = this.RULE('tagAction', () => {
-    this.OR([{ ALT: () => this.CONSUME(T.Tag) }, { ALT: () => this.CONSUME(T.Untag) }]);
-    this.SUBRULE(this.modelRef);
-    this.SUBRULE(this.nameList);
-  });
-
-  /** `alias NAME@V champion` and `unalias NAME champion`. */
-  private aliasAction = this.RULE('aliasAction', () => {
-    this.OR([{ ALT: () => this.CONSUME(T.Alias) }, { ALT: () => this.CONSUME(T.Unalias) }]);
-    this.SUBRULE(this.modelRef);
-    this.CONSUME(T.Name, { LABEL: 'aliasName' });
-  });
-
-  private filesAction = this.RULE('filesAction', () => {
-    this.CONSUME(T.Files);
-    this.SUBRULE(this.modelRef);
-    this.SUBRULE(this.options);
-  });
-
-  private pullAction = this.RULE('pullAction', () => {
-    this.CONSUME(T.Pull);
-    this.SUBRULE(this.modelRef);
-    this.SUBRULE(this.options);
-  });
-
-  private verifyAction = this.RULE('verifyAction', () => {
-    this.CONSUME(T.Verify);
-    this.SUBRULE(this.modelRef);
-  });
-
-  private fsckAction = this.RULE('fsckAction', () => {
-    this.CONSUME(T.Fsck);
-    this.SUBRULE(this.options);
-  });
-
-  private summaryAction = this.RULE('summaryAction', () => {
-    this.CONSUME(T.Summary);
-    this.SUBRULE(this.modelRef);
-    this.OPTION(() => this.SUBRULE(this.nameList));
-  });
-
-  private deleteAction = this.RULE('deleteAction', () => {
-    this.CONSUME(T.Delete);
-    this.SUBRULE(this.modelRef);
-  });
-
-  /** `rename a as b` or `rename a b`; a model may itself be called `as`. */
-  private renameAction = this.RULE('renameAction', () => {
-    this.CONSUME(T.Rename);
-    this.SUBRULE(this.modelRef);
-    this.OPTION({
-      GATE: () => this.LA(2).tokenType !== T.Pipe && this.LA(2).tokenType !== EOF,
-      DEF: () => this.CONSUME(T.As),
-    });
-    this.CONSUME(T.Name, { LABEL: 'newName' });
-  });
-
-  private importAction = this.RULE('importAction', () => {
-    this.CONSUME(T.Import);
-    this.SUBRULE(this.options);
-  });
-
-  private exportAction = this.RULE('exportAction', () => {
-    this.CONSUME(T.Export);
-    this.SUBRULE(this.options);
-  });
-
-  private deployAction = this.RULE('deployAction', () => {
-    this.CONSUME(T.Deploy);
-    this.SUBRULE(this.modelRef);
-    this.SUBRULE(this.options);
-  });
-
-  private stopAction = this.RULE('stopAction', () => {
-    this.CONSUME(T.Stop);
-    this.SUBRULE(this.modelRef);
-  });
-
-  private servingCommand = this.RULE('servingCommand', () => {
-    this.CONSUME(T.Serving);
-    this.CONSUME(T.Status);
-    this.SUBRULE(this.modelRef);
-  });
+  private argument(arg: ArgSyntax, idx: number): void {
+    switch (arg.kind) {
+      case 'model':
+        this.subrule(idx, this.modelRef, { LABEL: 'model' });
+        return;
+      case 'options':
+        this.subrule(idx, this.options, { LABEL: 'options' });
+        return;
+      case 'names':
+        if (arg.optional) this.option(idx, () => this.subrule(idx, this.nameList, { LABEL: arg.field }));
+        else this.subrule(idx, this.nameList, { LABEL: arg.field });
+        return;
+      case 'word':
+        if (arg.optionalKeyword !== undefined) {
+          // `rename a as b` or `rename a b`; a model may itself be called `as`.
+          this.option(idx, {
+            GATE: () => this.LA(2).tokenType !== T.Pipe && this.LA(2).tokenType !== EOF,
+            DEF: () => this.consume(idx, T.As),
+          });
+        }
+        this.consume(idx, T.Name, { LABEL: arg.field });
+        return;
+    }
+  }
 
   private modelRef = this.RULE('modelRef', () => {
     this.CONSUME(T.Name);
@@ -313,6 +278,8 @@ function isValueToken(token: IToken): boolean {
 
 const ENDS_PREDICATE: ReadonlySet<TokenType> = new Set([T.And, T.Or, T.RParen, T.Pipe, EOF]);
 
-export const parser = new MlmodelParser();
+function camel(word: string): string {
+  return word.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
 
 export type { CstNode, IToken };

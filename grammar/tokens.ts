@@ -88,18 +88,14 @@ function keyword(word: string): TokenType {
   });
 }
 
+/**
+ * The keywords of the language's structure. Each command's own keywords
+ * (`list`, `deploy`, `status`, …) are declared by its command module and made
+ * by `createTokens` with the same `keyword` function.
+ */
 export const Mlmodel = keyword('mlmodel');
 export const Serving = keyword('serving');
-export const List = keyword('list');
-export const Summary = keyword('summary');
-export const Delete = keyword('delete');
-export const Rename = keyword('rename');
 export const As = keyword('as');
-export const Import = keyword('import');
-export const Export = keyword('export');
-export const Deploy = keyword('deploy');
-export const Stop = keyword('stop');
-export const Status = keyword('status');
 export const Where = keyword('where');
 export const Fields = keyword('fields');
 export const Sort = keyword('sort');
@@ -110,15 +106,6 @@ export const Not = keyword('not');
 export const Like = keyword('like');
 export const In = keyword('in');
 export const Asc = keyword('asc');
-export const Versions = keyword('versions');
-export const Tag = keyword('tag');
-export const Untag = keyword('untag');
-export const Alias = keyword('alias');
-export const Unalias = keyword('unalias');
-export const Files = keyword('files');
-export const Pull = keyword('pull');
-export const Verify = keyword('verify');
-export const Fsck = keyword('fsck');
 export const Desc = keyword('desc');
 
 /** IRIS's "search everything" prefix `* |`; a lone `*` is otherwise a word. */
@@ -130,59 +117,63 @@ export const Star = createToken({
   label: "'*'",
 });
 
-/** The actions after `mlmodel`: IRIS's, in the order its reference lists them, then ours. */
-export const ACTION_KEYWORDS = [
-  'list', 'summary', 'delete', 'rename', 'import', 'export', 'deploy', 'stop',
-  'versions', 'tag', 'untag', 'alias', 'unalias', 'files', 'pull', 'verify', 'fsck',
-] as const;
 export const STAGE_KEYWORDS = ['where', 'fields', 'sort', 'head'] as const;
-export const COMMAND_KEYWORDS = ['mlmodel', 'serving'] as const;
-export const SERVING_ACTION_KEYWORDS = ['status'] as const;
 
-export const KEYWORDS: readonly TokenType[] = [
-  Mlmodel, Serving, List, Summary, Delete, Rename, As, Import, Export, Deploy, Stop, Status,
-  Where, Fields, Sort, Head, And, Or, Not, Like, In, Asc, Desc,
-  Versions, Tag, Untag, Alias, Unalias, Files, Pull, Verify, Fsck,
-];
+/** The keywords every language has, whatever its commands. */
+export const STRUCTURE_KEYWORDS: readonly TokenType[] = [Mlmodel, Serving, As, Where, Fields, Sort, Head, And, Or, Not, Like, In, Asc, Desc];
 
-const KEYWORD_WORDS = new Set(KEYWORDS.map((t) => String(t.LABEL)));
-
-/** True when `text` on its own would lex as a keyword (case-insensitive). */
-export function isKeyword(text: string): boolean {
-  return KEYWORD_WORDS.has(text.toLowerCase());
+/** The token set of one language: the structure's tokens plus a keyword per command word. */
+export interface TokenSet {
+  /** Every keyword, structural and command. */
+  readonly keywords: readonly TokenType[];
+  /** The keyword token for a word (lower-case). */
+  readonly byWord: ReadonlyMap<string, TokenType>;
+  /** Every token in lexing order. */
+  readonly all: readonly TokenType[];
+  readonly lexer: InstanceType<typeof Lexer>;
+  /** True when `text` on its own would lex as a keyword (case-insensitive). */
+  isKeyword(text: string): boolean;
 }
 
-/** Order matters: longer operators before their prefixes, keywords before Word. */
-export const ALL_TOKENS: readonly TokenType[] = [
-  WhiteSpace,
-  Quoted,
-  Pipe,
-  Comma,
-  LParen,
-  RParen,
-  EqEq,
-  NotEq,
-  LtGt,
-  Gte,
-  Lte,
-  Gt,
-  Lt,
-  Eq,
-  CompareOp,
-  // Longest first, so that `asc` is not read as `as` followed by `c`.
-  ...[...KEYWORDS].sort((a, b) => String(b.LABEL).length - String(a.LABEL).length),
-  Star,
-  Word,
-  Name,
-];
-
-/** `validate` checks the token definitions (the tests do); the shared lexer skips that work at start-up. */
-export function createLexer(options: { validate?: boolean } = {}): InstanceType<typeof Lexer> {
-  return new Lexer([...ALL_TOKENS], {
+/**
+ * Builds the tokens for a language whose commands use `commandWords`. A word
+ * that is already a structural keyword reuses its token.
+ */
+export function createTokens(commandWords: readonly string[], options: { validate?: boolean } = {}): TokenSet {
+  const byWord = new Map<string, TokenType>(STRUCTURE_KEYWORDS.map((t) => [String(t.LABEL), t]));
+  for (const w of commandWords) {
+    const word = w.toLowerCase();
+    if (!/^[a-z][a-z_]*$/.test(word)) throw new Error(`a command keyword is lower-case letters and _: ${w}`);
+    if (!byWord.has(word)) byWord.set(word, keyword(word));
+  }
+  const keywords = [...byWord.values()];
+  const all: TokenType[] = [
+    WhiteSpace,
+    Quoted,
+    Pipe,
+    Comma,
+    LParen,
+    RParen,
+    EqEq,
+    NotEq,
+    LtGt,
+    Gte,
+    Lte,
+    Gt,
+    Lt,
+    Eq,
+    CompareOp,
+    // Longest first, so that `asc` is not read as `as` followed by `c`.
+    ...[...keywords].sort((a, b) => String(b.LABEL).length - String(a.LABEL).length),
+    Star,
+    Word,
+    Name,
+  ];
+  // `validate` checks the token definitions (the tests do); the language every query uses skips that work at start-up.
+  const lexer = new Lexer(all, {
     positionTracking: 'full',
     ensureOptimizations: options.validate === true,
     skipValidations: options.validate !== true,
   });
+  return { keywords, byWord, all, lexer, isKeyword: (text) => byWord.has(text.toLowerCase()) };
 }
-
-export const lexer = createLexer();

@@ -1,10 +1,36 @@
-import type { IToken } from 'chevrotain';
+import type { CstElement, CstNode, IToken } from 'chevrotain';
 import type * as A from './ast.js';
+import { kindFor, readOptionValue } from './command-syntax.js';
 import type * as C from './cst.js';
 import { tokenIssue, type ParseIssue } from './errors.js';
-import { parser } from './parser.js';
+import type { CommandRule, MlmodelParser } from './parser.js';
+import { nearest } from './suggest.js';
 
-const BaseVisitor = parser.getBaseCstVisitorConstructor<void, unknown>();
+/** The children of a rule the visitor reads generically: labelled tokens and sub-rules. */
+type GenericChildren = Record<string, CstElement[] | undefined>;
+
+/** What parse() needs of the visitor. */
+export interface AstBuilder {
+  issues: ParseIssue[];
+  query(ctx: C.QueryCstChildren): A.Query;
+}
+
+function isNode(e: CstElement): e is CstNode {
+  return (e as CstNode).children !== undefined;
+}
+
+function onlyNode(ctx: GenericChildren): CstNode {
+  for (const v of Object.values(ctx)) {
+    const first = v?.[0];
+    if (first !== undefined && isNode(first)) return first;
+  }
+  throw new Error('a command rule has no child');
+}
+
+/** `mlmodel deploy`, `serving status`: how a person names the command. */
+export function commandTitle(rule: CommandRule): string {
+  return `${rule.prefix} ${rule.syntax.keywords[0]}`;
+}
 
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
@@ -15,260 +41,232 @@ export function readsAsNumber(text: string): boolean {
 
 /**
  * Turns the CST into the typed AST. Problems the grammar cannot express (a
- * version that is not a number, `head x`, an option given twice) are
- * collected as issues at the token that caused them, so one parse reports
- * them all.
+ * version that is not a number, `head x`, an option given twice or of the
+ * wrong type) are collected as issues at the token that caused them, so one
+ * parse reports them all. Command rules are visited by one generic method
+ * that reads the command's declared syntax; the structure's rules have typed
+ * methods over the generated CST types (grammar/cst.d.ts).
  */
-class AstBuilder extends BaseVisitor {
-  issues: ParseIssue[] = [];
+export function createAstBuilder(parser: MlmodelParser): AstBuilder {
+  const BaseVisitor = parser.getBaseCstVisitorConstructor<void, unknown>();
 
-  constructor() {
-    super();
-    this.validateVisitor();
-  }
+  class Builder extends BaseVisitor implements AstBuilder {
+    issues: ParseIssue[] = [];
 
-  private issue(token: IToken, message: string, expected: readonly string[] = []): void {
-    this.issues.push(tokenIssue(token, message, expected));
-  }
-
-  query(ctx: C.QueryCstChildren): A.Query {
-    return {
-      kind: 'query',
-      command: this.command(ctx.command[0]!.children),
-      stages: (ctx.stage ?? []).map((s) => this.stage(s.children)),
-    };
-  }
-
-  command(ctx: C.CommandCstChildren): A.Command {
-    if (ctx.servingCommand) return this.servingCommand(ctx.servingCommand[0]!.children);
-    return this.mlmodelCommand(ctx.mlmodelCommand![0]!.children);
-  }
-
-  mlmodelCommand(ctx: C.MlmodelCommandCstChildren): A.Command {
-    return ctx.action ? this.action(ctx.action[0]!.children) : { kind: 'list' };
-  }
-
-  action(ctx: C.ActionCstChildren): A.Command {
-    if (ctx.summaryAction) return this.summaryAction(ctx.summaryAction[0]!.children);
-    if (ctx.deleteAction) return this.deleteAction(ctx.deleteAction[0]!.children);
-    if (ctx.renameAction) return this.renameAction(ctx.renameAction[0]!.children);
-    if (ctx.importAction) return this.importAction(ctx.importAction[0]!.children);
-    if (ctx.exportAction) return this.exportAction(ctx.exportAction[0]!.children);
-    if (ctx.deployAction) return this.deployAction(ctx.deployAction[0]!.children);
-    if (ctx.stopAction) return this.stopAction(ctx.stopAction[0]!.children);
-    if (ctx.versionsAction) return this.versionsAction(ctx.versionsAction[0]!.children);
-    if (ctx.tagAction) return this.tagAction(ctx.tagAction[0]!.children);
-    if (ctx.aliasAction) return this.aliasAction(ctx.aliasAction[0]!.children);
-    if (ctx.filesAction) return this.filesAction(ctx.filesAction[0]!.children);
-    if (ctx.pullAction) return this.pullAction(ctx.pullAction[0]!.children);
-    if (ctx.verifyAction) return this.verifyAction(ctx.verifyAction[0]!.children);
-    if (ctx.fsckAction) return this.fsckAction(ctx.fsckAction[0]!.children);
-    return { kind: 'list' };
-  }
-
-  versionsAction(ctx: C.VersionsActionCstChildren): A.VersionsCommand {
-    return { kind: 'versions', model: this.modelRef(ctx.modelRef[0]!.children) };
-  }
-
-  tagAction(ctx: C.TagActionCstChildren): A.TagCommand {
-    return { kind: ctx.Untag ? 'untag' : 'tag', model: this.modelRef(ctx.modelRef[0]!.children), tags: this.nameList(ctx.nameList[0]!.children) };
-  }
-
-  aliasAction(ctx: C.AliasActionCstChildren): A.AliasCommand {
-    const token = ctx.aliasName[0]!;
-    if (token.image.includes('@') || /^\d+$/.test(token.image)) {
-      this.issue(token, `an alias is a name, not a number and without '@': like champion or stable`, ['an alias']);
+    constructor() {
+      super();
+      const self = this as unknown as Record<string, (ctx: GenericChildren) => unknown>;
+      for (const rule of parser.commandRules) self[rule.name] = (ctx) => this.commandNode(rule, ctx);
+      for (const p of parser.prefixRules) self[p.name] = (ctx) => this.prefixNode(p.commands, ctx);
+      self.command = (ctx) => this.visit(onlyNode(ctx));
+      this.validateVisitor();
     }
-    return { kind: ctx.Unalias ? 'unalias' : 'alias', model: this.modelRef(ctx.modelRef[0]!.children), alias: token.image };
-  }
 
-  filesAction(ctx: C.FilesActionCstChildren): A.FilesCommand {
-    return { kind: 'files', model: this.modelRef(ctx.modelRef[0]!.children), options: this.options(ctx.options[0]!.children) };
-  }
-
-  pullAction(ctx: C.PullActionCstChildren): A.PullCommand {
-    return { kind: 'pull', model: this.modelRef(ctx.modelRef[0]!.children), options: this.options(ctx.options[0]!.children) };
-  }
-
-  verifyAction(ctx: C.VerifyActionCstChildren): A.VerifyCommand {
-    return { kind: 'verify', model: this.modelRef(ctx.modelRef[0]!.children) };
-  }
-
-  fsckAction(ctx: C.FsckActionCstChildren): A.FsckCommand {
-    return { kind: 'fsck', options: this.options(ctx.options[0]!.children) };
-  }
-
-  summaryAction(ctx: C.SummaryActionCstChildren): A.SummaryCommand {
-    return {
-      kind: 'summary',
-      model: this.modelRef(ctx.modelRef[0]!.children),
-      fields: ctx.nameList ? this.nameList(ctx.nameList[0]!.children) : null,
-    };
-  }
-
-  deleteAction(ctx: C.DeleteActionCstChildren): A.DeleteCommand {
-    return { kind: 'delete', model: this.modelRef(ctx.modelRef[0]!.children) };
-  }
-
-  renameAction(ctx: C.RenameActionCstChildren): A.RenameCommand {
-    const target = ctx.newName[0]!;
-    if (target.image.includes('@')) {
-      this.issue(target, `a new model name cannot contain '@' (it separates a name from a version or alias)`, ['a model name']);
+    private issue(token: IToken, message: string, expected: readonly string[] = []): void {
+      this.issues.push(tokenIssue(token, message, expected));
     }
-    return { kind: 'rename', model: this.modelRef(ctx.modelRef[0]!.children), to: target.image };
-  }
 
-  importAction(ctx: C.ImportActionCstChildren): A.ImportCommand {
-    return { kind: 'import', options: this.options(ctx.options[0]!.children) };
-  }
+    query(ctx: C.QueryCstChildren): A.Query {
+      return {
+        kind: 'query',
+        command: this.visit(ctx.command[0]!) as A.Command,
+        stages: (ctx.stage ?? []).map((s) => this.stage(s.children)),
+      };
+    }
 
-  exportAction(ctx: C.ExportActionCstChildren): A.ExportCommand {
-    return { kind: 'export', options: this.options(ctx.options[0]!.children) };
-  }
+    /** After a prefix word: the command named, or the one a bare prefix stands for. */
+    private prefixNode(commands: readonly CommandRule[], ctx: GenericChildren): A.Command {
+      const child = Object.values(ctx).find((v) => v?.[0] !== undefined && isNode(v[0]))?.[0];
+      if (child) return this.visit(child as CstNode) as A.Command;
+      const bare = commands.find((r) => r.syntax.bareDefault)!;
+      return { kind: kindFor(bare.syntax, bare.syntax.keywords[0]) };
+    }
 
-  deployAction(ctx: C.DeployActionCstChildren): A.DeployCommand {
-    return {
-      kind: 'deploy',
-      model: this.modelRef(ctx.modelRef[0]!.children),
-      options: this.options(ctx.options[0]!.children),
-    };
-  }
-
-  stopAction(ctx: C.StopActionCstChildren): A.StopCommand {
-    return { kind: 'stop', model: this.modelRef(ctx.modelRef[0]!.children) };
-  }
-
-  servingCommand(ctx: C.ServingCommandCstChildren): A.ServingStatusCommand {
-    return { kind: 'servingStatus', model: this.modelRef(ctx.modelRef[0]!.children) };
-  }
-
-  /** `name`, `name@3`, `name@alias`. */
-  modelRef(ctx: C.ModelRefCstChildren): A.ModelRef {
-    const token = ctx.Name[0]!;
-    const { ref, problem } = readModelRef(token.image);
-    if (problem) this.issue(token, problem.message, problem.expected);
-    return ref;
-  }
-
-  nameList(ctx: C.NameListCstChildren): string[] {
-    return ctx.Name.map((t) => t.image);
-  }
-
-  options(ctx: C.OptionsCstChildren): A.OptionAssignment[] {
-    const seen = new Set<string>();
-    const result: A.OptionAssignment[] = [];
-    for (const node of ctx.optionAssignment ?? []) {
-      const keyToken = node.children.key[0]!;
-      const key = keyToken.image;
-      if (seen.has(key.toLowerCase())) {
-        this.issue(keyToken, `option ${key} is given twice`);
+    /** Any command, from its declared syntax: each part lands in the AST field it names. */
+    private commandNode(rule: CommandRule, ctx: GenericChildren): A.Command {
+      const keyword = ctx.keyword![0] as IToken;
+      const node: Record<string, unknown> = { kind: kindFor(rule.syntax, keyword.image) };
+      for (const arg of rule.syntax.args) {
+        switch (arg.kind) {
+          case 'model':
+            node.model = this.modelRef((ctx.model![0] as CstNode).children as C.ModelRefCstChildren);
+            break;
+          case 'options':
+            node.options = this.commandOptions(rule, keyword, (ctx.options![0] as CstNode).children as C.OptionsCstChildren);
+            break;
+          case 'names': {
+            const list = ctx[arg.field]?.[0] as CstNode | undefined;
+            node[arg.field] = list ? this.nameList(list.children as C.NameListCstChildren) : null;
+            break;
+          }
+          case 'word': {
+            const token = ctx[arg.field]![0] as IToken;
+            const problem = arg.check?.(token.image);
+            if (problem) this.issue(token, problem, [arg.label]);
+            node[arg.field] = token.image;
+            break;
+          }
+        }
       }
-      seen.add(key.toLowerCase());
-      result.push({ key, value: this.text(node.children.value[0]!.children) });
+      return node as A.Command;
     }
-    return result;
-  }
 
-  optionAssignment(): never {
-    throw new Error('optionAssignment is visited through options()');
-  }
-
-  /** A value's text: a quoted string unescaped, a word as written. */
-  private text(ctx: C.ValueCstChildren): string {
-    const quoted = ctx.Quoted?.[0];
-    return quoted ? unquote(quoted.image) : ctx.Name![0]!.image;
-  }
-
-  value(ctx: C.ValueCstChildren): A.Literal {
-    const quoted = ctx.Quoted?.[0];
-    if (quoted) return { kind: 'string', value: unquote(quoted.image) };
-    const token = ctx.Name![0]!;
-    if (!readsAsNumber(token.image)) return { kind: 'string', value: token.image };
-    const n = Number(token.image);
-    if (!Number.isFinite(n)) {
-      this.issue(token, `${token.image} is too large a number; quote it to compare it as text`);
-      return { kind: 'string', value: token.image };
+    /** A command's options, each checked by its declared type: unknown, repeated, invalid or missing ones are issues. */
+    private commandOptions(rule: CommandRule, keyword: IToken, ctx: C.OptionsCstChildren): A.OptionAssignment[] {
+      const declared = rule.syntax.options ?? {};
+      const keys = Object.keys(declared);
+      const command = commandTitle(rule);
+      const seen = new Set<string>();
+      const result: A.OptionAssignment[] = [];
+      let last: IToken = keyword;
+      for (const node of ctx.optionAssignment ?? []) {
+        const keyToken = node.children.key[0]!;
+        const key = keyToken.image;
+        const valueNode = node.children.value[0]!.children;
+        const value = this.text(valueNode);
+        last = valueNode.Quoted?.[0] ?? valueNode.Name![0]!;
+        const k = key.toLowerCase();
+        const spec = declared[k];
+        if (spec === undefined) {
+          const suggestion = nearest(key, keys);
+          const hint = suggestion ? ` Did you mean ${suggestion}?` : '';
+          const known = keys.length > 0 ? ` Its options are ${keys.join(', ')}` : ' It takes no options';
+          this.issues.push({ ...tokenIssue(keyToken, `${command} has no option ${key}.${hint}${known}`, keys), ...(suggestion ? { suggestion } : {}) });
+        } else if (seen.has(k)) {
+          this.issue(keyToken, `option ${key} is given twice`);
+        } else {
+          const read = readOptionValue(k, spec, value, readModelRef);
+          if ('problem' in read) this.issue(valueNode.Quoted?.[0] ?? valueNode.Name![0]!, read.problem, read.valid);
+        }
+        seen.add(k);
+        result.push({ key, value });
+      }
+      const missing = keys.filter((k) => declared[k]!.required && !seen.has(k));
+      if (missing.length > 0) {
+        this.issue(last, `${command} needs ${missing.map((k) => `${k}=…`).join(' ')}`, missing.map((k) => `${k}=`));
+      }
+      return result;
     }
-    // -0 and 0 are the same value; keep one spelling so equal queries have equal ASTs.
-    return { kind: 'number', value: n === 0 ? 0 : n };
-  }
 
-  stage(ctx: C.StageCstChildren): A.Stage {
-    if (ctx.whereStage) return this.whereStage(ctx.whereStage[0]!.children);
-    if (ctx.fieldsStage) return this.fieldsStage(ctx.fieldsStage[0]!.children);
-    if (ctx.sortStage) return this.sortStage(ctx.sortStage[0]!.children);
-    return this.headStage(ctx.headStage![0]!.children);
-  }
-
-  whereStage(ctx: C.WhereStageCstChildren): A.WhereStage {
-    return { kind: 'where', condition: this.orExpr(ctx.orExpr[0]!.children) };
-  }
-
-  fieldsStage(ctx: C.FieldsStageCstChildren): A.FieldsStage {
-    return { kind: 'fields', fields: this.nameList(ctx.nameList[0]!.children) };
-  }
-
-  sortStage(ctx: C.SortStageCstChildren): A.SortStage {
-    return { kind: 'sort', keys: ctx.sortKey.map((k) => this.sortKey(k.children)) };
-  }
-
-  /** `-modified` sorts descending, like IRIS; so does `modified desc`. */
-  sortKey(ctx: C.SortKeyCstChildren): A.SortKey {
-    const token = ctx.Name[0]!;
-    const minus = token.image.startsWith('-');
-    const field = minus ? token.image.slice(1) : token.image;
-    if (field === '') this.issue(token, `a field name must follow '-' (write -modified to sort descending)`, ['a field name']);
-    else if (field.startsWith('-')) this.issue(token, `one '-' is enough to sort descending: -${field.replace(/^-+/, '')}`);
-    const explicit = ctx.Asc?.[0] ?? ctx.Desc?.[0];
-    if (minus && explicit) {
-      this.issue(explicit, `'-' already sorts ${field} descending; drop either '-' or ${explicit.image}`);
+    /** `name`, `name@3`, `name@alias`. */
+    modelRef(ctx: C.ModelRefCstChildren): A.ModelRef {
+      const token = ctx.Name[0]!;
+      const { ref, problem } = readModelRef(token.image);
+      if (problem) this.issue(token, problem.message, problem.expected);
+      return ref;
     }
-    const direction = minus || ctx.Desc ? 'desc' : 'asc';
-    return { field, direction };
-  }
 
-  headStage(ctx: C.HeadStageCstChildren): A.HeadStage {
-    const token = ctx.count[0]!;
-    const count = /^\d+$/.test(token.image) ? Number(token.image) : NaN;
-    if (!Number.isSafeInteger(count)) {
-      this.issue(token, `head takes a whole number of rows, like head 5; found ${token.image}`, ['a whole number']);
-      return { kind: 'head', count: 0 };
+    nameList(ctx: C.NameListCstChildren): string[] {
+      return ctx.Name.map((t) => t.image);
     }
-    return { kind: 'head', count };
-  }
 
-  orExpr(ctx: C.OrExprCstChildren): A.Condition {
-    const operands = ctx.andExpr.map((n) => this.andExpr(n.children));
-    return operands.length === 1 ? operands[0]! : { kind: 'or', operands };
-  }
-
-  andExpr(ctx: C.AndExprCstChildren): A.Condition {
-    const operands = ctx.notExpr.map((n) => this.notExpr(n.children));
-    return operands.length === 1 ? operands[0]! : { kind: 'and', operands };
-  }
-
-  notExpr(ctx: C.NotExprCstChildren): A.Condition {
-    if (ctx.notExpr) return { kind: 'not', operand: this.notExpr(ctx.notExpr[0]!.children) };
-    return this.atom(ctx.atom![0]!.children);
-  }
-
-  atom(ctx: C.AtomCstChildren): A.Condition {
-    if (ctx.orExpr) return this.orExpr(ctx.orExpr[0]!.children);
-    return this.predicate(ctx.predicate![0]!.children);
-  }
-
-  predicate(ctx: C.PredicateCstChildren): A.Condition {
-    const field = ctx.field[0]!.image;
-    let condition: A.Condition;
-    if (ctx.CompareOp) {
-      condition = { kind: 'compare', field, op: operator(ctx.CompareOp[0]!.image), value: this.value(ctx.value![0]!.children) };
-    } else if (ctx.Like) {
-      condition = { kind: 'like', field, pattern: this.text(ctx.pattern![0]!.children) };
-    } else {
-      condition = { kind: 'in', field, values: ctx.member!.map((m) => this.value(m.children)) };
+    options(): never {
+      throw new Error('options are visited through commandOptions()');
     }
-    return ctx.negated ? { kind: 'not', operand: condition } : condition;
+
+    optionAssignment(): never {
+      throw new Error('optionAssignment is visited through options()');
+    }
+
+    /** A value's text: a quoted string unescaped, a word as written. */
+    private text(ctx: C.ValueCstChildren): string {
+      const quoted = ctx.Quoted?.[0];
+      return quoted ? unquote(quoted.image) : ctx.Name![0]!.image;
+    }
+
+    value(ctx: C.ValueCstChildren): A.Literal {
+      const quoted = ctx.Quoted?.[0];
+      if (quoted) return { kind: 'string', value: unquote(quoted.image) };
+      const token = ctx.Name![0]!;
+      if (!readsAsNumber(token.image)) return { kind: 'string', value: token.image };
+      const n = Number(token.image);
+      if (!Number.isFinite(n)) {
+        this.issue(token, `${token.image} is too large a number; quote it to compare it as text`);
+        return { kind: 'string', value: token.image };
+      }
+      // -0 and 0 are the same value; keep one spelling so equal queries have equal ASTs.
+      return { kind: 'number', value: n === 0 ? 0 : n };
+    }
+
+    stage(ctx: C.StageCstChildren): A.Stage {
+      if (ctx.whereStage) return this.whereStage(ctx.whereStage[0]!.children);
+      if (ctx.fieldsStage) return this.fieldsStage(ctx.fieldsStage[0]!.children);
+      if (ctx.sortStage) return this.sortStage(ctx.sortStage[0]!.children);
+      return this.headStage(ctx.headStage![0]!.children);
+    }
+
+    whereStage(ctx: C.WhereStageCstChildren): A.WhereStage {
+      return { kind: 'where', condition: this.orExpr(ctx.orExpr[0]!.children) };
+    }
+
+    fieldsStage(ctx: C.FieldsStageCstChildren): A.FieldsStage {
+      return { kind: 'fields', fields: this.nameList(ctx.nameList[0]!.children) };
+    }
+
+    sortStage(ctx: C.SortStageCstChildren): A.SortStage {
+      return { kind: 'sort', keys: ctx.sortKey.map((k) => this.sortKey(k.children)) };
+    }
+
+    /** `-modified` sorts descending, like IRIS; so does `modified desc`. */
+    sortKey(ctx: C.SortKeyCstChildren): A.SortKey {
+      const token = ctx.Name[0]!;
+      const minus = token.image.startsWith('-');
+      const field = minus ? token.image.slice(1) : token.image;
+      if (field === '') this.issue(token, `a field name must follow '-' (write -modified to sort descending)`, ['a field name']);
+      else if (field.startsWith('-')) this.issue(token, `one '-' is enough to sort descending: -${field.replace(/^-+/, '')}`);
+      const explicit = ctx.Asc?.[0] ?? ctx.Desc?.[0];
+      if (minus && explicit) {
+        this.issue(explicit, `'-' already sorts ${field} descending; drop either '-' or ${explicit.image}`);
+      }
+      const direction = minus || ctx.Desc ? 'desc' : 'asc';
+      return { field, direction };
+    }
+
+    headStage(ctx: C.HeadStageCstChildren): A.HeadStage {
+      const token = ctx.count[0]!;
+      const count = /^\d+$/.test(token.image) ? Number(token.image) : NaN;
+      if (!Number.isSafeInteger(count)) {
+        this.issue(token, `head takes a whole number of rows, like head 5; found ${token.image}`, ['a whole number']);
+        return { kind: 'head', count: 0 };
+      }
+      return { kind: 'head', count };
+    }
+
+    orExpr(ctx: C.OrExprCstChildren): A.Condition {
+      const operands = ctx.andExpr.map((n) => this.andExpr(n.children));
+      return operands.length === 1 ? operands[0]! : { kind: 'or', operands };
+    }
+
+    andExpr(ctx: C.AndExprCstChildren): A.Condition {
+      const operands = ctx.notExpr.map((n) => this.notExpr(n.children));
+      return operands.length === 1 ? operands[0]! : { kind: 'and', operands };
+    }
+
+    notExpr(ctx: C.NotExprCstChildren): A.Condition {
+      if (ctx.notExpr) return { kind: 'not', operand: this.notExpr(ctx.notExpr[0]!.children) };
+      return this.atom(ctx.atom![0]!.children);
+    }
+
+    atom(ctx: C.AtomCstChildren): A.Condition {
+      if (ctx.orExpr) return this.orExpr(ctx.orExpr[0]!.children);
+      return this.predicate(ctx.predicate![0]!.children);
+    }
+
+    predicate(ctx: C.PredicateCstChildren): A.Condition {
+      const field = ctx.field[0]!.image;
+      let condition: A.Condition;
+      if (ctx.CompareOp) {
+        condition = { kind: 'compare', field, op: operator(ctx.CompareOp[0]!.image), value: this.value(ctx.value![0]!.children) };
+      } else if (ctx.Like) {
+        condition = { kind: 'like', field, pattern: this.text(ctx.pattern![0]!.children) };
+      } else {
+        condition = { kind: 'in', field, values: ctx.member!.map((m) => this.value(m.children)) };
+      }
+      return ctx.negated ? { kind: 'not', operand: condition } : condition;
+    }
   }
+
+  return new Builder();
 }
 
 function operator(image: string): A.ComparisonOperator {
@@ -315,4 +313,3 @@ export function unquote(image: string): string {
   return image.slice(1, -1).replace(/\\([\s\S])/g, (_, ch: string) => ESCAPES[ch] ?? ch);
 }
 
-export const astBuilder = new AstBuilder();

@@ -20,7 +20,8 @@
 import { writeFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { parse, ParseError, print, type Query } from '../grammar/index.js';
+import { ParseError, type Query } from '../grammar/index.js';
+import { parse, print } from '../src/language.js';
 
 export type InputKind = 'grammar' | 'mutated' | 'random';
 

@@ -4,6 +4,8 @@
  * available without any store driver from `mlmodel/grammar`.
  */
 export * from '../grammar/index.js';
+export { language, parse, print, printCommand, printStage, printCondition, printLiteral, printText, isKeyword, commandModule } from './language.js';
+export { COMMANDS, type CommandModule } from './commands/index.js';
 export { MlmodelError, isMlmodelError, type ErrorCode } from './errors.js';
 export { openRegistry, type Registry, type RegistryOptions, type RunOptions, type StatementResult } from './engine/registry.js';
 export type { Progress } from './engine/context.js';

@@ -8,6 +8,7 @@
  * first, then the sort in index order: the ESR rule). FerretDB's time is
  * reported only as an upper bound: on its SQLite backend it scans.
  */
+import type { ImportCommand } from '../../src/commands/import.js';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -128,7 +129,7 @@ export async function mongoPushdown(queries: Record<string, string>, models: num
       const items = [];
       for (let k = i; k < Math.min(models, i + 100); k++) {
         const q = parse(importLine(k, archives));
-        if (q.command.kind === 'import') items.push({ command: q.command, stages: q.stages });
+        if (q.command.kind === 'import') items.push({ command: q.command as ImportCommand, stages: q.stages });
       }
       const out = await executeImportBatch(ctx, items, { stopAtError: true });
       const bad = out.find((o) => !('table' in o));

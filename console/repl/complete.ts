@@ -1,9 +1,16 @@
 import type { IToken, TokenType } from 'chevrotain';
-import { parser } from '../../grammar/parser.js';
+import type { OptionSyntax } from '../../grammar/command-syntax.js';
 import * as T from '../../grammar/tokens.js';
+import { LIST_COLUMNS } from '../../src/commands/list.js';
+import { commandModule, language } from '../../src/language.js';
+import type { CommandModule } from '../../src/commands/index.js';
 import { helpTopics } from './help.js';
 
-/** What completion knows beyond the grammar: names read from the store and the engine's option lists. */
+/**
+ * What completion knows beyond the grammar and the command modules (which
+ * declare every option, its type and every result column): names read from
+ * the store.
+ */
 export interface Catalog {
   /** Model names in the registry. */
   readonly models: readonly string[];
@@ -11,11 +18,7 @@ export interface Catalog {
   readonly fields: readonly string[];
   /** Fields `summary NAME f1,f2` may ask for. */
   readonly summaryFields: readonly string[];
-  /** `key=` options per action (`import`, `export`, `deploy`, …). */
-  readonly optionKeys: Readonly<Record<string, readonly string[]>>;
-  /** Result columns per command, for stages after commands that do not return models. */
-  readonly resultColumns: Readonly<Record<string, readonly string[]>>;
-  /** Values offered after `type=`. */
+  /** Values offered after `type =` in a condition. */
   readonly modelTypes: readonly string[];
   /** Connector names, offered as `OBJECTSTORAGE.<NAME>:` after `path=`. */
   readonly connectors: readonly string[];
@@ -25,8 +28,6 @@ export const EMPTY_CATALOG: Catalog = {
   models: [],
   fields: [],
   summaryFields: [],
-  optionKeys: {},
-  resultColumns: {},
   modelTypes: [],
   connectors: [],
 };
@@ -61,13 +62,13 @@ export function complete(text: string, cursor: number, catalog: Catalog): Comple
   if (/^\s*help\s+$/i.test(before.slice(0, start))) {
     return { start, word, candidates: helpTopics().filter((t) => t.startsWith(word.toLowerCase())), suffix: ' ' };
   }
-  const lexed = T.lexer.tokenize(before.slice(0, start));
+  const lexed = language.tokens.lexer.tokenize(before.slice(0, start));
   // Inside an unterminated quote (or after a bad character) there is nothing to offer.
   if (lexed.errors.length > 0) return NONE(start);
   const tokens = lexed.tokens;
   let paths;
   try {
-    paths = parser.computeContentAssist('query', tokens);
+    paths = language.parser.computeContentAssist('query', tokens);
   } catch {
     return NONE(start);
   }
@@ -87,15 +88,18 @@ export function complete(text: string, cursor: number, catalog: Catalog): Comple
           add(sorted(catalog.models));
           break;
         case 'optionAssignment': {
-          const action = actionOf(tokens);
           const given = new Set(optionKeysGiven(tokens));
-          add((catalog.optionKeys[action ?? ''] ?? []).filter((k) => !given.has(k)));
+          add(Object.keys(commandOf(tokens)?.syntax.options ?? {}).filter((k) => !given.has(k)));
           suffix = '=';
           break;
         }
-        case 'nameList':
-          add(p.ruleStack.includes('summaryAction') ? catalog.summaryFields : stageFields(tokens, catalog));
+        case 'nameList': {
+          // A command's own list (summary's fields, tag's tags) or a `fields` stage's columns.
+          const inStage = p.ruleStack.includes('fieldsStage');
+          if (inStage) add(stageFields(tokens, catalog));
+          else if (commandOf(tokens)?.syntax.args.some((a) => a.kind === 'names' && a.field === 'fields')) add(catalog.summaryFields);
           break;
+        }
         case 'predicate':
           add(stageFields(tokens, catalog));
           break;
@@ -164,20 +168,26 @@ export function applyCompletion(text: string, cursor: number, catalog: Catalog):
 }
 
 function isKeyword(type: TokenType): boolean {
-  return (T.KEYWORDS as readonly TokenType[]).includes(type);
+  return language.tokens.keywords.includes(type);
 }
 
 function sorted(items: readonly string[]): string[] {
   return [...items].sort((a, b) => a.localeCompare(b));
 }
 
-/** The action keyword after `mlmodel` (or `status` after `serving`), lower-case. */
-function actionOf(tokens: readonly IToken[]): string | undefined {
-  const i = tokens.findIndex((t) => t.tokenType === T.Mlmodel || t.tokenType === T.Serving);
-  if (i < 0) return undefined;
-  const next = tokens[i + 1];
-  if (tokens[i]!.tokenType === T.Serving) return 'serving status';
-  return next ? next.image.toLowerCase() : 'list';
+/** The module of the command being typed: the prefix word and the keyword after it (a bare prefix: its default). */
+function commandOf(tokens: readonly IToken[]): CommandModule | undefined {
+  const start = tokens[0]?.tokenType === T.Star ? 2 : 0;
+  const prefix = tokens[start]?.image.toLowerCase();
+  const keyword = tokens[start + 1];
+  const rule = language.commandRules.find(
+    (r) => r.prefix === prefix && (keyword === undefined || keyword.tokenType === T.Pipe ? r.syntax.bareDefault === true : r.keywordTokens.includes(keyword.tokenType)),
+  );
+  return rule ? commandModule(kindOfRule(rule.syntax, keyword?.image)) : undefined;
+}
+
+function kindOfRule(syntax: { readonly kind?: string; readonly keywords: readonly string[] }, keyword: string | undefined): string {
+  return syntax.kind ?? (keyword?.toLowerCase() && syntax.keywords.includes(keyword.toLowerCase()) ? keyword.toLowerCase() : syntax.keywords[0]!);
 }
 
 function optionKeysGiven(tokens: readonly IToken[]): string[] {
@@ -190,20 +200,40 @@ function optionKeysGiven(tokens: readonly IToken[]): string[] {
 
 /** Fields a stage may name: the model fields after commands that list models, else the command's own columns. */
 function stageFields(tokens: readonly IToken[], catalog: Catalog): readonly string[] {
-  const action = actionOf(tokens) ?? 'list';
-  const own = catalog.resultColumns[action];
-  return own ? own : catalog.fields;
+  const module = commandOf(tokens);
+  if (module === undefined || module.columns === LIST_COLUMNS) return catalog.fields;
+  return module.columns.map((c) => c.name);
 }
 
-/** Values offered after `type=`, `name=`, `path=` (options) or `type =`, `name =` (conditions). */
+/** Values offered after an option's `key=` (by its declared type) or after `type =`, `name =` in a condition. */
 function valuesFor(tokens: readonly IToken[], catalog: Catalog): readonly string[] {
   const op = tokens[tokens.length - 1];
   const key = tokens[tokens.length - 2];
   if (!op || !key) return [];
   const k = key.image.toLowerCase();
+  const inStage = tokens.some((t) => t.tokenType === T.Pipe);
+  const option = inStage ? undefined : commandOf(tokens)?.syntax.options?.[k];
+  if (option) return optionValuesFor(k, option, catalog);
   if (k === 'type') return catalog.modelTypes;
   if (k === 'name') return sorted(catalog.models);
   if (k === 'serving') return ['on', 'off'];
-  if (k === 'path' && op.tokenType === T.Eq) return catalog.connectors.map((c) => `OBJECTSTORAGE.${c}:`);
   return [];
+}
+
+/** By the option's declared type; a `name=` (import's new name or version) offers the names there are. */
+function optionValuesFor(key: string, option: OptionSyntax, catalog: Catalog): readonly string[] {
+  switch (option.type) {
+    case 'enum':
+      return option.values;
+    case 'boolean':
+      return ['true', 'false'];
+    case 'path':
+      return catalog.connectors.map((c) => `OBJECTSTORAGE.${c}:`);
+    case 'model':
+      return sorted(catalog.models);
+    case 'string':
+      return key === 'name' ? sorted(catalog.models) : [];
+    default:
+      return [];
+  }
 }

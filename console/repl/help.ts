@@ -9,13 +9,16 @@ import {
   RepetitionWithSeparator,
   Terminal,
 } from '../../grammar/chevrotain.js';
-import { parser } from '../../grammar/parser.js';
+import { describeOptionType } from '../../grammar/command-syntax.js';
+import type { CommandRule } from '../../grammar/parser.js';
 import * as T from '../../grammar/tokens.js';
+import { COMMANDS, type CommandModule } from '../../src/commands/index.js';
+import { language } from '../../src/language.js';
 
 /**
  * `help` and `help <command>`. The BNF is printed from the parser's own
- * grammar, so it is always the grammar that runs; what a command does and
- * an example (which the tests parse) are written here.
+ * grammar, so it is always the grammar that runs; what a command does, its
+ * options and examples (which the tests parse) come from its module.
  */
 interface Topic {
   readonly summary: string;
@@ -23,51 +26,8 @@ interface Topic {
   readonly notes?: readonly string[];
 }
 
-export const TOPICS: Readonly<Record<string, Topic>> = {
-  list: {
-    summary: 'Every model (its latest version): id, user, name, type, category, algorithm, serving, create, modified.',
-    examples: ['mlmodel list', 'mlmodel list | where type = tf | sort -modified | head 5'],
-  },
-  summary: {
-    summary: "One model's fields as name/value rows; name some fields to see only those, in that order.",
-    examples: ['mlmodel summary mnist_v1', 'mlmodel summary mnist_v1 format, sha256, size'],
-    notes: ['A model is NAME, NAME@VERSION or NAME@ALIAS.'],
-  },
-  delete: {
-    summary: 'Removes a model, every version and its stored archives. A served model must be stopped first.',
-    examples: ['mlmodel delete mnist_v1'],
-  },
-  rename: {
-    summary: 'Gives a model a new name; its stored files stay as they are.',
-    examples: ['mlmodel rename mnist_v1 as mnist_v2'],
-  },
-  import: {
-    summary: 'Loads a tar archive (optionally gzip-compressed) as a new model, or a new version of one. name, type and path are required.',
-    examples: [
-      'mlmodel import name=mnist_v1 type=tf category=classification algorithm=deep path=OBJECTSTORAGE.MINIO:models/mnist.tar',
-      'mlmodel import name=iris type=sklearn path=/data/iris.tar.gz',
-    ],
-    notes: [
-      'type: r (model.rda), sklearn (model.pkl), spark (data.parquet, metadata), tf (model.h5 or saved_model.pb), onnx (model.onnx).',
-      'path: OBJECTSTORAGE.<CONNECTOR>:<KEY>, FILE:<absolute path> or an absolute path.',
-    ],
-  },
-  export: {
-    summary: "Writes a model's archive to a connector or a local path and answers with a download URL and its expiry.",
-    examples: ['mlmodel export name=mnist_v1 path=OBJECTSTORAGE.MINIO:out/mnist.tar expires=600'],
-  },
-  deploy: {
-    summary: 'Lays the latest version out for TensorFlow Serving (<serving base>/<user>_<name>/<version>/) and lists it in models.config.',
-    examples: ["mlmodel deploy mnist_v1 label='stable'"],
-  },
-  stop: {
-    summary: 'Takes a model out of serving: removed from models.config, every version STOPPED. The registry copy stays.',
-    examples: ['mlmodel stop mnist_v1'],
-  },
-  serving: {
-    summary: "A model's serving versions: version, state (AVAILABLE, STOPPED, FAILED), label, deployed_at.",
-    examples: ['serving status mnist_v1'],
-  },
+/** The stages' topics; each command's comes from its module. */
+const STAGE_TOPICS: Readonly<Record<string, Topic>> = {
   where: {
     summary: 'Keeps the rows that match: = != < <= > >=, like (% any run, _ one character), in (…), and/or/not, parentheses.',
     examples: [
@@ -90,7 +50,13 @@ export const TOPICS: Readonly<Record<string, Topic>> = {
   },
 };
 
-const ALIASES: Readonly<Record<string, string>> = { status: 'serving' };
+/** Each command under each of its keywords (`tag`, `untag`) and, for a prefix other than `mlmodel`, the prefix (`serving`). */
+const COMMAND_TOPICS = new Map<string, { readonly module: CommandModule; readonly rule: CommandRule }>();
+for (const rule of language.commandRules) {
+  const module = COMMANDS.find((c) => c.syntax === rule.syntax)!;
+  for (const k of rule.syntax.keywords) if (!COMMAND_TOPICS.has(k)) COMMAND_TOPICS.set(k, { module, rule });
+  if (rule.prefix !== 'mlmodel' && !COMMAND_TOPICS.has(rule.prefix)) COMMAND_TOPICS.set(rule.prefix, { module, rule });
+}
 
 export const CONSOLE_HELP = `Console:
   Enter runs the query; a trailing \\, an open quote or parenthesis continues it on the next line.
@@ -103,12 +69,15 @@ export const CONSOLE_HELP = `Console:
 
 /** The text `help` prints: commands, stages and the console's own keys. */
 export function generalHelp(): string {
-  const actions = T.ACTION_KEYWORDS.map((a) => `  mlmodel ${a.padEnd(10)}${TOPICS[a]?.summary.split('. ')[0]?.replace(/\.$/, '') ?? firstLineOf(a)}`);
-  const stages = T.STAGE_KEYWORDS.map((s) => `  | ${s.padEnd(16)}${TOPICS[s]?.summary.split('. ')[0]?.replace(/[.:].*$/, '') ?? ''}`);
+  const commands = language.commandRules.map((r) => {
+    const module = COMMAND_TOPICS.get(r.syntax.keywords[0])!.module;
+    const name = `${r.prefix} ${r.syntax.keywords.join('|')}`;
+    return `  ${name.padEnd(18)}${firstSentence(module.summary)}`;
+  });
+  const stages = T.STAGE_KEYWORDS.map((s) => `  | ${s.padEnd(16)}${STAGE_TOPICS[s]?.summary.split('. ')[0]?.replace(/[.:].*$/, '') ?? ''}`);
   return [
     'Commands:',
-    ...actions,
-    `  serving status    ${TOPICS.serving!.summary.split(': ')[0]}`,
+    ...commands,
     '',
     'Stages (after a command, each after a |):',
     ...stages,
@@ -119,33 +88,46 @@ export function generalHelp(): string {
   ].join('\n');
 }
 
-/** For a command without a description, its grammar's first line. */
-function firstLineOf(topic: string): string {
-  const rule = grammarOf(topic);
-  return rule ? (bnf(rule.prefix, rule.production)[0] ?? '') : '';
+function firstSentence(text: string): string {
+  return (text.split(/\.\s/)[0] ?? text).replace(/\.$/, '');
 }
 
-/** `help <topic>`: what it does, its grammar, examples. Undefined for an unknown topic. */
+/** `help <topic>`: what it does, its grammar, its options, examples. Undefined for an unknown topic. */
 export function topicHelp(topic: string): string | undefined {
-  const key = ALIASES[topic.toLowerCase()] ?? topic.toLowerCase();
+  const key = topic.toLowerCase();
+  const command = COMMAND_TOPICS.get(key);
+  if (command) {
+    const { module, rule } = command;
+    const production = RULES()[rule.name]!;
+    const lines = [`${rule.prefix} ${rule.syntax.keywords.join('|')} — ${module.summary}`, '', ...bnf(`${rule.prefix} `, production).map((l) => `  ${l}`)];
+    const options = Object.entries(rule.syntax.options ?? {});
+    if (options.length > 0) {
+      lines.push('', 'Options:');
+      for (const [k, o] of options) lines.push(`  ${`${k}=${describeOptionType(o)}`.padEnd(34)} ${o.required ? '(required) ' : ''}${o.summary}`);
+    }
+    lines.push('', `Answers with: ${module.columns.map((c) => c.name).join(', ')}`);
+    if (module.notes?.length) lines.push('', ...module.notes.map((n) => `  ${n}`));
+    lines.push('', module.examples.length === 1 ? 'Example:' : 'Examples:', ...module.examples.map((e) => `  ${e}`));
+    return lines.join('\n');
+  }
+  if (!(T.STAGE_KEYWORDS as readonly string[]).includes(key)) return undefined;
   const rule = grammarOf(key);
   if (rule === undefined) return undefined;
-  const info = TOPICS[key];
-  const lines = [`${title(key)}${info ? ` — ${info.summary}` : ''}`, '', ...bnf(rule.prefix, rule.production).map((l) => `  ${l}`)];
+  const info = STAGE_TOPICS[key];
+  const lines = [`| ${key}${info ? ` — ${info.summary}` : ''}`, '', ...bnf(rule.prefix, rule.production).map((l) => `  ${l}`)];
   if (info?.notes?.length) lines.push('', ...info.notes.map((n) => `  ${n}`));
   if (info?.examples.length) lines.push('', info.examples.length === 1 ? 'Example:' : 'Examples:', ...info.examples.map((e) => `  ${e}`));
   return lines.join('\n');
 }
 
-/** Every topic `help` knows: each action, `serving`, each stage. */
+/** Every topic `help` knows: each command keyword, each prefix other than `mlmodel`, each stage. */
 export function helpTopics(): string[] {
-  return [...T.ACTION_KEYWORDS, 'serving', ...T.STAGE_KEYWORDS];
+  return [...COMMAND_TOPICS.keys(), ...T.STAGE_KEYWORDS];
 }
 
-function title(key: string): string {
-  if ((T.STAGE_KEYWORDS as readonly string[]).includes(key)) return `| ${key}`;
-  if (key === 'serving') return 'serving status';
-  return `mlmodel ${key}`;
+/** Every example help shows, commands' and stages' (the tests parse each one). */
+export function helpExamples(): string[] {
+  return [...COMMANDS.flatMap((c) => c.examples), ...Object.values(STAGE_TOPICS).flatMap((t) => t.examples)];
 }
 
 interface Located {
@@ -153,24 +135,16 @@ interface Located {
   readonly production: IProduction;
 }
 
-const RULES = (): Record<string, Rule> => parser.getGAstProductions();
+const RULES = (): Record<string, Rule> => language.parser.getGAstProductions();
 
-/** The grammar that starts with a keyword: an action after `mlmodel`, a stage, or `serving`. */
+/** A stage's grammar: the alternative of `stage` that starts with its keyword. */
 function grammarOf(key: string): Located | undefined {
-  const rules = RULES();
-  if (key === 'serving') return { prefix: '', production: rules.servingCommand! };
-  const isAction = (T.ACTION_KEYWORDS as readonly string[]).includes(key);
-  const isStage = (T.STAGE_KEYWORDS as readonly string[]).includes(key);
-  if (!isAction && !isStage) return undefined;
-  const container = rules[isAction ? 'action' : 'stage']!;
+  const container = RULES().stage!;
   const alternation = container.definition[0];
   if (!(alternation instanceof Alternation)) return undefined;
   for (const alt of alternation.definition) {
     const first = defsOf(alt)[0];
-    if (first instanceof Terminal && labelOf(first.terminalType) === key) return { prefix: isAction ? 'mlmodel ' : '| ', production: first };
-    if (first instanceof NonTerminal && startsWith(first.referencedRule, key)) {
-      return { prefix: isAction ? 'mlmodel ' : '| ', production: first.referencedRule };
-    }
+    if (first instanceof NonTerminal && startsWith(first.referencedRule, key)) return { prefix: '| ', production: first.referencedRule };
   }
   return undefined;
 }
@@ -229,7 +203,7 @@ function text(p: IProduction, queue: Rule[]): string {
     if (p.terminalType === T.Name || p.terminalType === T.Word) return label ? snake(label).toUpperCase() : 'NAME';
     if (p.terminalType === T.Quoted) return 'QUOTED';
     if (p.terminalType === T.CompareOp) return 'op';
-    if ((T.KEYWORDS as readonly TokenType[]).includes(p.terminalType)) return labelOf(p.terminalType).toUpperCase();
+    if (language.tokens.keywords.includes(p.terminalType)) return labelOf(p.terminalType).toUpperCase();
     return labelOf(p.terminalType);
   }
   if (p instanceof NonTerminal) {

@@ -1,17 +1,11 @@
-import { parse, ParseError } from '../../grammar/index.js';
 import type { Query } from '../../grammar/ast.js';
 import { MODEL_TYPES } from '../../src/archive/types.js';
-import { redact } from '../../src/config/redact.js';
 import type { Registry } from '../../src/engine/registry.js';
-import { isMlmodelError } from '../../src/errors.js';
-import { DEPLOY_COLUMNS } from '../../src/executor/deploy.js';
-import { EXPORT_COLUMNS } from '../../src/executor/export.js';
-import { IMPORT_COLUMNS } from '../../src/executor/import.js';
-import { LIST_COLUMNS } from '../../src/executor/list.js';
-import { SERVING_STATUS_COLUMNS } from '../../src/executor/serving-status.js';
-import { SUMMARY_FIELDS } from '../../src/executor/summary.js';
-import { OPTION_FIELDS } from '../../src/planner/schema.js';
+import { LIST_COLUMNS } from '../../src/commands/list.js';
+import { SUMMARY_FIELDS } from '../../src/commands/summary.js';
+import { commandWrites, parse } from '../../src/language.js';
 import type { ResultTable } from '../../src/result/table.js';
+import { describeError } from '../errors.js';
 import type { ProgressReport } from '../progress.js';
 import type { Catalog } from './complete.js';
 
@@ -34,39 +28,15 @@ export interface ReplBackend {
   describeError(e: unknown): string;
 }
 
-/** Option keys per action, as the executors accept them (a test holds these to the engine's own lists). */
-export const OPTION_KEYS: Readonly<Record<string, readonly string[]>> = {
-  import: ['name', 'type', 'path', 'category', 'algorithm', 'format', ...OPTION_FIELDS],
-  export: ['name', 'path', 'expires', 'overwrite'],
-  deploy: ['label'],
-};
-
-/** Result columns of commands that do not return model rows (for completing stages after them). */
-export const RESULT_COLUMNS: Readonly<Record<string, readonly string[]>> = {
-  summary: ['name', 'value'],
-  import: IMPORT_COLUMNS.map((c) => c.name),
-  export: EXPORT_COLUMNS.map((c) => c.name),
-  deploy: DEPLOY_COLUMNS.map((c) => c.name),
-  stop: ['result'],
-  'serving status': SERVING_STATUS_COLUMNS.map((c) => c.name),
-};
-
 /** How many model names completion reads; a registry larger than this completes from the first ones. */
 const CATALOG_LIMIT = 5000;
 
 export function registryBackend(registry: Registry): ReplBackend {
   const secrets = registry.config.secrets;
-  const learned: Record<string, readonly string[]> = {};
   return {
     async run(text, request) {
       const query: Query = parse(text);
-      const table = await registry.execute(query, { signal: request.signal, onProgress: request.onProgress });
-      // Commands beyond those known here teach completion their columns as they run.
-      if (query.stages.length === 0) {
-        const action = actionOf(text);
-        if (action && !(action in RESULT_COLUMNS) && action !== 'list') learned[action] = table.columns.map((c) => c.name);
-      }
-      return table;
+      return registry.execute(query, { signal: request.signal, onProgress: request.onProgress });
     },
     async catalog() {
       const names = await registry.run(`mlmodel list | fields name | head ${CATALOG_LIMIT}`).catch(() => null);
@@ -75,8 +45,6 @@ export function registryBackend(registry: Registry): ReplBackend {
         models,
         fields: [...new Set([...LIST_COLUMNS.map((c) => c.name), ...SUMMARY_FIELDS])],
         summaryFields: [...SUMMARY_FIELDS],
-        optionKeys: OPTION_KEYS,
-        resultColumns: { ...RESULT_COLUMNS, ...learned },
         modelTypes: [...MODEL_TYPES],
         connectors: Object.keys(registry.config.connectors).sort(),
       };
@@ -87,26 +55,11 @@ export function registryBackend(registry: Registry): ReplBackend {
   };
 }
 
-export function describeError(e: unknown, secrets: Parameters<typeof redact>[1] = []): string {
-  if (e instanceof ParseError) return e.render();
-  if (isMlmodelError(e)) {
-    if (e.code === 'CANCELLED') return 'cancelled';
-    return `error: ${redact(e.message, secrets)} (${e.code})`;
-  }
-  const message = e instanceof Error ? e.message : String(e);
-  return `internal error: ${redact(message, secrets)}`;
-}
-
-/** The action word of a query (`import`, `serving status`, …), lower-case. */
-export function actionOf(text: string): string | undefined {
-  const m = /^\s*(?:\*\s*\|\s*)?(mlmodel|serving)\b\s*([^\s|]*)/i.exec(text);
-  if (!m) return undefined;
-  if (m[1]!.toLowerCase() === 'serving') return 'serving status';
-  return m[2] ? m[2].toLowerCase() : 'list';
-}
-
-/** Whether a query may change which models exist (so completion should read names again). */
+/** Whether a query may change which models exist (so completion should read names again); text that does not parse changes nothing. */
 export function changesModels(text: string): boolean {
-  const action = actionOf(text);
-  return action !== undefined && !['list', 'summary', 'serving status', 'versions', 'files', 'verify', 'export'].includes(action);
+  try {
+    return commandWrites(parse(text).command.kind);
+  } catch {
+    return false;
+  }
 }

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parse, quote } from '../../grammar/index.js';
+import { quote } from '../../grammar/index.js';
+import { parse } from '../../src/language.js';
 import type { Query } from '../../grammar/ast.js';
 import { redact, type HttpConfig, type Secret } from '../../src/config/index.js';
 import type { Progress } from '../../src/engine/context.js';

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { parse, splitScript, type Statement } from '../../grammar/index.js';
+import { splitScript, type Statement } from '../../grammar/index.js';
+import { parse } from '../language.js';
 import type { Query } from '../../grammar/ast.js';
 import { getConnector, loadConfig, type Config, type ConfigOptions, type Env } from '../config/index.js';
 import { isMlmodelError, MlmodelError } from '../errors.js';
+import type { ImportCommand } from '../commands/import.js';
 import { executePlan } from '../executor/index.js';
 import { executeImportBatch, type BatchImport, type BatchOutcome } from '../executor/import-batch.js';
 import { planQuery } from '../planner/plan.js';
@@ -124,7 +126,7 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
       if (opts.signal?.aborted) throw new MlmodelError('CANCELLED', 'the batch was cancelled before it started');
       const items: BatchImport[] = queries.map((q) => {
         if (q.command.kind !== 'import') throw new MlmodelError('INVALID_ARGUMENT', `importBatch runs imports only, not ${q.command.kind}`);
-        return { command: q.command, stages: q.stages };
+        return { command: q.command as ImportCommand, stages: q.stages };
       });
       return executeImportBatch(contextFor(opts), items, {
         stopAtError: opts.stopAtError ?? true,

@@ -1,10 +1,11 @@
 import { setMaxListeners } from 'node:events';
-import type { ImportCommand, Stage } from '../../grammar/ast.js';
+import type { Stage } from '../../grammar/ast.js';
+import type { ImportCommand } from '../commands/import.js';
 import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
 import type { ResultTable } from '../result/table.js';
 import { applyStages } from '../stage/index.js';
-import { commitImport, discardImport, stageImport, type StagedImport } from './import.js';
+import { commitImport, discardImport, stageImport, type StagedImport } from '../commands/import.js';
 
 /** One import of a batch: the command and the stages that follow it (`| fields result`, …). */
 export interface BatchImport {

@@ -1,31 +1,34 @@
 import type { OptionAssignment } from '../../grammar/ast.js';
+import { readOptionValue, type CommandSyntax, type OptionValues } from '../../grammar/command-syntax.js';
+import { readModelRef } from '../../grammar/visitor.js';
 import { MlmodelError } from '../errors.js';
 
 /**
- * A command's `key=value` options, checked against what the command takes:
- * an unknown key is an error that lists the known ones, and required keys
- * must be present.
+ * A command's `key=value` options as typed values, read by their declared
+ * types — the same reading that checks them at parse time, so a query that
+ * parsed never fails here. An AST built by hand (the library's `execute`)
+ * gets the same checks as an error: an unknown key lists the known ones, a
+ * bad value names the valid ones, a required key must be present.
  */
-export function readOptions<K extends string>(
-  command: string,
-  given: readonly OptionAssignment[],
-  spec: { required: readonly K[]; optional: readonly K[] },
-): Partial<Record<K, string>> & Record<(typeof spec.required)[number], string> {
-  const known = [...spec.required, ...spec.optional] as string[];
-  const out: Record<string, string> = {};
-  for (const { key, value } of given) {
+export function optionValues<S extends CommandSyntax>(syntax: S, given: readonly OptionAssignment[] | undefined): OptionValues<S> {
+  const declared = syntax.options ?? {};
+  const keys = Object.keys(declared);
+  const command = `${syntax.prefix ?? 'mlmodel'} ${syntax.keywords[0]}`;
+  const out: Record<string, unknown> = {};
+  for (const { key, value } of given ?? []) {
     const k = key.toLowerCase();
-    if (!known.includes(k)) {
-      throw new MlmodelError('INVALID_ARGUMENT', `${command} has no option ${key}; its options are ${known.join(', ')}`, {
-        option: key,
-        valid: known,
-      });
+    const spec = declared[k];
+    if (spec === undefined) {
+      throw new MlmodelError('INVALID_ARGUMENT', `${command} has no option ${key}; its options are ${keys.join(', ')}`, { option: key, valid: keys });
     }
-    out[k] = value;
+    if (k in out) throw new MlmodelError('INVALID_ARGUMENT', `option ${key} is given twice`, { option: key });
+    const read = readOptionValue(k, spec, value, readModelRef);
+    if ('problem' in read) throw new MlmodelError('INVALID_ARGUMENT', read.problem, { option: key, valid: [...read.valid] });
+    out[k] = read.value;
   }
-  const missing = spec.required.filter((k) => out[k] === undefined || out[k] === '');
+  const missing = keys.filter((k) => declared[k]!.required && out[k] === undefined);
   if (missing.length > 0) {
     throw new MlmodelError('INVALID_ARGUMENT', `${command} needs ${missing.map((k) => `${k}=…`).join(' ')}`, { missing });
   }
-  return out as Partial<Record<K, string>> & Record<K, string>;
+  return out as OptionValues<S>;
 }

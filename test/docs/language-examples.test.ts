@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parse, ParseError } from '../../grammar/index.js';
+import { ParseError } from '../../grammar/index.js';
+import { parse } from '../../src/language.js';
 
 /**
  * Every query the language reference shows must parse — except the ones in

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parse, ParseError, MAX_NESTING } from '../../grammar/index.js';
+import { ParseError, MAX_NESTING } from '../../grammar/index.js';
+import { parse } from '../../src/language.js';
 
 function errorOf(text: string): ParseError {
   try {

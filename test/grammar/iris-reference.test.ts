@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parse, type Query } from '../../grammar/index.js';
+import { type Query } from '../../grammar/index.js';
+import { parse } from '../../src/language.js';
 
 /**
  * Every command line, BNF production and example of the IRIS `mlmodel`

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderCstDts } from '../../grammar/cst-dts.js';
-import { parse } from '../../grammar/index.js';
+import { parse } from '../../src/language.js';
 import { lexer } from '../../grammar/tokens.js';
 
 describe('lexer', () => {

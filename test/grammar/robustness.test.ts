@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parse, ParseError, print } from '../../grammar/index.js';
+import { ParseError } from '../../grammar/index.js';
+import { parse, print } from '../../src/language.js';
 import { query, runs } from './arbitraries.js';
 
 /**

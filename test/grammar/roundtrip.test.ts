@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parse, print } from '../../grammar/index.js';
+import { parse, print } from '../../src/language.js';
 import { query, runs } from './arbitraries.js';
 
 describe('printer', () => {

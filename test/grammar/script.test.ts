@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parse, splitScript } from '../../grammar/index.js';
+import { splitScript } from '../../grammar/index.js';
+import { parse } from '../../src/language.js';
 
 describe('splitScript', () => {
   it('yields one query per line, skipping blanks and # comments, with starting lines', () => {

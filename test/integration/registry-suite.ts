@@ -11,7 +11,7 @@ import { loadConfig, type Env } from '../../src/config/index.js';
 import type { ResultTable } from '../../src/result/table.js';
 import { isMlmodelError } from '../../src/errors.js';
 import { archives } from './archives.js';
-import { parse } from '../../grammar/index.js';
+import { parse } from '../../src/language.js';
 
 /** One store pair to run the walk-through on. */
 export interface Backend {

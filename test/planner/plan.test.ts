@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parse } from '../../grammar/index.js';
+import { parse } from '../../src/language.js';
 import { compileCondition } from '../../src/planner/condition.js';
 import { listQuery, planQuery } from '../../src/planner/plan.js';
 import { MODEL_SCHEMA } from '../../src/planner/schema.js';

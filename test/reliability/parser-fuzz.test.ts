@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parse, print } from '../../grammar/index.js';
+import { parse, print } from '../../src/language.js';
 import { fuzzParser, grammarInput, Rng } from '../../scripts/fuzz-parser.js';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parse } from '../../grammar/index.js';
+import { parse } from '../../src/language.js';
 import { col, type ResultTable } from '../../src/result/table.js';
 import { applyStages } from '../../src/stage/index.js';
 

@@ -2,12 +2,13 @@ import { createElement } from 'react';
 import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
-import { parse } from '../../../grammar/index.js';
+import { parse } from '../../../src/language.js';
 import { MlmodelError } from '../../../src/errors.js';
 import { col, type ResultTable } from '../../../src/result/table.js';
 import { ReplApp } from '../../../console/repl/app.js';
 import { ReplController } from '../../../console/repl/controller.js';
-import { describeError, type ReplBackend, type RunRequest } from '../../../console/repl/session.js';
+import { describeError } from '../../../console/errors.js';
+import type { ReplBackend, RunRequest } from '../../../console/repl/session.js';
 import { EMPTY_CATALOG } from '../../../console/repl/complete.js';
 
 /** The REPL's Ink components over a stand-in engine: keys in, frames out. */

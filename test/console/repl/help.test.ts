@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { generalHelp, helpTopics, topicHelp, TOPICS } from '../../../console/repl/help.js';
-import { ACTION_KEYWORDS, parse, STAGE_KEYWORDS } from '../../../grammar/index.js';
+import { generalHelp, helpExamples, helpTopics, topicHelp } from '../../../console/repl/help.js';
+import { ACTION_KEYWORDS, STAGE_KEYWORDS } from '../../../grammar/index.js';
+import { parse } from '../../../src/language.js';
 
 describe('help', () => {
   it('has a page for every action, serving and every stage, each with its grammar', () => {

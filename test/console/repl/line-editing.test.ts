@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { entryToQuery, needsContinuation } from '../../../console/repl/continuation.js';
 import * as E from '../../../console/repl/editor.js';
 import { decodeKeys } from '../../../console/repl/keys.js';
-import { parse } from '../../../grammar/index.js';
+import { parse } from '../../../src/language.js';
 
 describe('decodeKeys', () => {
   it('splits a run of typed text at control characters', () => {

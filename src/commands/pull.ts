@@ -1,16 +1,28 @@
 import { lstat, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { PullCommand } from '../../grammar/ast.js';
+import { defineCommand, type CommandAst } from './command.js';
 import { extractArchive, type ManifestEntry } from '../archive/index.js';
 import type { EngineContext } from '../engine/context.js';
 import { withProgress } from '../engine/progress.js';
 import { MlmodelError } from '../errors.js';
 import { col, type ResultTable } from '../result/table.js';
 import { parseBoolean } from './export.js';
-import { checkLocalRoots, parsePathOption } from './location.js';
-import { globMatcher, readManifest } from './manifest.js';
-import { resolveModel } from './models.js';
-import { readOptions } from './options.js';
+import { checkLocalRoots, parsePathOption } from '../executor/location.js';
+import { globMatcher, readManifest } from '../executor/manifest.js';
+import { resolveModel } from '../executor/models.js';
+import { optionValues } from '../executor/options.js';
+
+const syntax = {
+  keywords: ['pull'],
+  args: [{ kind: 'model' }, { kind: 'options' }],
+  options: {
+    to: { type: 'path', required: true, summary: 'the local directory to unpack into (absolute)' },
+    include: { type: 'string', summary: 'only paths matching this glob' },
+    overwrite: { type: 'boolean', summary: 'replace files that exist (default false)' },
+  },
+} as const;
+
+export type PullCommand = CommandAst<typeof syntax>;
 
 export const PULL_COLUMNS = [col('path', 'TEXT'), col('size', 'LONG'), col('sha256', 'TEXT')];
 
@@ -22,8 +34,8 @@ export const PULL_COLUMNS = [col('path', 'TEXT'), col('size', 'LONG'), col('sha2
  * overwrite=true; on any failure DIR is left as it was.
  */
 export async function executePull(ctx: EngineContext, cmd: PullCommand): Promise<ResultTable> {
-  const o = readOptions('pull', cmd.options, { required: ['to'], optional: ['include', 'overwrite'] });
-  const overwrite = parseBoolean(o.overwrite ?? 'false', 'overwrite');
+  const o = optionValues(syntax, cmd.options);
+  const overwrite = o.overwrite ?? false;
   const target = parsePathOption(o.to);
   if (target.kind !== 'file') throw new MlmodelError('INVALID_ARGUMENT', 'pull writes into a local directory: give to=/absolute/dir', { to: o.to });
   await checkLocalRoots(target.path, ctx.localRoots, o.to);
@@ -89,3 +101,12 @@ async function refuseLinks(dest: string, path: string): Promise<void> {
     }
   }
 }
+
+export const pullCommand = defineCommand({
+  syntax,
+  summary: "Unpacks a version's files into a local directory, checking each file's digest.",
+  examples: ['mlmodel pull mnist_v1 to=/tmp/mnist', "mlmodel pull mnist_v1@2 to=/tmp/mnist include='*.pb' overwrite=true"],
+  columns: PULL_COLUMNS,
+  writes: false,
+  execute: executePull,
+});

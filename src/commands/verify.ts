@@ -1,12 +1,16 @@
-import type { VerifyCommand } from '../../grammar/ast.js';
+import { defineCommand, type CommandAst } from './command.js';
 import { inspectArchive, type ManifestEntry } from '../archive/index.js';
 import type { EngineContext } from '../engine/context.js';
 import { withProgress } from '../engine/progress.js';
 import { isMlmodelError, MlmodelError } from '../errors.js';
 import { col, type ResultTable } from '../result/table.js';
 import type { ModelRecord } from '../store/metadata.js';
-import { readManifest } from './manifest.js';
-import { resolveModel } from './models.js';
+import { readManifest } from '../executor/manifest.js';
+import { resolveModel } from '../executor/models.js';
+
+const syntax = { keywords: ['verify'], args: [{ kind: 'model' }] } as const;
+
+export type VerifyCommand = CommandAst<typeof syntax>;
 
 export const VERIFY_COLUMNS = [col('name', 'TEXT'), col('version', 'LONG'), col('files', 'LONG'), col('size', 'LONG'), col('sha256', 'TEXT'), col('result', 'TEXT')];
 
@@ -63,3 +67,12 @@ export async function verifyRecord(ctx: EngineContext, record: ModelRecord): Pro
   for (const extra of actual.keys()) problems.push(`${extra} is not in the manifest`);
   return problems;
 }
+
+export const verifyCommand = defineCommand({
+  syntax,
+  summary: "Reads a version's stored archive again and checks its size, sha256 and every file against what was recorded at import.",
+  examples: ['mlmodel verify mnist_v1', 'mlmodel verify mnist_v1@2'],
+  columns: VERIFY_COLUMNS,
+  writes: false,
+  execute: executeVerify,
+});

@@ -1,4 +1,4 @@
-import type { FsckCommand } from '../../grammar/ast.js';
+import { defineCommand, type CommandAst } from './command.js';
 import type { EngineContext } from '../engine/context.js';
 import { col, type Cell, type ResultTable } from '../result/table.js';
 import { rewriteModelsConfig } from '../serving/config-writer.js';
@@ -7,9 +7,21 @@ import type { ObjectInfo } from '../store/objects.js';
 import { objectPrefix } from './import.js';
 import { deletePrefix } from '../store/prefix.js';
 import { parseBoolean } from './export.js';
-import { nameScope } from './models.js';
-import { readOptions } from './options.js';
+import { nameScope } from '../executor/models.js';
+import { optionValues } from '../executor/options.js';
 import { verifyRecord } from './verify.js';
+
+const syntax = {
+  keywords: ['fsck'],
+  args: [{ kind: 'options' }],
+  options: {
+    repair: { type: 'boolean', summary: 'fix what is safe to fix (default false: report only)' },
+    quick: { type: 'boolean', summary: 'check archive sizes instead of reading every byte (default false)' },
+    grace: { type: 'duration', min: 0, max: 366 * 86_400, summary: 'work younger than this is reported, never removed (default 1h)' },
+  },
+} as const;
+
+export type FsckCommand = CommandAst<typeof syntax>;
 
 export const FSCK_COLUMNS = [col('check', 'TEXT'), col('subject', 'TEXT'), col('problem', 'TEXT'), col('action', 'TEXT')];
 
@@ -25,10 +37,10 @@ const DEFAULT_GRACE_SEC = 3600;
  * repair=true fixes what is safe to fix and says so, and reports the rest.
  */
 export async function executeFsck(ctx: EngineContext, cmd: FsckCommand): Promise<ResultTable> {
-  const o = readOptions('fsck', cmd.options, { required: [], optional: ['repair', 'quick', 'grace'] });
-  const repair = parseBoolean(o.repair ?? 'false', 'repair');
-  const quick = parseBoolean(o.quick ?? 'false', 'quick');
-  const graceSec = o.grace === undefined ? DEFAULT_GRACE_SEC : Number(o.grace);
+  const o = optionValues(syntax, cmd.options);
+  const repair = o.repair ?? false;
+  const quick = o.quick ?? false;
+  const graceSec = o.grace ?? DEFAULT_GRACE_SEC;
   const cutoff = ctx.now().getTime() - graceSec * 1000;
   const rows: Cell[][] = [];
   const report = (check: string, subject: string, problem: string, action: string) => rows.push([check, subject, problem, action]);
@@ -122,3 +134,11 @@ async function quickCheck(ctx: EngineContext, r: ModelRecord): Promise<string[]>
   return info.size === r.size ? [] : [`archive size ${info.size}, recorded ${r.size}`];
 }
 
+export const fsckCommand = defineCommand({
+  syntax,
+  summary: 'Checks the whole registry: interrupted deletes, damaged or missing archives, orphan objects, unfinished deploys, latest flags, stale names. repair=true fixes what is safe.',
+  examples: ['mlmodel fsck', 'mlmodel fsck quick=true', 'mlmodel fsck repair=true grace=2h'],
+  columns: FSCK_COLUMNS,
+  writes: true,
+  execute: executeFsck,
+});

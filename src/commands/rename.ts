@@ -1,13 +1,30 @@
-import type { RenameCommand } from '../../grammar/ast.js';
+import { defineCommand, type CommandAst } from './command.js';
+import { LIST_COLUMNS } from './list.js';
 import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
 import type { ResultTable } from '../result/table.js';
 import { F } from '../store/filter.js';
 import { executeList } from './list.js';
-import { resolveModel, nameScope } from './models.js';
-import { checkModelName } from './names.js';
+import { resolveModel, nameScope } from '../executor/models.js';
+import { checkModelName } from '../executor/names.js';
 import { withLock } from '../engine/lock.js';
 import type { ModelRecord } from '../store/metadata.js';
+
+const syntax = {
+  keywords: ['rename'],
+  args: [
+    { kind: 'model' },
+    {
+      kind: 'word',
+      field: 'to',
+      label: 'a new model name',
+      optionalKeyword: 'as',
+      check: (text: string) => (text.includes('@') ? `a new model name cannot contain '@' (it separates a name from a version or alias)` : undefined),
+    },
+  ],
+} as const;
+
+export type RenameCommand = CommandAst<typeof syntax>;
 
 /**
  * Renames every version of one of the user's models: metadata only, since
@@ -45,3 +62,12 @@ async function renameLocked(ctx: EngineContext, record: ModelRecord, to: string)
   await ctx.meta.updateModels(F.eq('model_uid', record.model_uid), { name: to, modified: ctx.now() });
   await ctx.meta.releaseName(scope, record.name, record.model_uid);
 }
+
+export const renameCommand = defineCommand({
+  syntax,
+  summary: 'Gives a model a new name; its stored files stay as they are.',
+  examples: ['mlmodel rename mnist_v1 as mnist_v2', 'mlmodel rename mnist_v1 mnist_v2'],
+  columns: LIST_COLUMNS,
+  writes: true,
+  execute: executeRename,
+});

@@ -1,3 +1,4 @@
+import { defineCommand, type CommandAst } from './command.js';
 import type { EngineContext } from '../engine/context.js';
 import type { PushedStages } from '../planner/plan.js';
 import { listQuery, WHOLE_LIST } from '../planner/plan.js';
@@ -7,6 +8,8 @@ import { applyRecordStages, type Listing } from '../stage/records.js';
 import type { FieldType } from '../store/filter.js';
 import type { ModelRecord } from '../store/metadata.js';
 import { valueAt } from '../store/order.js';
+
+const syntax = { keywords: ['list'], args: [], bareDefault: true } as const;
 
 /** IRIS's `mlmodel list` columns. */
 export const LIST_COLUMNS = [
@@ -55,3 +58,13 @@ export function listingTable(listing: Listing): ResultTable {
     rows: listing.records.map((r) => fields.map((f) => (valueAt(r, f.spec.path) ?? null) as Cell)),
   };
 }
+
+export const listCommand = defineCommand({
+  syntax,
+  summary: 'Every model (its latest version): id, user, name, type, category, algorithm, serving, create, modified.',
+  examples: ['mlmodel list', 'mlmodel list | where type = tf | sort -modified | head 5', 'mlmodel'],
+  notes: ['A bare `mlmodel` lists too, as in IRIS.'],
+  columns: LIST_COLUMNS,
+  writes: false,
+  execute: (ctx, _cmd, run) => executeList(ctx, run.pushed ?? undefined),
+});

@@ -1,9 +1,24 @@
-import type { AliasCommand } from '../../grammar/ast.js';
+import { defineCommand, type CommandAst } from './command.js';
 import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
 import { col, type ResultTable } from '../result/table.js';
-import { ALIAS_REMOVED, aliasScope, aliasSequence, aliasTarget, resolveModel } from './models.js';
-import { checkModelName } from './names.js';
+import { ALIAS_REMOVED, aliasScope, aliasSequence, aliasTarget, resolveModel } from '../executor/models.js';
+import { checkModelName } from '../executor/names.js';
+
+const syntax = {
+  keywords: ['alias', 'unalias'],
+  args: [
+    { kind: 'model' },
+    {
+      kind: 'word',
+      field: 'alias',
+      label: 'an alias',
+      check: (text: string) => (text.includes('@') || /^\d+$/.test(text) ? `an alias is a name, not a number and without '@': like champion or stable` : undefined),
+    },
+  ],
+} as const;
+
+export type AliasCommand = CommandAst<typeof syntax>;
 
 /** Every alias of a model that points somewhere now. */
 export async function aliasesOf(ctx: EngineContext, modelUid: string): Promise<Array<{ alias: string; version: number }>> {
@@ -46,3 +61,12 @@ export async function executeAlias(ctx: EngineContext, cmd: AliasCommand): Promi
     rows: [['ok', record.name, alias, record.version]],
   };
 }
+
+export const aliasCommand = defineCommand({
+  syntax,
+  summary: 'alias points a name at one version (NAME@VERSION), moving it if it pointed elsewhere; unalias removes it. NAME@ALIAS then names that version.',
+  examples: ['mlmodel alias mnist_v1@3 champion', 'mlmodel unalias mnist_v1 champion', 'mlmodel summary mnist_v1@champion'],
+  columns: [col('result', 'TEXT'), col('name', 'TEXT'), col('alias', 'TEXT'), col('version', 'LONG')],
+  writes: true,
+  execute: executeAlias,
+});

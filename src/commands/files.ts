@@ -1,14 +1,25 @@
-import type { FilesCommand } from '../../grammar/ast.js';
+import { defineCommand, type CommandAst } from './command.js';
 import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
 import { col, type ResultTable } from '../result/table.js';
-import { globMatcher, readManifest } from './manifest.js';
-import { resolveModel } from './models.js';
-import { readOptions } from './options.js';
-
-export const FILES_COLUMNS = [col('path', 'TEXT'), col('size', 'LONG'), col('modified', 'DATETIME'), col('sha256', 'TEXT')];
+import { globMatcher, readManifest } from '../executor/manifest.js';
+import { resolveModel } from '../executor/models.js';
+import { optionValues } from '../executor/options.js';
 
 const SORTS = ['name', 'mod', 'size'] as const;
+
+const syntax = {
+  keywords: ['files'],
+  args: [{ kind: 'model' }, { kind: 'options' }],
+  options: {
+    include: { type: 'string', summary: 'only paths matching this glob (* within a directory, ** across)' },
+    sortby: { type: 'enum', values: SORTS, summary: 'name (default), mod (newest first) or size (largest first)' },
+  },
+} as const;
+
+export type FilesCommand = CommandAst<typeof syntax>;
+
+export const FILES_COLUMNS = [col('path', 'TEXT'), col('size', 'LONG'), col('modified', 'DATETIME'), col('sha256', 'TEXT')];
 
 /**
  * `mlmodel files NAME[@V] [include='*.pb'] [sortby=name|mod|size]`: the
@@ -16,11 +27,8 @@ const SORTS = ['name', 'mod', 'size'] as const;
  * by path, mod newest first, size largest first.
  */
 export async function executeFiles(ctx: EngineContext, cmd: FilesCommand): Promise<ResultTable> {
-  const o = readOptions('files', cmd.options, { required: [], optional: ['include', 'sortby'] });
-  const sortby = (o.sortby ?? 'name').toLowerCase();
-  if (!(SORTS as readonly string[]).includes(sortby)) {
-    throw new MlmodelError('INVALID_ARGUMENT', `sortby is one of ${SORTS.join(', ')}`, { sortby: o.sortby });
-  }
+  const o = optionValues(syntax, cmd.options);
+  const sortby = o.sortby ?? 'name';
   const record = await resolveModel(ctx, cmd.model);
   const match = o.include === undefined ? () => true : globMatcher(o.include);
   const entries = (await readManifest(ctx, record.uid)).filter((e) => match(e.path));
@@ -35,3 +43,12 @@ export async function executeFiles(ctx: EngineContext, cmd: FilesCommand): Promi
 function cmpPath(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+export const filesCommand = defineCommand({
+  syntax,
+  summary: "The files inside a version's archive: path, size, modified, sha256.",
+  examples: ['mlmodel files mnist_v1', "mlmodel files mnist_v1@2 include='variables/*' sortby=size"],
+  columns: FILES_COLUMNS,
+  writes: false,
+  execute: executeFiles,
+});

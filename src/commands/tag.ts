@@ -1,11 +1,16 @@
-import type { TagCommand } from '../../grammar/ast.js';
+import { defineCommand, type CommandAst } from './command.js';
+import { VERSIONS_COLUMNS } from './versions.js';
 import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
 import { col, type ResultTable } from '../result/table.js';
 import { F } from '../store/filter.js';
-import { resolveModel } from './models.js';
-import { checkModelName } from './names.js';
+import { resolveModel } from '../executor/models.js';
+import { checkModelName } from '../executor/names.js';
 import { withLock } from '../engine/lock.js';
+
+const syntax = { keywords: ['tag', 'untag'], args: [{ kind: 'model' }, { kind: 'names', field: 'tags', label: 'a tag' }] } as const;
+
+export type TagCommand = CommandAst<typeof syntax>;
 
 const MAX_TAGS = 64;
 
@@ -45,3 +50,12 @@ async function tagOnce(ctx: EngineContext, cmd: TagCommand, tags: string[]): Pro
   }
   throw new MlmodelError('CONFLICT', 'the version kept changing while tagging it; try again');
 }
+
+export const tagCommand = defineCommand({
+  syntax,
+  summary: 'tag adds tags to a version (the latest unless NAME@VERSION), untag removes them.',
+  examples: ['mlmodel tag mnist_v1@2 prod, reviewed', 'mlmodel untag mnist_v1@2 reviewed'],
+  columns: VERSIONS_COLUMNS,
+  writes: true,
+  execute: executeTag,
+});

@@ -1,12 +1,17 @@
-import type { DeleteCommand } from '../../grammar/ast.js';
+import { defineCommand, type CommandAst } from './command.js';
+import { LIST_COLUMNS } from './list.js';
 import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
 import type { ResultTable } from '../result/table.js';
 import type { ModelRecord } from '../store/metadata.js';
 import { executeList } from './list.js';
-import { nameScope, resolveModel, versionsOf } from './models.js';
+import { nameScope, resolveModel, versionsOf } from '../executor/models.js';
 import { objectPrefix } from './import.js';
 import { deletePrefix } from '../store/prefix.js';
+
+const syntax = { keywords: ['delete'], args: [{ kind: 'model' }] } as const;
+
+export type DeleteCommand = CommandAst<typeof syntax>;
 
 /**
  * Deletes a model (every version) or one version (`NAME@N`), refusing while
@@ -43,3 +48,11 @@ async function deleteObjectsOf(ctx: EngineContext, r: ModelRecord): Promise<void
   await deletePrefix(ctx.objects, objectPrefix(r.uid));
 }
 
+export const deleteCommand = defineCommand({
+  syntax,
+  summary: 'Removes a model, every version and its stored archives (or one version, NAME@VERSION). A served model must be stopped first.',
+  examples: ['mlmodel delete mnist_v1', 'mlmodel delete mnist_v1@2'],
+  columns: LIST_COLUMNS,
+  writes: true,
+  execute: executeDelete,
+});

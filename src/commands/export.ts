@@ -3,19 +3,33 @@ import { link, mkdir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
-import type { ExportCommand } from '../../grammar/ast.js';
+import { defineCommand, type CommandAst } from './command.js';
 import type { EngineContext } from '../engine/context.js';
 import { ProgressStream, withProgress } from '../engine/progress.js';
 import { MlmodelError } from '../errors.js';
 import { col, type ResultTable } from '../result/table.js';
 import { DigestStream } from '../engine/digest.js';
-import { checkLocalRoots, parsePathOption } from './location.js';
-import { parseModelRefText, resolveModel } from './models.js';
-import { readOptions } from './options.js';
+import { checkLocalRoots, parsePathOption } from '../executor/location.js';
+import { parseModelRefText, resolveModel } from '../executor/models.js';
+import { optionValues } from '../executor/options.js';
+
+/** Presigned URLs are valid for at most 7 days (S3's own limit). */
+const MAX_EXPIRY = 7 * 24 * 3600;
+
+const syntax = {
+  keywords: ['export'],
+  args: [{ kind: 'options' }],
+  options: {
+    name: { type: 'model', required: true, summary: 'the model: NAME, NAME@VERSION or NAME@ALIAS' },
+    path: { type: 'path', required: true, summary: 'where to write the archive: OBJECTSTORAGE.<CONNECTOR>:<KEY>, FILE:<path> or an absolute path' },
+    expires: { type: 'integer', min: 1, max: MAX_EXPIRY, summary: 'seconds the download URL stays valid (default 3600)' },
+    overwrite: { type: 'boolean', summary: 'replace an existing destination (default false)' },
+  },
+} as const;
+
+export type ExportCommand = CommandAst<typeof syntax>;
 
 export const EXPORT_COLUMNS = [col('result', 'TEXT'), col('download_url', 'TEXT'), col('expired time (sec)', 'LONG')];
-
-const MAX_EXPIRY = 7 * 24 * 3600;
 
 /**
  * `mlmodel export`: the stored archive, byte for byte, to a connector (with a
@@ -23,13 +37,10 @@ const MAX_EXPIRY = 7 * 24 * 3600;
  * destination is never replaced unless `overwrite=true`.
  */
 export async function executeExport(ctx: EngineContext, cmd: ExportCommand): Promise<ResultTable> {
-  const o = readOptions('export', cmd.options, { required: ['name', 'path'], optional: ['expires', 'overwrite'] });
-  const expires = o.expires === undefined ? 3600 : Number(o.expires);
-  if (!Number.isInteger(expires) || expires < 1 || expires > MAX_EXPIRY) {
-    throw new MlmodelError('INVALID_ARGUMENT', `expires must be a whole number of seconds from 1 to ${MAX_EXPIRY} (7 days)`, { expires: o.expires });
-  }
-  const overwrite = parseBoolean(o.overwrite ?? 'false', 'overwrite');
-  const record = await resolveModel(ctx, parseModelRefText(o.name));
+  const o = optionValues(syntax, cmd.options);
+  const expires = o.expires ?? 3600;
+  const overwrite = o.overwrite ?? false;
+  const record = await resolveModel(ctx, o.name);
   const target = parsePathOption(o.path);
   const progress = (done: number) => ctx.onProgress?.({ phase: 'export', done, total: record.size });
 
@@ -90,3 +101,12 @@ export function parseBoolean(text: string, what: string): boolean {
   if (t === 'false' || t === 'no' || t === '0') return false;
   throw new MlmodelError('INVALID_ARGUMENT', `${what} is true or false, not ${JSON.stringify(text)}`, { [what]: text });
 }
+
+export const exportCommand = defineCommand({
+  syntax,
+  summary: "Writes a model's archive to a connector or a local path and answers with a download URL and its expiry.",
+  examples: ['mlmodel export name=mnist_v1 path=OBJECTSTORAGE.MINIO:out/mnist.tar expires=600', 'mlmodel export name=mnist_v1@2 path=/tmp/mnist.tar overwrite=true'],
+  columns: EXPORT_COLUMNS,
+  writes: false,
+  execute: executeExport,
+});

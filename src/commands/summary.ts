@@ -1,11 +1,18 @@
-import type { SummaryCommand } from '../../grammar/ast.js';
+import { defineCommand, type CommandAst } from './command.js';
 import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
 import { toStamp } from '../result/dates.js';
 import { col, type ResultTable } from '../result/table.js';
 import type { JsonValue, ModelRecord } from '../store/metadata.js';
-import { resolveModel } from './models.js';
+import { resolveModel } from '../executor/models.js';
 import { IRIS_OPTION_FIELDS } from '../planner/schema.js';
+
+const syntax = {
+  keywords: ['summary'],
+  args: [{ kind: 'model' }, { kind: 'names', field: 'fields', label: 'a field name', optional: true }],
+} as const;
+
+export type SummaryCommand = CommandAst<typeof syntax>;
 
 /** The fields of IRIS's summary, in its order, then ours. */
 export const SUMMARY_FIELDS = [
@@ -91,3 +98,13 @@ export async function executeSummary(ctx: EngineContext, cmd: SummaryCommand): P
     rows: fields.map((f) => [f, value(record, f)]),
   };
 }
+
+export const summaryCommand = defineCommand({
+  syntax,
+  summary: "One model's fields as name/value rows; name some fields to see only those, in that order.",
+  examples: ['mlmodel summary mnist_v1', 'mlmodel summary mnist_v1 format, sha256, size', 'mlmodel summary mnist_v1@2'],
+  notes: ['A model is NAME, NAME@VERSION or NAME@ALIAS.'],
+  columns: [col('name', 'TEXT'), col('value', 'TEXT')],
+  writes: false,
+  execute: executeSummary,
+});

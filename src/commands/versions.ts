@@ -1,9 +1,13 @@
-import type { VersionsCommand } from '../../grammar/ast.js';
+import { defineCommand, type CommandAst } from './command.js';
 import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
 import { col, type ResultTable } from '../result/table.js';
 import { aliasesOf } from './alias.js';
-import { resolveModel, versionsOf } from './models.js';
+import { resolveModel, versionsOf } from '../executor/models.js';
+
+const syntax = { keywords: ['versions'], args: [{ kind: 'model' }] } as const;
+
+export type VersionsCommand = CommandAst<typeof syntax>;
 
 export const VERSIONS_COLUMNS = [
   col('version', 'LONG'),
@@ -38,3 +42,12 @@ export async function executeVersions(ctx: EngineContext, cmd: VersionsCommand):
   ]);
   return { columns: VERSIONS_COLUMNS, rows };
 }
+
+export const versionsCommand = defineCommand({
+  syntax,
+  summary: 'Every version of a model: version, size, sha256, created, user, tags, aliases, latest.',
+  examples: ['mlmodel versions mnist_v1', 'mlmodel versions mnist_v1 | where tags like \'%prod%\''],
+  columns: VERSIONS_COLUMNS,
+  writes: false,
+  execute: executeVersions,
+});

@@ -1,15 +1,23 @@
 import { posix } from 'node:path';
-import type { DeployCommand } from '../../grammar/ast.js';
+import { defineCommand, type CommandAst } from './command.js';
 import type { EngineContext } from '../engine/context.js';
 import { withProgress } from '../engine/progress.js';
 import { MlmodelError } from '../errors.js';
 import { col, type ResultTable } from '../result/table.js';
 import { rewriteModelsConfig } from '../serving/config-writer.js';
 import { F } from '../store/filter.js';
-import { readManifest } from './manifest.js';
-import { resolveModel } from './models.js';
-import { readOptions } from './options.js';
+import { readManifest } from '../executor/manifest.js';
+import { resolveModel } from '../executor/models.js';
+import { optionValues } from '../executor/options.js';
 import { withLock } from '../engine/lock.js';
+
+const syntax = {
+  keywords: ['deploy'],
+  args: [{ kind: 'model' }, { kind: 'options' }],
+  options: { label: { type: 'string', summary: 'a version label TF Serving routes by, e.g. stable or canary' } },
+} as const;
+
+export type DeployCommand = CommandAst<typeof syntax>;
 
 export const DEPLOY_COLUMNS = [col('result', 'TEXT'), col('latest_version', 'LONG'), col('serving_name', 'TEXT')];
 
@@ -21,7 +29,7 @@ const MAX_LABEL = 200;
  * `<serving_name>/<version>/`, then models.config rewritten to list it.
  */
 export async function executeDeploy(ctx: EngineContext, cmd: DeployCommand): Promise<ResultTable> {
-  const o = readOptions('deploy', cmd.options, { required: [], optional: ['label'] });
+  const o = optionValues(syntax, cmd.options);
   const label = o.label ?? null;
   if (label !== null && (label.length === 0 || label.length > MAX_LABEL)) {
     throw new MlmodelError('INVALID_ARGUMENT', `a label has 1 to ${MAX_LABEL} characters`, { label });
@@ -75,3 +83,12 @@ export async function executeDeploy(ctx: EngineContext, cmd: DeployCommand): Pro
   await rewriteModelsConfig(ctx);
   return { columns: DEPLOY_COLUMNS, rows: [['on', version, servingName]] };
 }
+
+export const deployCommand = defineCommand({
+  syntax,
+  summary: 'Lays the latest version out for TensorFlow Serving (<serving base>/<user>_<name>/<version>/) and lists it in models.config.',
+  examples: ["mlmodel deploy mnist_v1 label='stable'", 'mlmodel deploy mnist_v1'],
+  columns: DEPLOY_COLUMNS,
+  writes: true,
+  execute: executeDeploy,
+});

@@ -1,11 +1,15 @@
-import type { StopCommand } from '../../grammar/ast.js';
+import { defineCommand, type CommandAst } from './command.js';
 import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
 import { col, type ResultTable } from '../result/table.js';
 import { rewriteModelsConfig } from '../serving/config-writer.js';
 import { F } from '../store/filter.js';
-import { resolveModel } from './models.js';
+import { resolveModel } from '../executor/models.js';
 import { withLock } from '../engine/lock.js';
+
+const syntax = { keywords: ['stop'], args: [{ kind: 'model' }] } as const;
+
+export type StopCommand = CommandAst<typeof syntax>;
 
 /** `mlmodel stop NAME`: every serving version STOPPED and the model out of models.config; the registry copy stays. */
 export async function executeStop(ctx: EngineContext, cmd: StopCommand): Promise<ResultTable> {
@@ -23,3 +27,12 @@ export async function executeStop(ctx: EngineContext, cmd: StopCommand): Promise
   await rewriteModelsConfig(ctx);
   return { columns: [col('result', 'TEXT')], rows: [['ok']] };
 }
+
+export const stopCommand = defineCommand({
+  syntax,
+  summary: 'Takes a model out of serving: removed from models.config, every version STOPPED. The registry copy stays.',
+  examples: ['mlmodel stop mnist_v1'],
+  columns: [col('result', 'TEXT')],
+  writes: true,
+  execute: executeStop,
+});

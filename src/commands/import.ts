@@ -1,16 +1,32 @@
 import { Readable } from 'node:stream';
-import type { ImportCommand } from '../../grammar/ast.js';
+import { defineCommand, type CommandAst } from './command.js';
 import { inspectArchive, MODEL_TYPES, parseModelType, type ArchiveReport } from '../archive/index.js';
 import type { EngineContext } from '../engine/context.js';
 import { isMlmodelError, MlmodelError } from '../errors.js';
 import { col, type ResultTable } from '../result/table.js';
 import { F } from '../store/filter.js';
 import type { JsonValue, ModelRecord } from '../store/metadata.js';
-import { nameScope } from './models.js';
-import { checkModelName } from './names.js';
-import { readOptions } from './options.js';
+import { nameScope } from '../executor/models.js';
+import { checkModelName } from '../executor/names.js';
+import { optionValues } from '../executor/options.js';
 import { OPTION_FIELDS } from '../planner/schema.js';
-import { openSource } from './source.js';
+import { openSource } from '../executor/source.js';
+
+const syntax = {
+  keywords: ['import'],
+  args: [{ kind: 'options' }],
+  options: {
+    name: { type: 'string', required: true, summary: 'the model name (a new name, or a new version of an existing model)' },
+    type: { type: 'enum', values: MODEL_TYPES, required: true, summary: 'the kind of model, which says what the archive must hold' },
+    path: { type: 'path', required: true, summary: 'where the archive is: OBJECTSTORAGE.<CONNECTOR>:<KEY>, FILE:<path> or an absolute path' },
+    category: { type: 'string', summary: 'e.g. classification' },
+    algorithm: { type: 'string', summary: 'e.g. deep' },
+    format: { type: 'string', summary: 'the format the archive must hold (inferred when absent): saved_model, h5, pickle, onnx, …' },
+    ...Object.fromEntries(OPTION_FIELDS.map((f) => [f, { type: 'string', summary: `recorded as ${f}` } as const])),
+  },
+} as const;
+
+export type ImportCommand = CommandAst<typeof syntax>;
 
 /** Everything stored for one model version lives under this prefix, keyed by its uid, never its name. */
 export const objectPrefix = (uid: string) => `models/${uid}/`;
@@ -50,10 +66,7 @@ export interface StagedImport {
  * objects instead. On failure nothing is left behind.
  */
 export async function stageImport(ctx: EngineContext, cmd: ImportCommand, opts: { checkTypeFirst?: boolean } = {}): Promise<StagedImport> {
-  const o = readOptions('import', cmd.options, {
-    required: ['name', 'type', 'path'],
-    optional: ['category', 'algorithm', 'format', ...OPTION_FIELDS],
-  });
+  const o: Partial<Record<string, string>> & { name: string; type: string; path: string } = optionValues(syntax, cmd.options);
   const name = checkModelName(o.name);
   const type = parseModelType(o.type.toLowerCase());
   // Checked again when the record is written; checking now saves storing an
@@ -235,3 +248,19 @@ function parseJsonish(text: string): JsonValue {
     return text;
   }
 }
+
+export const importCommand = defineCommand({
+  syntax,
+  summary: 'Loads a tar archive (optionally gzip-compressed) as a new model, or a new version of one. name, type and path are required.',
+  examples: [
+    'mlmodel import name=mnist_v1 type=tf category=classification algorithm=deep path=OBJECTSTORAGE.MINIO:models/mnist.tar',
+    'mlmodel import name=iris type=sklearn path=/data/iris.tar.gz',
+  ],
+  notes: [
+    'type: r (model.rda), sklearn (model.pkl), spark (data.parquet, metadata), tf (model.h5 or saved_model.pb), onnx (model.onnx).',
+    'path: OBJECTSTORAGE.<CONNECTOR>:<KEY>, FILE:<absolute path> or an absolute path.',
+  ],
+  columns: IMPORT_COLUMNS,
+  writes: true,
+  execute: executeImport,
+});

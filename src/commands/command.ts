@@ -1,0 +1,39 @@
+import type { CommandAst, CommandSyntax, OptionValues } from '../../grammar/command-syntax.js';
+import type { EngineContext } from '../engine/context.js';
+import type { PushedStages } from '../planner/plan.js';
+import type { Column, ResultTable } from '../result/table.js';
+
+/**
+ * One command, whole: what the language derives from (its syntax), what a
+ * person reads about it (help), what it answers with (typed columns), whether
+ * it changes the registry, and how it runs. The parser, printer, help,
+ * completion, the HTTP server's and the REPL's read/write decisions, the
+ * docs-coverage test and the test generators all read the list of these in
+ * src/commands/index.ts; nothing else names a command.
+ */
+export interface CommandModule<S extends CommandSyntax = CommandSyntax> {
+  readonly syntax: S;
+  /** One or two sentences for `help`; the first is the one-line summary. */
+  readonly summary: string;
+  /** Queries that show the command; the tests parse and round-trip each one. */
+  readonly examples: readonly [string, ...string[]];
+  readonly notes?: readonly string[];
+  /** The columns of its result table, in order. */
+  readonly columns: readonly Column[];
+  /** Whether it may change the registry or the serving base (so a read-only caller may not run it). */
+  readonly writes: boolean;
+  execute(ctx: EngineContext, command: CommandAst<S>, run: CommandRun): Promise<ResultTable>;
+}
+
+/** What the planner hands a command besides its AST. */
+export interface CommandRun {
+  /** The where/sort/head stages the store runs for a command that lists models (null otherwise). */
+  readonly pushed: PushedStages | null;
+}
+
+/** Declares a command module; the `const` type parameter keeps the syntax's literal types, so its AST type follows. */
+export function defineCommand<const S extends CommandSyntax>(module: CommandModule<S>): CommandModule<S> {
+  return module;
+}
+
+export type { CommandAst, OptionValues };

@@ -1,0 +1,45 @@
+import type { CommandModule } from './command.js';
+import { aliasCommand } from './alias.js';
+import { deleteCommand } from './delete.js';
+import { deployCommand } from './deploy.js';
+import { exportCommand } from './export.js';
+import { filesCommand } from './files.js';
+import { fsckCommand } from './fsck.js';
+import { importCommand } from './import.js';
+import { listCommand } from './list.js';
+import { pullCommand } from './pull.js';
+import { renameCommand } from './rename.js';
+import { servingStatusCommand } from './serving-status.js';
+import { stopCommand } from './stop.js';
+import { summaryCommand } from './summary.js';
+import { tagCommand } from './tag.js';
+import { verifyCommand } from './verify.js';
+import { versionsCommand } from './versions.js';
+
+/**
+ * Every command of the language, in the order help lists them: IRIS's
+ * actions in its reference's order, then ours. This list is the one place
+ * a new command is added (besides its own module, docs page and tests);
+ * test/commands/coverage.test.ts fails if a module in this folder is
+ * missing from it.
+ */
+export const COMMANDS: readonly CommandModule[] = [
+  listCommand,
+  summaryCommand,
+  deleteCommand,
+  renameCommand,
+  importCommand,
+  exportCommand,
+  deployCommand,
+  stopCommand,
+  versionsCommand,
+  tagCommand,
+  aliasCommand,
+  filesCommand,
+  pullCommand,
+  verifyCommand,
+  fsckCommand,
+  servingStatusCommand,
+] as unknown as readonly CommandModule[];
+
+export type { CommandModule } from './command.js';

@@ -1,0 +1,32 @@
+import { createLanguage, type Language } from '../grammar/language.js';
+import { kindsOf } from '../grammar/command-syntax.js';
+import { COMMANDS, type CommandModule } from './commands/index.js';
+
+/**
+ * The mlmodel language: the structure of DESIGN §3 with the commands of
+ * src/commands/. One instance, built once at load (Chevrotain's grammar
+ * analysis runs here) and used for every query in the process.
+ */
+export const language: Language = createLanguage(COMMANDS.map((c) => c.syntax));
+
+const byKind = new Map<string, CommandModule>();
+for (const c of COMMANDS) for (const k of kindsOf(c.syntax)) byKind.set(k, c);
+
+/** The module of a command's AST kind. */
+export function commandModule(kind: string): CommandModule | undefined {
+  return byKind.get(kind);
+}
+
+/** Whether a command may change the registry (HTTP read-only callers, the REPL's name cache). */
+export function commandWrites(kind: string): boolean {
+  return byKind.get(kind)?.writes ?? true;
+}
+
+export const parse = (text: string) => language.parse(text);
+export const print = language.print;
+export const printCommand = language.printCommand;
+export const printStage = language.printStage;
+export const printCondition = language.printCondition;
+export const printLiteral = language.printLiteral;
+export const printText = language.printText;
+export const isKeyword = language.isKeyword;
