@@ -6,7 +6,6 @@ import type { ModelRecord } from '../store/metadata.js';
 import type { ObjectInfo } from '../store/objects.js';
 import { objectPrefix } from './import.js';
 import { deletePrefix } from '../store/prefix.js';
-import { parseBoolean } from './export.js';
 import { nameScope } from '../executor/models.js';
 import { optionValues } from '../executor/options.js';
 import { verifyRecord } from './verify.js';

@@ -1,4 +1,4 @@
-import { defineCommand, type CommandAst } from './command.js';
+import { defineCommand } from './command.js';
 import type { EngineContext } from '../engine/context.js';
 import type { PushedStages } from '../planner/plan.js';
 import { listQuery, WHOLE_LIST } from '../planner/plan.js';

@@ -6,7 +6,6 @@ import type { EngineContext } from '../engine/context.js';
 import { withProgress } from '../engine/progress.js';
 import { MlmodelError } from '../errors.js';
 import { col, type ResultTable } from '../result/table.js';
-import { parseBoolean } from './export.js';
 import { checkLocalRoots, parsePathOption } from '../executor/location.js';
 import { globMatcher, readManifest } from '../executor/manifest.js';
 import { resolveModel } from '../executor/models.js';

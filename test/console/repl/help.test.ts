@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generalHelp, helpExamples, helpTopics, topicHelp } from '../../../console/repl/help.js';
+import { generalHelp, helpTopics, topicHelp } from '../../../console/repl/help.js';
 import { ACTION_KEYWORDS, STAGE_KEYWORDS } from '../../../grammar/index.js';
 import { parse } from '../../../src/language.js';
 
