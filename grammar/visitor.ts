@@ -118,15 +118,14 @@ export function createAstBuilder(parser: MlmodelParser): AstBuilder {
       const command = commandTitle(rule);
       const seen = new Set<string>();
       const result: A.OptionAssignment[] = [];
-      let last: IToken = keyword;
       for (const node of ctx.optionAssignment ?? []) {
         const keyToken = node.children.key[0]!;
         const key = keyToken.image;
         const valueNode = node.children.value[0]!.children;
         const value = this.text(valueNode);
-        last = valueNode.Quoted?.[0] ?? valueNode.Name![0]!;
         const k = key.toLowerCase();
-        const spec = declared[k];
+        // Own keys only: `__proto__=x` is an unknown option, not Object.prototype.
+        const spec = Object.hasOwn(declared, k) ? declared[k] : undefined;
         if (spec === undefined) {
           const suggestion = nearest(key, keys);
           const hint = suggestion ? ` Did you mean ${suggestion}?` : '';
@@ -141,10 +140,7 @@ export function createAstBuilder(parser: MlmodelParser): AstBuilder {
         seen.add(k);
         result.push({ key, value });
       }
-      const missing = keys.filter((k) => declared[k]!.required && !seen.has(k));
-      if (missing.length > 0) {
-        this.issue(last, `${command} needs ${missing.map((k) => `${k}=…`).join(' ')}`, missing.map((k) => `${k}=`));
-      }
+      // Required options are the command's to ask for when it runs: IRIS's BNF accepts an empty option list.
       return result;
     }
 

@@ -20,8 +20,8 @@
 import { writeFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { ParseError, type Query } from '../grammar/index.js';
-import { parse, print } from '../src/language.js';
+import { ParseError, type OptionSyntax, type Query } from '../grammar/index.js';
+import { language, parse, print } from '../src/language.js';
 
 export type InputKind = 'grammar' | 'mutated' | 'random';
 
@@ -80,11 +80,8 @@ export class Rng {
 
 // ---------------------------------------------------------------- grammar
 
-const KEYWORDS = [
-  'mlmodel', 'serving', 'list', 'summary', 'delete', 'rename', 'as', 'import', 'export', 'deploy', 'stop', 'status',
-  'where', 'fields', 'sort', 'head', 'and', 'or', 'not', 'like', 'in', 'asc', 'desc', 'versions', 'tag', 'untag',
-  'alias', 'unalias', 'files', 'pull', 'verify', 'fsck',
-];
+/** Every keyword of the language, read from its tokens: a new command's words are fuzzed as soon as it is declared. */
+const KEYWORDS = language.tokens.keywords.map((t) => String(t.LABEL));
 const FIELD_NAMES = ['name', 'type', 'category', 'algorithm', 'user', 'id', 'version', 'size', 'create', 'modified', 'serving', 'tags', 'options.lr', 'sha256'];
 const WORD_START = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_';
 const WORD_REST = `${WORD_START}0123456789.-:/%`;
@@ -157,15 +154,36 @@ function value(r: Rng): string {
   return plainWord(r);
 }
 
-function options(r: Rng, keys: readonly string[]): string {
+/** A valid value for an option of this declared type, as typed. */
+function optionValue(r: Rng, spec: OptionSyntax): string {
+  switch (spec.type) {
+    case 'string':
+    case 'path':
+      return value(r);
+    case 'model':
+      return modelRef(r);
+    case 'boolean':
+      return kw(r, r.pick(['true', 'false', 'yes', 'no']));
+    case 'integer':
+      return String((spec.min ?? 0) + r.int(Math.min(1000, (spec.max ?? 1000) - (spec.min ?? 0) + 1)));
+    case 'duration':
+      return r.pick(['0', '30', '90s', '15m', '1h', '2d']);
+    case 'enum':
+      return kw(r, r.pick(spec.values));
+  }
+}
+
+/** Some of a command's declared options, each once, with valid values. */
+function options(r: Rng, declared: Readonly<Record<string, OptionSyntax>>): string {
+  const keys = Object.keys(declared);
   const chosen = new Set<string>();
   let s = '';
-  const n = r.int(5);
+  const n = keys.length === 0 ? 0 : r.int(5);
   for (let i = 0; i < n; i++) {
-    const k = r.chance(0.7) ? r.pick(keys) : plainWord(r);
-    if (chosen.has(k.toLowerCase())) continue;
-    chosen.add(k.toLowerCase());
-    s += `${ws(r)}${k}${r.chance(0.2) ? ws(r) : ''}=${r.chance(0.2) ? ws(r) : ''}${value(r)}`;
+    const k = r.pick(keys);
+    if (chosen.has(k)) continue;
+    chosen.add(k);
+    s += `${ws(r)}${kw(r, k)}${r.chance(0.2) ? ws(r) : ''}=${r.chance(0.2) ? ws(r) : ''}${optionValue(r, declared[k]!)}`;
   }
   return s;
 }
@@ -218,43 +236,35 @@ function stage(r: Rng): string {
   }
 }
 
+/** One command, from its declared syntax: every command of the language is fuzzed as soon as it is declared. */
 function command(r: Rng): string {
-  const m = (action: string, rest = '') => `${kw(r, 'mlmodel')}${ws(r)}${kw(r, action)}${rest}`;
-  switch (r.int(17)) {
-    case 0:
-    case 1:
-      return m('list');
-    case 2:
-      return m('summary', `${ws(r)}${modelRef(r)}${r.chance(0.4) ? ws(r) + fieldList(r) : ''}`);
-    case 3:
-      return m('delete', `${ws(r)}${modelRef(r)}`);
-    case 4:
-      return m('rename', `${ws(r)}${modelRef(r)}${ws(r)}${r.chance(0.7) ? kw(r, 'as') + ws(r) : ''}${plainWord(r)}`);
-    case 5:
-      return m('import', options(r, ['name', 'type', 'path', 'category', 'algorithm', 'format', 'label', 'parameter']));
-    case 6:
-      return m('export', options(r, ['name', 'path', 'expires', 'overwrite']));
-    case 7:
-      return m('deploy', `${ws(r)}${modelRef(r)}${options(r, ['label'])}`);
-    case 8:
-      return m('stop', `${ws(r)}${modelRef(r)}`);
-    case 9:
-      return `${kw(r, 'serving')}${ws(r)}${kw(r, 'status')}${ws(r)}${modelRef(r)}`;
-    case 10:
-      return m(r.pick(['versions', 'verify']), `${ws(r)}${modelRef(r)}`);
-    case 11:
-      return m(r.pick(['tag', 'untag']), `${ws(r)}${modelRef(r)}${ws(r)}${Array.from({ length: 1 + r.int(3) }, () => plainWord(r)).join(`,${ws(r)}`)}`);
-    case 12:
-      return m('alias', `${ws(r)}${name(r).replace(/@/g, '')}@${1 + r.int(50)}${ws(r)}${plainWord(r).replace(/@/g, '')}`);
-    case 13:
-      return m('unalias', `${ws(r)}${name(r).replace(/@/g, '')}${ws(r)}${plainWord(r).replace(/@/g, '')}`);
-    case 14:
-      return m(r.pick(['files', 'pull']), `${ws(r)}${modelRef(r)}${options(r, ['to', 'include', 'overwrite'])}`);
-    case 15:
-      return m('fsck', options(r, ['repair', 'quick', 'grace']));
-    default:
-      return m('list');
+  const rule = r.pick(language.commandRules);
+  const syntax = rule.syntax;
+  if (syntax.bareDefault && r.chance(0.1)) return kw(r, rule.prefix);
+  let s = `${kw(r, rule.prefix)}${ws(r)}${kw(r, r.pick(syntax.keywords))}`;
+  for (const arg of syntax.args) {
+    switch (arg.kind) {
+      case 'model':
+        s += `${ws(r)}${modelRef(r)}`;
+        break;
+      case 'options':
+        s += options(r, syntax.options ?? {});
+        break;
+      case 'names':
+        if (!arg.optional || r.chance(0.5)) {
+          const list = arg.field === 'fields' ? fieldList(r) : Array.from({ length: 1 + r.int(3) }, () => plainWord(r)).join(`,${ws(r)}`);
+          s += `${ws(r)}${list}`;
+        }
+        break;
+      case 'word': {
+        let w = plainWord(r).replace(/@/g, '');
+        if (arg.check?.(w) !== undefined) w = `w${w.replace(/\d/g, 'x')}`;
+        s += `${ws(r)}${arg.optionalKeyword && r.chance(0.7) ? kw(r, arg.optionalKeyword) + ws(r) : ''}${w}`;
+        break;
+      }
+    }
   }
+  return s;
 }
 
 /** One valid query as a person might type it. */

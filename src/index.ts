@@ -3,8 +3,7 @@
  * result tables. The language alone (parse, print, the AST types) is also
  * available without any store driver from `mlmodel/grammar`.
  */
-export * from '../grammar/index.js';
-export { language, parse, print, printCommand, printStage, printCondition, printLiteral, printText, isKeyword, commandModule } from './language.js';
+export * from './language.js';
 export { COMMANDS, type CommandModule } from './commands/index.js';
 export { MlmodelError, isMlmodelError, type ErrorCode } from './errors.js';
 export { openRegistry, type Registry, type RegistryOptions, type RunOptions, type StatementResult } from './engine/registry.js';

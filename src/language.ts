@@ -1,4 +1,12 @@
 import { createLanguage, type Language } from '../grammar/language.js';
+
+/**
+ * The package's `mlmodel/grammar` entry: the language machinery and the one
+ * language. It loads the command modules (a command's syntax lives with its
+ * executor) but no store driver, no YAML parser and nothing of the console:
+ * drivers are imported when a store is opened.
+ */
+export * from '../grammar/index.js';
 import { kindsOf } from '../grammar/command-syntax.js';
 import { COMMANDS, type CommandModule } from './commands/index.js';
 

@@ -212,7 +212,8 @@ function valuesFor(tokens: readonly IToken[], catalog: Catalog): readonly string
   if (!op || !key) return [];
   const k = key.image.toLowerCase();
   const inStage = tokens.some((t) => t.tokenType === T.Pipe);
-  const option = inStage ? undefined : commandOf(tokens)?.syntax.options?.[k];
+  const declared = inStage ? undefined : commandOf(tokens)?.syntax.options;
+  const option = declared && Object.hasOwn(declared, k) ? declared[k] : undefined;
   if (option) return optionValuesFor(k, option, catalog);
   if (k === 'type') return catalog.modelTypes;
   if (k === 'name') return sorted(catalog.models);

@@ -69,10 +69,11 @@ export const CONSOLE_HELP = `Console:
 
 /** The text `help` prints: commands, stages and the console's own keys. */
 export function generalHelp(): string {
+  const width = Math.max(...language.commandRules.map((r) => `${r.prefix} ${r.syntax.keywords.join('|')}`.length)) + 2;
   const commands = language.commandRules.map((r) => {
     const module = COMMAND_TOPICS.get(r.syntax.keywords[0])!.module;
     const name = `${r.prefix} ${r.syntax.keywords.join('|')}`;
-    return `  ${name.padEnd(18)}${firstSentence(module.summary)}`;
+    return `  ${name.padEnd(width)}${firstSentence(module.summary)}`;
   });
   const stages = T.STAGE_KEYWORDS.map((s) => `  | ${s.padEnd(16)}${STAGE_TOPICS[s]?.summary.split('. ')[0]?.replace(/[.:].*$/, '') ?? ''}`);
   return [
@@ -99,7 +100,7 @@ export function topicHelp(topic: string): string | undefined {
   if (command) {
     const { module, rule } = command;
     const production = RULES()[rule.name]!;
-    const lines = [`${rule.prefix} ${rule.syntax.keywords.join('|')} — ${module.summary}`, '', ...bnf(`${rule.prefix} `, production).map((l) => `  ${l}`)];
+    const lines = [`${rule.prefix} ${rule.syntax.keywords.join('|')} — ${module.summary}`, '', ...bnf(`${rule.prefix === 'mlmodel' ? 'mlmodel' : rule.prefix.toUpperCase()} `, production).map((l) => `  ${l}`)];
     const options = Object.entries(rule.syntax.options ?? {});
     if (options.length > 0) {
       lines.push('', 'Options:');
@@ -136,6 +137,13 @@ interface Located {
 }
 
 const RULES = (): Record<string, Rule> => language.parser.getGAstProductions();
+
+/** A command's own word in the BNF is named by what it is: `a new model name` → NEW_MODEL_NAME. */
+const WORD_NAMES = new Map(
+  language.commandRules.flatMap((r) =>
+    r.syntax.args.flatMap((a) => (a.kind === 'word' ? [[a.field, a.label.replace(/^an? /, '').replace(/\W+/g, '_').toUpperCase()] as const] : [])),
+  ),
+);
 
 /** A stage's grammar: the alternative of `stage` that starts with its keyword. */
 function grammarOf(key: string): Located | undefined {
@@ -200,7 +208,7 @@ function group(defs: readonly IProduction[], queue: Rule[], mark: string): strin
 function text(p: IProduction, queue: Rule[]): string {
   if (p instanceof Terminal) {
     const label = (p as TerminalNode & { label?: string }).label;
-    if (p.terminalType === T.Name || p.terminalType === T.Word) return label ? snake(label).toUpperCase() : 'NAME';
+    if (p.terminalType === T.Name || p.terminalType === T.Word) return label ? (WORD_NAMES.get(label) ?? snake(label).toUpperCase()) : 'NAME';
     if (p.terminalType === T.Quoted) return 'QUOTED';
     if (p.terminalType === T.CompareOp) return 'op';
     if (language.tokens.keywords.includes(p.terminalType)) return labelOf(p.terminalType).toUpperCase();

@@ -7,6 +7,10 @@ import { isMlmodelError, type ErrorCode } from '../../src/errors.js';
 export type HttpErrorCode =
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
+  | 'FORBIDDEN_HOST'
+  | 'FORBIDDEN_ORIGIN'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'RESULT_TOO_LARGE'
   | 'ROUTE_NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
   | 'BAD_REQUEST'
@@ -52,7 +56,7 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
 /** What `type` says at the top of an error body (IRIS answers `{"type", "message"}`). */
 function typeOf(code: string): string {
   if (code === 'PARSE_ERROR') return 'ParseError';
-  if (code === 'UNAUTHORIZED' || code === 'FORBIDDEN') return 'AuthError';
+  if (code === 'UNAUTHORIZED' || code.startsWith('FORBIDDEN')) return 'AuthError';
   return 'RuntimeError';
 }
 

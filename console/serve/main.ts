@@ -96,14 +96,21 @@ export async function serveMain(argv: readonly string[], io: ServeIo, stop?: Abo
   io.stderr.write(
     `mlmodel serve: ${tokens > 0 ? `${tokens} token(s) configured; every request needs one` : `no tokens configured: loopback callers only, as user ${registry.config.user}`}\n`,
   );
-  io.stdout.write(`listening on ${address.url}\n`);
-
-  await new Promise<void>((resolveStop) => {
+  const hosts = registry.config.http.allowedHosts;
+  if (!isLoopbackHost(host) && hosts.length === 0) {
+    // Reached by a name, it would refuse every request (403 FORBIDDEN_HOST): say so at the start.
+    io.stderr.write(`mlmodel serve: answering the Host names localhost, 127.0.0.1, [::1] and this machine's addresses only; list other names in http.allowed_hosts\n`);
+  }
+  // The handlers are in place before the line that tells a supervisor it may signal us: a SIGTERM
+  // right after it still closes cleanly (spilled results removed), not by the default action.
+  const stopped = new Promise<void>((resolveStop) => {
     const done = () => resolveStop();
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
     stop?.addEventListener('abort', done, { once: true });
   });
+  io.stdout.write(`listening on ${address.url}\n`);
+  await stopped;
   io.stderr.write('mlmodel serve: stopping\n');
   await qs.close();
   await registry.close();

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { quote } from '../../grammar/index.js';
 import { parse } from '../../src/language.js';
 import type { Query } from '../../grammar/ast.js';
@@ -7,18 +8,20 @@ import { redact, type HttpConfig, type Secret } from '../../src/config/index.js'
 import type { Progress } from '../../src/engine/context.js';
 import type { Registry } from '../../src/engine/registry.js';
 import { isMlmodelError } from '../../src/errors.js';
-import type { ResultTable } from '../../src/result/table.js';
+import type { Cell, Column, ResultTable } from '../../src/result/table.js';
 import { FORMATS, type Format } from '../args.js';
 import { machineCell } from '../render/cells.js';
 import { render } from '../render/formats.js';
 import { Authenticator } from './auth.js';
 import { errorBody, HttpError, toHttpError } from './errors.js';
+import { corsHeaders, RequestGuard, requireJson } from './guard.js';
 import { JobTable, type Job } from './jobs.js';
+import { ResultStore } from './results.js';
 
 export interface QueryServerOptions {
   /** The open registry every request runs against (as the request's user). */
   readonly registry: Registry;
-  /** Tokens, admins; defaults to `registry.config.http`. */
+  /** Tokens, admins, allowed hosts and origins; defaults to `registry.config.http`. */
   readonly http?: HttpConfig;
   /** Largest request body accepted (default 64 KiB). */
   readonly maxBodyBytes?: number;
@@ -26,8 +29,18 @@ export interface QueryServerOptions {
   readonly queryTimeoutMs?: number;
   /** Queries running at once, sync and jobs together; more are refused with 429 (default 32). */
   readonly maxRunning?: number;
-  /** Jobs held at once (default 256). */
+  /** Jobs held at once, all users together (default 1024); past it new jobs are refused. */
   readonly maxJobs?: number;
+  /** Jobs one user holds at once (default 64); that user's oldest finished job makes room. */
+  readonly maxJobsPerUser?: number;
+  /** Bytes of finished results held in memory, all jobs together (default 64 MiB); more goes to disk. */
+  readonly resultMemoryBytes?: number;
+  /** The largest result held in memory (default 1 MiB); a larger one goes to disk. */
+  readonly resultInlineBytes?: number;
+  /** Bytes of spilled results one user may hold (default 1 GiB); past it a job fails with 507. */
+  readonly resultDiskBytesPerUser?: number;
+  /** Where spilled results go (default `<home>/serve`); each server makes its own directory inside. */
+  readonly spillDir?: string;
   /** How long a finished job stays readable (default 10 minutes). */
   readonly jobTtlMs?: number;
   /** One line per request (method, path, status, time, user) and unexpected errors. */
@@ -42,7 +55,23 @@ export interface QueryServer {
   close(): Promise<void>;
 }
 
-const DEFAULTS = { maxBodyBytes: 64 * 1024, queryTimeoutMs: 5 * 60_000, maxRunning: 32, maxJobs: 256, jobTtlMs: 10 * 60_000 };
+/** Headers must be complete within 10 s of a request's start, the whole request within 30 s. */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+
+const DEFAULTS = {
+  maxBodyBytes: 64 * 1024,
+  queryTimeoutMs: 5 * 60_000,
+  maxRunning: 32,
+  maxJobs: 1024,
+  maxJobsPerUser: 64,
+  jobTtlMs: 10 * 60_000,
+  resultMemoryBytes: 64 * 1024 * 1024,
+  resultInlineBytes: 1024 * 1024,
+  resultDiskBytesPerUser: 1024 * 1024 * 1024,
+  /** Downloads of spilled results read back at once: each holds a whole table in memory while it renders. */
+  spilledDownloads: 2,
+};
 
 /** Why a query's signal fired: the time limit, as opposed to a cancel or a client that went away. */
 const TIMEOUT = Symbol('query timeout');
@@ -92,8 +121,27 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
   const maxRunning = options.maxRunning ?? DEFAULTS.maxRunning;
   const log = options.log ?? (() => undefined);
   const auth = new Authenticator(http, config.user);
-  const jobs = new JobTable({ maxJobs: options.maxJobs ?? DEFAULTS.maxJobs, ttlMs: options.jobTtlMs ?? DEFAULTS.jobTtlMs });
+  const guard = new RequestGuard(http);
+  const results = new ResultStore(options.spillDir ?? join(config.home, 'serve'), {
+    memoryBytes: options.resultMemoryBytes ?? DEFAULTS.resultMemoryBytes,
+    inlineBytes: options.resultInlineBytes ?? DEFAULTS.resultInlineBytes,
+    diskBytesPerUser: options.resultDiskBytesPerUser ?? DEFAULTS.resultDiskBytesPerUser,
+  });
+  const jobs = new JobTable(
+    {
+      maxJobs: options.maxJobs ?? DEFAULTS.maxJobs,
+      maxJobsPerUser: options.maxJobsPerUser ?? DEFAULTS.maxJobsPerUser,
+      ttlMs: options.jobTtlMs ?? DEFAULTS.jobTtlMs,
+    },
+    (job) => {
+      if (job.result) results.release(job.user, job.result);
+      job.result = null;
+    },
+  );
   const running = new Set<Promise<unknown>>();
+  /** Jobs between their query's end and their result being held (a spill being written), so close() can wait for them. */
+  const finishing = new Set<Promise<unknown>>();
+  let spilledDownloads = 0;
   /** Every running query's controller, so that close() can cancel synchronous queries too. */
   const controllers = new Set<AbortController>();
   const sweeper = setInterval(() => jobs.sweep(), 30_000);
@@ -159,12 +207,20 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
     let url = new URL('http://localhost/');
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
+      // Before the token: a page in a browser must not learn even whether one is needed.
+      const crossOrigin = guard.check(req);
+      if (crossOrigin !== null) for (const [k, v] of Object.entries(corsHeaders(crossOrigin))) res.setHeader(k, v);
+      if (req.method === 'OPTIONS') {
+        preflight(req, res, url, crossOrigin);
+        return;
+      }
       user = auth.authenticate(req);
       const r = route(url.pathname);
       if (!r) throw new HttpError(404, 'ROUTE_NOT_FOUND', `no such endpoint: ${url.pathname}; see docs/http.md`);
       if (!r.methods.includes(req.method ?? '')) {
         throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}; use ${r.methods.join(' or ')}`, {}, { Allow: r.methods.join(', ') });
       }
+      if (req.method === 'POST') requireJson(req);
       switch (r.name) {
         case 'query': {
           const body = await readRequest(req, maxBody);
@@ -176,7 +232,7 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
           };
           res.once('close', onClose);
           const table = await runQuery(user, query, ac);
-          send(res, 200, resultBody(table, 0, body.size));
+          send(res, 200, resultBody(table.columns, table.rows.length, 0, body.size === null ? table.rows : table.rows.slice(0, body.size)));
           break;
         }
         case 'jobs': {
@@ -200,7 +256,7 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
           }
           const offset = intParam(url, 'offset', 0) ?? 0;
           const limit = intParam(url, 'limit', 1) ?? job.size;
-          send(res, ...jobBody(job, offset, limit));
+          send(res, ...(await jobBody(job, offset, limit)));
           break;
         }
         case 'download': {
@@ -216,7 +272,17 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
           const mime = { json: 'application/json', jsonl: 'application/x-ndjson', csv: 'text/csv', tsv: 'text/tab-separated-values', markdown: 'text/markdown', html: 'text/html' }[
             type as Exclude<Format, 'table'>
           ];
-          const text = render(job.table!, type as Format) + '\n';
+          const held = job.result!;
+          if (held.file !== null && spilledDownloads >= DEFAULTS.spilledDownloads) {
+            throw new HttpError(429, 'TOO_MANY_QUERIES', `${DEFAULTS.spilledDownloads} large results are being downloaded; try again shortly`, {}, { 'Retry-After': '1' });
+          }
+          if (held.file !== null) spilledDownloads++;
+          let text: string;
+          try {
+            text = render(await held.table(), type as Format) + '\n';
+          } finally {
+            if (held.file !== null) spilledDownloads--;
+          }
           res.writeHead(200, {
             'Content-Type': `${mime}; charset=utf-8`,
             'Content-Disposition': `attachment; filename="${fileName}.${ext}"`,
@@ -231,7 +297,7 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
       const err = toHttpError(e, secrets);
       if (err.code === 'INTERNAL' && !(e instanceof HttpError)) log(`internal error on ${req.method} ${url.pathname}: ${redactStack(e, secrets)}`);
       // A body left unread (refused before reading, or too large) is not drained: the connection closes.
-      if (!req.complete || err.status === 413) res.setHeader('Connection', 'close');
+      if ((!req.complete && hasBody(req)) || err.status === 413) res.setHeader('Connection', 'close');
       if (!res.headersSent) send(res, err.status, errorBody(err), err.headers);
       else res.destroy();
     } finally {
@@ -247,30 +313,67 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
     return requested;
   }
 
+  /** Answers a CORS preflight: only an allowed foreign origin (already checked) is told it may send. */
+  function preflight(req: IncomingMessage, res: ServerResponse, url: URL, crossOrigin: string | null): void {
+    const r = route(url.pathname);
+    if (!r) {
+      // Which routes exist is not told without a token, here as elsewhere.
+      auth.authenticate(req);
+      throw new HttpError(404, 'ROUTE_NOT_FOUND', `no such endpoint: ${url.pathname}; see docs/http.md`);
+    }
+    const headers: Record<string, string> = { Allow: [...r.methods, 'OPTIONS'].join(', '), 'Cache-Control': 'no-store', 'Content-Length': '0' };
+    if (crossOrigin !== null) {
+      const asked = String(req.headers['access-control-request-method'] ?? '').toUpperCase();
+      if (asked !== '' && !r.methods.includes(asked)) {
+        throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${asked} is not allowed on ${url.pathname}; use ${r.methods.join(' or ')}`, {}, { Allow: r.methods.join(', ') });
+      }
+      Object.assign(headers, {
+        'Access-Control-Allow-Methods': r.methods.join(', '),
+        'Access-Control-Allow-Headers': 'Authorization, Content-Type',
+        'Access-Control-Max-Age': '600',
+      });
+    }
+    res.writeHead(204, headers);
+    res.end();
+  }
+
   function startJob(job: Job, query: Query): void {
     const task = runQuery(job.user, query, job.abort, (p) => {
       job.progress = p;
-    }).then(
-      (table) => jobs.finish(job, { table }),
-      (e) => {
+    })
+      .then(async (table) => {
+        const held = await results.keep(job.user, table, job.abort.signal);
+        if (!jobs.finish(job, { result: held })) results.release(job.user, held);
+      })
+      .catch((e: unknown) => {
+        // Deleted or stopped while its result was being written: cancelled, not an internal error.
+        if (job.abort.signal.aborted && !(e instanceof HttpError) && !isMlmodelError(e)) e = new HttpError(499, 'CANCELLED', 'the job was cancelled');
         const err = toHttpError(e, secrets);
         if (err.code === 'INTERNAL' && !(e instanceof HttpError)) log(`internal error in job ${job.sid}: ${redactStack(e, secrets)}`);
         jobs.finish(job, { error: err });
-      },
-    );
-    void task;
+      })
+      .finally(() => finishing.delete(task));
+    finishing.add(task);
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      log(`internal error answering ${req.method} ${req.url}: ${redactStack(e, secrets)}`);
-      res.destroy();
-    });
-  });
-  // Slow or stalled clients cannot hold a connection for long.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  server.keepAliveTimeout = 5_000;
+  const server = createServer(
+    {
+      // Slow or stalled clients cannot hold a connection for long: Node checks these limits every
+      // connectionsCheckingInterval (30 s by default, which let a trickled header live 24 s and more).
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: 1_000,
+      keepAliveTimeout: 5_000,
+      // A request without Host is answered by the guard with a JSON 403, not by Node with a bare 400.
+      requireHostHeader: false,
+    },
+    (req, res) => {
+      handle(req, res).catch((e: unknown) => {
+        log(`internal error answering ${req.method} ${req.url}: ${redactStack(e, secrets)}`);
+        res.destroy();
+      });
+    },
+  );
 
   return {
     server,
@@ -291,9 +394,10 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
       for (const ac of controllers) ac.abort(new Error('server stopping'));
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
-      await Promise.allSettled([...running]);
+      await Promise.allSettled([...running, ...finishing]);
       setTimeout(() => server.closeAllConnections(), 2_000).unref();
       await closed;
+      results.close();
     },
   };
 }
@@ -341,22 +445,23 @@ function intParam(url: URL, name: string, min: number): number | null {
   return Number(v);
 }
 
-/** IRIS's result shape: a page of rows from `offset`; `status.current` is the row after the page, `total` all rows. */
-export function resultBody(table: ResultTable, offset: number, limit: number | null) {
-  const total = table.rows.length;
-  const start = Math.min(offset, total);
-  const end = limit === null ? total : Math.min(total, start + limit);
+/** IRIS's result shape: the page `rows` of a result of `total` rows, from `offset`; `status.current` is the row after the page. */
+export function resultBody(columns: readonly Column[], total: number, offset: number, rows: readonly (readonly Cell[])[]) {
+  const end = Math.min(offset, total) + rows.length;
   return {
     status: { current: end, total },
     isEnd: end >= total,
-    fields: table.columns.map((c) => ({ name: c.name, type: c.type })),
-    results: table.rows.slice(start, end).map((r) => r.map((v) => machineCell(v))),
+    fields: columns.map((c) => ({ name: c.name, type: c.type })),
+    results: rows.map((r) => r.map((v) => machineCell(v))),
   };
 }
 
-function jobBody(job: Job, offset: number, limit: number | null): [number, unknown] {
+async function jobBody(job: Job, offset: number, limit: number | null): Promise<[number, unknown]> {
   const head = { sid: job.sid, state: job.state };
-  if (job.state === 'done') return [200, { ...head, ...resultBody(job.table!, offset, limit) }];
+  if (job.state === 'done') {
+    const held = job.result!;
+    return [200, { ...head, ...resultBody(held.columns, held.total, offset, await held.page(Math.min(offset, held.total), limit)) }];
+  }
   if (job.state === 'failed') {
     const err = job.error!;
     return [err.status, { ...head, status: { current: 0, total: 0 }, isEnd: true, fields: [], results: [], ...errorBody(err) }];
@@ -375,6 +480,11 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Reado
     ...headers,
   });
   res.end(text);
+}
+
+/** Whether a request announced a body (one still unread when an error is answered means the connection cannot be reused). */
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }
 
 function redactStack(e: unknown, secrets: readonly Secret[]): string {

@@ -35,6 +35,12 @@ export class ArchiveDecoder {
   private decided = false;
   private innerHead: Buffer | undefined = Buffer.alloc(0);
   private gunzip: Gunzip | undefined;
+  /** Settles once the gzip stream (all its members) has ended; it may end before the input does. */
+  private gunzipEnded: Promise<unknown> | undefined;
+  private gunzipDone = false;
+  /** Original bytes written, and the offset of the last non-zero one among them (-1: none). */
+  private written = 0;
+  private lastNonZero = -1;
   private unpacked = 0;
   private failure: Error | undefined;
   private rejectFailed: (e: Error) => void = () => {};
@@ -62,6 +68,7 @@ export class ArchiveDecoder {
   /** Original bytes; resolves when more may be written. */
   async write(chunk: Buffer): Promise<void> {
     this.throwIfFailed();
+    this.track(chunk);
     if (!this.decided) {
       this.head.push(chunk);
       this.headBytes += chunk.length;
@@ -79,10 +86,10 @@ export class ArchiveDecoder {
       if (chunk.length > 0) await this.feed(chunk);
     }
     const g = this.gunzip;
-    if (g !== undefined) {
-      const ended = once(g, 'end');
+    if (g !== undefined && this.gunzipEnded !== undefined) {
+      // 'end' may have been emitted long ago (zero padding after the stream), so wait on the promise taken at the start.
       g.end();
-      await this.wait(ended);
+      await this.wait(this.gunzipEnded);
     }
     // Less than SNIFF_BYTES of tar may still be held back.
     try {
@@ -118,6 +125,8 @@ export class ArchiveDecoder {
   private startGunzip(): void {
     const g = createGunzip();
     this.gunzip = g;
+    this.gunzipEnded = once(g, 'end').then(() => this.onGunzipEnd());
+    this.gunzipEnded.catch(() => {});
     g.on('data', (chunk: Buffer) => this.onTarBytes(chunk));
     g.on('error', (err: NodeJS.ErrnoException) => {
       if (this.failure !== undefined) return;
@@ -134,7 +143,41 @@ export class ArchiveDecoder {
       if (this.pending !== undefined) await this.wait(this.pending);
       return;
     }
-    if (!g.write(chunk)) await this.wait(once(g, 'drain'));
+    if (this.gunzipDone) {
+      this.checkAfterGzip();
+      return;
+    }
+    // zlib stops taking input when the stream ends inside a chunk, so 'drain' may never come: its end releases the wait too.
+    if (!g.write(chunk)) await this.wait(Promise.race([once(g, 'drain'), this.gunzipEnded]));
+  }
+
+  /** Keeps where the last non-zero original byte is, for checking what follows the gzip stream. */
+  private track(chunk: Buffer): void {
+    for (let i = chunk.length - 1; i >= 0; i--) {
+      if (chunk[i] !== 0) {
+        this.lastNonZero = this.written + i;
+        break;
+      }
+    }
+    this.written += chunk.length;
+  }
+
+  /**
+   * The gzip stream (one member or several: zlib reads a following member
+   * itself) has ended. What follows may only be zeros, as `dd conv=sync`
+   * pads: gzip and GNU tar accept that, and refuse anything else ("trailing
+   * garbage"). zlib's byte count says where the stream ended.
+   */
+  private onGunzipEnd(): void {
+    this.gunzipDone = true;
+    this.checkAfterGzip();
+  }
+
+  private checkAfterGzip(): void {
+    const end = this.gunzip?.bytesWritten ?? 0;
+    if (this.lastNonZero >= end) {
+      throw this.fail(refuse('trailing-data', `non-zero data after the end of the gzip stream at byte ${end} (only zero padding may follow it)`));
+    }
   }
 
   private onTarBytes(chunk: Buffer): void {

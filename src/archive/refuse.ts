@@ -10,6 +10,7 @@ export type RefusalReason =
   | 'nested-compression'
   | 'corrupt-gzip'
   | 'corrupt-header'
+  | 'ambiguous-header'
   | 'truncated'
   | 'trailing-data'
   | 'empty-name'

@@ -15,6 +15,8 @@ export const BLOCK = 512;
 export interface RawHeader {
   /** ustar prefix + '/' + name when a prefix is present. */
   name: string;
+  /** The 100-byte name field alone: Python's tarfile decides "v7 directory" from it. */
+  nameField: string;
   /** '' for the historic NUL type flag. */
   typeflag: string;
   size: number;
@@ -22,6 +24,22 @@ export interface RawHeader {
   mtime: number;
   linkname: string;
 }
+
+/** Headers that describe the next entry rather than being one. */
+export const META_TYPES: ReadonlySet<string> = new Set(['x', 'g', 'L', 'K']);
+
+/**
+ * Numeric fields no caller uses but Python's tarfile parses in every
+ * header: one it cannot parse ends its listing there, silently, while GNU
+ * tar and this reader go on to the entries after it.
+ */
+const CHECKED_FIELDS: ReadonlyArray<[string, number, number]> = [
+  ['mode', 100, 108],
+  ['uid', 108, 116],
+  ['gid', 116, 124],
+  ['devmajor', 329, 337],
+  ['devminor', 337, 345],
+];
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -41,16 +59,22 @@ export function isZeroBlock(block: Buffer): boolean {
   return true;
 }
 
-/** Returns undefined when the field is not a number at all; callers decide how to word that. */
+/**
+ * Returns undefined when the field is not a number at all; callers decide how
+ * to word that. Stricter than every reader we must agree with: GNU tar and
+ * Python's tarfile take base-256 only after 0x80 (positive) or 0xff
+ * (negative), GNU tar errors on a field of blanks (Python reads it as 0), and
+ * Python ignores whatever follows a NUL while GNU tar looks at it.
+ */
 export function decodeNumber(field: Buffer): number | undefined {
   const first = field[0] ?? 0;
-  if (first & 0x80) {
-    // GNU base-256: bit 6 of the first byte is the sign.
-    if (first & 0x40) return -1;
-    let v = BigInt(first & 0x3f);
+  if (first === 0xff) return -1;
+  if (first === 0x80) {
+    let v = 0n;
     for (let i = 1; i < field.length; i++) v = (v << 8n) | BigInt(field[i] ?? 0);
     return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.POSITIVE_INFINITY : Number(v);
   }
+  if (first & 0x80) return undefined;
   let i = 0;
   while (i < field.length && field[i] === 0x20) i++;
   let v = 0;
@@ -67,7 +91,12 @@ export function decodeNumber(field: Buffer): number | undefined {
     const c = field[i];
     if (c !== 0 && c !== 0x20) return undefined;
   }
-  if (digits === 0) return 0;
+  if (digits === 0) {
+    // No digits is 0 to Python's tarfile; GNU tar (which skips one leading
+    // NUL) says so too unless all that is left is spaces, an error to it.
+    const rest = field[0] === 0 ? field.subarray(1) : field;
+    return rest.length > 0 && rest.every((b) => b === 0x20) ? undefined : 0;
+  }
   return v;
 }
 
@@ -104,13 +133,26 @@ function magicOf(block: Buffer): Magic {
 export function decodeHeader(block: Buffer): RawHeader | null {
   const magic = magicOf(block);
   if (magic === 'unknown' || !checksumMatches(block)) return null;
-  let name = decodeText(block.subarray(0, 100), 'entry name');
+  const nameField = decodeText(block.subarray(0, 100), 'entry name');
+  let name = nameField;
+  const typeByte = block[156] ?? 0;
+  const typeflag = typeByte === 0 ? '' : String.fromCharCode(typeByte);
   if (magic === 'posix') {
     const prefix = decodeText(block.subarray(345, 500), 'entry name prefix');
     if (prefix !== '') name = `${prefix}/${name}`;
+  } else if (block[345] !== 0 && !META_TYPES.has(typeflag)) {
+    // Only ustar headers have a prefix field; in GNU and v7 headers these
+    // bytes are times or padding. Python's tarfile prepends them to the name
+    // whatever the format ("../../saved_model.pb"), GNU tar ignores them.
+    throw refuse(
+      'ambiguous-header',
+      `bytes in the prefix field of a ${magic === 'gnu' ? 'GNU' : 'v7'}-format header: Python's tarfile reads them as the start of the name, GNU tar does not`,
+      name,
+    );
   }
-  const typeByte = block[156] ?? 0;
-  const typeflag = typeByte === 0 ? '' : String.fromCharCode(typeByte);
+  for (const [field, start, end] of CHECKED_FIELDS) {
+    if (decodeNumber(block.subarray(start, end)) === undefined) throw refuse('corrupt-header', `${field} field is not a number`, name);
+  }
   const size = decodeNumber(block.subarray(124, 136));
   if (size === undefined) throw refuse('bad-size', 'size field is not a number', name);
   if (size < 0) throw refuse('bad-size', 'size field is negative', name);
@@ -118,7 +160,7 @@ export function decodeHeader(block: Buffer): RawHeader | null {
   const mtime = decodeNumber(block.subarray(136, 148));
   if (mtime === undefined || !Number.isFinite(mtime)) throw refuse('corrupt-header', 'mtime field is not a number', name);
   const linkname = decodeText(block.subarray(157, 257), 'link target');
-  return { name, typeflag, size, mtime, linkname };
+  return { name, nameField, typeflag, size, mtime, linkname };
 }
 
 export interface PaxRecords {

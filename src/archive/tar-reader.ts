@@ -61,6 +61,8 @@ interface Pending {
   linkpath?: string;
   size?: number;
   mtime?: number;
+  /** Extended headers read since the last entry, in order. */
+  headers: MetaKind[];
 }
 
 export class TarReader {
@@ -73,7 +75,7 @@ export class TarReader {
   private metaKind: MetaKind = 'x';
   private metaBuf: Buffer = Buffer.alloc(0);
   private metaFill = 0;
-  private pending: Pending = {};
+  private pending: Pending = { headers: [] };
   private zeroBlocks = 0;
   private sawHeader = false;
   /** Offset in the tar stream, for messages. */
@@ -181,9 +183,9 @@ export class TarReader {
     );
   }
 
+  /** Python's tarfile fails on any extended header not followed by an entry, even one that sets nothing. */
   private hasPending(): boolean {
-    const p = this.pending;
-    return p.path !== undefined || p.linkpath !== undefined || p.size !== undefined || p.mtime !== undefined;
+    return this.pending.headers.length > 0;
   }
 
   private onHeaderBlock(): void {
@@ -219,6 +221,8 @@ export class TarReader {
     if (header.size > this.maxMetaBytes) {
       throw refuse('too-large', `extended header of ${header.size} bytes exceeds the ${this.maxMetaBytes}-byte limit`, header.name);
     }
+    this.refuseAmbiguousMeta(kind);
+    this.pending.headers.push(kind);
     this.metaKind = kind;
     this.metaBuf = Buffer.alloc(header.size);
     this.metaFill = 0;
@@ -239,6 +243,8 @@ export class TarReader {
       case 'x': {
         const pax = parsePax(body, this.pending.path ?? '(pax header)');
         refuseSparse(pax);
+        if (pax.path !== undefined && this.pending.headers.includes('L')) throw bothNames('name', pax.path);
+        if (pax.linkpath !== undefined && this.pending.headers.includes('K')) throw bothNames('link target', pax.linkpath);
         if (pax.path !== undefined) this.pending.path = pax.path;
         if (pax.linkpath !== undefined) this.pending.linkpath = pax.linkpath;
         if (pax.size !== undefined) this.pending.size = pax.size;
@@ -255,27 +261,48 @@ export class TarReader {
         }
         break;
       }
-      case 'L':
-        // A pax path, if any, wins over a GNU long name (pax is the standard).
-        this.pending.path ??= decodeText(body, 'GNU long name');
+      case 'L': {
+        const name = decodeText(body, 'GNU long name');
+        if (this.pending.path !== undefined) throw bothNames('name', name);
+        this.pending.path = name;
         break;
-      case 'K':
-        this.pending.linkpath ??= decodeText(body, 'GNU long link name');
+      }
+      case 'K': {
+        const name = decodeText(body, 'GNU long link name');
+        if (this.pending.linkpath !== undefined) throw bothNames('link target', name);
+        this.pending.linkpath = name;
         break;
+      }
     }
+  }
+
+  /**
+   * GNU tar and Python's tarfile resolve a second extended header of one
+   * kind in opposite ways (GNU tar: the last one counts; Python: the first,
+   * because it applies them outermost last), so any repetition is refused.
+   * Global headers may repeat: they only ever carry what names nothing.
+   */
+  private refuseAmbiguousMeta(kind: MetaKind): void {
+    if (kind === 'g' || !this.pending.headers.includes(kind)) return;
+    const what = kind === 'x' ? 'pax extended headers' : kind === 'L' ? 'GNU long-name headers' : 'GNU long-link headers';
+    throw refuse(
+      'ambiguous-header',
+      `two ${what} for one entry at offset ${this.offset}: GNU tar applies the last, Python's tarfile the first`,
+      this.pending.path,
+    );
   }
 
   private startEntry(header: RawHeader): void {
     const p = this.pending;
-    this.pending = {};
+    const named = p.path !== undefined;
+    this.pending = { headers: [] };
     const path = p.path ?? header.name;
     const size = p.size ?? header.size;
     const seconds = p.mtime ?? header.mtime;
     const mtime = new Date(seconds * 1000);
     if (Number.isNaN(mtime.getTime())) throw refuse('corrupt-header', `mtime ${seconds} is out of range`, path);
     const kind: EntryKind = KIND_BY_FLAG[header.typeflag] ?? 'unsupported';
-    // Old (v7) tars mark directories as files whose name ends in '/'.
-    const effective: EntryKind = kind === 'file' && header.typeflag !== '7' && path.endsWith('/') ? 'directory' : kind;
+    const effective: EntryKind = kind === 'file' ? fileOrOldDirectory(header, path, named) : kind;
     this.lastEntry = path;
     this.inEntry = true;
     this.visitor.entry({ path, kind: effective, typeflag: header.typeflag, size, mtime, linkpath: p.linkpath ?? header.linkname });
@@ -290,6 +317,37 @@ export class TarReader {
     this.visitor.entryEnd();
     this.state = this.padding > 0 ? 'padding' : 'header';
   }
+}
+
+/**
+ * Old (v7) tars mark a directory as a type-NUL file whose name ends in '/'.
+ * GNU tar makes a directory of any regular-file type (NUL, '0', '7') whose
+ * final name ends in '/'; Python's tarfile only of type NUL, and only when
+ * the 100-byte name field itself ends in '/' (it strips the slash from a pax
+ * path and ignores it on a GNU long name). Only the case both read as a
+ * directory is one; the others are refused, as is a file named '.'.
+ */
+function fileOrOldDirectory(header: RawHeader, path: string, named: boolean): EntryKind {
+  const fieldSlash = header.nameField.endsWith('/');
+  const pathSlash = path.endsWith('/');
+  if (header.typeflag === '' && fieldSlash && pathSlash && !named) return 'directory';
+  if (fieldSlash || pathSlash) {
+    throw refuse(
+      'ambiguous-header',
+      `regular-file entry (type ${JSON.stringify(header.typeflag || 'NUL')}) whose name ends in '/': a directory to GNU tar, a file to Python's tarfile`,
+      path,
+    );
+  }
+  if (path === '.' || path.endsWith('/.')) throw refuse('ambiguous-header', "a file entry named '.': readers disagree on what it replaces", path);
+  return 'file';
+}
+
+function bothNames(what: string, name: string): Error {
+  return refuse(
+    'ambiguous-header',
+    `entry has both a GNU long ${what} and a pax ${what === 'name' ? 'path' : 'linkpath'}: GNU tar uses the pax one, Python's tarfile whichever comes first`,
+    name,
+  );
 }
 
 function padOf(size: number): number {

@@ -63,6 +63,10 @@ export interface HttpConfig {
   localRoots: readonly string[];
   /** Per-query time limit in seconds, or null for the server's default. */
   queryTimeout: number | null;
+  /** Host names (`name` or `name:port`) accepted besides loopback and the bound address; `*`: any (no DNS-rebinding check). */
+  allowedHosts: readonly string[];
+  /** Origins (`scheme://host[:port]`) that may call cross-origin; `*`: any. Empty: same-origin only. */
+  allowedOrigins: readonly string[];
 }
 
 export interface Config {
@@ -105,7 +109,7 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Keys a config file may hold; anything else is refused so a typo is not silently ignored. */
 const FILE_KEYS = ['user', 'mongodb_url', 'minio_url', 'serving_base', 'connectors', 'http'] as const;
-const HTTP_KEYS = ['tokens', 'admins', 'local_roots', 'query_timeout'] as const;
+const HTTP_KEYS = ['tokens', 'admins', 'local_roots', 'query_timeout', 'allowed_hosts', 'allowed_origins'] as const;
 const CONNECTOR_KEYS = ['url', 'endpoint', 'bucket', 'prefix', 'access_key', 'secret_key', 'region', 'path'] as const;
 const CONNECTOR_NAME = /^[A-Z0-9][A-Z0-9_-]*$/;
 
@@ -212,7 +216,7 @@ export function loadConfig(env: Env, options: ConfigOptions = {}): Config {
   }
   for (const loc of Object.values(connectors)) if (loc.kind === 's3') secrets.push(loc.secretKey);
 
-  const http = parseHttpSection(file.http ?? {}, configFile ?? 'the config file');
+  const http = parseHttpSection(file.http ?? {}, configFile ?? 'the config file', env);
   secrets.push(...http.tokens.keys());
 
   return {
@@ -346,8 +350,11 @@ function readConfigFile(path: string): FileSettings {
 
 const USER_NAME = /^[^\s\p{Cc}/\\]{1,128}$/u;
 
-/** The `http:` section: tokens (at least 16 characters) → users, admins, absolute local roots, a timeout. */
-function parseHttpSection(section: Record<string, unknown>, where: string): HttpConfig {
+/**
+ * The `http:` section: tokens (at least 16 characters) → users, admins, absolute local roots, a timeout,
+ * and the Host/Origin allow-lists, which MLMODEL_HTTP_ALLOWED_HOSTS / _ORIGINS (comma-separated) replace.
+ */
+function parseHttpSection(section: Record<string, unknown>, where: string, env: Env): HttpConfig {
   const bad = (msg: string) => new MlmodelError('CONFIG_INVALID', `${where}: http.${msg}`);
   for (const key of Object.keys(section)) {
     if (!(HTTP_KEYS as readonly string[]).includes(key)) throw bad(`${key} is not a setting; valid: ${HTTP_KEYS.join(', ')}`);
@@ -379,7 +386,39 @@ function parseHttpSection(section: Record<string, unknown>, where: string): Http
     if (typeof rawTimeout !== 'number' || !(rawTimeout > 0) || rawTimeout > 86_400) throw bad('query_timeout must be a number of seconds from 0 to 86400');
     queryTimeout = rawTimeout;
   }
-  return { tokens, admins, localRoots, queryTimeout };
+  const fromEnv = (name: string, fileValue: unknown, what: string, check: (v: string) => string): string[] => {
+    const raw = env[name];
+    const values = raw !== undefined && raw !== '' ? raw.split(',').map((v) => v.trim()).filter((v) => v !== '') : list(fileValue, what);
+    return values.map((v) => {
+      const normal = v === '*' ? v : check(v);
+      if (normal === '') throw new MlmodelError('CONFIG_INVALID', `${raw !== undefined && raw !== '' ? name : `${where}: http.${what}`}: "${v}" is not ${what === 'allowed_hosts' ? 'a host name or name:port' : 'an origin scheme://host[:port]'}`);
+      return normal;
+    });
+  };
+  const allowedHosts = fromEnv('MLMODEL_HTTP_ALLOWED_HOSTS', section.allowed_hosts, 'allowed_hosts', normalizeHost);
+  const allowedOrigins = fromEnv('MLMODEL_HTTP_ALLOWED_ORIGINS', section.allowed_origins, 'allowed_origins', normalizeOrigin);
+  return { tokens, admins, localRoots, queryTimeout, allowedHosts, allowedOrigins };
+}
+
+/**
+ * A Host header value (`name`, `name:port`, `[v6]:port`) in one canonical form — lower case,
+ * IP literals as the WHATWG URL parser writes them, port 80 dropped — or '' when it is not one.
+ */
+export function normalizeHost(host: string): string {
+  if (!/^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~-]+)(?::\d{1,5})?$/.test(host)) return '';
+  try {
+    return new URL(`http://${host}/`).host;
+  } catch {
+    return '';
+  }
+}
+
+/** An Origin value (`http(s)://host[:port]`) in canonical form, or '' when it is not one. */
+export function normalizeOrigin(origin: string): string {
+  const m = /^(https?):\/\/([^/?#@\\]+)$/i.exec(origin);
+  if (!m || normalizeHost(m[2]!) === '') return '';
+  // Parsed with its own scheme, so that each scheme's default port is the one dropped.
+  return new URL(`${m[1]!.toLowerCase()}://${m[2]}`).origin;
 }
 
 function parseFileConnector(value: unknown, what: string): Location {

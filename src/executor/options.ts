@@ -17,11 +17,11 @@ export function optionValues<S extends CommandSyntax>(syntax: S, given: readonly
   const out: Record<string, unknown> = {};
   for (const { key, value } of given ?? []) {
     const k = key.toLowerCase();
-    const spec = declared[k];
+    const spec = Object.hasOwn(declared, k) ? declared[k] : undefined;
     if (spec === undefined) {
       throw new MlmodelError('INVALID_ARGUMENT', `${command} has no option ${key}; its options are ${keys.join(', ')}`, { option: key, valid: keys });
     }
-    if (k in out) throw new MlmodelError('INVALID_ARGUMENT', `option ${key} is given twice`, { option: key });
+    if (Object.hasOwn(out, k)) throw new MlmodelError('INVALID_ARGUMENT', `option ${key} is given twice`, { option: key });
     const read = readOptionValue(k, spec, value, readModelRef);
     if ('problem' in read) throw new MlmodelError('INVALID_ARGUMENT', read.problem, { option: key, valid: [...read.valid] });
     out[k] = read.value;

@@ -217,7 +217,10 @@ describe('tar dialects', () => {
   });
 });
 
-/** A v7-style directory: a regular-file type flag with a trailing slash. */
+/**
+ * A v7-style directory: the NUL type flag (what v7 tar wrote) with a trailing
+ * slash. Type '0' with a slash is refused: Python's tarfile reads it as a file.
+ */
 function header5(name: string): Buffer {
-  return file(name, '', { type: '0', magic: 'v7' });
+  return file(name, '', { type: '\0', magic: 'v7' });
 }

@@ -22,7 +22,22 @@ export interface HeaderSpec {
   /** Raw bytes for the 100-byte name field (e.g. invalid UTF-8). */
   rawName?: Buffer;
   badChecksum?: boolean;
+  /** Sum bytes as signed chars, as historic writers did (differs from the usual sum only when a byte is over 127). */
+  signedChecksum?: boolean;
+  /** Raw bytes for other numeric fields (e.g. a mode of blanks), written over the usual values. */
+  rawFields?: Partial<Record<NumericField, Buffer | string>>;
 }
+
+export type NumericField = 'mode' | 'uid' | 'gid' | 'mtime' | 'devmajor' | 'devminor';
+
+const FIELD_AT: Record<NumericField, [number, number]> = {
+  mode: [100, 8],
+  uid: [108, 8],
+  gid: [116, 8],
+  mtime: [136, 12],
+  devmajor: [329, 8],
+  devminor: [337, 8],
+};
 
 function octal(n: number, width: number): string {
   return n.toString(8).padStart(width - 1, '0') + '\0';
@@ -46,9 +61,14 @@ export function header(spec: HeaderSpec): Buffer {
   if (magic === 'posix') b.write('ustar\u000000', 257, 'latin1');
   else if (magic === 'gnu') b.write('ustar  \u0000', 257, 'latin1');
   if (spec.prefix !== undefined) b.write(spec.prefix, 345, 155, 'utf8');
+  for (const [field, raw] of Object.entries(spec.rawFields ?? {}) as Array<[NumericField, Buffer | string]>) {
+    const [at, width] = FIELD_AT[field];
+    b.fill(0, at, at + width);
+    (typeof raw === 'string' ? Buffer.from(raw, 'latin1') : raw).copy(b, at, 0, width);
+  }
   b.fill(0x20, 148, 156);
   let sum = 0;
-  for (const byte of b) sum += byte;
+  for (const byte of b) sum += spec.signedChecksum && byte > 127 ? byte - 256 : byte;
   if (spec.badChecksum) sum += 1;
   b.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'ascii');
   return b;

@@ -1,5 +1,8 @@
 import fc from 'fast-check';
 import type * as A from '../../grammar/ast.js';
+import type { ArgSyntax, CommandSyntax, OptionSyntax } from '../../grammar/command-syntax.js';
+import { printModelRef } from '../../grammar/printer.js';
+import { language } from '../../src/language.js';
 
 /** Characters a WORD may hold (DESIGN §3), weighted towards ordinary names. */
 const wordChar = fc.oneof(
@@ -9,10 +12,11 @@ const wordChar = fc.oneof(
   { weight: 2, arbitrary: fc.constantFrom('모', '델', '분', '류', '가', '힣', 'é', 'ß', '😀') },
 );
 
-const KEYWORDS = [
-  'mlmodel', 'serving', 'list', 'summary', 'delete', 'rename', 'as', 'import', 'export', 'deploy', 'stop',
-  'status', 'where', 'fields', 'sort', 'head', 'and', 'or', 'not', 'like', 'in', 'asc', 'desc', 'LIST', 'Where',
-];
+/** Every keyword of the language, from its tokens (so a new command's keywords are tried as names at once), in three spellings. */
+export const KEYWORDS: readonly string[] = language.tokens.keywords.flatMap((t) => {
+  const w = String(t.LABEL);
+  return [w, w.toUpperCase(), w.charAt(0).toUpperCase() + w.slice(1)];
+});
 
 /** Any word, a keyword now and then: keywords must work as names. */
 export const word = fc.oneof(
@@ -36,11 +40,6 @@ const anyText = fc.oneof(
   word,
   fc.constantFrom('', ' ', "'", '"', '\\', '\n', 'a b', '5', '-0', '1e3', 'and', '*', '|', '='),
 );
-
-const options = fc.uniqueArray(fc.record({ key: word, value: anyText }), {
-  maxLength: 5,
-  selector: (o) => o.key.toLowerCase(),
-});
 
 const literal: fc.Arbitrary<A.Literal> = fc.oneof(
   fc.double({ noNaN: true, noDefaultInfinity: true }).map((v) => ({ kind: 'number' as const, value: v === 0 ? 0 : v })),
@@ -78,26 +77,62 @@ const stage: fc.Arbitrary<A.Stage> = fc.oneof(
   fc.record({ kind: fc.constant('head' as const), count: fc.nat({ max: Number.MAX_SAFE_INTEGER }) }),
 );
 
+/** A valid text for an option of this declared type. */
+function optionText(spec: OptionSyntax): fc.Arbitrary<string> {
+  switch (spec.type) {
+    case 'string':
+    case 'path':
+      return anyText;
+    case 'model':
+      return modelRef.map(printModelRef);
+    case 'boolean':
+      return fc.constantFrom('true', 'false', 'TRUE', 'yes', 'no', '1', '0');
+    case 'integer':
+      return fc.integer({ min: spec.min ?? -1_000_000, max: spec.max ?? 1_000_000 }).map(String);
+    case 'duration':
+      return fc.oneof(fc.nat({ max: spec.max ?? 100_000 }).map(String), fc.constantFrom('90s', '15m', '1h', '2d'));
+    case 'enum':
+      return fc.constantFrom(...spec.values);
+  }
+}
+
+/** Some of a command's declared options, each with a valid value, keys in any case. */
+function optionsOf(syntax: CommandSyntax): fc.Arbitrary<A.OptionAssignment[]> {
+  const declared = Object.entries(syntax.options ?? {});
+  if (declared.length === 0) return fc.constant([]);
+  return fc
+    .subarray(declared, { maxLength: Math.min(5, declared.length) })
+    .chain((chosen) =>
+      fc.tuple(...chosen.map(([key, spec]) => fc.record({ key: fc.constantFrom(key, key.toUpperCase()), value: optionText(spec) }))),
+    )
+    .map((opts) => [...opts]);
+}
+
+function argument(arg: ArgSyntax, syntax: CommandSyntax): fc.Arbitrary<Record<string, unknown>> {
+  switch (arg.kind) {
+    case 'model':
+      return modelRef.map((model) => ({ model }));
+    case 'options':
+      return optionsOf(syntax).map((options) => ({ options }));
+    case 'names': {
+      const list = fc.array(word, { minLength: 1, maxLength: 4 });
+      return (arg.optional ? fc.option(list, { nil: null }) : list).map((names) => ({ [arg.field]: names }));
+    }
+    case 'word':
+      return plainName.filter((w) => arg.check?.(w) === undefined).map((w) => ({ [arg.field]: w }));
+  }
+}
+
+/** Every command of the language, each from its declared syntax: a new command is generated as soon as it is declared. */
 export const command: fc.Arbitrary<A.Command> = fc.oneof(
-  fc.constant({ kind: 'list' as const }),
-  fc.record({ kind: fc.constant('summary' as const), model: modelRef, fields: fc.option(fc.array(word, { minLength: 1, maxLength: 4 }), { nil: null }) }),
-  fc.record({ kind: fc.constant('delete' as const), model: modelRef }),
-  fc.record({ kind: fc.constant('rename' as const), model: modelRef, to: plainName }),
-  fc.record({ kind: fc.constant('import' as const), options }),
-  fc.record({ kind: fc.constant('export' as const), options }),
-  fc.record({ kind: fc.constant('deploy' as const), model: modelRef, options }),
-  fc.record({ kind: fc.constant('stop' as const), model: modelRef }),
-  fc.record({ kind: fc.constant('servingStatus' as const), model: modelRef }),
-  fc.record({ kind: fc.constant('versions' as const), model: modelRef }),
-  fc.record({ kind: fc.constantFrom('tag' as const, 'untag' as const), model: modelRef, tags: fc.array(word, { minLength: 1, maxLength: 3 }) }),
-  fc.record({
-    kind: fc.constantFrom('alias' as const, 'unalias' as const),
-    model: modelRef,
-    alias: plainName.filter((a) => !/^\d+$/.test(a)),
-  }),
-  fc.record({ kind: fc.constantFrom('files' as const, 'pull' as const), model: modelRef, options }),
-  fc.record({ kind: fc.constant('verify' as const), model: modelRef }),
-  fc.record({ kind: fc.constant('fsck' as const), options }),
+  ...language.commandRules.map((rule) =>
+    fc
+      .tuple(
+        fc.constantFrom(...(rule.syntax.kind !== undefined ? [rule.syntax.kind] : rule.syntax.keywords)),
+        ...rule.syntax.args.map((a) => argument(a, rule.syntax)),
+      )
+      .map(([kind, ...parts]) => Object.assign({ kind }, ...parts) as A.Command),
+  ),
 );
 
 export const query: fc.Arbitrary<A.Query> = fc.record({

@@ -8,7 +8,8 @@ describe('printer', () => {
     expect(print(parse("MLMODEL list|where a==1 AND b<>'x'|SORT -m, n DESC|head 3"))).toBe(
       'mlmodel list | where a = 1 and b != x | sort -m, -n | head 3',
     );
-    expect(print(parse("mlmodel deploy m label='a b' note=list x='5'"))).toBe("mlmodel deploy m label='a b' note='list' x=5");
+    expect(print(parse("mlmodel deploy m label='a b'"))).toBe("mlmodel deploy m label='a b'");
+    expect(print(parse("mlmodel import name=list description='5' path=\"/a b\""))).toBe("mlmodel import name='list' description=5 path='/a b'");
     expect(print(parse("mlmodel list | where id = '5' and n = 5.0 and s = 'it\\'s' and t = \"a\\nb\""))).toBe(
       "mlmodel list | where id = '5' and n = 5 and s = 'it\\'s' and t = 'a\\nb'",
     );

@@ -251,7 +251,7 @@ describe('HTTP query API limits', () => {
   const seen = { aborted: 0 };
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ wrap: (r) => withSleeper(r, seen), server: { queryTimeoutMs: 300, maxRunning: 2, maxJobs: 3, jobTtlMs: 400 } });
+    h = await startHarness({ wrap: (r) => withSleeper(r, seen), server: { queryTimeoutMs: 300, maxRunning: 2, maxJobsPerUser: 3, jobTtlMs: 400 } });
   });
   afterAll(() => h.close());
 
@@ -307,7 +307,7 @@ describe('HTTP query API limits', () => {
     expect(r.body.error.code).toBe('ROUTE_NOT_FOUND');
   });
 
-  it('keeps at most maxJobs jobs, dropping the oldest finished, and expires finished jobs', async () => {
+  it('keeps at most maxJobsPerUser jobs, dropping the user’s oldest finished, and expires finished jobs', async () => {
     const sids: string[] = [];
     for (let i = 0; i < 4; i++) {
       const s = await call(h, 'POST', '/query/jobs', { token: 'bob', body: { q: 'mlmodel list' } });
@@ -340,7 +340,7 @@ describe('HTTP query API without tokens', () => {
   });
 
   it('refuses a caller from beyond loopback with 403 when no tokens are configured', () => {
-    const auth = new Authenticator({ tokens: new Map(), admins: [], localRoots: [], queryTimeout: null }, 'root');
+    const auth = new Authenticator({ tokens: new Map(), admins: [], localRoots: [], queryTimeout: null, allowedHosts: [], allowedOrigins: [] }, 'root');
     const from = (remoteAddress: string) => ({ socket: { remoteAddress }, headers: {} }) as unknown as IncomingMessage;
     expect(auth.authenticate(from('127.0.0.1'))).toBe('root');
     expect(auth.authenticate(from('::ffff:127.0.0.1'))).toBe('root');

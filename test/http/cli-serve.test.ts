@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { rawRequest } from './harness.js';
 
 /** `mlmodel serve` as a subprocess of the built CLI. */
 const CLI = new URL('../../dist/console/cli.js', import.meta.url).pathname;
@@ -52,6 +53,59 @@ describe('mlmodel serve', () => {
     expect(stderr).toMatch(/POST \/query 404 \d+ms user=carol\n/);
     expect(stderr).toContain('mlmodel serve: stopping\n');
     expect(stderr + stdout).not.toContain(TOKEN);
+  });
+
+  it('beyond loopback answers only its own addresses and the names MLMODEL_HTTP_ALLOWED_HOSTS lists (no start-up warning then)', async () => {
+    const { env } = fresh(`user: root\nhttp:\n  tokens:\n    ${TOKEN}: carol\n`);
+    const child = spawn(process.execPath, [CLI, 'serve', '--host', '0.0.0.0', '--port', '0'], {
+      env: { ...env, MLMODEL_HTTP_ALLOWED_HOSTS: 'models.test' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    // 'close', not 'exit': stderr may still hold data when the process has exited.
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    try {
+      const port = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        const timer = setTimeout(() => reject(new Error(`no listening line; stderr: ${stderr}`)), 15_000);
+        child.stdout.on('data', (d) => {
+          out += d;
+          const m = /listening on http:\/\/0\.0\.0\.0:(\d+)\n/.exec(out);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1]!);
+          }
+        });
+      });
+      const url = `http://127.0.0.1:${port}`;
+      const auth = { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' };
+      const body = '{"q": "mlmodel list"}';
+      for (const [host, status] of [[`127.0.0.1:${port}`, 200], ['models.test', 200], [`models.test:${port}`, 200], [`evil.test:${port}`, 403], [`models.test.evil:${port}`, 403]] as const) {
+        const r = await rawRequest(url, 'POST', '/query', { Host: host, ...auth }, body);
+        expect(r.status, host).toBe(status);
+        if (status === 403) expect(r.body.error.code).toBe('FORBIDDEN_HOST');
+      }
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(stderr).not.toContain('answering the Host names');
+    expect(stderr).toMatch(/POST \/query 403 \d+ms user=-\n/);
+  });
+
+  it('warns at start when beyond loopback with no http.allowed_hosts', async () => {
+    const { env } = fresh(`user: root\nhttp:\n  tokens:\n    ${TOKEN}: carol\n`);
+    const child = spawn(process.execPath, [CLI, 'serve', '--host', '0.0.0.0', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    await new Promise<void>((resolve) => child.stdout.on('data', (d) => String(d).includes('listening on') && resolve()));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr).toContain(
+      "mlmodel serve: answering the Host names localhost, 127.0.0.1, [::1] and this machine's addresses only; list other names in http.allowed_hosts\n",
+    );
   });
 
   it('refuses to listen beyond loopback without tokens', () => {

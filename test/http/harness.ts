@@ -1,9 +1,12 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { createQueryServer, type QueryServer, type QueryServerOptions } from '../../console/serve/server.js';
 import { loadConfig } from '../../src/config/index.js';
 import { openRegistry, type Registry } from '../../src/engine/registry.js';
+import { file, tar } from '../archive/tar-writer.js';
 
 export const TOKENS = {
   alice: 'alice-token-0123456789abcdef',
@@ -27,14 +30,14 @@ export interface Harness {
  * `tokens: false`), served on a free loopback port.
  */
 export async function startHarness(
-  opts: { tokens?: boolean; wrap?: (r: Registry) => Registry; server?: Partial<QueryServerOptions> } = {},
+  opts: { tokens?: boolean; wrap?: (r: Registry) => Registry; server?: Partial<QueryServerOptions>; httpConfig?: string } = {},
 ): Promise<Harness> {
   const root = mkdtempSync(join(tmpdir(), 'mlmodel-http-'));
   const inbox = join(root, 'inbox');
   mkdirSync(inbox);
   const configFile = join(root, 'config.yaml');
   const tokens = opts.tokens === false ? '' : `  tokens:\n${Object.entries(TOKENS).map(([u, t]) => `    ${t}: ${u}\n`).join('')}  admins: [ops]\n`;
-  writeFileSync(configFile, `user: root\nhttp:\n${tokens}  local_roots: [${inbox}]\n`);
+  writeFileSync(configFile, `user: root\nhttp:\n${tokens}  local_roots: [${inbox}]\n${opts.httpConfig ?? ''}`);
   const config = loadConfig({ HOME: root, MLMODEL_HOME: join(root, 'home'), MLMODEL_CONFIG: configFile }, {});
   const real = await openRegistry({ config, localRoots: config.http.localRoots });
   const registry = opts.wrap ? opts.wrap(real) : real;
@@ -68,9 +71,11 @@ export async function call(
   path: string,
   opts: { token?: keyof typeof TOKENS | null; raw?: string; body?: unknown; headers?: Record<string, string>; signal?: AbortSignal } = {},
 ): Promise<Reply> {
-  const headers: Record<string, string> = { ...opts.headers };
+  const headers: Record<string, string> = {
+    ...(opts.body !== undefined || opts.raw !== undefined ? { 'Content-Type': 'application/json' } : {}),
+    ...opts.headers,
+  };
   if (opts.token) headers.Authorization = `Bearer ${TOKENS[opts.token]}`;
-  if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
   const res = await fetch(h.url + path, {
     method,
     headers,
@@ -93,3 +98,38 @@ export async function waitJob(h: { url: string }, sid: string, token: keyof type
     await new Promise((res) => setTimeout(res, 20));
   }
 }
+
+/**
+ * One request over node:http with exactly the headers given: no Host unless
+ * named (fetch always sends its own), any Content-Type or none.
+ */
+export function rawRequest(
+  url: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed JSON, asserted by each test
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: any }> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port, method, path, headers, setHost: false, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => {
+        let parsed: unknown = text;
+        if (text !== '' && (res.headers['content-type'] ?? '').startsWith('application/json')) parsed = JSON.parse(text);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+/** A real model whose `mlmodel files` result has `n` + 1 rows (path, size, modified, sha256): a large result from one import. */
+export function manyFilesArchive(n: number): Buffer {
+  const files = Array.from({ length: n }, (_, i) => file(`data/shard-${String(i).padStart(6, '0')}.bin`, `shard ${i}`));
+  return gzipSync(tar(file('model.pkl', Buffer.from('\x80\x04pickled estimator')), ...files));
+}
+

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyCompletion, commonPrefix, complete, type Catalog } from '../../../console/repl/complete.js';
-import { OPTION_KEYS, registryBackend, RESULT_COLUMNS } from '../../../console/repl/session.js';
+import { registryBackend } from '../../../console/repl/session.js';
+import { COMMANDS } from '../../../src/commands/index.js';
+import { printModelRef } from '../../../grammar/index.js';
 import { openRegistry, type Registry } from '../../../src/engine/registry.js';
 import { isMlmodelError } from '../../../src/errors.js';
 
@@ -11,8 +13,6 @@ const catalog: Catalog = {
   models: ['mnist_v1', 'mnist_v2', 'iris', '한국어모델'],
   fields: ['id', 'name', 'type', 'category', 'modified', 'create'],
   summaryFields: ['id', 'name', 'format', 'sha256'],
-  optionKeys: OPTION_KEYS,
-  resultColumns: RESULT_COLUMNS,
   modelTypes: ['r', 'sklearn', 'spark', 'tf', 'onnx'],
   connectors: ['MINIO', 'S3'],
 };
@@ -24,7 +24,7 @@ describe('completion from the grammar', () => {
   it('offers commands, actions and stages where the grammar takes them', () => {
     expect(at('')).toEqual(['mlmodel', 'serving', 'help']);
     expect(at('he')).toEqual(['help']);
-    expect(at('help s')).toEqual(['summary', 'stop', 'serving', 'sort']);
+    expect(at('help s')).toEqual(['summary', 'stop', 'status', 'serving', 'sort']);
     expect(at('ml')).toEqual(['mlmodel']);
     expect(at('mlmodel ')).toEqual(expect.arrayContaining(['list', 'summary', 'delete', 'rename', 'import', 'export', 'deploy', 'stop']));
     expect(at('mlmodel su')).toEqual(['summary']);
@@ -93,20 +93,26 @@ describe('completion data from a registry', () => {
   });
   afterAll(async () => registry?.close());
 
-  it('lists every option key each command accepts, as the engine itself reports them', async () => {
-    for (const [command, query] of [
-      ['import', 'mlmodel import zz_no_such_option=1'],
-      ['export', 'mlmodel export zz_no_such_option=1'],
-      ['deploy', 'mlmodel deploy anything zz_no_such_option=1'],
-    ] as const) {
-      const err = await registry.run(query).then(
+  it('offers every option each command declares, and what the engine refuses is what completion does not offer', async () => {
+    for (const c of COMMANDS) {
+      const declared = Object.keys(c.syntax.options ?? {});
+      const head = `${c.syntax.prefix ?? 'mlmodel'} ${c.syntax.keywords[0]}${c.syntax.args.some((a) => a.kind === 'model') ? ' m' : ''} `;
+      if (!c.syntax.args.some((a) => a.kind === 'options')) continue;
+      expect([...at(head)].sort(), head).toEqual([...declared].sort());
+      // The engine's own word on a key nobody declared names the same list.
+      const ast = { kind: 'query' as const, command: { kind: c.syntax.kind ?? c.syntax.keywords[0], ...(c.syntax.args.some((a) => a.kind === 'model') ? { model: { name: 'm' } } : {}), options: [{ key: 'zz_no_such_option', value: '1' }] }, stages: [] };
+      const err = await registry.execute(ast).then(
         () => null,
         (e: unknown) => e,
       );
-      expect(isMlmodelError(err, 'INVALID_ARGUMENT'), `${command}: ${String(err)}`).toBe(true);
-      const valid = (err as { details: { valid?: string[] } }).details.valid;
-      expect([...OPTION_KEYS[command]!].sort(), command).toEqual([...valid!].sort());
+      expect(isMlmodelError(err, 'INVALID_ARGUMENT'), `${head}: ${String(err)}`).toBe(true);
+      expect([...((err as { details: { valid?: string[] } }).details.valid ?? [])].sort(), head).toEqual([...declared].sort());
     }
+    // Enum and boolean options complete their values.
+    expect(at('mlmodel import type=')).toEqual(['r', 'sklearn', 'spark', 'tf', 'onnx']);
+    expect(at('mlmodel fsck repair=')).toEqual(['true', 'false']);
+    expect(at('mlmodel files m sortby=')).toEqual(['name', 'mod', 'size']);
+    expect(printModelRef({ name: 'm', version: 2 })).toBe('m@2');
   });
 
   it('reads model names, fields and connectors from the store and config', async () => {
