@@ -65,7 +65,8 @@ export async function executeAlias(ctx: EngineContext, cmd: AliasCommand): Promi
 export const aliasCommand = defineCommand({
   syntax,
   summary: 'alias points a name at one version (NAME@VERSION), moving it if it pointed elsewhere; unalias removes it. NAME@ALIAS then names that version.',
-  examples: ['mlmodel alias mnist_v1@3 champion', 'mlmodel unalias mnist_v1 champion', 'mlmodel summary mnist_v1@champion'],
+  examples: ['mlmodel alias mnist_v1@3 champion', 'mlmodel unalias mnist_v1 champion'],
+  notes: ['Any command that takes a model then takes NAME@ALIAS: mlmodel summary mnist_v1@champion.'],
   columns: [col('result', 'TEXT'), col('name', 'TEXT'), col('alias', 'TEXT'), col('version', 'LONG')],
   writes: true,
   execute: executeAlias,

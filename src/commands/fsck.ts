@@ -4,6 +4,7 @@ import { col, type Cell, type ResultTable } from '../result/table.js';
 import { rewriteModelsConfig } from '../serving/config-writer.js';
 import type { ModelRecord } from '../store/metadata.js';
 import type { ObjectInfo } from '../store/objects.js';
+import type { TemporaryInfo } from '../store/temporaries.js';
 import { objectPrefix } from './import.js';
 import { deletePrefix } from '../store/prefix.js';
 import { nameScope } from '../executor/models.js';
@@ -32,7 +33,8 @@ const DEFAULT_GRACE_SEC = 3600;
  * registry — interrupted deletes, records whose archive is missing or differs
  * from what was recorded (quick=true checks sizes only), objects no record
  * points to, deploys that never finished, a model with no or several latest
- * versions, names claimed by models that are gone. One row per problem;
+ * versions, names claimed by models that are gone, temporary files and
+ * uploads that killed imports and deploys left. One row per problem;
  * repair=true fixes what is safe to fix and says so, and reports the rest.
  */
 export async function executeFsck(ctx: EngineContext, cmd: FsckCommand): Promise<ResultTable> {
@@ -78,6 +80,15 @@ export async function executeFsck(ctx: EngineContext, cmd: FsckCommand): Promise
     report('orphan object', obj.key, 'no record points to it', fixed(repair));
   }
 
+  // 3b. What killed writes left in the object store (temporary files, incomplete uploads).
+  const temporaries: TemporaryInfo[] = [];
+  for await (const t of ctx.objects.temporaries()) temporaries.push(t);
+  for (const t of temporaries) {
+    const [problem, removable] = judgeTemporary(t, cutoff, 'an object write');
+    if (removable && repair) await ctx.objects.removeTemporary(t.name);
+    report('temporary', t.name, problem, removable ? fixed(repair) : 'left alone');
+  }
+
   // 4. Deploys that never finished, and what they left in the serving base.
   let servingChanged = false;
   for (const s of await ctx.meta.findServings({ states: ['DEPLOYING'] })) {
@@ -96,9 +107,10 @@ export async function executeFsck(ctx: EngineContext, cmd: FsckCommand): Promise
     if (repair) await ctx.serving.removeVersion(s.serving_name, s.version);
     report('serving', `${s.serving_name}/${s.version}`, 'a deploy that failed left files in its version directory', fixed(repair));
   }
-  for (const name of await ctx.serving.leftovers()) {
-    if (repair) await ctx.serving.removeLeftover(name);
-    report('serving', name, 'a partial version left by an interrupted deploy', fixed(repair));
+  for (const t of await ctx.serving.leftovers()) {
+    const [problem, removable] = judgeTemporary(t, cutoff, 'a deploy');
+    if (removable && repair) await ctx.serving.removeLeftover(t.name);
+    report('serving', t.name, problem, removable ? fixed(repair) : 'left alone');
   }
   if (servingChanged) await rewriteModelsConfig(ctx);
 
@@ -125,6 +137,19 @@ export async function executeFsck(ctx: EngineContext, cmd: FsckCommand): Promise
     }
   }
   return { columns: FSCK_COLUMNS, rows };
+}
+
+/**
+ * What a temporary is, and whether fsck may remove it: never while its
+ * writer runs (its name says which process wrote it; see temporaries.ts),
+ * nor while younger than the grace window (a writer on another host, or one
+ * whose name carries no tag).
+ */
+function judgeTemporary(t: TemporaryInfo, cutoff: number, by: string): [problem: string, removable: boolean] {
+  if (t.writer === 'running') return [`${by} still running is writing it (${t.size} bytes so far)`, false];
+  if (t.modified.getTime() > cutoff) return [`left by ${by} that never finished, or one still running (${t.size} bytes, changed recently)`, false];
+  const gone = t.writer === 'gone' ? '; the process that wrote it is gone' : '';
+  return [`left by ${by} that never finished (${t.size} bytes${gone})`, true];
 }
 
 async function quickCheck(ctx: EngineContext, r: ModelRecord): Promise<string[]> {

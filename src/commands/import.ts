@@ -125,11 +125,24 @@ export async function stageImport(ctx: EngineContext, cmd: ImportCommand, opts: 
  */
 export async function commitImport(ctx: EngineContext, staged: StagedImport): Promise<ResultTable> {
   try {
+    return await registerStaged(ctx, staged);
+  } catch (e) {
+    await removeObjects(ctx, staged.uid);
+    throw e;
+  }
+}
+
+/**
+ * commitImport's metadata work alone: on failure the objects stay, for the
+ * caller to discard — a batch does so after its transaction, which then
+ * never waits for the object store.
+ */
+export async function registerStaged(ctx: EngineContext, staged: StagedImport): Promise<ResultTable> {
+  try {
     const existing = await latestOf(ctx, staged.name);
     checkSameType(staged.name, staged.type, existing);
     return await register(ctx, { ...staged, existing });
   } catch (e) {
-    await removeObjects(ctx, staged.uid);
     throw importError(e);
   }
 }

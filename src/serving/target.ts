@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -7,6 +7,7 @@ import { extractArchive, type ManifestEntry } from '../archive/index.js';
 import { MlmodelError } from '../errors.js';
 import type { ObjectStore } from '../store/objects.js';
 import { deletePrefix } from '../store/prefix.js';
+import { writerState, writerTag, type TemporaryInfo } from '../store/temporaries.js';
 import { createReadStream } from 'node:fs';
 
 export const MODELS_CONFIG = 'models.config';
@@ -36,12 +37,17 @@ export interface ServingTarget {
    * object store it may have copied only some files into place).
    */
   removeVersion(servingName: string, version: number): Promise<void>;
-  /** Temporary directories or objects an interrupted deploy left behind, by name. */
-  leftovers(): Promise<string[]>;
+  /**
+   * Temporary directories, files or objects of deploys: what an interrupted
+   * deploy left behind, and what a running one is writing (fsck tells them
+   * apart by `writer` and age).
+   */
+  leftovers(): Promise<TemporaryInfo[]>;
   removeLeftover(name: string): Promise<void>;
 }
 
-const tmpName = () => `.tmp-${randomBytes(8).toString('hex')}`;
+/** The writer's tag lets fsck remove what a killed deploy left, and nothing a running one is writing. */
+const tmpName = () => `.tmp-${writerTag()}${randomBytes(8).toString('hex')}`;
 
 /**
  * `<serving_name>/<version>/` must be two segments under the base, whoever
@@ -107,7 +113,7 @@ export class DirectoryServingTarget implements ServingTarget {
     return readFile(join(this.base, MODELS_CONFIG), 'utf8').catch(() => null);
   }
 
-  async leftovers(): Promise<string[]> {
+  async leftovers(): Promise<TemporaryInfo[]> {
     const found: string[] = [];
     for (const e of await readdir(this.base, { withFileTypes: true }).catch(() => [])) {
       if (e.name.startsWith(`${MODELS_CONFIG}.tmp-`)) found.push(e.name);
@@ -116,7 +122,13 @@ export class DirectoryServingTarget implements ServingTarget {
         if (inner.startsWith('.tmp-') || inner.includes('.extract-')) found.push(`${e.name}/${inner}`);
       }
     }
-    return found.sort();
+    const out: TemporaryInfo[] = [];
+    for (const name of found.sort()) {
+      const tree = await treeStat(join(this.base, ...name.split('/')));
+      // Gone since the listing: the deploy finished (or cleaned up) meanwhile.
+      if (tree) out.push({ name, ...tree, writer: writerState(name) });
+    }
+    return out;
   }
 
   async removeLeftover(name: string): Promise<void> {
@@ -180,17 +192,30 @@ export class ObjectServingTarget implements ServingTarget {
     await deletePrefix(this.store, `${servingName}/${version}/`);
   }
 
-  async leftovers(): Promise<string[]> {
-    const found = new Set<string>();
+  async leftovers(): Promise<TemporaryInfo[]> {
+    const found = new Map<string, { size: number; modified: Date }>();
     for await (const o of this.store.list('')) {
-      const m = /^([^/]+\/\.tmp-[0-9a-f]+)\//.exec(o.key);
-      if (m) found.add(m[1]!);
+      // `<serving_name>/.tmp-<tag><hex>/…`; names from before tags hold only hex.
+      const m = /^([^/]+\/\.tmp-[0-9a-f.]+)\//.exec(o.key);
+      if (!m) continue;
+      const seen = found.get(m[1]!);
+      found.set(m[1]!, {
+        size: (seen?.size ?? 0) + o.size,
+        modified: seen && seen.modified > o.modified ? seen.modified : o.modified,
+      });
     }
-    return [...found].sort();
+    const staged = [...found.keys()].sort().map((name) => ({ name, ...found.get(name)!, writer: writerState(name) }));
+    // A file of a killed deploy that was still uploading (MinIO: an incomplete
+    // multipart upload) is not listed as an object: the store lists it.
+    const uploads: TemporaryInfo[] = [];
+    for await (const t of this.store.temporaries()) uploads.push(t);
+    return [...staged, ...uploads];
   }
 
   async removeLeftover(name: string): Promise<void> {
-    await deletePrefix(this.store, `${name}/`);
+    // `<serving_name>/.tmp-…` is a staging prefix; anything else listed is one of the store's temporaries.
+    if (/^[^/]+\/\.tmp-[0-9a-f.]+$/.test(name)) await deletePrefix(this.store, `${name}/`);
+    else await this.store.removeTemporary(name);
   }
 
   async readConfig(): Promise<string | null> {
@@ -199,6 +224,31 @@ export class ObjectServingTarget implements ServingTarget {
     for await (const c of await this.store.get(MODELS_CONFIG)) chunks.push(c as Buffer);
     return Buffer.concat(chunks).toString('utf8');
   }
+}
+
+/**
+ * Bytes under a path and its newest change (lstat: a link is not followed),
+ * or null when it is gone. The newest change inside, not the directory's
+ * own: a deploy unpacking one big file changes only that file.
+ */
+async function treeStat(path: string): Promise<{ size: number; modified: Date } | null> {
+  let st;
+  try {
+    st = await lstat(path);
+  } catch {
+    return null;
+  }
+  let size = st.isFile() ? st.size : 0;
+  let newest = st.mtimeMs;
+  if (st.isDirectory()) {
+    for (const name of await readdir(path).catch(() => [] as string[])) {
+      const inner = await treeStat(join(path, name));
+      if (!inner) continue;
+      size += inner.size;
+      newest = Math.max(newest, inner.modified.getTime());
+    }
+  }
+  return { size, modified: new Date(newest) };
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -22,6 +22,7 @@ import {
   type PutOptions,
   type PutResult,
 } from './objects.js';
+import { writerState, writerTag, type TemporaryInfo } from './temporaries.js';
 
 export interface DirectoryObjectOptions {
   root: string;
@@ -90,7 +91,8 @@ export class DirectoryObjectStore implements ObjectStore {
   /** Creates the directory and a fresh temp file; retried because a concurrent delete may prune the directory. */
   #openTemp(dir: string, key: string): { fd: number; tmp: string } {
     for (let attempt = 0; ; attempt++) {
-      const tmp = join(dir, `${TEMP_MARKER}${randomUUID()}`);
+      // The writer's tag lets fsck remove what a killed process left, and nothing a running one is writing.
+      const tmp = join(dir, `${TEMP_MARKER}${writerTag()}${randomUUID()}`);
       try {
         // The directory usually exists (a manifest after its archive): try first, create only when missing.
         if (attempt > 0) mkdirSync(dir, { recursive: true });
@@ -142,9 +144,15 @@ export class DirectoryObjectStore implements ObjectStore {
       if (!isMissing(e)) throw fsError(e, `cannot delete object ${key}`);
       // Missing: a put that failed may still have left its (now empty) directory.
     }
-    // Prune directories the delete left empty, so listing stays cheap; stop
-    // at the first non-empty one (or the root).
-    let dir = dirname(path);
+    await this.#prune(dirname(path));
+  }
+
+  /**
+   * Removes directories a delete left empty, so listing stays cheap; stops
+   * at the first non-empty one (or the root).
+   */
+  async #prune(from: string): Promise<void> {
+    let dir = from;
     while (dir.startsWith(this.#root + sep) && dir !== this.#root) {
       try {
         await rmdir(dir);
@@ -153,6 +161,53 @@ export class DirectoryObjectStore implements ObjectStore {
       }
       dir = dirname(dir);
     }
+  }
+
+  async *temporaries(): AsyncIterable<TemporaryInfo> {
+    yield* this.#walkTemporaries(this.#root, '');
+  }
+
+  async *#walkTemporaries(dir: string, rel: string): AsyncGenerator<TemporaryInfo> {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (e) {
+      if (isMissing(e)) return;
+      throw fsError(e, `cannot list ${dir}`);
+    }
+    for (const e of entries.sort((a, b) => compareKeys(a.name, b.name))) {
+      const name = rel + e.name;
+      if (e.isDirectory()) {
+        yield* this.#walkTemporaries(join(dir, e.name), `${name}/`);
+      } else if (e.isFile() && e.name.startsWith(TEMP_MARKER)) {
+        try {
+          const st = await stat(join(dir, e.name));
+          yield { name, size: st.size, modified: st.mtime, writer: writerState(e.name) };
+        } catch (err) {
+          // Renamed into place or removed while listing: not a leftover.
+          if (!isMissing(err)) throw fsError(err, `cannot stat ${name}`);
+        }
+      }
+    }
+  }
+
+  async removeTemporary(name: string): Promise<void> {
+    const segments = name.split('/');
+    const last = segments.pop()!;
+    // Only a temporary file goes this way, in a directory a key may name: nothing outside the store, nothing stored.
+    // eslint-disable-next-line no-control-regex
+    if (!last.startsWith(TEMP_MARKER) || last.length === TEMP_MARKER.length || /[\u0000-\u001f\u007f\\]/.test(last)) {
+      throw new MlmodelError('INVALID_ARGUMENT', `${JSON.stringify(name)} is not a temporary file of the object store`, { name });
+    }
+    if (segments.length > 0) checkKey(segments.join('/'), 'temporary file directory');
+    segments.push(last);
+    const path = join(this.#root, ...segments);
+    try {
+      await unlink(path);
+    } catch (e) {
+      if (!isMissing(e)) throw fsError(e, `cannot remove ${name}`);
+    }
+    await this.#prune(dirname(path));
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {

@@ -25,6 +25,7 @@ import {
   type PutOptions,
   type PutResult,
 } from './objects.js';
+import { writerState, type TemporaryInfo } from './temporaries.js';
 
 const MiB = 1024 * 1024;
 /** S3 allows 10,000 parts; parts other than the last must be ≥ 5 MiB. */
@@ -248,6 +249,50 @@ export class MinioObjectStore implements ObjectStore {
       return await this.#client.presignedGetObject(this.#loc.bucket, this.#name(key), expirySec);
     } catch (e) {
       throw this.#error(e, `cannot sign a URL for ${key}`);
+    }
+  }
+
+  /**
+   * Incomplete multipart uploads under the prefix: what a put killed between
+   * its first part and its completion leaves (the server keeps the parts,
+   * and their bytes, until the upload is aborted). Named `<key>#<uploadId>`.
+   * The server records no writer: only a key holding a writer's tag (a
+   * deploy's staging, `.tmp-<host>.<pid>.…`) says who wrote it; for the rest
+   * `writer` is unknown and fsck goes by age, counted from when the upload
+   * began.
+   */
+  async *temporaries(): AsyncIterable<TemporaryInfo> {
+    const uploads = this.#client.listIncompleteUploads(this.#loc.bucket, this.#loc.prefix, true);
+    try {
+      for await (const u of uploads as AsyncIterable<{ key?: string; uploadId?: string; size?: number; initiated?: Date }>) {
+        // A common prefix (a "directory") has no upload id.
+        if (!u.key || !u.uploadId) continue;
+        const name = `${u.key.slice(this.#loc.prefix.length)}#${u.uploadId}`;
+        yield {
+          name,
+          size: u.size ?? 0,
+          modified: u.initiated instanceof Date && !Number.isNaN(u.initiated.getTime()) ? u.initiated : new Date(0),
+          writer: writerState(name),
+        };
+      }
+    } catch (e) {
+      throw this.#error(e, 'cannot list incomplete uploads');
+    }
+  }
+
+  async removeTemporary(name: string): Promise<void> {
+    const at = name.lastIndexOf('#');
+    const key = name.slice(0, Math.max(at, 0));
+    const uploadId = name.slice(at + 1);
+    if (at <= 0 || uploadId === '') {
+      throw new MlmodelError('INVALID_ARGUMENT', `${JSON.stringify(name)} is not an incomplete upload (<key>#<uploadId>)`, { name });
+    }
+    checkKey(key);
+    try {
+      await this.#client.abortMultipartUpload(this.#loc.bucket, this.#name(key), uploadId);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'NoSuchUpload') return;
+      throw this.#error(e, `cannot abort the incomplete upload of ${key}`);
     }
   }
 

@@ -8,6 +8,7 @@
  */
 import type { Readable } from 'node:stream';
 import { MlmodelError } from '../errors.js';
+import type { TemporaryInfo } from './temporaries.js';
 
 export interface PutOptions {
   /** Expected size in bytes: checked; also lets MinIO size its parts. */
@@ -61,6 +62,15 @@ export interface ObjectStore {
    * a file read (directory: the absolute file path) fetches the object.
    */
   presignGet(key: string, expirySec: number): Promise<string>;
+  /**
+   * What writes that never finished left in the store — a put whose process
+   * was killed: the directory store's temporary files, MinIO's incomplete
+   * multipart uploads. A write still running shows up too (fsck tells them
+   * apart by `writer` and age).
+   */
+  temporaries(): AsyncIterable<TemporaryInfo>;
+  /** Removes one of `temporaries()` by its name; one already gone is not an error. */
+  removeTemporary(name: string): Promise<void>;
 }
 
 const MAX_KEY_LENGTH = 1024;

@@ -6,6 +6,14 @@
  * Mongo's semantics; whatever it cannot (options.*, tags, …) is filtered
  * (match.ts) and sorted (order.ts) in memory with MongoDB's semantics on the
  * rows SQL narrowed down, so results are the same as on MongoDB either way.
+ *
+ * Concurrency (docs/reliability.md, "SQLite under concurrency"): in WAL mode
+ * readers never wait for a writer, so nothing that only reads may take the
+ * write lock — opening an existing database takes none. When the write lock
+ * is busy, SQLite is never left to wait: its busy handler sleeps inside the
+ * call and so stops the event loop (an HTTP server would stop answering
+ * everyone). busy_timeout is 0, and a busy call is retried after a timer,
+ * with backoff, until `busyTimeoutMs`, then fails with STORE_UNAVAILABLE.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -122,7 +130,11 @@ export interface SqliteMetadataOptions {
    * to prove the two give the same answers.
    */
   pushdown?: boolean;
-  /** How long to wait for another process's write lock (default 15 s). */
+  /**
+   * How long a call waits for another process's write lock before failing
+   * with STORE_UNAVAILABLE (default 15 s). The wait is timers, never a
+   * blocking sleep.
+   */
   busyTimeoutMs?: number;
 }
 
@@ -152,6 +164,8 @@ export class SqliteMetadataStore implements MetadataStore {
   #db: Database.Database | null = null;
   /** How many group() calls are open: 0 outside, 1 in the transaction, more in savepoints. */
   #groupDepth = 0;
+  /** Whether this connection wrote: only then is `PRAGMA optimize` worth a try at close. */
+  #wrote = false;
   readonly #statements = new Map<string, Database.Statement>();
 
   constructor(options: SqliteMetadataOptions) {
@@ -166,37 +180,41 @@ export class SqliteMetadataStore implements MetadataStore {
     let db: Database.Database;
     try {
       if (this.#path !== ':memory:') mkdirSync(dirname(this.#path), { recursive: true });
-      db = new Database(this.#path, { timeout: this.#busyTimeoutMs });
+      // timeout 0: SQLite's own busy wait would block the event loop; #busy waits instead.
+      db = new Database(this.#path, { timeout: 0 });
     } catch (e) {
       throw new MlmodelError('STORE_UNAVAILABLE', `cannot open the metadata database ${this.#path}: ${errMessage(e)}`, {
         path: this.#path,
       });
     }
     try {
-      db.pragma('journal_mode = WAL');
+      // Switching a new file to WAL needs a moment's exclusive lock; on a file
+      // already in WAL it is a read.
+      await this.#busy(() => db.pragma('journal_mode = WAL'));
       // FULL: a committed write survives power loss, not only a crash.
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
       // like is case-sensitive, as a MongoDB regex is.
       db.pragma('case_sensitive_like = ON');
+      // A database that already has this schema is opened by reading only:
+      // taking the write lock here made every reader in another process wait
+      // for a running import's whole transaction (and fail after 15 s).
+      if (!(await this.#busy(() => schemaReady(db, this.#path)))) {
+        await this.#busy(() =>
+          db.transaction(() => {
+            db.exec(SCHEMA);
+            if (!schemaReady(db, this.#path)) db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema_version', SCHEMA_VERSION);
+          }).immediate(),
+        );
+        this.#wrote = true;
+      }
       // Index statistics, refreshed only when missing or stale (bounded by
       // SQLite's analysis limit): without them the planner takes the
       // low-cardinality (latest, modified) index for a name lookup and scans
-      // every model. Usually a no-op that costs microseconds.
-      db.pragma('optimize = 0x10002');
-      db.transaction(() => {
-        db.exec(SCHEMA);
-        const row = db.prepare('SELECT value FROM meta WHERE key = ?').get('schema_version') as
-          | { value: string }
-          | undefined;
-        if (!row) db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema_version', SCHEMA_VERSION);
-        else if (row.value !== SCHEMA_VERSION) {
-          throw new MlmodelError(
-            'STORE_UNAVAILABLE',
-            `metadata database ${this.#path} has schema version ${row.value}; this mlmodel reads version ${SCHEMA_VERSION}`,
-          );
-        }
-      }).immediate();
+      // every model. Usually a read that costs microseconds; when it would
+      // write and another process holds the write lock, it is skipped (with
+      // busy_timeout 0 it fails at once) and done at a later open.
+      tryOptimize(db, 'optimize = 0x10002');
     } catch (e) {
       db.close();
       throw e instanceof MlmodelError ? e : sqliteError(e, this.#path);
@@ -206,28 +224,31 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async close(): Promise<void> {
     this.#statements.clear();
-    if (this.#db) {
-      try {
-        // What SQLite recommends before closing a connection: keeps the statistics current as the registry grows.
-        this.#db.pragma('optimize');
-      } catch {
-        // Statistics are an optimisation; a busy or read-only database still closes.
-      }
-    }
+    // What SQLite recommends before closing a connection: keeps the
+    // statistics current as the registry grows. Only after writes (a reader
+    // changed nothing the statistics describe), and never waiting: with
+    // busy_timeout 0 a busy database fails at once and still closes.
+    if (this.#db && this.#wrote) tryOptimize(this.#db, 'optimize');
     this.#db?.close();
     this.#db = null;
   }
 
   async group<T>(fn: () => Promise<T>): Promise<T> {
     const db = this.#conn;
-    const depth = this.#groupDepth;
-    const savepoint = `mlmodel_group_${depth}`;
+    // The depth is read when the transaction begins, after any wait for the
+    // write lock: a call that began meanwhile is joined as a savepoint.
+    let depth = 0;
     try {
-      db.exec(depth === 0 ? 'BEGIN IMMEDIATE' : `SAVEPOINT ${savepoint}`);
+      await this.#busy(() => {
+        depth = this.#groupDepth;
+        db.exec(depth === 0 ? 'BEGIN IMMEDIATE' : `SAVEPOINT mlmodel_group_${depth}`);
+      });
     } catch (e) {
-      throw sqliteError(e, this.#path);
+      throw e instanceof MlmodelError ? e : sqliteError(e, this.#path);
     }
+    const savepoint = `mlmodel_group_${depth}`;
     this.#groupDepth = depth + 1;
+    this.#wrote = true;
     let result: T;
     try {
       result = await fn();
@@ -260,6 +281,36 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   /**
+   * Runs `fn`, and again after a timer while SQLite answers SQLITE_BUSY (the
+   * write lock is held by another process, or a reader meets another
+   * connection's WAL recovery), with backoff up to `busyTimeoutMs`. `fn` must
+   * have no effect when it fails busy — one statement, or a transaction that
+   * SQLite rolled back — so running it again is safe. The event loop keeps
+   * running while this waits.
+   */
+  async #busy<T>(fn: () => T): Promise<T> {
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return fn();
+      } catch (e) {
+        if (!isBusy(e)) throw e;
+        const waited = Date.now() - started;
+        if (waited >= this.#busyTimeoutMs) {
+          throw new MlmodelError(
+            'STORE_UNAVAILABLE',
+            `metadata database ${this.#path} is busy: another process has held its write lock for ${Math.round(waited / 100) / 10} s; try again when it is done`,
+            { path: this.#path, sqlite: (e as { code?: string }).code, waitedMs: waited },
+          );
+        }
+        // 1, 2, 4 … ms up to 25 ms, jittered so waiting processes spread out; never past the deadline.
+        const ms = Math.min(25, 2 ** Math.min(attempt, 5)) * (0.5 + Math.random());
+        await new Promise((r) => setTimeout(r, Math.min(ms, this.#busyTimeoutMs - waited)));
+      }
+    }
+  }
+
+  /**
    * A prepared statement for this SQL, compiled once per connection: the
    * planner emits the same few shapes again and again, and compiling costs
    * more than running an indexed lookup.
@@ -279,20 +330,22 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#db;
   }
 
-  #write<T>(fn: () => T): T {
+  async #write<T>(fn: () => T): Promise<T> {
     try {
       // IMMEDIATE takes the write lock first, so a read-then-write inside
       // cannot be invalidated by another process's commit (no SQLITE_BUSY
-      // on lock upgrade); the busy timeout makes other writers wait.
-      return this.#conn.transaction(fn).immediate();
+      // on lock upgrade); when another process holds it, #busy waits.
+      const result = await this.#busy(() => this.#conn.transaction(fn).immediate());
+      this.#wrote = true;
+      return result;
     } catch (e) {
       throw e instanceof MlmodelError ? e : sqliteError(e, this.#path);
     }
   }
 
-  #read<T>(fn: () => T): T {
+  async #read<T>(fn: () => T): Promise<T> {
     try {
-      return fn();
+      return await this.#busy(fn);
     } catch (e) {
       throw e instanceof MlmodelError ? e : sqliteError(e, this.#path);
     }
@@ -300,7 +353,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async insertModel(record: ModelRecord): Promise<void> {
     const rec = checkRecord(record);
-    this.#write(() => {
+    await this.#write(() => {
       this.#prepare(
           `INSERT INTO models (${COLUMN_NAMES.map(q).join(', ')}, "doc") VALUES (${COLUMN_NAMES.map(() => '?').join(', ')}, ?)`,
         )
@@ -309,7 +362,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async getModel(uid: string): Promise<ModelRecord | null> {
-    const row = this.#read(
+    const row = await this.#read(
       () => this.#prepare('SELECT doc FROM models WHERE "uid" = ?').get(uid) as { doc: string } | undefined,
     );
     return row ? parseDoc(row.doc) : null;
@@ -318,7 +371,7 @@ export class SqliteMetadataStore implements MetadataStore {
   async updateModel(uid: string, set: ModelUpdate, where?: FilterDoc): Promise<ModelRecord | null> {
     const patch = checkUpdate(set);
     const cond = where === undefined ? null : validateFilter(where);
-    return this.#write(() => {
+    return await this.#write(() => {
       const row = this.#prepare('SELECT doc FROM models WHERE "uid" = ?').get(uid) as { doc: string } | undefined;
       if (!row) return null;
       const current = parseDoc(row.doc);
@@ -330,7 +383,7 @@ export class SqliteMetadataStore implements MetadataStore {
   async updateModels(filter: FilterDoc, set: ModelUpdate): Promise<number> {
     const patch = checkUpdate(set);
     const q = validateQuery({ filter });
-    return this.#write(() => {
+    return await this.#write(() => {
       const matched = this.#select(q);
       for (const rec of matched) this.#applyUpdate(rec, patch);
       return matched.length;
@@ -350,7 +403,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async deleteModels(filter: FilterDoc): Promise<number> {
     const q = validateQuery({ filter });
-    return this.#write(() => {
+    return await this.#write(() => {
       const matched = this.#select(q);
       const del = this.#prepare('DELETE FROM models WHERE "uid" = ?');
       for (const rec of matched) del.run(rec.uid);
@@ -452,7 +505,7 @@ export class SqliteMetadataStore implements MetadataStore {
     checkClaimArgs('sequence', sequence, owner);
     for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
       try {
-        return this.#write(() => {
+        return await this.#write(() => {
           // One statement under the write lock: max+1 is computed and inserted
           // atomically; the primary key (seq, n) still guards it.
           const row = this.#prepare(
@@ -471,7 +524,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async lastClaimed(sequence: string): Promise<number> {
     checkSequence(sequence);
-    const row = this.#read(
+    const row = await this.#read(
       () => this.#prepare('SELECT MAX(n) AS n FROM seq_claims WHERE seq = ?').get(sequence) as { n: number | null },
     );
     return row.n ?? 0;
@@ -479,7 +532,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async claimOwner(sequence: string, n: number): Promise<string | null> {
     checkSequence(sequence);
-    const row = this.#read(
+    const row = await this.#read(
       () =>
         this.#prepare('SELECT owner FROM seq_claims WHERE seq = ? AND n = ?').get(sequence, n) as
           | { owner: string }
@@ -491,7 +544,7 @@ export class SqliteMetadataStore implements MetadataStore {
   async claimName(scope: string, name: string, owner: string): Promise<boolean> {
     checkClaimArgs(scope, name, owner);
     try {
-      this.#write(() => {
+      await this.#write(() => {
         this.#prepare('INSERT INTO name_claims (scope, name, owner, at) VALUES (?, ?, ?, ?)')
           .run(scope, name, owner, Date.now());
       });
@@ -503,7 +556,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async getClaim(scope: string, name: string): Promise<NameClaim | null> {
-    const row = this.#read(
+    const row = await this.#read(
       () =>
         this.#prepare('SELECT scope, name, owner, at FROM name_claims WHERE scope = ? AND name = ?').get(scope, name) as
           | ClaimRow
@@ -522,7 +575,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async listClaims(scope: string): Promise<NameClaim[]> {
-    const rows = this.#read(
+    const rows = await this.#read(
       () =>
         this.#prepare('SELECT scope, name, owner, at FROM name_claims WHERE scope = ? ORDER BY name')
           .all(scope) as ClaimRow[],
@@ -532,7 +585,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async insertServing(record: ServingRecord): Promise<void> {
     checkServing(record);
-    this.#write(() => {
+    await this.#write(() => {
       this.#prepare(
           'INSERT INTO servings (model_uid, version, serving_name, record_uid, model_version, label, state, deployed_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
         )
@@ -559,7 +612,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async findServings(query: ServingQuery = {}): Promise<ServingRecord[]> {
     const where = servingWhere(query);
-    const rows = this.#read(
+    const rows = await this.#read(
       () => this.#prepare(`SELECT * FROM servings WHERE ${where.sql} ORDER BY model_uid, version`).all(...where.params) as ServingRow[],
     );
     return rows.map((r) => ({ ...r, deployed_at: new Date(r.deployed_at), updated_at: new Date(r.updated_at) }));
@@ -745,6 +798,45 @@ function leaf(col: string, kind: ColumnKind, op: string, v: Scalar | Scalar[] | 
   }
 }
 
+
+/** Every table and index SCHEMA creates, by name. */
+const SCHEMA_OBJECTS = [...SCHEMA.matchAll(/CREATE (?:UNIQUE )?(?:TABLE|INDEX) IF NOT EXISTS (\w+)/g)].map((m) => m[1]!);
+
+/**
+ * Whether the database already holds this schema, found by reading only:
+ * true when every table and index exists and the version is ours, false when
+ * something is missing (the caller creates it under the write lock), and
+ * STORE_UNAVAILABLE for another schema version.
+ */
+function schemaReady(db: Database.Database, path: string): boolean {
+  const present = new Set(
+    (db.prepare("SELECT name FROM sqlite_schema WHERE type IN ('table', 'index')").all() as Array<{ name: string }>).map((r) => r.name),
+  );
+  if (!present.has('meta')) return false;
+  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get('schema_version') as { value: string } | undefined;
+  if (row && row.value !== SCHEMA_VERSION) {
+    throw new MlmodelError(
+      'STORE_UNAVAILABLE',
+      `metadata database ${path} has schema version ${row.value}; this mlmodel reads version ${SCHEMA_VERSION}`,
+    );
+  }
+  return row !== undefined && SCHEMA_OBJECTS.every((name) => present.has(name));
+}
+
+/** Runs a `PRAGMA optimize` variant, which may write statistics; a busy or read-only database skips it. */
+function tryOptimize(db: Database.Database, pragma: string): void {
+  try {
+    db.pragma(pragma);
+  } catch {
+    // Statistics are an optimisation: they are brought up to date at a later open or close.
+  }
+}
+
+/** SQLITE_BUSY and its extended codes (SQLITE_BUSY_RECOVERY, _SNAPSHOT, _TIMEOUT). */
+function isBusy(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_'));
+}
 
 function errMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);

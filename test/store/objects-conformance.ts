@@ -188,6 +188,45 @@ export function objectConformance(h: ObjectHarness): void {
     expect(keys).toEqual([]);
   });
 
+  it('shows a write in progress among temporaries(), and none once it is done', async () => {
+    // 12 MiB (past MinIO's first part), then the source waits until released.
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let sent = 0;
+    const body = new Readable({
+      read() {
+        if (sent >= 12) {
+          void released.then(() => this.push(null));
+          return;
+        }
+        sent++;
+        this.push(randomBytes(MiB));
+      },
+    });
+    const putting = store.put('pending/obj', body);
+    const mine = async () => {
+      const out = [];
+      for await (const t of store.temporaries()) if (t.name.startsWith('pending/')) out.push(t);
+      return out;
+    };
+    const deadline = Date.now() + 20_000;
+    let seen = await mine();
+    while (seen.length === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      seen = await mine();
+    }
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.size).toBeGreaterThanOrEqual(0);
+    expect(Math.abs(seen[0]!.modified.getTime() - Date.now())).toBeLessThan(120_000);
+    // Stored objects are never temporaries: removeTemporary refuses their keys.
+    await store.put('pending/kept', Readable.from([Buffer.from('kept')]));
+    await expect(store.removeTemporary('pending/kept')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    release();
+    expect((await putting).size).toBe(12 * MiB);
+    expect(await mine()).toEqual([]);
+    expect((await store.stat('pending/kept'))?.size).toBe(4);
+  });
+
   it('lists by prefix in byte order', async () => {
     const keys = ['l/m/a/1', 'l/m/a/2', 'l/m/a-b', 'l/m/ab/x', 'l/m/b', 'l/n/1', 'l/m/Z', 'l/m/é'];
     for (const k of keys) await store.put(k, Readable.from([Buffer.from(k)]));
