@@ -3,7 +3,6 @@ import { LIST_COLUMNS } from './list.js';
 import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
 import type { ResultTable } from '../result/table.js';
-import { F } from '../store/filter.js';
 import type { ModelRecord } from '../store/metadata.js';
 import { executeList } from './list.js';
 import { nameScope, resolveModel, versionsOf } from '../executor/models.js';

@@ -10,7 +10,7 @@ import { MlmodelError } from '../errors.js';
 import { col, type ResultTable } from '../result/table.js';
 import { DigestStream } from '../engine/digest.js';
 import { checkLocalRoots, parsePathOption } from '../executor/location.js';
-import { parseModelRefText, resolveModel } from '../executor/models.js';
+import { resolveModel } from '../executor/models.js';
 import { optionValues } from '../executor/options.js';
 
 /** Presigned URLs are valid for at most 7 days (S3's own limit). */

@@ -1,6 +1,5 @@
 import { defineCommand, type CommandAst } from './command.js';
 import type { EngineContext } from '../engine/context.js';
-import { MlmodelError } from '../errors.js';
 import { col, type ResultTable } from '../result/table.js';
 import { globMatcher, readManifest } from '../executor/manifest.js';
 import { resolveModel } from '../executor/models.js';

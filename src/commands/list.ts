@@ -1,9 +1,13 @@
-import { defineCommand, type CommandAst } from './command.js';
+import { defineCommand } from './command.js';
 import type { EngineContext } from '../engine/context.js';
 import type { PushedStages } from '../planner/plan.js';
-import { listQuery } from '../planner/plan.js';
-import { col, type ResultTable } from '../result/table.js';
+import { listQuery, WHOLE_LIST } from '../planner/plan.js';
+import { MODEL_SCHEMA } from '../planner/schema.js';
+import { col, type Cell, type Column, type ColumnType, type ResultTable } from '../result/table.js';
+import { applyRecordStages, type Listing } from '../stage/records.js';
+import type { FieldType } from '../store/filter.js';
 import type { ModelRecord } from '../store/metadata.js';
+import { valueAt } from '../store/order.js';
 
 const syntax = { keywords: ['list'], args: [], bareDefault: true } as const;
 
@@ -24,10 +28,35 @@ export function listRow(r: ModelRecord) {
   return [r.id, r.user, r.name, r.type, r.category, r.algorithm, r.serving, r.create, r.modified];
 }
 
-/** The latest version of every model, with the pushed-down where/sort/head applied by the store. */
-export async function executeList(ctx: EngineContext, pushed: PushedStages = { conditions: [], sort: null, limit: null }): Promise<ResultTable> {
+/**
+ * The latest version of every model: the store runs the folded where/sort/head,
+ * the other stages run over the whole records it returns, and only then are
+ * the columns chosen — the list's own, or the ones a `fields` stage named.
+ */
+export async function executeList(ctx: EngineContext, pushed: PushedStages = WHOLE_LIST): Promise<ResultTable> {
   const records = await ctx.meta.findModels(listQuery(pushed));
-  return { columns: LIST_COLUMNS, rows: records.map(listRow) };
+  return listingTable(applyRecordStages({ records, view: pushed.view }, pushed.rest));
+}
+
+/** Every model field holding numbers holds whole numbers. */
+const COLUMN_TYPES: Readonly<Record<FieldType, ColumnType>> = {
+  number: 'LONG',
+  string: 'TEXT',
+  boolean: 'BOOLEAN',
+  date: 'DATETIME',
+  'string[]': 'JSON',
+  any: 'JSON',
+};
+
+/** A listing as a table: the list columns, or the fields its view kept, named as they were written. */
+export function listingTable(listing: Listing): ResultTable {
+  if (listing.view === null) return { columns: LIST_COLUMNS, rows: listing.records.map(listRow) };
+  const fields = listing.view.map((name) => ({ name, spec: MODEL_SCHEMA.resolve(name) }));
+  const columns: Column[] = fields.map((f) => col(f.name, COLUMN_TYPES[f.spec.type]));
+  return {
+    columns,
+    rows: listing.records.map((r) => fields.map((f) => (valueAt(r, f.spec.path) ?? null) as Cell)),
+  };
 }
 
 export const listCommand = defineCommand({

@@ -8,7 +8,6 @@ import {
   parseFileLocation,
   parseLocation,
   parseS3Url,
-  type FileLocation,
   type Location,
   type S3Location,
 } from './location.js';

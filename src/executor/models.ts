@@ -42,7 +42,7 @@ const LIVE = F.eq('state', 'ACTIVE');
 export async function resolveModel(ctx: EngineContext, ref: ModelRef, opts: { forWrite?: boolean } = {}): Promise<ModelRecord> {
   const slash = ref.name.indexOf('/');
   const name = slash > 0 ? ref.name.slice(slash + 1) : ref.name;
-  let owner = slash > 0 ? ref.name.slice(0, slash) : ctx.user;
+  const owner = slash > 0 ? ref.name.slice(0, slash) : ctx.user;
   if (opts.forWrite && owner !== ctx.user && !ctx.admin) {
     throw new MlmodelError('MODEL_NOT_FOUND', `no model of yours called ${ref.name}: only ${owner} or an admin may change ${owner}'s models`, {
       name: ref.name,
@@ -55,7 +55,6 @@ export async function resolveModel(ctx: EngineContext, ref: ModelRef, opts: { fo
       throw new MlmodelError('CONFLICT', `several users have a model called ${name}; you have none (name one as owner/${name})`, { name });
     }
     latest = others;
-    owner = others[0]?.user ?? owner;
   }
   const head = latest[0];
   if (!head) {

@@ -13,7 +13,7 @@ export interface Schema {
   resolve(name: string): FieldSpec;
 }
 
-function unknownField(name: string, valid: readonly string[]): MlmodelError {
+export function unknownField(name: string, valid: readonly string[]): MlmodelError {
   return new MlmodelError('INVALID_ARGUMENT', `unknown field "${name}"; valid fields: ${valid.join(', ')}`, {
     field: name,
     valid,

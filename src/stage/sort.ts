@@ -1,6 +1,7 @@
 import type { SortStage } from '../../grammar/ast.js';
 import { MlmodelError } from '../errors.js';
 import type { Cell, ResultTable } from '../result/table.js';
+import { compareText } from '../store/order.js';
 
 /**
  * A stable sort by the keys, in the order MongoDB uses: no value first,
@@ -43,7 +44,7 @@ export function compareCells(a: Cell, b: Cell): number {
   if (ra !== rb) return ra - rb;
   if (a instanceof Date && b instanceof Date) return a.getTime() - b.getTime();
   if (typeof a === 'number' && typeof b === 'number') return a - b;
-  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === 'string' && typeof b === 'string') return compareText(a, b);
   if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
   const ja = JSON.stringify(a);
   const jb = JSON.stringify(b);

@@ -9,7 +9,7 @@
  *              that `like()` produces, and $and / $or / $nor ("not")
  *
  * MongoDB runs the documents server-side; the SQLite backend evaluates the
- * same documents with the same semantics (SQL where it can, mingo otherwise).
+ * same documents with the same semantics (SQL where it can, match.ts in memory otherwise).
  */
 import { MlmodelError } from '../errors.js';
 
@@ -245,6 +245,12 @@ export function validateSort(sort: unknown): SortSpec {
   return out;
 }
 
+/** The sort with `id` appended (see validateQuery): a total order of model records. */
+export function withTieBreak(sort: SortSpec): SortSpec {
+  if (sort.some(([f]) => f === 'id')) return sort;
+  return [...sort, ['id', sort.length > 0 ? sort[sort.length - 1]![1] : 1]];
+}
+
 /**
  * Validates a whole query. The sort gets `id` appended as the last key
  * (unless present) so that ties come out in the same order on every backend,
@@ -254,8 +260,7 @@ export function validateSort(sort: unknown): SortSpec {
  */
 export function validateQuery(query: ModelQuery = {}): ValidQuery {
   const filter = validateFilter(query.filter);
-  const sort = validateSort(query.sort);
-  if (!sort.some(([f]) => f === 'id')) sort.push(['id', sort.length > 0 ? sort[sort.length - 1]![1] : 1]);
+  const sort = withTieBreak(validateSort(query.sort));
   let limit: number | null = null;
   if (query.limit !== undefined && query.limit !== null) {
     if (!Number.isSafeInteger(query.limit) || query.limit < 0) {

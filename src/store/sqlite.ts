@@ -3,9 +3,9 @@
  * WAL, synchronous=FULL). Each model record is kept whole as JSON next to
  * real, indexed columns for the common fields. A query's filter, sort and
  * limit go into SQL over those columns wherever SQL can express them with
- * Mongo's semantics; whatever it cannot (options.*, tags, …) is evaluated
- * by mingo on the rows SQL narrowed down, so results are the same as on
- * MongoDB either way.
+ * Mongo's semantics; whatever it cannot (options.*, tags, …) is filtered
+ * (match.ts) and sorted (order.ts) in memory with MongoDB's semantics on the
+ * rows SQL narrowed down, so results are the same as on MongoDB either way.
  *
  * Concurrency (docs/reliability.md, "SQLite under concurrency"): in WAL mode
  * readers never wait for a writer, so nothing that only reads may take the
@@ -18,10 +18,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { mingo } from './mingo.js';
+import { recordTest } from './match.js';
+import { sortRecords } from './order.js';
 import { MlmodelError } from '../errors.js';
 import {
-  toMingo,
   regexToLikeTokens,
   validateFilter,
   validateQuery,
@@ -29,7 +29,6 @@ import {
   type FilterDoc,
   type ModelQuery,
   type Scalar,
-  type SortSpec,
   type ValidQuery,
 } from './filter.js';
 import {
@@ -127,7 +126,7 @@ export interface SqliteMetadataOptions {
   path: string;
   /**
    * Push filter/sort/limit into SQL where possible (default true). false
-   * evaluates everything with mingo; the conformance suite runs both ways
+   * evaluates everything in memory (match.ts, order.ts); the conformance suite runs both ways
    * to prove the two give the same answers.
    */
   pushdown?: boolean;
@@ -139,13 +138,13 @@ export interface SqliteMetadataOptions {
   busyTimeoutMs?: number;
 }
 
-/** How a query runs: the SQL part, and what mingo still has to do. */
+/** How a query runs: the SQL part, and what is left to do in memory. */
 export interface SqlitePlan {
   where: string;
   params: unknown[];
   /** The part of the filter SQL could not express (null: none). */
   residual: FilterDoc | null;
-  /** ORDER BY clause when the whole sort is on columns, else null (mingo sorts). */
+  /** ORDER BY clause when the whole sort is on columns, else null (sorted in memory). */
   orderBy: string | null;
   /** Whether LIMIT goes into SQL (only when SQL does filter and sort completely). */
   limitInSql: boolean;
@@ -376,7 +375,7 @@ export class SqliteMetadataStore implements MetadataStore {
       const row = this.#prepare('SELECT doc FROM models WHERE "uid" = ?').get(uid) as { doc: string } | undefined;
       if (!row) return null;
       const current = parseDoc(row.doc);
-      if (cond && !new (mingo().Query)(toMingo(cond), {}).test(current as unknown as Record<string, unknown>)) return null;
+      if (cond && !recordTest(cond)(current)) return null;
       return this.#applyUpdate(current, patch);
     });
   }
@@ -427,10 +426,10 @@ export class SqliteMetadataStore implements MetadataStore {
         };
         return row.n;
       }
-      const test = new (mingo().Query)(toMingo(plan.residual), {});
+      const test = recordTest(plan.residual);
       let n = 0;
       for (const row of this.#prepare(`SELECT doc FROM models WHERE ${plan.where}`).iterate(...plan.params)) {
-        if (test.test(parseDoc((row as { doc: string }).doc) as unknown as Record<string, unknown>)) n++;
+        if (test(parseDoc((row as { doc: string }).doc))) n++;
       }
       return n;
     });
@@ -438,7 +437,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   /**
    * How a (validated) query will run: the SQL WHERE/ORDER BY and what is left
-   * for mingo. Exposed for the planner's tests and for EXPLAIN.
+   * in memory. Exposed for the planner's tests and for EXPLAIN.
    */
   plan(query: ValidQuery): SqlitePlan {
     if (!this.#pushdown) {
@@ -488,17 +487,17 @@ export class SqliteMetadataStore implements MetadataStore {
     if (plan.residual === null && plan.orderBy !== null) {
       return (stmt.all(...params) as Array<{ doc: string }>).map((r) => parseDoc(r.doc));
     }
-    const test = plan.residual ? new (mingo().Query)(toMingo(plan.residual), {}) : null;
+    const test = plan.residual ? recordTest(plan.residual) : null;
     const out: ModelRecord[] = [];
     for (const row of stmt.iterate(...params)) {
       const rec = parseDoc((row as { doc: string }).doc);
-      if (test && !test.test(rec as unknown as Record<string, unknown>)) continue;
+      if (test && !test(rec)) continue;
       out.push(rec);
       // Rows arrive already sorted: stop as soon as the limit is reached.
       if (plan.orderBy !== null && q.limit !== null && out.length >= q.limit) break;
     }
     if (plan.orderBy !== null) return out;
-    return mingoSort(out, q.sort, q.limit);
+    return sortRecords(out, q.sort, q.limit);
   }
 
   async claimNext(sequence: string, owner: string): Promise<number> {
@@ -799,12 +798,6 @@ function leaf(col: string, kind: ColumnKind, op: string, v: Scalar | Scalar[] | 
   }
 }
 
-
-function mingoSort(records: ModelRecord[], sort: SortSpec, limit: number | null): ModelRecord[] {
-  const pipeline: Array<Record<string, unknown>> = [{ $sort: Object.fromEntries(sort) }];
-  if (limit !== null) pipeline.push({ $limit: limit });
-  return new (mingo().Aggregator)(pipeline, {}).run(records) as unknown as ModelRecord[];
-}
 
 /** Every table and index SCHEMA creates, by name. */
 const SCHEMA_OBJECTS = [...SCHEMA.matchAll(/CREATE (?:UNIQUE )?(?:TABLE|INDEX) IF NOT EXISTS (\w+)/g)].map((m) => m[1]!);

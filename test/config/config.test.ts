@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   describeConfig,
   getConnector,
@@ -196,9 +196,12 @@ describe('secrets never print', () => {
   };
   const secrets = ['mongopw-123', 'miniosecret-456', 'servesecret-789', 'lakesecret-000'];
   let config: Config;
+  // Every case below reads this config: made here, not in the first case, so each runs alone too.
+  beforeAll(() => {
+    config = loadConfig({ ...env, HOME: home() });
+  });
 
   it('not in the config object however it is printed', () => {
-    config = loadConfig({ ...env, HOME: home() });
     const printed = [
       JSON.stringify(config),
       inspect(config, { depth: 10 }),

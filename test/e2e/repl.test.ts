@@ -227,6 +227,7 @@ describe('colour', () => {
 
   it('is on for a terminal and off under NO_COLOR', async () => {
     // Bold header cells, grey rules.
+    // eslint-disable-next-line no-control-regex -- an ANSI escape is what is looked for
     expect(await listOnTerminal({})).toMatch(/\x1b\[[0-9;]*m[^\n]*│/);
     expect(await listOnTerminal({ NO_COLOR: '1' })).not.toContain('\x1b[');
   });

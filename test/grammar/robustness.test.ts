@@ -15,7 +15,7 @@ function parsesOrRejectsCleanly(text: string): void {
   try {
     parse(text);
   } catch (e) {
-    if (!(e instanceof ParseError)) throw new Error(`not a ParseError for ${JSON.stringify(text)}: ${String(e)}`);
+    if (!(e instanceof ParseError)) throw new Error(`not a ParseError for ${JSON.stringify(text)}: ${String(e)}`, { cause: e });
     expect(e.message).not.toMatch(/^the parser failed/);
     for (const issue of e.issues) {
       expect(issue.line).toBeGreaterThanOrEqual(1);

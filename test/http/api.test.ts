@@ -231,7 +231,7 @@ function withSleeper(real: Registry, seen: { aborted: number }): Registry {
   return {
     ...real,
     execute(query, opts = {}) {
-      if (query.command.kind === 'summary' && query.command.model.name === 'sleepy') {
+      if (query.command.kind === 'summary' && query.command.model?.name === 'sleepy') {
         opts.onProgress?.({ phase: 'import', done: 5, total: 10 });
         return new Promise((_, reject) => {
           const fire = () => {

@@ -80,6 +80,7 @@ for (const tokens of [false, true] as const) {
       expect(job.status).toBe(200);
     }
 
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed JSON, asserted field by field
     function expectRefused(r: { status: number; headers: Record<string, unknown>; body: any }, code: string, what: string): void {
       expect(r.status, what).toBe(code === 'UNSUPPORTED_MEDIA_TYPE' ? 415 : 403);
       expect(r.body, what).toMatchObject({ type: code === 'UNSUPPORTED_MEDIA_TYPE' ? 'RuntimeError' : 'AuthError', error: { code } });

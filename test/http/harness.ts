@@ -59,6 +59,8 @@ export async function startHarness(
 export interface Reply {
   readonly status: number;
   readonly headers: Headers;
+  // Parsed JSON whose shape each test asserts; typing every reply is not worth it here.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly body: any;
 }
 
@@ -107,6 +109,7 @@ export function rawRequest(
   path: string,
   headers: Record<string, string>,
   body?: string,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed JSON, asserted by each test
 ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: any }> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {

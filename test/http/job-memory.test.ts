@@ -84,7 +84,7 @@ describe('many large finished jobs', () => {
       // What the server said last: before the fix, "JavaScript heap out of memory".
       await Promise.race([exited, new Promise((r) => setTimeout(r, 2_000))]);
       const fatal = /FATAL ERROR: [^\n]*/.exec(stderr)?.[0] ?? stderr.slice(-600);
-      throw new Error(`${e instanceof Error ? e.message : String(e)}\nserver exit ${child.exitCode} ${child.signalCode}: ${fatal}`);
+      throw new Error(`${e instanceof Error ? e.message : String(e)}\nserver exit ${child.exitCode} ${child.signalCode}: ${fatal}`, { cause: e });
     } finally {
       child.kill('SIGTERM');
     }

@@ -55,6 +55,7 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed JSON, asserted by each test
 async function query(q: string): Promise<{ status: number; body: any; ms: number }> {
   const started = Date.now();
   const res = await fetch(`${url}/query`, {

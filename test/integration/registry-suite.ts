@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { F } from '../../src/store/filter.js';
 import { metadataStoreFor, objectStoreFor } from '../../src/store/open.js';
-import { expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openRegistry, type Registry } from '../../src/engine/registry.js';
 import { loadConfig, type Env } from '../../src/config/index.js';
 import type { ResultTable } from '../../src/result/table.js';
@@ -49,9 +49,18 @@ export function registrySuite(setup: () => Promise<Backend>): void {
   let reg: Registry;
   const run = (q: string) => reg.run(q);
 
-  it('walks through the IRIS reference: import, list, summary, deploy, serving status, stop, export, delete', async () => {
+  // The registry every case runs on, opened before the first and closed after
+  // the last. The cases are one walk-through: later ones use models earlier
+  // ones imported (skl, onx, hhh, vv), so they run in this order, as vitest does.
+  beforeAll(async () => {
     backend = await setup();
     reg = await openRegistry({ config: loadConfig(backend.env) });
+  });
+  afterAll(async () => {
+    await reg?.close();
+  });
+
+  it('walks through the IRIS reference: import, list, summary, deploy, serving status, stop, export, delete', async () => {
     const saved = archives.tfSavedModel();
     await backend.putSource('USERS/root/mnist/model.tar', saved);
     await backend.putSource('USERS/root/clothes/model.tar', archives.tfH5());
@@ -361,7 +370,6 @@ export function registrySuite(setup: () => Promise<Backend>): void {
     expect(imports.map((t) => t.rows[0]![2]).sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
     expect((await run('mlmodel list | where name = crowd')).rows).toHaveLength(1);
     expect((await run('mlmodel summary crowd version')).rows).toEqual([['version', '16']]);
-    await reg.close();
   });
 }
 

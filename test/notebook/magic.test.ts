@@ -75,7 +75,7 @@ async function ipython(py: string, cells: string[], env: Record<string, string>)
   } catch (e) {
     // IPython exits with 1 when the last cell failed; the report is what counts.
     const err = e as Error & { stdout?: string; stderr?: string };
-    if (!err.stdout?.includes('@@REPORT@@')) throw new Error(`IPython failed: ${err.message}\nstdout:\n${err.stdout}\nstderr:\n${err.stderr}`);
+    if (!err.stdout?.includes('@@REPORT@@')) throw new Error(`IPython failed: ${err.message}\nstdout:\n${err.stdout}\nstderr:\n${err.stderr}`, { cause: e });
     stdout = err.stdout;
   }
   const line = stdout.split('\n').find((l) => l.startsWith('@@REPORT@@'));

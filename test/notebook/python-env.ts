@@ -21,7 +21,7 @@ export async function notebookPython(log: (m: string) => void = () => undefined)
   try {
     version = (await run(base, ['-c', 'import sys; print(sys.version)'])).stdout.trim();
   } catch (e) {
-    throw new Error(`no usable ${base} on PATH (set MLMODEL_PYTHON): ${(e as Error).message}`);
+    throw new Error(`no usable ${base} on PATH (set MLMODEL_PYTHON): ${(e as Error).message}`, { cause: e });
   }
   const key = createHash('sha256').update(readFileSync(REQUIREMENTS)).update(version).digest('hex').slice(0, 12);
   const cache = process.env.MLMODEL_CACHE_DIR ?? join(homedir(), '.cache', 'mlmodel');
@@ -48,7 +48,7 @@ export async function notebookPython(log: (m: string) => void = () => undefined)
     return python;
   } catch (e) {
     const err = e as Error & { stderr?: string };
-    throw new Error(`could not set up ${venv}: ${err.message}${err.stderr ? `\n${err.stderr.slice(-2000)}` : ''}`);
+    throw new Error(`could not set up ${venv}: ${err.message}${err.stderr ? `\n${err.stderr.slice(-2000)}` : ''}`, { cause: e });
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }

@@ -25,17 +25,34 @@ describe('planQuery', () => {
     });
   });
 
-  it('keeps order-sensitive stages in memory: a where after head, a second sort, fields', () => {
+  it('folds stages until a where or sort meets a head; the rest run over whole records', () => {
     const plan = planQuery(parse('mlmodel list | sort name | head 5 | where type = tf | sort -id | fields name'));
-    expect(plan.pushed).toEqual({ conditions: [], sort: [{ field: 'name', direction: 'asc' }], limit: 5 });
-    expect(plan.stages.map((s) => s.kind)).toEqual(['where', 'sort', 'fields']);
+    expect(plan.stages).toEqual([]);
+    expect(plan.pushed).toMatchObject({ filters: [], sort: [['name', 1]], limit: 5, view: null });
+    expect(plan.pushed!.rest.map((s) => s.kind)).toEqual(['where', 'sort', 'fields']);
   });
 
-  it('merges several heads into the smallest, and filters across a sort', () => {
-    const plan = planQuery(parse('mlmodel list | sort name | where type = tf | head 10 | head 3'));
-    expect(plan.pushed).toMatchObject({ limit: 3, sort: [{ field: 'name', direction: 'asc' }] });
-    expect(plan.pushed!.conditions).toHaveLength(1);
-    expect(plan.stages).toEqual([]);
+  it('merges several heads into the smallest, filters across a sort, and lets the last sort decide', () => {
+    const plan = planQuery(parse('mlmodel list | sort name | where type = tf | sort -size | head 10 | head 3'));
+    expect(plan.pushed).toMatchObject({ limit: 3, sort: [['size', -1]], filters: [{ type: { $eq: 'tf' } }], rest: [] });
+  });
+
+  it('folds fields anywhere: it only narrows the names later stages may use', () => {
+    const plan = planQuery(parse('mlmodel list | fields name, size, parameter | where size > 1 and parameter.epochs > 2 | sort -size | head 2'));
+    expect(plan.pushed).toMatchObject({ limit: 2, sort: [['size', -1]], view: ['name', 'size', 'parameter'], rest: [] });
+    expect(listQuery(plan.pushed!).filter).toEqual({
+      $and: [
+        { latest: { $eq: true } },
+        { state: { $eq: 'ACTIVE' } },
+        { $and: [{ size: { $gt: 1 } }, { 'options.parameter.epochs': { $gt: 2 } }] },
+      ],
+    });
+    expect(() => planQuery(parse('mlmodel list | fields name | sort size'))).toThrow('unknown field "size"; valid fields: name');
+  });
+
+  it('compiles the folded stages in order, so the first bad one is the one reported', () => {
+    expect(() => planQuery(parse("mlmodel list | where id = 'five' | where colour = red"))).toThrow('id holds numbers');
+    expect(() => planQuery(parse('mlmodel list | sort name, name'))).toThrow('sort names name twice');
   });
 
   it('pushes nothing for other commands', () => {

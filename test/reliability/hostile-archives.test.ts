@@ -158,6 +158,7 @@ describe('hostile archives through the engine', () => {
       expect(imp.code, imp.message).toBe('ARCHIVE_INVALID');
       expect(forImport.reasons).toContain(imp.details['reason']);
       expect(imp.message).toMatch(/^archive refused: /);
+      // eslint-disable-next-line no-control-regex -- control characters are what must not appear
       expect(imp.message).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
       counts.refusals++;
       // import from a connector

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DirectoryObjectStore } from '../../src/store/directory.js';
@@ -158,7 +159,7 @@ describe('removeTemporary', () => {
     const dir = mkdtempSync(join(root, 'store-'));
     const store = new DirectoryObjectStore({ root: join(dir, 'objects') });
     await store.init();
-    await store.put('models/u/archive', [Buffer.from('kept')]);
+    await store.put('models/u/archive', Readable.from([Buffer.from('kept')]));
     writeFileSync(join(dir, 'outside'), 'kept');
     // Real temporary files in directories a key may name: each is removed.
     const segment = fc.stringMatching(/^[a-z0-9_-]{1,8}$/);

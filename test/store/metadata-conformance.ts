@@ -25,7 +25,6 @@ export function record(over: Partial<ModelRecord> & { id: number }): ModelRecord
   return {
     uid,
     model_uid: over.model_uid ?? randomUUID(),
-    id: over.id,
     user: 'alice',
     name: `m${over.id}`,
     version: 1,
@@ -335,6 +334,40 @@ export function metadataConformance(h: MetadataHarness): void {
         ['alice/iris', 'x'],
       ]);
     });
+  });
+
+  describe("MongoDB's order where engines differ: code points, lists, no value", () => {
+    // Written out by hand: code-point order puts 'x～' (U+FF5E) before 'x😀'
+    // (U+1F600), which UTF-16 order (mingo, JavaScript's <) reverses; a list
+    // sorts by its smallest element ascending and its largest descending, an
+    // empty list before no value; null and a missing field tie (then by id).
+    let store: MetadataStore;
+    const cases: Array<[string, ModelQuery, number[]]> = [
+      ['text column by code point', { sort: [['name', 1]] }, [4, 3, 2, 1]],
+      ['nested text by code point, no value first (null and missing tie)', { sort: [['options.note', 1]] }, [3, 4, 1, 2]],
+      ['nested text descending, no value last', { sort: [['options.note', -1]] }, [2, 1, 4, 3]],
+      ['a list by its smallest element, the empty list first', { sort: [['tags', 1]] }, [2, 4, 1, 3]],
+      ['a list by its largest element descending, the empty list last', { sort: [['tags', -1]] }, [1, 4, 3, 2]],
+      ['text column compared by code point', { filter: F.gt('name', 'x\uff5e') }, [1]],
+      ['nested text compared by code point', { filter: F.gt('options.note', 'x\uff5e') }, [2]],
+      ['a list compares by any element', { filter: F.gt('tags', 'b') }, [1, 3, 4]],
+      ['the empty list is neither null nor a value', { filter: F.eq('tags', null) }, []],
+    ];
+    beforeAll(async () => {
+      store = await h.open();
+      await store.insertModel(record({ id: 1, name: 'x😀', tags: ['b', 'z'], options: { note: 'x\uff5e' } }));
+      await store.insertModel(record({ id: 2, name: 'x\uff5e', tags: [], options: { note: 'x😀' } }));
+      await store.insertModel(record({ id: 3, name: 'xa', tags: ['c'], options: {} }));
+      await store.insertModel(record({ id: 4, name: 'x', tags: ['c', 'a'], options: { note: null } }));
+    });
+    afterAll(async () => {
+      await store?.close();
+    });
+    for (const [title, query, expected] of cases) {
+      it(title, async () => {
+        expect((await store.findModels(query)).map((r) => r.id)).toEqual(expected);
+      });
+    }
   });
 
   describe('filter, sort, limit', () => {
