@@ -10,10 +10,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { mingo } from './mingo.js';
+import { filterQuery, mingo } from './mingo.js';
 import { MlmodelError } from '../errors.js';
 import {
-  toMingo,
   regexToLikeTokens,
   validateFilter,
   validateQuery,
@@ -323,7 +322,7 @@ export class SqliteMetadataStore implements MetadataStore {
       const row = this.#prepare('SELECT doc FROM models WHERE "uid" = ?').get(uid) as { doc: string } | undefined;
       if (!row) return null;
       const current = parseDoc(row.doc);
-      if (cond && !new (mingo().Query)(toMingo(cond), {}).test(current as unknown as Record<string, unknown>)) return null;
+      if (cond && !filterQuery(cond).test(current as unknown as Record<string, unknown>)) return null;
       return this.#applyUpdate(current, patch);
     });
   }
@@ -374,7 +373,7 @@ export class SqliteMetadataStore implements MetadataStore {
         };
         return row.n;
       }
-      const test = new (mingo().Query)(toMingo(plan.residual), {});
+      const test = filterQuery(plan.residual);
       let n = 0;
       for (const row of this.#prepare(`SELECT doc FROM models WHERE ${plan.where}`).iterate(...plan.params)) {
         if (test.test(parseDoc((row as { doc: string }).doc) as unknown as Record<string, unknown>)) n++;
@@ -435,7 +434,7 @@ export class SqliteMetadataStore implements MetadataStore {
     if (plan.residual === null && plan.orderBy !== null) {
       return (stmt.all(...params) as Array<{ doc: string }>).map((r) => parseDoc(r.doc));
     }
-    const test = plan.residual ? new (mingo().Query)(toMingo(plan.residual), {}) : null;
+    const test = plan.residual ? filterQuery(plan.residual) : null;
     const out: ModelRecord[] = [];
     for (const row of stmt.iterate(...params)) {
       const rec = parseDoc((row as { doc: string }).doc);

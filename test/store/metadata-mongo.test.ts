@@ -7,12 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { MongoClient, type CommandStartedEvent } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Query } from 'mingo';
 import { isMlmodelError } from '../../src/errors.js';
 import { F, type FilterDoc } from '../../src/store/filter.js';
 import type { MetadataStore } from '../../src/store/metadata.js';
 import { MODEL_INDEXES, MongoMetadataStore } from '../../src/store/mongo.js';
-import { toMingo } from '../../src/store/filter.js';
+import { filterQuery } from '../../src/store/mingo.js';
 import { describeWithServer } from '../servers/servers.js';
 import { fixture, metadataConformance } from './metadata-conformance.js';
 
@@ -130,7 +129,7 @@ describeWithServer('mongodb', 'MongoDB metadata store', (url) => {
       await fc.assert(
         fc.asyncProperty(filter, async (f) => {
           const server = (await store.findModels({ filter: f })).map((r) => r.id);
-          const q = new Query(toMingo(f), {});
+          const q = filterQuery(f);
           const local = data.filter((r) => q.test(r as unknown as Record<string, unknown>)).map((r) => r.id);
           expect(server).toEqual(local);
         }),
