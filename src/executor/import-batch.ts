@@ -96,7 +96,7 @@ export async function executeImportBatch(ctx: EngineContext, items: readonly Bat
     const o = outcomes[i]!;
     if (!('table' in o) || items[i]!.stages.length === 0) continue;
     try {
-      outcomes[i] = { table: applyStages(o.table, items[i]!.stages) };
+      outcomes[i] = { table: await applyStages(o.table, items[i]!.stages, ctx.signal) };
     } catch (e) {
       outcomes[i] = { error: e };
     }

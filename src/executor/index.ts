@@ -21,7 +21,7 @@ import { executeSummary } from './summary.js';
 
 /** Runs a planned query: its command (with what the store can do pushed down), then the remaining stages. */
 export async function executePlan(ctx: EngineContext, plan: Plan): Promise<ResultTable> {
-  return applyStages(await executeCommand(ctx, plan), plan.stages);
+  return applyStages(await executeCommand(ctx, plan), plan.stages, ctx.signal);
 }
 
 function executeCommand(ctx: EngineContext, plan: Plan): Promise<ResultTable> {

@@ -15,36 +15,36 @@ const t: ResultTable = {
 
 const run = (stages: string) => applyStages(t, parse(`mlmodel list | ${stages}`).stages);
 
-describe('in-memory stages', () => {
-  it('filters with the store semantics: numbers, times as stamps, like, in, not, nested JSON', () => {
-    expect(run('where n >= 2').rows.map((r) => r[0])).toEqual(['b', '모델', 'c']);
-    expect(run('where at > 20200101235959').rows.map((r) => r[0])).toEqual(['b', '모델']);
-    expect(run("where name like '_' and not name in (a)").rows.map((r) => r[0])).toEqual(['b', 'c']);
+describe('in-memory stages', async () => {
+  it('filters with the store semantics: numbers, times as stamps, like, in, not, nested JSON', async () => {
+    expect((await run('where n >= 2')).rows.map((r) => r[0])).toEqual(['b', '모델', 'c']);
+    expect((await run('where at > 20200101235959')).rows.map((r) => r[0])).toEqual(['b', '모델']);
+    expect((await run("where name like '_' and not name in (a)")).rows.map((r) => r[0])).toEqual(['b', 'c']);
     // `_` is one character, and a Hangul syllable is one character.
-    expect(run("where name like '__'").rows.map((r) => r[0])).toEqual(['모델']);
-    expect(run('where meta.epochs > 4').rows.map((r) => r[0])).toEqual(['b', 'c']);
-    expect(run('where n != 2').rows.map((r) => r[0])).toEqual(['a', '모델']);
+    expect((await run("where name like '__'")).rows.map((r) => r[0])).toEqual(['모델']);
+    expect((await run('where meta.epochs > 4')).rows.map((r) => r[0])).toEqual(['b', 'c']);
+    expect((await run('where n != 2')).rows.map((r) => r[0])).toEqual(['a', '모델']);
   });
 
-  it('sorts stably with no value first, several keys and directions', () => {
-    expect(run('sort n, -name').rows.map((r) => r[0])).toEqual(['a', 'c', 'b', '모델']);
-    expect(run('sort -at').rows.map((r) => r[0])).toEqual(['모델', 'b', 'a', 'c']);
+  it('sorts stably with no value first, several keys and directions', async () => {
+    expect((await run('sort n, -name')).rows.map((r) => r[0])).toEqual(['a', 'c', 'b', '모델']);
+    expect((await run('sort -at')).rows.map((r) => r[0])).toEqual(['모델', 'b', 'a', 'c']);
   });
 
-  it('projects and cuts', () => {
-    expect(run('fields n, name | head 2')).toEqual({
+  it('projects and cuts', async () => {
+    expect(await run('fields n, name | head 2')).toEqual({
       columns: [col('n', 'LONG'), col('name', 'TEXT')],
       rows: [
         [2, 'b'],
         [null, 'a'],
       ],
     });
-    expect(run('head 0').rows).toEqual([]);
+    expect((await run('head 0')).rows).toEqual([]);
   });
 
-  it('names the columns when a stage names one that does not exist', () => {
-    expect(() => run('fields nope')).toThrow('no column "nope"; the columns are name, n, at, meta');
-    expect(() => run('sort nope')).toThrow('cannot sort by "nope"');
-    expect(() => run('where nope = 1')).toThrow('unknown field "nope"; valid fields: name, n, at, meta');
+  it('names the columns when a stage names one that does not exist', async () => {
+    await expect(run('fields nope')).rejects.toThrow('no column "nope"; the columns are name, n, at, meta');
+    await expect(run('sort nope')).rejects.toThrow('cannot sort by "nope"');
+    await expect(run('where nope = 1')).rejects.toThrow('unknown field "nope"; valid fields: name, n, at, meta');
   });
 });
