@@ -11,7 +11,10 @@ import { MlmodelError } from '../errors.js';
  * clock costs one call per CHECK_EVERY steps.
  */
 const SLICE_MS = 25;
-const CHECK_EVERY = 512;
+/** Units of work between looks at the clock; a step may weigh several (see due). */
+const CHECK_EVERY = 64;
+
+export const EVERY_TIME = CHECK_EVERY;
 
 export class Pacer {
   private steps = 0;
@@ -20,11 +23,17 @@ export class Pacer {
   constructor(private readonly signal: AbortSignal | undefined) {}
 
   /**
-   * Counts one unit of work: true when the loop is due a turn. Synchronous,
-   * so that the common case costs no promise: `if (p.due()) await p.pause()`.
+   * Counts `weight` units of work: true when the loop is due a turn.
+   * Synchronous, so that the common case costs no promise: `if (p.due())
+   * await p.pause()`. A unit is about one comparison of a sort; a row a
+   * condition is tested on weighs a whole check (its cost has no bound
+   * worth counting on: hundreds of `or`ed patterns are a few milliseconds).
    */
-  due(): boolean {
-    return ++this.steps % CHECK_EVERY === 0 && performance.now() - this.since >= SLICE_MS;
+  due(weight = 1): boolean {
+    this.steps += weight;
+    if (this.steps < CHECK_EVERY) return false;
+    this.steps = 0;
+    return performance.now() - this.since >= SLICE_MS;
   }
 
   /** Gives the event loop a turn, then throws CANCELLED if the signal fired meanwhile. */

@@ -32,10 +32,14 @@ export function likeMatcher(tokens: readonly LikeToken[]): LikeMatcher {
   }
   const anchoredStart = tokens[0]?.kind !== 'any';
   const anchoredEnd = tokens[tokens.length - 1]?.kind !== 'any';
-  return (text) => matches(Array.from(text), segments, anchoredStart, anchoredEnd);
+  // Without surrogates a string's UTF-16 units are its code points, and
+  // indexing it needs no copy; an astral literal then simply never matches.
+  return (text) => matches(SURROGATE.test(text) ? Array.from(text) : text, segments, anchoredStart, anchoredEnd);
 }
 
-function matchesAt(chars: readonly string[], at: number, segment: Segment): boolean {
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+function matchesAt(chars: ArrayLike<string>, at: number, segment: Segment): boolean {
   for (let j = 0; j < segment.length; j++) {
     const want = segment[j];
     if (want !== null && chars[at + j] !== want) return false;
@@ -43,7 +47,7 @@ function matchesAt(chars: readonly string[], at: number, segment: Segment): bool
   return true;
 }
 
-function matches(chars: readonly string[], segments: readonly Segment[], anchoredStart: boolean, anchoredEnd: boolean): boolean {
+function matches(chars: ArrayLike<string>, segments: readonly Segment[], anchoredStart: boolean, anchoredEnd: boolean): boolean {
   const n = chars.length;
   if (segments.length === 1) {
     // No `%`: the one segment is the whole text.

@@ -35,6 +35,8 @@ export function filterQuery(doc: FilterDoc): Mingo.Query {
 }
 
 function likeOperator(util: typeof MingoUtil) {
+  // Taken once: the CommonJS build exports them through getters.
+  const { resolve, flatten } = util;
   return (selector: string, regex: unknown) => {
     const tokens = typeof regex === 'string' ? regexToLikeTokens(regex) : null;
     // toMingo only ever passes validated like-regexes; anything else is our bug.
@@ -42,8 +44,9 @@ function likeOperator(util: typeof MingoUtil) {
     const match = likeMatcher(tokens);
     const test = (v: unknown) => typeof v === 'string' && match(v);
     return (doc: Record<string, unknown>): boolean => {
-      const values = util.ensureArray(util.resolve(doc, selector, { unwrapArray: true }));
-      return values.some(test) || util.flatten(values, 1).some(test);
+      const value = resolve(doc, selector, { unwrapArray: true });
+      if (!Array.isArray(value)) return test(value);
+      return value.some(test) || flatten(value, 1).some(test);
     };
   };
 }
