@@ -13,7 +13,8 @@ import type { MetadataStore } from '../../src/store/metadata.js';
 import { MODEL_INDEXES, MongoMetadataStore } from '../../src/store/mongo.js';
 import { filterQuery } from '../../src/store/mingo.js';
 import { describeWithServer } from '../servers/servers.js';
-import { fixture, metadataConformance } from './metadata-conformance.js';
+import { fixture, metadataConformance, record } from './metadata-conformance.js';
+import { likeMatchesPattern } from '../support/like-reference.js';
 
 const run = randomBytes(4).toString('hex');
 let n = 0;
@@ -101,6 +102,27 @@ describeWithServer('mongodb', 'MongoDB metadata store', (url) => {
       const find = commands.find((c) => c.commandName === 'find')!;
       expect(find.command.filter).toEqual({ name: { $regex: '^a\\.b[\\s\\S]*\\z' } });
     });
+
+    it('answers hostile like patterns as the reference does, in bounded time, with one repetition per wildcard run', async () => {
+      // Its own database: 300 records with random digests.
+      const hostile = await open(`mlmodel_test_${run}_${++n}`);
+      const shas = new Map<number, string>();
+      for (let id = 1; id <= 300; id++) {
+        const sha256 = randomBytes(32).toString('hex');
+        shas.set(id, sha256);
+        await hostile.insertModel(record({ id, sha256 }));
+      }
+      for (const pattern of ['%_%_%_%_%_%_%_%_%_%_%!', '%_%_%_%_%_%_%_%_%_%_%a', `${'%_'.repeat(30)}%f%`, '%a%b%c%d%e%f%0%1%2%!']) {
+        const started = performance.now();
+        const got = (await hostile.findModels({ filter: F.like('sha256', pattern) })).map((r) => r.id).sort((a, b) => a - b);
+        expect(performance.now() - started).toBeLessThan(15_000);
+        expect(got).toEqual([...shas].filter(([, sha]) => likeMatchesPattern(pattern, sha)).map(([id]) => id));
+      }
+      commands.length = 0;
+      await store.findModels({ filter: F.like('sha256', '%_%_%x') });
+      const find = commands.find((c) => c.commandName === 'find')!;
+      expect(find.command.filter).toEqual({ sha256: { $regex: '^[\\s\\S][\\s\\S][\\s\\S]*x\\z' } });
+    }, 120_000);
 
     // The server's answers against mingo's (the SQLite fallback's) on random
     // filters over the fixture, nested fields and arrays included.
