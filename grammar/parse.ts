@@ -1,6 +1,7 @@
 import type { ILexingError, ISyntacticContentAssistPath, IRecognitionException, IToken, TokenType } from 'chevrotain';
 import { EOF, createTokenInstance, tokenMatcher } from './chevrotain.js';
 import type { Query } from './ast.js';
+import { AssistWindow, WINDOW_LIMIT } from './assist-window.js';
 import { ParseError, tokenIssue, type ParseIssue } from './errors.js';
 import type { MlmodelParser } from './parser.js';
 import { nearest } from './suggest.js';
@@ -8,8 +9,9 @@ import * as T from './tokens.js';
 import type { AstBuilder } from './visitor.js';
 
 /**
- * Parentheses nest the parser's recursion; a limit far above any real query
- * keeps hostile input from exhausting the stack.
+ * Parentheses and `not` nest the parser's recursion (each is a rule call
+ * inside the one before); a limit far above any real query keeps hostile
+ * input from exhausting the stack, here and in every later walk of the tree.
  */
 export const MAX_NESTING = 64;
 
@@ -21,6 +23,14 @@ const MAX_ISSUES = 20;
 
 /** How far past a reported error we look for the token that really broke the query. */
 const MAX_WALK = 64;
+
+/**
+ * Tokens of content assist one parse may ask for in all, across its issues
+ * and their walks: each question costs its window's length, and a constant
+ * total keeps describing errors from growing with the input. An ordinary
+ * query never comes near it; past it, an issue names no alternatives.
+ */
+const ASSIST_BUDGET = 20_000;
 
 /** What a parse function is made of: one language's tokens, parser and CST→AST builder. */
 export interface ParseParts {
@@ -66,14 +76,14 @@ export function createParse({ tokens: tokens_, parser, builder: astBuilder }: Pa
     }
     const tokens = lexed.tokens;
     const deep = tooDeep(tokens);
-    if (deep) throw new ParseError(text, [tokenIssue(deep, `parentheses nest more than ${MAX_NESTING} deep`, [])]);
+    if (deep) throw new ParseError(text, [tokenIssue(deep.token, deep.message, [])]);
 
-    parser.input = tokens;
-    const cst = parser.query();
-    if (parser.errors.length > 0) {
+    const cst = recognize(tokens, MAX_ISSUES);
+    if (cst === undefined || parser.errors.length > 0) {
       // Copied first: describing an issue re-runs the parser on prefixes.
       const errors = parser.errors.slice(0, MAX_ISSUES);
-      const issues = errors.map((e) => syntaxIssue(text, tokens, e));
+      const budget = { left: ASSIST_BUDGET };
+      const issues = errors.map((e) => syntaxIssue(text, tokens, e, budget));
       throw new ParseError(text, dedupe(issues));
     }
 
@@ -83,11 +93,81 @@ export function createParse({ tokens: tokens_, parser, builder: astBuilder }: Pa
     return ast;
   }
 
-  function tooDeep(tokens: readonly IToken[]): IToken | undefined {
+  /**
+   * Thrown out of the parser once it has recorded enough errors. Recovery finds
+   * an error at nearly every token of garbage, and Chevrotain works out the
+   * lookahead paths of each one as it is raised (about half a millisecond
+   * apiece), so recovering to the end made a long invalid query take seconds
+   * per kilobyte. Not a recognition exception, so no rule catches it.
+   */
+  class EnoughErrors extends Error {}
+
+  type Recorder = { SAVE_ERROR(error: IRecognitionException): IRecognitionException };
+  let errorLimit = Infinity;
+  let errorCount = 0;
+  const recorder = parser as unknown as Recorder;
+  const saveError = recorder.SAVE_ERROR.bind(parser);
+  recorder.SAVE_ERROR = (error) => {
+    const saved = saveError(error);
+    if (++errorCount >= errorLimit) throw new EnoughErrors();
+    return saved;
+  };
+
+  /** Runs the parser over `tokens`, stopping at the `limit`-th error. */
+  function recognize(tokens: IToken[], limit: number): ReturnType<typeof parser.query> | undefined {
+    parser.input = tokens;
+    errorLimit = limit;
+    errorCount = 0;
+    try {
+      return parser.query();
+    } catch (e) {
+      if (e instanceof EnoughErrors) return undefined;
+      throw e;
+    } finally {
+      errorLimit = Infinity;
+    }
+  }
+
+  /**
+   * The first token at which parentheses and `not` nest deeper than
+   * MAX_NESTING. Each open parenthesis counts, and each `not` in the run before
+   * the operand it negates (an `and` or `or` ends the run; a `(` keeps the run
+   * outside it open until its `)`). A field called `not` counts too: the limit
+   * is far above real queries, so overcounting one costs nothing.
+   */
+  function tooDeep(tokens: readonly IToken[]): { token: IToken; message: string } | undefined {
+    // Per open parenthesis: the `not`s pending outside it.
+    const outer: number[] = [];
+    let pending = 0;
     let depth = 0;
+    let nots = false;
     for (const t of tokens) {
-      if (t.tokenType === T.LParen && ++depth > MAX_NESTING) return t;
-      if (t.tokenType === T.RParen) depth--;
+      const type = t.tokenType;
+      if (type === T.LParen) {
+        outer.push(pending);
+        pending = 0;
+        depth++;
+      } else if (type === T.RParen) {
+        if (outer.length > 0) {
+          depth -= pending + 1 + outer.pop()!;
+          pending = 0;
+        }
+      } else if (type === T.Not) {
+        pending++;
+        depth++;
+        nots = true;
+      } else if (type === T.And || type === T.Or || type === T.Pipe) {
+        depth -= pending;
+        pending = 0;
+        if (type === T.Pipe) {
+          depth = 0;
+          outer.length = 0;
+        }
+      }
+      if (depth > MAX_NESTING) {
+        const what = nots ? '`not` and parentheses' : 'parentheses';
+        return { token: t, message: `${what} nest more than ${MAX_NESTING} deep` };
+      }
     }
     return undefined;
   }
@@ -135,12 +215,26 @@ export function createParse({ tokens: tokens_, parser, builder: astBuilder }: Pa
     return prefixSlots.get(previous.tokenType);
   }
 
-  function syntaxIssue(text: string, tokens: readonly IToken[], e: IRecognitionException): ParseIssue {
+  /** Stages do not depend on the command before them: a bare `mlmodel list` stands in for it when describing a stage. */
+  const listRule = parser.commandRules.find((r) => r.syntax.bareDefault) ?? parser.commandRules[0]!;
+  const STAND_IN: readonly IToken[] = [
+    createTokenInstance(tokens_.byWord.get(listRule.prefix)!, listRule.prefix, NaN, NaN, NaN, NaN, NaN, NaN),
+    createTokenInstance(listRule.keywordTokens[0]!, listRule.syntax.keywords[0], NaN, NaN, NaN, NaN, NaN, NaN),
+  ];
+
+  interface Budget {
+    left: number;
+  }
+
+  function syntaxIssue(text: string, tokens: IToken[], e: IRecognitionException, budget: Budget): ParseIssue {
     const reported = e.token.tokenType === EOF || Number.isNaN(e.token.startOffset) ? tokens.length : tokens.indexOf(e.token);
-    const index = reported < 0 ? tokens.length : firstInvalid(tokens, reported);
+    const window = new AssistWindow(tokens, reported < 0 ? tokens.length : reported, STAND_IN);
+    const index = reported < 0 ? tokens.length : firstInvalid(tokens, reported, window, budget);
     const token: IToken | undefined = tokens[index];
     const previous = index > 0 ? tokens[index - 1] : undefined;
-    const expected = labels(paths(prefixBefore(tokens, index)), token !== undefined && isComplete(tokens.slice(0, index)));
+    const prefix = window.tokens();
+    const complete = token !== undefined && isComplete(index <= WINDOW_LIMIT ? tokens.slice(0, index) : prefix);
+    const expected = labels(paths(prefix, budget), complete);
     const found = token ? `[${token.image}]` : 'end of input';
 
     // A wrong word where an action, a stage or the command belongs is answered
@@ -172,45 +266,38 @@ export function createParse({ tokens: tokens_, parser, builder: astBuilder }: Pa
    * grammar accepts after the tokens before it, to the token that really broke
    * the query.
    */
-  function firstInvalid(tokens: readonly IToken[], from: number): number {
+  function firstInvalid(tokens: readonly IToken[], from: number, window: AssistWindow, budget: Budget): number {
     let i = from;
     const limit = Math.min(tokens.length, from + MAX_WALK);
-    while (i < limit) {
+    while (i < limit && budget.left > 0) {
       const token = tokens[i]!;
-      if (!paths(prefixBefore(tokens, i)).some((p) => tokenMatcher(token, p.nextTokenType))) break;
+      if (!paths(window.tokens(), budget).some((p) => tokenMatcher(token, p.nextTokenType))) break;
+      window.advance();
       i++;
     }
     return i;
   }
 
   /**
-   * The tokens to ask content assist about for position `index`. Stages do not
-   * depend on the command before them, so from the last `|` on, a stand-in
-   * `mlmodel list` replaces whatever came before: a stage gets a precise
-   * "expected" even when an earlier part of the query was already wrong.
+   * Would the query be complete if it ended here? Asked of the tokens before
+   * the position while they are few, else of its window (none: no); one error
+   * settles it, so the parser stops there.
    */
-  function prefixBefore(tokens: readonly IToken[], index: number): IToken[] {
-    for (let i = index - 1; i >= 0; i--) {
-      if (tokens[i]!.tokenType === T.Pipe) return [...STAND_IN, ...tokens.slice(i, index)];
-    }
-    return tokens.slice(0, index);
-  }
-
-  const listRule = parser.commandRules.find((r) => r.syntax.bareDefault) ?? parser.commandRules[0]!;
-  const STAND_IN: readonly IToken[] = [
-    createTokenInstance(tokens_.byWord.get(listRule.prefix)!, listRule.prefix, NaN, NaN, NaN, NaN, NaN, NaN),
-    createTokenInstance(listRule.keywordTokens[0]!, listRule.syntax.keywords[0], NaN, NaN, NaN, NaN, NaN, NaN),
-  ];
-
-  /** Would the query be complete if it ended here? */
-  function isComplete(prefix: readonly IToken[]): boolean {
-    parser.input = [...prefix];
-    parser.query();
+  function isComplete(prefix: IToken[] | undefined): boolean {
+    if (prefix === undefined) return false;
+    recognize(prefix, 1);
     return parser.errors.length === 0;
   }
 
-  /** Chevrotain's content assist: every token the grammar accepts after `prefix`. */
-  function paths(prefix: IToken[]): ISyntacticContentAssistPath[] {
+  /**
+   * Chevrotain's content assist: every token the grammar accepts after
+   * `prefix` (a window from AssistWindow; none when no window fits). Stages do
+   * not depend on the command before them, so a stage gets a precise
+   * "expected" even when an earlier part of the query was already wrong.
+   */
+  function paths(prefix: IToken[] | undefined, budget: Budget): ISyntacticContentAssistPath[] {
+    if (prefix === undefined || budget.left < prefix.length) return [];
+    budget.left -= prefix.length;
     try {
       return parser.computeContentAssist('query', prefix);
     } catch {

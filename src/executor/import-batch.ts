@@ -137,7 +137,8 @@ export async function executeImportBatch(ctx: EngineContext, items: readonly Bat
     const o = outcomes[i]!;
     if (!('table' in o) || items[i]!.stages.length === 0) continue;
     try {
-      outcomes[i] = { table: applyStages(o.table, items[i]!.stages) };
+      // No signal: the import is committed, and its result must say so.
+      outcomes[i] = { table: await applyStages(o.table, items[i]!.stages) };
     } catch (e) {
       outcomes[i] = { error: e };
     }

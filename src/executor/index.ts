@@ -10,5 +10,5 @@ export async function executePlan(ctx: EngineContext, plan: Plan): Promise<Resul
   const module = commandModule(plan.command.kind);
   if (module === undefined) throw new MlmodelError('INVALID_ARGUMENT', `there is no command ${plan.command.kind}`, { kind: plan.command.kind });
   const table = await module.execute(ctx, plan.command as never, { pushed: plan.pushed });
-  return applyStages(table, plan.stages);
+  return applyStages(table, plan.stages, ctx.signal);
 }

@@ -1,9 +1,10 @@
 import type { FieldsStage } from '../../grammar/ast.js';
 import { MlmodelError } from '../errors.js';
-import type { ResultTable } from '../result/table.js';
+import type { Cell, ResultTable } from '../result/table.js';
+import type { Pacer } from './pace.js';
 
 /** Keeps the named columns, in the order named. */
-export function applyFields(t: ResultTable, stage: FieldsStage): ResultTable {
+export async function applyFields(t: ResultTable, stage: FieldsStage, pacer: Pacer): Promise<ResultTable> {
   const indexes = stage.fields.map((name) => {
     const i = t.columns.findIndex((c) => c.name === name);
     if (i < 0) {
@@ -13,8 +14,10 @@ export function applyFields(t: ResultTable, stage: FieldsStage): ResultTable {
     }
     return i;
   });
-  return {
-    columns: indexes.map((i) => t.columns[i]!),
-    rows: t.rows.map((row) => indexes.map((i) => row[i] ?? null)),
-  };
+  const rows: Cell[][] = [];
+  for (const row of t.rows) {
+    rows.push(indexes.map((i) => row[i] ?? null));
+    if (pacer.due()) await pacer.pause();
+  }
+  return { columns: indexes.map((i) => t.columns[i]!), rows };
 }

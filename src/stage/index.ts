@@ -2,21 +2,34 @@ import type { Stage } from '../../grammar/ast.js';
 import type { ResultTable } from '../result/table.js';
 import { applyFields } from './fields.js';
 import { applyHead } from './head.js';
+import { Pacer } from './pace.js';
 import { applySort } from './sort.js';
 import { applyWhere } from './where.js';
 
-/** Runs pipeline stages, left to right, on a table already in memory. */
-export function applyStages(t: ResultTable, stages: readonly Stage[]): ResultTable {
-  return stages.reduce((acc, s) => {
+/**
+ * Runs pipeline stages, left to right, on a table already in memory, giving
+ * the event loop a turn now and then (see Pacer): CANCELLED once `signal`
+ * fires.
+ */
+export async function applyStages(t: ResultTable, stages: readonly Stage[], signal?: AbortSignal): Promise<ResultTable> {
+  const pacer = new Pacer(signal);
+  let acc = t;
+  for (const s of stages) {
+    pacer.check();
     switch (s.kind) {
       case 'where':
-        return applyWhere(acc, s);
+        acc = await applyWhere(acc, s, pacer);
+        break;
       case 'sort':
-        return applySort(acc, s);
+        acc = await applySort(acc, s, pacer);
+        break;
       case 'head':
-        return applyHead(acc, s);
+        acc = applyHead(acc, s);
+        break;
       case 'fields':
-        return applyFields(acc, s);
+        acc = await applyFields(acc, s, pacer);
+        break;
     }
-  }, t);
+  }
+  return acc;
 }

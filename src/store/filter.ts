@@ -301,7 +301,12 @@ export function parseLike(pattern: string): LikeToken[] {
       // `%%` means the same as `%`.
       if (tokens[tokens.length - 1]?.kind !== 'any') tokens.push({ kind: 'any' });
     } else if (c === '_') {
-      tokens.push({ kind: 'one' });
+      // A run of `%` and `_` means "at least that many `_`": written as the
+      // `_`s then one `%`, so that no regex engine sees two unbounded
+      // repetitions side by side (`%_%_%_…` made a backtracking engine try
+      // every split of the text among them).
+      if (tokens[tokens.length - 1]?.kind === 'any') tokens.splice(tokens.length - 1, 0, { kind: 'one' });
+      else tokens.push({ kind: 'one' });
     } else {
       pushLit(c);
     }
@@ -336,6 +341,8 @@ export function regexToLikeTokens(re: string): LikeToken[] | null {
       tokens.push({ kind: 'any' });
       i += ANY.length;
     } else if (body.startsWith(ONE, i)) {
+      // likeToRegex writes each run of wildcards as the `_`s first (see parseLike).
+      if (tokens[tokens.length - 1]?.kind === 'any') return null;
       tokens.push({ kind: 'one' });
       i += ONE.length;
     } else {
@@ -397,9 +404,11 @@ export function mapRegexes(doc: FilterDoc, fn: (regex: string) => Record<string,
 }
 
 /**
- * The filter as mingo needs it: like-regexes get the `u` flag, so `_`
- * matches one code point (not one UTF-16 unit), as in MongoDB and SQLite.
+ * The filter as mingo gets it (see filterQuery in ./mingo.ts): each
+ * like-regex becomes a `$like` condition that the project's linear matcher
+ * evaluates, never a RegExp (V8 backtracks, and a like pattern can make it
+ * take minutes on one value).
  */
 export function toMingo(doc: FilterDoc): Record<string, unknown> {
-  return mapRegexes(doc, (re) => ({ $regex: re, $options: 'u' }));
+  return mapRegexes(doc, (re) => ({ $like: re }));
 }

@@ -14,7 +14,8 @@
  * Text compares by code point, as SQLite's BINARY collation and MongoDB do;
  * mingo compares UTF-16 units, which puts 'x😀' before 'x～'.
  */
-import type { FieldOperators, FilterDoc, Scalar } from './filter.js';
+import { likeMatcher } from './like.js';
+import { regexToLikeTokens, type FieldOperators, type FilterDoc, type Scalar } from './filter.js';
 import { compareValues } from './order.js';
 
 export type RecordTest = (record: object) => boolean;
@@ -74,9 +75,13 @@ function operatorTest(op: string, arg: unknown): ValueTest {
       return (xs) => xs.some((x) => x !== null && x !== undefined && kind(x) === kind(v) && holds(compareValues(x, v)));
     }
     case '$regex': {
-      // The `u` flag: `_` (one `[\s\S]`) is one code point, as in MongoDB and SQLite.
-      const re = new RegExp(arg as string, 'u');
-      return (xs) => xs.some((x) => typeof x === 'string' && re.test(x));
+      // Never run as a regex here: V8 backtracks, and `%_%_%_…` would take days (like.ts).
+      // validateFilter admits only like()'s output, which reads back as like tokens;
+      // `_` matches one code point, as in MongoDB and SQLite.
+      const tokens = regexToLikeTokens(arg as string);
+      if (tokens === null) throw new Error(`unexpected $regex ${JSON.stringify(arg)}: only like() patterns are filters`);
+      const match = likeMatcher(tokens);
+      return (xs) => xs.some((x) => typeof x === 'string' && match(x));
     }
     default:
       // validateFilter admits no other operator.

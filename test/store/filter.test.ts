@@ -12,32 +12,10 @@ import {
   regexToLikeTokens,
   validateFilter,
   validateQuery,
-  type LikeToken,
 } from '../../src/store/filter.js';
 import { SqliteMetadataStore } from '../../src/store/sqlite.js';
 import { record } from './metadata-conformance.js';
-
-/** Reference semantics of like over code points: % any run, _ exactly one. */
-function likeMatches(tokens: LikeToken[], text: string): boolean {
-  const s = [...text];
-  const units: Array<{ kind: 'any' } | { kind: 'one' } | { kind: 'char'; c: string }> = [];
-  for (const t of tokens) {
-    if (t.kind === 'lit') for (const c of t.text) units.push({ kind: 'char', c });
-    else units.push(t);
-  }
-  // reach[j]: the first i units can match the first j characters.
-  let reach = new Array<boolean>(s.length + 1).fill(false);
-  reach[0] = true;
-  for (const u of units) {
-    const next = new Array<boolean>(s.length + 1).fill(false);
-    for (let j = 0; j <= s.length; j++) {
-      if (u.kind === 'any') next[j] = reach[j]! || (j > 0 && next[j - 1]!);
-      else if (j > 0 && reach[j - 1]) next[j] = u.kind === 'one' || s[j - 1] === u.c;
-    }
-    reach = next;
-  }
-  return reach[s.length]!;
-}
+import { likeMatches } from '../support/like-reference.js';
 
 const alphabet = ['a', 'b', '%', '_', '\\', '.', '*', '$', '^', '[', ']', '(', '|', '?', '+', '{', '/', '-', '\n', 'é', '😀'];
 const textArb = fc.array(fc.constantFrom(...alphabet), { maxLength: 8 }).map((cs) => cs.join(''));
@@ -60,7 +38,10 @@ describe('like', () => {
 
   it('reads \\ as an escape: \\% \\_ \\\\ are literal, a trailing \\ is itself', () => {
     expect(parseLike('a\\%b\\_c\\\\d\\')).toEqual([{ kind: 'lit', text: 'a%b_c\\d\\' }]);
-    expect(parseLike('%%_')).toEqual([{ kind: 'any' }, { kind: 'one' }]);
+    expect(parseLike('%%_')).toEqual([{ kind: 'one' }, { kind: 'any' }]);
+    // Any run of wildcards is its `_`s then one `%`: `%_%_` is "at least two characters".
+    expect(parseLike('a%_%_b')).toEqual([{ kind: 'lit', text: 'a' }, { kind: 'one' }, { kind: 'one' }, { kind: 'any' }, { kind: 'lit', text: 'b' }]);
+    expect(regexToLikeTokens('^[\\s\\S]*[\\s\\S]$')).toBeNull();
   });
 
   describe('as SQL in the SQLite store', () => {

@@ -173,7 +173,7 @@ describe('SQLite claims across processes', () => {
   const out = join(repo, 'node_modules', '.cache', 'mlmodel-test', `sqlite-${process.pid}`);
 
   beforeAll(() => {
-    for (const file of ['src/errors.ts', 'src/store/filter.ts', 'src/store/metadata.ts', 'src/store/sqlite.ts', 'src/store/match.ts', 'src/store/order.ts']) {
+    for (const file of ['src/errors.ts', 'src/store/filter.ts', 'src/store/metadata.ts', 'src/store/sqlite.ts', 'src/store/match.ts', 'src/store/order.ts', 'src/store/like.ts']) {
       const js = ts.transpileModule(readFileSync(join(repo, file), 'utf8'), {
         compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
       }).outputText;
