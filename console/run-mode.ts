@@ -8,13 +8,16 @@ import { redact } from '../src/config/index.js';
 import type { Format } from './args.js';
 import type { LineProgress } from './progress.js';
 import { EXIT_OK, EXIT_QUERY_FAILED, EXIT_USAGE } from './exit-codes.js';
-import { render } from './render/formats.js';
+import { render, safeJson } from './render/formats.js';
+import { terminalText } from './render/terminal-text.js';
 import type { SourcedStatement } from './statements.js';
 
 export interface RunOutput {
   readonly stdout: Writable & { isTTY?: boolean; columns?: number };
   readonly stderr: Writable;
   readonly format: Format;
+  /** --raw: CSV/TSV cells exactly as stored. */
+  readonly raw?: boolean;
   readonly continueOnError: boolean;
   readonly color: boolean;
   readonly signal?: AbortSignal;
@@ -38,7 +41,7 @@ export async function runStatements(registry: Registry, statements: readonly Sou
     let failed: number | null = null;
     if ('table' in outcome) {
       const width = out.stdout.isTTY ? out.stdout.columns : undefined;
-      const text = render(outcome.table, out.format, { width, color: out.color });
+      const text = render(outcome.table, out.format, { width, color: out.color, raw: out.raw ?? false });
       // JSON Lines of no rows is no line at all, not an empty one a strict reader would choke on.
       if (text !== '' || out.format !== 'jsonl') out.stdout.write(text + '\n');
       return true;
@@ -46,13 +49,13 @@ export async function runStatements(registry: Registry, statements: readonly Sou
     const e = outcome.error;
     if (e instanceof ParseError) {
       failed = EXIT_USAGE;
-      out.stderr.write(e.render({ origin: statement.origin, lineOffset: statement.line - 1 }) + '\n');
-      if (isJsonFormat(out.format)) out.stdout.write(JSON.stringify({ error: e.toJSON() }) + '\n');
+      out.stderr.write(terminalText(e.render({ origin: statement.origin, lineOffset: statement.line - 1 }), { lines: true, tabs: true }) + '\n');
+      if (isJsonFormat(out.format)) out.stdout.write(safeJson({ error: e.toJSON() }) + '\n');
     } else if (isMlmodelError(e)) {
       failed = EXIT_QUERY_FAILED;
       const message = redact(e.message, secrets);
-      out.stderr.write(`error at ${statement.origin}, line ${statement.line}: ${message} (${e.code})\n`);
-      if (isJsonFormat(out.format)) out.stdout.write(JSON.stringify({ error: { code: e.code, message } }) + '\n');
+      out.stderr.write(terminalText(`error at ${statement.origin}, line ${statement.line}: ${message} (${e.code})`, { lines: true }) + '\n');
+      if (isJsonFormat(out.format)) out.stdout.write(safeJson({ error: { code: e.code, message } }) + '\n');
     } else {
       throw e;
     }

@@ -2,6 +2,7 @@ import type { Format } from '../args.js';
 import { FORMATS } from '../args.js';
 import { ProgressMeter, type ProgressReport, type ProgressView } from '../progress.js';
 import { render } from '../render/formats.js';
+import { terminalText } from '../render/terminal-text.js';
 import { applyCompletion, EMPTY_CATALOG, type Catalog } from './complete.js';
 import { entryToQuery, needsContinuation } from './continuation.js';
 import * as E from './editor.js';
@@ -337,7 +338,8 @@ export class ReplController {
       if (changesModels(query)) await this.refreshCatalog();
     } catch (e) {
       if (!current()) return;
-      const text = abort.signal.aborted ? 'cancelled' : this.#backend.describeError(e);
+      // Errors quote names and text from the store: escaped like result cells.
+      const text = abort.signal.aborted ? 'cancelled' : terminalText(this.#backend.describeError(e), { lines: true, tabs: true });
       this.#emitItems([{ kind: text === 'cancelled' ? 'info' : 'error', text }], { running: null });
     } finally {
       if (current()) this.#abort = null;
@@ -363,7 +365,7 @@ export class ReplController {
   }
 
   #error(text: string): void {
-    this.#emitItems([{ kind: 'error', text }]);
+    this.#emitItems([{ kind: 'error', text: terminalText(text, { lines: true, tabs: true }) }]);
   }
 
   #exit(): void {
