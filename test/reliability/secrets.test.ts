@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeConfig, loadConfig, redact, type Env } from '../../src/config/index.js';
 import { isMlmodelError } from '../../src/errors.js';
 import { runs } from '../grammar/arbitraries.js';
+import { leaks, password, shape } from './secret-leaks.js';
 
 /**
  * Issue 15.6: secrets never print. Passwords are generated from the whole
@@ -21,26 +22,6 @@ import { runs } from '../grammar/arbitraries.js';
 const CLI = resolve(import.meta.dirname, '../../dist/console/cli.js');
 const stats = { cases: 0, failedAsConfig: 0, loaded: 0, cli: 0 };
 afterAll(() => console.log(`secrets: ${JSON.stringify(stats)}`));
-
-const password = fc
-  .array(fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...'/#?@:% ') }, { weight: 7, arbitrary: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)) }), { minLength: 8, maxLength: 24 })
-  .map((a) => a.join(''))
-  // A secret needs some letters or digits to be a secret at all (and a distinctive window).
-  .filter((p) => /[A-Za-z0-9].*[A-Za-z0-9].*[A-Za-z0-9]/.test(p));
-
-const shape = (p: string) => p.replace(/[A-Za-z0-9]/g, 'Z');
-
-/** Windows of the secret (and of its percent-encoded form) that `out` holds and `baseline` does not. */
-function leaks(out: string, secret: string, baseline: string): string[] {
-  const found: string[] = [];
-  for (const s of new Set([secret, encodeURIComponent(secret)])) {
-    for (let i = 0; i + 4 <= s.length; i++) {
-      const w = s.slice(i, i + 4);
-      if (out.includes(w) && !baseline.includes(w)) found.push(w);
-    }
-  }
-  return found;
-}
 
 type Placement = { name: string; env: (pw: string, root: string) => Env; yaml?: (pw: string) => string; query?: string };
 
