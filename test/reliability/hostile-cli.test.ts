@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasUnsafeChar } from '../../grammar/control-chars.js';
 import { runs } from '../grammar/arbitraries.js';
-import { hostileText } from '../console/render/hostile.js';
+import { hostileText, queryLiteral as literal } from '../console/render/hostile.js';
 import { file, tar } from '../archive/tar-writer.js';
 
 /**
@@ -14,7 +14,6 @@ import { file, tar } from '../archive/tar-writer.js';
  * results, every format. Nothing on stdout or stderr acts on a terminal.
  */
 const CLI = resolve(import.meta.dirname, '../../dist/console/cli.js');
-const literal = (s: string) => `'${s.replace(/[\\']/g, '\\$&')}'`;
 let root: string;
 let env: NodeJS.ProcessEnv;
 

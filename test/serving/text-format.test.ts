@@ -12,7 +12,7 @@ import { quote, renderModelsConfig, type ServedModel } from '../../src/serving/m
 import { file, tar } from '../archive/tar-writer.js';
 import { runs } from '../grammar/arbitraries.js';
 import { cachedPython } from '../notebook/python-env.js';
-import { hostileText } from '../console/render/hostile.js';
+import { hostileText, queryLiteral as literal } from '../console/render/hostile.js';
 
 /**
  * Issue 15.5: models.config is protobuf text format, read by TF Serving's
@@ -98,9 +98,6 @@ describe("models.config through protobuf's text_format parser", () => {
     }
   });
 });
-
-/** A query string literal holding exactly `s` (`\` escapes the next character). */
-const literal = (s: string) => `'${s.replace(/[\\']/g, '\\$&')}'`;
 
 describe('deploy refuses labels models.config and terminals cannot hold', () => {
   let root: string;

@@ -38,3 +38,6 @@ export const hostilePiece: fc.Arbitrary<string> = fc.oneof(
 );
 
 export const hostileText: fc.Arbitrary<string> = fc.array(hostilePiece, { maxLength: 8 }).map((parts) => parts.join(''));
+
+/** A query string literal holding exactly `s` (in the grammar `\` escapes the next character). */
+export const queryLiteral = (s: string): string => `'${s.replace(/[\\']/g, '\\$&')}'`;

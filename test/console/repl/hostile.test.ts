@@ -12,14 +12,13 @@ import { openRegistry, type Registry } from '../../../src/engine/registry.js';
 import { MlmodelError } from '../../../src/errors.js';
 import { file, tar } from '../../archive/tar-writer.js';
 import { runs } from '../../grammar/arbitraries.js';
-import { hostileText } from '../render/hostile.js';
+import { hostileText, queryLiteral as literal } from '../render/hostile.js';
 
 /**
  * Issue 15.5 in the REPL: results and errors go through the same escaping
  * as batch output. Hostile descriptions are stored in a real embedded
  * registry and listed; errors quoting hostile text are shown.
  */
-const literal = (s: string) => `'${s.replace(/[\\']/g, '\\$&')}'`;
 let root: string;
 let registry: Registry;
 const stored: string[] = [];
