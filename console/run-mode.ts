@@ -8,7 +8,8 @@ import { redact } from '../src/config/index.js';
 import type { Format } from './args.js';
 import type { LineProgress } from './progress.js';
 import { EXIT_OK, EXIT_QUERY_FAILED, EXIT_USAGE } from './exit-codes.js';
-import { render, safeJson } from './render/formats.js';
+import { render } from './render/formats.js';
+import { safeJson } from './render/safe-json.js';
 import { terminalText } from './render/terminal-text.js';
 import type { SourcedStatement } from './statements.js';
 

@@ -1,9 +1,11 @@
 import type { Cell, Column, ResultTable } from '../../src/result/table.js';
-import { UNSAFE_CHAR_SOURCE } from '../../grammar/control-chars.js';
 import { displayCell, machineCell } from './cells.js';
 import { renderTable, type TableOptions } from './table.js';
+import { safeJson } from './safe-json.js';
 import { terminalText } from './terminal-text.js';
 import type { Format } from '../args.js';
+
+export { safeJson };
 
 export interface RenderOptions extends TableOptions {
   /**
@@ -22,18 +24,6 @@ export function renderJson(t: ResultTable): string {
 /** One object per row, keyed by column name. */
 export function renderJsonl(t: ResultTable): string {
   return t.rows.map((r) => safeJson(Object.fromEntries(t.columns.map((c, i) => [c.name, machineCell(r[i] ?? null)])))).join('\n');
-}
-
-// JSON.stringify escapes C0 controls and lone surrogates but leaves DEL, C1
-// controls (0x9B is a CSI on its own), bidi and other format characters raw.
-// They only ever occur inside strings, where \uXXXX means the same character.
-const JSON_UNSAFE = new RegExp(UNSAFE_CHAR_SOURCE, 'gu');
-
-/** JSON.stringify whose text holds no character that acts on a terminal; it parses to the same value. */
-export function safeJson(value: unknown): string {
-  return JSON.stringify(value).replace(JSON_UNSAFE, (ch) =>
-    Array.from({ length: ch.length }, (_, k) => `\\u${ch.charCodeAt(k).toString(16).padStart(4, '0')}`).join(''),
-  );
 }
 
 /** RFC 4180: fields with a comma, quote, CR or LF are quoted, quotes doubled; CRLF line ends. */

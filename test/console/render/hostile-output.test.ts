@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { hasUnsafeChar } from '../../../grammar/control-chars.js';
 import { displayWidth } from '../../../grammar/text-width.js';
 import { render } from '../../../console/render/formats.js';
+import { safeJson } from '../../../console/render/safe-json.js';
 import { fromTerminalText, terminalText } from '../../../console/render/terminal-text.js';
 import type { Format } from '../../../console/args.js';
 import { col, type ResultTable } from '../../../src/result/table.js';
@@ -123,6 +124,10 @@ describe('terminal formats show hostile text as escapes', () => {
         const json = render(t, 'json');
         expect(hasUnsafeChar(json), JSON.stringify(json)).toBe(false);
         expect((JSON.parse(json) as { rows: unknown }).rows).toEqual(t.rows);
+        // Indented (as --parse prints for a person): the line breaks are the indentation's only.
+        const pretty = safeJson(t.rows, 2);
+        expect(hasUnsafeChar(pretty.replace(/\n/g, ''))).toBe(false);
+        expect(JSON.parse(pretty)).toEqual(t.rows);
         const jsonl = render(t, 'jsonl');
         expect(hasUnsafeChar(jsonl.replace(/\n/g, ''))).toBe(false);
         if (t.rows.length > 0) expect(jsonl.split('\n').map((l) => Object.values(JSON.parse(l) as object))).toEqual(t.rows.map((r) => uniqueByName(t, r)));
