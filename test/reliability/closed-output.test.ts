@@ -44,7 +44,7 @@ beforeAll(async () => {
   await writeFile(join(root, 'imports.txt'), imports.join('\n'));
   const r = await piped(['-f', join(root, 'imports.txt'), '--format', 'jsonl'], 'tail -1');
   expect(r.status, r.stderr).toBe(0);
-  await writeFile(join(root, 'lists.txt'), Array.from({ length: 40 }, () => 'mlmodel list').join('\n'));
+  await writeFile(join(root, 'lists.txt'), Array.from({ length: 10 }, () => 'mlmodel list').join('\n'));
 }, 300_000);
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });

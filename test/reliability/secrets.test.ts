@@ -95,7 +95,7 @@ function cli(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
 }
 
 describe('the real CLI (mlmodel -c) never prints a secret, and never a stack trace', () => {
-  const passwords = fc.sample(password, runs(3));
+  const passwords = fc.sample(password, runs(2));
   const cases = passwords.flatMap((pw, k) => PLACES.map((place, i) => ({ pw, place, format: (i + k) % 2 ? 'json' : 'table' })));
   it(`${cases.length} runs: ${PLACES.length} places × ${passwords.length} generated passwords`, async () => {
     const one = async ({ pw, place, format }: (typeof cases)[number], n: number) => {
