@@ -8,6 +8,8 @@ export interface CliOptions {
   readonly commands: readonly string[];
   readonly file: string | undefined;
   readonly format: Format;
+  /** CSV/TSV cells exactly as stored: no defusing of formulas, no escaping of control characters. */
+  readonly raw: boolean;
   readonly parseOnly: boolean;
   readonly home: string | undefined;
   readonly config: string | undefined;
@@ -30,6 +32,8 @@ export const USAGE = `usage: mlmodel [options]
   -f, --file FILE         run a file of queries: one per line, # comments,
                           a trailing \\ continues a line (- reads stdin)
       --format FORMAT     table, json, jsonl, csv, tsv, markdown or html (default table)
+      --raw               csv/tsv: cells exactly as stored (by default a cell
+                          starting = + - @ gets a ' and controls show as \\x1b)
       --parse             print each query's syntax tree as JSON instead of running it
       --continue-on-error keep going after a failed query in a batch
       --home DIR          registry home (default $MLMODEL_HOME or ~/.mlmodel)
@@ -51,6 +55,7 @@ export function parseCommandLine(argv: readonly string[]): CliOptions {
         command: { type: 'string', short: 'c', multiple: true },
         file: { type: 'string', short: 'f' },
         format: { type: 'string' },
+        raw: { type: 'boolean' },
         parse: { type: 'boolean' },
         home: { type: 'string' },
         config: { type: 'string' },
@@ -68,6 +73,9 @@ export function parseCommandLine(argv: readonly string[]): CliOptions {
   if (!(FORMATS as readonly string[]).includes(format)) {
     throw new UsageError(`unknown format ${JSON.stringify(format)}: use one of ${FORMATS.join(', ')}`);
   }
+  if (v.raw && format !== 'csv' && format !== 'tsv') {
+    throw new UsageError('--raw applies to --format csv or tsv');
+  }
   if (v.command !== undefined && v.file !== undefined) {
     throw new UsageError('give either -c queries or -f FILE, not both');
   }
@@ -75,6 +83,7 @@ export function parseCommandLine(argv: readonly string[]): CliOptions {
     commands: v.command ?? [],
     file: v.file,
     format: format as Format,
+    raw: v.raw ?? false,
     parseOnly: v.parse ?? false,
     home: v.home,
     config: v.config,

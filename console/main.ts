@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import type { Readable, Writable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { parseCommandLine, USAGE, UsageError, type CliOptions } from './args.js';
-import { EXIT_USAGE } from './exit-codes.js';
+import { EXIT_OK, EXIT_QUERY_FAILED, EXIT_USAGE } from './exit-codes.js';
 import { runParseOnly } from './parse-mode.js';
 import { lineProgress } from './progress.js';
+import { terminalText } from './render/terminal-text.js';
 import { InputError, readStatements, type SourcedStatement } from './statements.js';
 
 /** The process's streams, passed in so that tests can drive `main` without a process. */
@@ -24,7 +25,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     options = parseCommandLine(argv);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    io.stderr.write(`mlmodel: ${e.message}\n${USAGE}\n`);
+    io.stderr.write(`mlmodel: ${terminalText(e.message)}\n${USAGE}\n`);
     return EXIT_USAGE;
   }
   if (options.help) {
@@ -46,7 +47,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     statements = await readStatements(options, io.stdin);
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
-    io.stderr.write(`mlmodel: ${e.message}\n`);
+    io.stderr.write(`mlmodel: ${terminalText(e.message)}\n`);
     return EXIT_USAGE;
   }
   if (options.parseOnly) {
@@ -72,20 +73,72 @@ async function runQueries(options: CliOptions, statements: SourcedStatement[], i
   const cancel = new AbortController();
   const onSignal = () => cancel.abort();
   process.once('SIGINT', onSignal);
+  // The reader went away (`mlmodel … | head -1`): what SIGPIPE does to a C
+  // program, but orderly — the running statement is cancelled, none after it
+  // runs, the stores are closed, nothing more is said, and the status is 0.
+  let readerGone = false;
+  const gone = () => {
+    readerGone = true;
+    cancel.abort();
+  };
+  const onOutputError = (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') gone();
+  };
+  io.stdout.on('error', onOutputError);
   try {
-    return await runStatements(registry, statements, {
-      stdout: io.stdout,
-      stderr: io.stderr,
+    const status = await runStatements(registry, statements, {
+      stdout: watchedOutput(io.stdout, gone),
+      stderr: quietAfter(io.stderr, () => readerGone),
       format: options.format,
+      raw: options.raw,
       continueOnError: options.continueOnError,
       color: io.stdout.isTTY === true && !io.env.NO_COLOR,
       progress: io.stderr.isTTY === true ? lineProgress(io.stderr) : undefined,
       signal: cancel.signal,
     });
+    return readerGone ? EXIT_OK : status;
+  } catch (e) {
+    if (readerGone) return EXIT_OK;
+    // Not one of ours (an MlmodelError or a ParseError is reported per statement): a bug or a
+    // driver's surprise. One line, secrets removed, never a stack trace.
+    const { redact } = await import('../src/config/redact.js');
+    const message = e instanceof Error ? e.message : String(e);
+    io.stderr.write(`mlmodel: internal error: ${terminalText(redact(message, registry.config.secrets))}\n`);
+    return EXIT_QUERY_FAILED;
   } finally {
     process.off('SIGINT', onSignal);
+    io.stdout.off('error', onOutputError);
     await registry.close();
   }
+}
+
+/**
+ * `to`, noticing at once when a write finds the reader gone. The 'error'
+ * event says so only when the event loop next turns, and a batch on the
+ * embedded store may run many statements before it does.
+ */
+function watchedOutput(to: Io['stdout'], gone: () => void): Io['stdout'] {
+  const out = new Writable({
+    write(chunk: Buffer | string, encoding, done) {
+      if (to.writable) to.write(chunk, encoding);
+      if (!to.writable) gone();
+      done();
+    },
+  });
+  Object.defineProperty(out, 'isTTY', { get: () => to.isTTY });
+  Object.defineProperty(out, 'columns', { get: () => to.columns });
+  return out;
+}
+
+/** A stream that passes writes on to `to` until `silent()` says to stop. */
+function quietAfter(to: Writable, silent: () => boolean): Writable {
+  return new Writable({
+    // Passed on at once, not when `to` has flushed: order and timing stay those of `to` itself.
+    write(chunk: Buffer | string, encoding, done) {
+      if (!silent()) to.write(chunk, encoding);
+      done();
+    },
+  });
 }
 
 function packageVersion(): string {

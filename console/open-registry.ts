@@ -10,10 +10,11 @@ import type { Io } from './main.js';
  * cannot be reached. The engine is imported here, never at start-up.
  */
 export async function openFromCommandLine(options: CliOptions, io: Pick<Io, 'env' | 'stderr'>): Promise<Registry | number> {
-  const [{ openRegistry }, { isMlmodelError }, { redact }] = await Promise.all([
+  const [{ openRegistry }, { isMlmodelError }, { redact }, { terminalText }] = await Promise.all([
     import('../src/engine/registry.js'),
     import('../src/errors.js'),
     import('../src/config/redact.js'),
+    import('./render/terminal-text.js'),
   ]);
   try {
     return await openRegistry({
@@ -26,7 +27,7 @@ export async function openFromCommandLine(options: CliOptions, io: Pick<Io, 'env
     });
   } catch (e) {
     if (!isMlmodelError(e)) throw e;
-    io.stderr.write(`mlmodel: ${redact(e.message)} (${e.code})\n`);
+    io.stderr.write(`mlmodel: ${terminalText(redact(e.message))} (${e.code})\n`);
     return openFailureStatus(e);
   }
 }

@@ -2,6 +2,8 @@ import type { Writable } from 'node:stream';
 import { ParseError } from '../grammar/index.js';
 import { parse } from '../src/language.js';
 import { EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+import { safeJson } from './render/safe-json.js';
+import { terminalText } from './render/terminal-text.js';
 import type { SourcedStatement } from './statements.js';
 
 /**
@@ -17,11 +19,11 @@ export function runParseOnly(
   for (const statement of statements) {
     try {
       const ast = parse(statement.text);
-      out.stdout.write(JSON.stringify(ast, null, out.pretty ? 2 : undefined) + '\n');
+      out.stdout.write(safeJson(ast, out.pretty ? 2 : undefined) + '\n');
     } catch (e) {
       if (!(e instanceof ParseError)) throw e;
       status = EXIT_USAGE;
-      out.stderr.write(e.render({ origin: statement.origin, lineOffset: statement.line - 1 }) + '\n');
+      out.stderr.write(terminalText(e.render({ origin: statement.origin, lineOffset: statement.line - 1 }), { lines: true, tabs: true }) + '\n');
       if (!out.continueOnError) break;
     }
   }

@@ -7,12 +7,16 @@ import type { Format } from './args.js';
 import type { LineProgress } from './progress.js';
 import { EXIT_OK, exitStatusOf } from './exit-codes.js';
 import { render } from './render/formats.js';
+import { safeJson } from './render/safe-json.js';
+import { terminalText } from './render/terminal-text.js';
 import type { SourcedStatement } from './statements.js';
 
 export interface RunOutput {
   readonly stdout: Writable & { isTTY?: boolean; columns?: number };
   readonly stderr: Writable;
   readonly format: Format;
+  /** --raw: CSV/TSV cells exactly as stored. */
+  readonly raw?: boolean;
   readonly continueOnError: boolean;
   readonly color: boolean;
   readonly signal?: AbortSignal;
@@ -41,19 +45,19 @@ export async function runStatements(registry: Registry, statements: readonly Sou
     const statement = outcome.statement;
     if ('table' in outcome) {
       const width = out.stdout.isTTY ? out.stdout.columns : undefined;
-      const text = render(outcome.table, out.format, { width, color: out.color });
+      const text = render(outcome.table, out.format, { width, color: out.color, raw: out.raw ?? false });
       // JSON Lines of no rows is no line at all, not an empty one a strict reader would choke on.
       if (text !== '' || out.format !== 'jsonl') out.stdout.write(text + '\n');
       continue;
     }
     const e = outcome.error;
     if (e instanceof ParseError) {
-      out.stderr.write(e.render({ origin: statement.origin, lineOffset: statement.line - 1 }) + '\n');
-      if (isJsonFormat(out.format)) out.stdout.write(JSON.stringify({ error: e.toJSON() }) + '\n');
+      out.stderr.write(terminalText(e.render({ origin: statement.origin, lineOffset: statement.line - 1 }), { lines: true, tabs: true }) + '\n');
+      if (isJsonFormat(out.format)) out.stdout.write(safeJson({ error: e.toJSON() }) + '\n');
     } else if (isMlmodelError(e)) {
       const message = redact(e.message, secrets);
-      out.stderr.write(`error at ${statement.origin}, line ${statement.line}: ${message} (${e.code})\n`);
-      if (isJsonFormat(out.format)) out.stdout.write(JSON.stringify({ error: { code: e.code, message } }) + '\n');
+      out.stderr.write(terminalText(`error at ${statement.origin}, line ${statement.line}: ${message} (${e.code})`, { lines: true }) + '\n');
+      if (isJsonFormat(out.format)) out.stdout.write(safeJson({ error: { code: e.code, message } }) + '\n');
     } else {
       throw e;
     }

@@ -1,4 +1,5 @@
 import type { IToken } from 'chevrotain';
+import { isUnsafeChar } from './control-chars.js';
 import { displayWidth } from './text-width.js';
 
 /** One problem found in a query, located in the source text. */
@@ -108,14 +109,11 @@ export function renderIssue(
 /** The blank that sits under `ch` on the caret line. */
 function padFor(ch: string): string {
   if (ch === '\t') return '\t';
-  if (CONTROL.test(ch)) return ' ';
+  if (isUnsafeChar(ch)) return ' ';
   return ' '.repeat(displayWidth(ch));
 }
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
-
-/** Control characters would move the terminal's cursor; show them as `?` (one column, like the caret). */
+/** Control, bidi and invisible characters would act on the terminal; show them as `?` (one column, like the caret); tabs stay. */
 function printable(line: string): string {
-  return Array.from(line, (ch) => (CONTROL.test(ch) ? '?' : ch)).join('');
+  return Array.from(line, (ch) => (ch !== '\t' && isUnsafeChar(ch) ? '?' : ch)).join('');
 }

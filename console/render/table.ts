@@ -3,6 +3,7 @@ import { strlen } from 'cli-table3/src/utils.js';
 import { charWidth, displayWidth } from '../../grammar/text-width.js';
 import type { ColumnType, ResultTable } from '../../src/result/table.js';
 import { displayCell } from './cells.js';
+import { terminalText } from './terminal-text.js';
 
 export interface TableOptions {
   /** Terminal columns to fit in; undefined never truncates (output to a pipe or file). */
@@ -34,13 +35,14 @@ const SLICE_ROWS = 100;
  */
 export function renderTable(t: ResultTable, opts: TableOptions = {}): string {
   if (opts.expanded === true) return renderExpanded(t, opts);
-  const head = t.columns.map((c) => c.name);
+  const head = t.columns.map((c) => terminalText(c.name));
   const fitting = opts.width !== undefined;
   const body = t.rows.map((row) =>
     t.columns.map((c, i) => {
-      const cell = displayCell(row[i] ?? null, c);
+      // Other users' text: controls, bidi and invisible characters show as escapes, never act.
+      const cell = terminalText(displayCell(row[i] ?? null, c), { lines: true });
       // Within a width a row stays one line; a cell's own line breaks show as ↵.
-      return fitting ? cell.replace(/\r?\n/g, '↵') : cell;
+      return fitting ? cell.replace(/\r?\n/g, '↵') : cell.replace(/\r\n/g, '\n');
     }),
   );
   const natural = head.map((h) => strlen(h));
@@ -83,8 +85,13 @@ export function renderTable(t: ResultTable, opts: TableOptions = {}): string {
     for (let k = 1; k < drawn.length - 1; k++) lines.push(drawn[k]!);
   }
   lines.push(bottom);
-  return `${lines.join('\n')}\n(${t.rows.length} ${t.rows.length === 1 ? 'row' : 'rows'})`;
+  // cli-table3 cuts cells by UTF-16 unit: a cut through a surrogate pair leaves half of an
+  // astral character, which no terminal can show; a blank takes its one column.
+  const drawn = lines.join('\n');
+  return `${fitting ? drawn.replace(LONE_SURROGATE, ' ') : drawn}\n(${t.rows.length} ${t.rows.length === 1 ? 'row' : 'rows'})`;
 }
+
+const LONE_SURROGATE = /\p{Cs}/gu;
 
 const PLAIN = /^[\x20-\x7e]*$/;
 const isPlain = (s: string) => PLAIN.test(s);
@@ -149,7 +156,7 @@ function fit(natural: number[], total: number, floors: number[]): { widths: numb
  * past it end in `…`; a value's own line breaks continue under it.
  */
 export function renderExpanded(t: ResultTable, opts: TableOptions = {}): string {
-  const names = t.columns.map((c) => c.name);
+  const names = t.columns.map((c) => terminalText(c.name));
   const nameWidth = Math.max(0, ...names.map(displayWidth));
   const valueRoom = opts.width === undefined ? undefined : Math.max(10, opts.width - 1 - nameWidth - 3);
   const bold = (s: string) => (opts.color ? `\x1b[1m${s}\x1b[22m` : s);
@@ -158,7 +165,7 @@ export function renderExpanded(t: ResultTable, opts: TableOptions = {}): string 
   const bodies = t.rows.map((row) => {
     const lines: string[] = [];
     t.columns.forEach((c, i) => {
-      const valueLines = displayCell(row[i] ?? null, c).split(/\r?\n/);
+      const valueLines = terminalText(displayCell(row[i] ?? null, c), { lines: true }).split(/\r?\n/);
       valueLines.forEach((v, k) => {
         const value = valueRoom === undefined ? v : truncateToWidth(v, valueRoom);
         const name = k === 0 ? names[i]! : '';

@@ -2,6 +2,7 @@ import type { Format } from '../args.js';
 import { FORMATS } from '../args.js';
 import { ProgressMeter, type ProgressReport, type ProgressView } from '../progress.js';
 import { render } from '../render/formats.js';
+import { terminalText } from '../render/terminal-text.js';
 import { applyCompletion, EMPTY_CATALOG, type Catalog } from './complete.js';
 import { splitScript } from '../../grammar/index.js';
 import { needsContinuation } from './continuation.js';
@@ -343,7 +344,8 @@ export class ReplController {
       return true;
     } catch (e) {
       if (!current()) return false;
-      const text = abort.signal.aborted ? 'cancelled' : this.#backend.describeError(e);
+      // Errors quote names and text from the store: escaped like result cells.
+      const text = abort.signal.aborted ? 'cancelled' : terminalText(this.#backend.describeError(e), { lines: true, tabs: true });
       this.#emitItems([{ kind: text === 'cancelled' ? 'info' : 'error', text }], { running: null });
       return !abort.signal.aborted;
     } finally {
@@ -370,7 +372,7 @@ export class ReplController {
   }
 
   #error(text: string): void {
-    this.#emitItems([{ kind: 'error', text }]);
+    this.#emitItems([{ kind: 'error', text: terminalText(text, { lines: true, tabs: true }) }]);
   }
 
   #exit(): void {

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { Writable } from 'node:stream';
 import { EXIT_QUERY_FAILED, EXIT_USAGE, openFailureStatus } from '../exit-codes.js';
 import { isLoopbackHost } from './auth.js';
+import { terminalText } from '../render/terminal-text.js';
 
 export const SERVE_USAGE = `usage: mlmodel serve [--port N] [--host ADDR] [--home DIR] [--config FILE] [--user NAME]
 
@@ -79,11 +80,11 @@ export async function serveMain(argv: readonly string[], io: ServeIo, stop?: Abo
     registry = await openRegistry({ config, localRoots: config.http.localRoots });
   } catch (e) {
     if (!isMlmodelError(e)) throw e;
-    io.stderr.write(`mlmodel serve: ${redact(e.message)} (${e.code})\n`);
+    io.stderr.write(`mlmodel serve: ${terminalText(redact(e.message))} (${e.code})\n`);
     return openFailureStatus(e);
   }
   const secrets = registry.config.secrets;
-  const qs = createQueryServer({ registry, log: (line) => io.stderr.write(redact(line, secrets) + '\n') });
+  const qs = createQueryServer({ registry, log: (line) => io.stderr.write(terminalText(redact(line, secrets)) + '\n') });
   let address;
   try {
     address = await qs.listen(port, host);

@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { defineCommand, type CommandAst } from './command.js';
+import { hasUnsafeChar } from '../../grammar/control-chars.js';
 import type { EngineContext } from '../engine/context.js';
 import { withProgress } from '../engine/progress.js';
 import { MlmodelError } from '../errors.js';
@@ -33,6 +34,10 @@ export async function executeDeploy(ctx: EngineContext, cmd: DeployCommand): Pro
   const label = o.label ?? null;
   if (label !== null && (label.length === 0 || label.length > MAX_LABEL)) {
     throw new MlmodelError('INVALID_ARGUMENT', `a label has 1 to ${MAX_LABEL} characters`, { label });
+  }
+  if (label !== null && hasUnsafeChar(label)) {
+    // It goes into models.config, TF Serving's status and its REST paths, and is printed to terminals.
+    throw new MlmodelError('INVALID_ARGUMENT', 'a label may not hold control, bidi or invisible format characters', { label });
   }
   const record = await resolveModel(ctx, cmd.model, { forWrite: true });
   if (record.type !== 'tf') {

@@ -11,7 +11,7 @@ import {
   type Location,
   type S3Location,
 } from './location.js';
-import { redact, Secret } from './redact.js';
+import { redactUrl, Secret } from './redact.js';
 
 /**
  * The YAML parser, loaded only when there is a config file to read: a
@@ -19,7 +19,58 @@ import { redact, Secret } from './redact.js';
  */
 function parseYaml(text: string): unknown {
   const yaml = createRequire(import.meta.url)('yaml') as typeof import('yaml');
-  return yaml.parse(text);
+  // logLevel 'error': a warning would go to stderr through process.emitWarning, quoting the file.
+  return yaml.parse(text, { logLevel: 'error' });
+}
+
+/**
+ * What a YAML error code means, in words of our own: the parser's message
+ * quotes the offending line, and that line may be the one holding a
+ * secret_key or a token, so it is never shown.
+ */
+const YAML_PROBLEMS: Record<import('yaml').ErrorCode, string> = {
+  ALIAS_PROPS: 'an alias with an anchor or a tag',
+  BAD_ALIAS: 'an empty or ambiguous anchor or alias',
+  BAD_DIRECTIVE: 'a malformed % directive',
+  BAD_DQ_ESCAPE: 'an invalid escape in a double-quoted string',
+  BAD_INDENT: 'inconsistent indentation',
+  BAD_PROP_ORDER: 'an anchor or a tag in the wrong place',
+  BAD_SCALAR_START: 'a plain value starting with a reserved character (quote the value)',
+  BLOCK_AS_IMPLICIT_KEY: 'a nested mapping where a plain value was expected (a value holding ": " must be quoted)',
+  BLOCK_IN_FLOW: 'a block collection inside [ ] or { }',
+  DUPLICATE_KEY: 'a key given twice in one mapping',
+  IMPOSSIBLE: 'a malformed block',
+  KEY_OVER_1024_CHARS: 'a key over 1024 characters',
+  MISSING_CHAR: 'a missing character (a closing quote, a space after ":", a "," or a "-")',
+  MULTILINE_IMPLICIT_KEY: 'a key spread over several lines',
+  MULTIPLE_ANCHORS: 'a value with two anchors',
+  MULTIPLE_DOCS: 'more than one YAML document',
+  MULTIPLE_TAGS: 'a value with two tags',
+  NON_STRING_KEY: 'a key that is not a string',
+  RESOURCE_EXHAUSTION: 'too many aliases expanded',
+  TAB_AS_INDENT: 'a tab used for indentation',
+  TAG_RESOLVE_FAILED: 'an unknown ! tag (a value starting with "!" must be quoted)',
+  UNEXPECTED_TOKEN: 'an unexpected character',
+  BAD_COLLECTION_TYPE: 'a collection of the wrong kind for its tag',
+};
+
+/** A YAML parse failure as one line naming the place and the kind of problem, quoting nothing of the file. */
+function yamlProblem(e: unknown): string {
+  const err = e as { name?: unknown; code?: unknown; linePos?: Array<{ line: number; col: number }> };
+  if (err.name !== 'YAMLParseError' || typeof err.code !== 'string') return 'not readable as YAML';
+  const where = err.linePos?.[0] ? ` at line ${err.linePos[0].line}, column ${err.linePos[0].col}` : '';
+  const what = YAML_PROBLEMS[err.code as import('yaml').ErrorCode] ?? 'a syntax error';
+  return `not valid YAML${where}: ${what} (the line is not shown: it may hold a secret)`;
+}
+
+/**
+ * A key of the config file as an error message may quote it: a short plain
+ * word (a misspelt setting) is shown; anything else might be a token or a
+ * secret that lost its indentation (every http token is 16 characters or
+ * more), so only its length is.
+ */
+function shownKey(key: string): string {
+  return /^[A-Za-z][A-Za-z0-9_-]{0,14}$/.test(key) ? `"${key}"` : `of ${[...key].length} characters (not shown: it may be a secret)`;
 }
 
 export { redact, redactError, Secret, REDACTED } from './redact.js';
@@ -176,8 +227,8 @@ export function loadConfig(env: Env, options: ConfigOptions = {}): Config {
   if (mongoPick) {
     const what = settingName('mongodb', mongoPick.origin);
     const parsed = parseMongoUrl(mongoPick.value, what);
-    metadata = { kind: 'mongodb', url: new Secret(mongoPick.value), display: redact(mongoPick.value), database: parsed.database };
-    if (parsed.password) secrets.push(new Secret(parsed.password));
+    metadata = { kind: 'mongodb', url: new Secret(mongoPick.value), display: redactUrl(mongoPick.value), database: parsed.database };
+    if (parsed.password) secrets.push(...secretForms(parsed.password));
   } else {
     metadata = { kind: 'sqlite', path: join(home, 'mlmodel.db') };
   }
@@ -188,7 +239,7 @@ export function loadConfig(env: Env, options: ConfigOptions = {}): Config {
   if (minioPick) {
     const location = parseS3Url(minioPick.value, settingName('minio', minioPick.origin), 'mlmodel');
     objects = { kind: 'minio', location };
-    secrets.push(location.secretKey);
+    secrets.push(...secretForms(location.secretKey));
   } else {
     objects = { kind: 'directory', path: join(home, 'objects') };
   }
@@ -198,13 +249,13 @@ export function loadConfig(env: Env, options: ConfigOptions = {}): Config {
   const servingBase: Location = servingPick
     ? parseLocation(servingPick.value, settingName('serving', servingPick.origin))
     : { kind: 'file', path: join(home, 'serving') };
-  if (servingBase.kind === 's3') secrets.push(servingBase.secretKey);
+  if (servingBase.kind === 's3') secrets.push(...secretForms(servingBase.secretKey));
 
   // Connectors: the file's, then env's (an env connector replaces a file one of the same name).
   const connectors: Record<string, Location> = {};
   const connectorOrigin: Record<string, Origin> = {};
   for (const [rawName, value] of Object.entries(file.connectors ?? {})) {
-    const name = normalizeConnectorName(rawName, `connectors.${rawName} in ${configFile ?? 'the config file'}`);
+    const name = normalizeConnectorName(rawName, `connectors in ${configFile ?? 'the config file'}`);
     connectors[name] = parseFileConnector(value, `connectors.${rawName}`);
     connectorOrigin[name] = 'file';
   }
@@ -214,7 +265,7 @@ export function loadConfig(env: Env, options: ConfigOptions = {}): Config {
     connectors[name] = parseLocation(value, key);
     connectorOrigin[name] = 'env';
   }
-  for (const loc of Object.values(connectors)) if (loc.kind === 's3') secrets.push(loc.secretKey);
+  for (const loc of Object.values(connectors)) if (loc.kind === 's3') secrets.push(...secretForms(loc.secretKey));
 
   const http = parseHttpSection(file.http ?? {}, configFile ?? 'the config file', env);
   secrets.push(...http.tokens.keys());
@@ -239,6 +290,13 @@ export function loadConfig(env: Env, options: ConfigOptions = {}): Config {
     },
     secrets: secrets.filter((s) => !s.isEmpty),
   };
+}
+
+/** A password as configured and as it appears percent-encoded in a URL a driver may echo. */
+function secretForms(secret: Secret | string): Secret[] {
+  const value = typeof secret === 'string' ? secret : secret.reveal();
+  const encoded = encodeURIComponent(value);
+  return [typeof secret === 'string' ? new Secret(value) : secret, ...(encoded !== value ? [new Secret(encoded)] : [])];
 }
 
 /** The connector for `OBJECTSTORAGE.<NAME>:…`; names are case-insensitive. */
@@ -281,12 +339,27 @@ export function parseMongoUrl(text: string, what: string): { database: string; p
   // Not WHATWG-URL-parseable when it lists several hosts (a replica set), so by hand.
   const m = /^mongodb(?:\+srv)?:\/\/(?:([^@/]*)@)?([^/?#@]+)(?:\/([^?#]*))?(?:\?[^#]*)?$/.exec(text);
   if (!m) {
-    throw new MlmodelError('CONFIG_INVALID', `${what}: expected mongodb://host[:port][,host…]/database, got ${redact(text)}`, {
+    throw new MlmodelError('CONFIG_INVALID', `${what}: expected mongodb://host[:port][,host…]/database, with USER:PASSWORD@ before the hosts if needed (percent-encode : / ? # @ % and spaces in them), got ${redactUrl(text)}`, {
+      setting: what,
+    });
+  }
+  if (text.slice(text.indexOf('://') + 3 + (m[1] === undefined ? 0 : m[1].length + 1)).includes('@')) {
+    // `user:pa/ss@host`: a `/`, `?` or `#` ended the user-info early, and what looks like hosts,
+    // a database or options is the rest of the password.
+    throw new MlmodelError('CONFIG_INVALID', `${what}: an unencoded / ? # or @ in the user or password (percent-encode them), in ${redactUrl(text)}`, {
       setting: what,
     });
   }
   const userinfo = m[1];
   const colon = userinfo ? userinfo.indexOf(':') : -1;
+  // The driver refuses these unencoded in the user or password, with a message of its own.
+  if (userinfo && /[:?#[\]\s]/.test(colon >= 0 ? userinfo.slice(0, colon) + userinfo.slice(colon + 1) : userinfo)) {
+    throw new MlmodelError(
+      'CONFIG_INVALID',
+      `${what}: the user or password holds an unencoded : / ? # @ [ ] or space (percent-encode them), in ${redactUrl(text)}`,
+      { setting: what },
+    );
+  }
   let password: string | null = null;
   if (userinfo && colon >= 0) {
     try {
@@ -308,9 +381,9 @@ function readConfigFile(path: string): FileSettings {
   try {
     doc = parseYaml(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new MlmodelError('CONFIG_INVALID', `config file ${path}: ${e instanceof Error ? e.message : String(e)}`, {
-      path,
-    });
+    const code = (e as NodeJS.ErrnoException).code;
+    const reason = typeof code === 'string' && code.startsWith('E') ? (e as Error).message : yamlProblem(e);
+    throw new MlmodelError('CONFIG_INVALID', `config file ${path}: ${reason}`, { path });
   }
   if (doc === null || doc === undefined) return {};
   if (!isPlainObject(doc)) {
@@ -321,8 +394,8 @@ function readConfigFile(path: string): FileSettings {
     if (!(FILE_KEYS as readonly string[]).includes(key)) {
       throw new MlmodelError(
         'CONFIG_INVALID',
-        `config file ${path}: unknown setting "${key}"; valid settings: ${FILE_KEYS.join(', ')}`,
-        { path, key },
+        `config file ${path}: unknown setting ${shownKey(key)}; valid settings: ${FILE_KEYS.join(', ')}`,
+        { path },
       );
     }
     if (key === 'http') {
@@ -357,7 +430,9 @@ const USER_NAME = /^[^\s\p{Cc}/\\]{1,128}$/u;
 function parseHttpSection(section: Record<string, unknown>, where: string, env: Env): HttpConfig {
   const bad = (msg: string) => new MlmodelError('CONFIG_INVALID', `${where}: http.${msg}`);
   for (const key of Object.keys(section)) {
-    if (!(HTTP_KEYS as readonly string[]).includes(key)) throw bad(`${key} is not a setting; valid: ${HTTP_KEYS.join(', ')}`);
+    if (!(HTTP_KEYS as readonly string[]).includes(key)) {
+      throw new MlmodelError('CONFIG_INVALID', `${where}: http: unknown key ${shownKey(key)}; valid: ${HTTP_KEYS.join(', ')}`);
+    }
   }
   const tokens = new Map<Secret, string>();
   const { tokens: rawTokens, admins: rawAdmins, local_roots: rawRoots, query_timeout: rawTimeout } = section;
@@ -428,7 +503,7 @@ function parseFileConnector(value: unknown, what: string): Location {
   }
   for (const key of Object.keys(value)) {
     if (!(CONNECTOR_KEYS as readonly string[]).includes(key)) {
-      throw new MlmodelError('CONFIG_INVALID', `${what}: unknown key "${key}"; valid keys: ${CONNECTOR_KEYS.join(', ')}`);
+      throw new MlmodelError('CONFIG_INVALID', `${what}: unknown key ${shownKey(key)}; valid keys: ${CONNECTOR_KEYS.join(', ')}`);
     }
     if (typeof value[key] !== 'string') {
       throw new MlmodelError('CONFIG_INVALID', `${what}.${key} must be a string`);
@@ -461,7 +536,7 @@ function parseFileConnector(value: unknown, what: string): Location {
 function normalizeConnectorName(raw: string, what: string): string {
   const name = raw.toUpperCase();
   if (!CONNECTOR_NAME.test(name)) {
-    throw new MlmodelError('CONFIG_INVALID', `${what}: connector name "${raw}" must be letters, digits, '_' or '-'`);
+    throw new MlmodelError('CONFIG_INVALID', `${what}: the connector name ${shownKey(raw)} must be letters, digits, '_' or '-'`);
   }
   return name;
 }

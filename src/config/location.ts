@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MlmodelError } from '../errors.js';
-import { redact, Secret } from './redact.js';
+import { redactUrl, Secret } from './redact.js';
 
 /** An S3-compatible place: endpoint + bucket (+ key prefix) + credentials. */
 export interface S3Location {
@@ -40,17 +40,24 @@ export function parseS3Url(text: string, what: string, defaultBucket?: string): 
   try {
     url = new URL(text);
   } catch {
-    throw new MlmodelError('CONFIG_INVALID', `${what}: not a URL: ${redact(text)}`, { setting: what });
+    throw new MlmodelError('CONFIG_INVALID', `${what}: not a URL: ${redactUrl(text)} (percent-encode / # ? @ : % and spaces in the access key and secret)`, { setting: what });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new MlmodelError(
       'CONFIG_INVALID',
-      `${what}: expected an http:// or https:// URL, got ${redact(text)}`,
+      `${what}: expected an http:// or https:// URL, got ${redactUrl(text)}`,
       { setting: what },
     );
   }
   if (url.hash) {
-    throw new MlmodelError('CONFIG_INVALID', `${what}: a URL fragment (#…) is not allowed: ${redact(text)}`, {
+    throw new MlmodelError('CONFIG_INVALID', `${what}: a URL fragment (#…) is not allowed: ${redactUrl(text)}`, {
+      setting: what,
+    });
+  }
+  if (text.includes('@') && (/@/.test(url.host + url.pathname + url.search + url.hash) || (!url.username && !url.password))) {
+    // `http://key:se/cr?et@host`: a `/`, `?` or `#` in the secret ended the user-info early, and
+    // the rest of the secret would be read as the host, the bucket or a parameter.
+    throw new MlmodelError('CONFIG_INVALID', `${what}: an unencoded / ? # or @ in the access key or secret (percent-encode them), in ${redactUrl(text)}`, {
       setting: what,
     });
   }
@@ -59,7 +66,7 @@ export function parseS3Url(text: string, what: string, defaultBucket?: string): 
   const segments = url.pathname.split('/').filter((s) => s.length > 0).map(decodeComponent);
   const bucket = segments.shift() ?? defaultBucket;
   if (bucket === undefined) {
-    throw new MlmodelError('CONFIG_INVALID', `${what}: the URL must name a bucket (…/BUCKET): ${redact(text)}`, {
+    throw new MlmodelError('CONFIG_INVALID', `${what}: the URL must name a bucket (…/BUCKET): ${redactUrl(text)}`, {
       setting: what,
     });
   }
@@ -82,7 +89,8 @@ export function parseS3Url(text: string, what: string, defaultBucket?: string): 
   for (const [k, v] of url.searchParams) {
     if (k === 'region' && v) region = v;
     else {
-      throw new MlmodelError('CONFIG_INVALID', `${what}: unknown URL parameter "${k}" (only "region" is read)`, {
+      const shown = /^[A-Za-z][A-Za-z0-9_.-]{0,30}$/.test(k) ? `"${k}"` : '(not shown: it may be part of a secret)';
+      throw new MlmodelError('CONFIG_INVALID', `${what}: unknown URL parameter ${shown} (only "region" is read)`, {
         setting: what,
       });
     }
@@ -108,14 +116,14 @@ export function parseFileLocation(text: string, what: string): FileLocation {
     try {
       return { kind: 'file', path: fileURLToPath(text) };
     } catch (e) {
-      throw new MlmodelError('CONFIG_INVALID', `${what}: not a usable file: URL: ${redact(text)}`, {
+      throw new MlmodelError('CONFIG_INVALID', `${what}: not a usable file: URL: ${redactUrl(text)}`, {
         setting: what,
         reason: e instanceof Error ? e.message : String(e),
       });
     }
   }
   if (isAbsolute(text)) return { kind: 'file', path: resolve(text) };
-  throw new MlmodelError('CONFIG_INVALID', `${what}: expected file:///… or an absolute path, got ${redact(text)}`, {
+  throw new MlmodelError('CONFIG_INVALID', `${what}: expected file:///… or an absolute path, got ${redactUrl(text)}`, {
     setting: what,
   });
 }

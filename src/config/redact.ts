@@ -40,7 +40,10 @@ export const REDACTED = '***';
 // scheme://user:password@host → scheme://user:***@host. The user part (an
 // access key or a database user) stays: it names the identity without
 // granting it, and it is what a person needs to tell two setups apart.
-const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:]*):([^\s/?#@]*)@/gi;
+// The password runs to the last `@` of the word: a password with an unencoded
+// `/`, `#`, `?` or `@` in it is still hidden whole (a path holding an `@`
+// loses a little of itself too, which is the safe side).
+const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:]*):(\S*)@/gi;
 // Query parameters that carry a credential: presigned URL signatures, tokens.
 const SECRET_PARAMS =
   /([?&](?:x-amz-signature|x-amz-credential|x-amz-security-token|signature|sig|token|access_token|password|passwd|pwd|secret|secretkey|secret_key)=)[^&\s#"']*/gi;
@@ -51,14 +54,35 @@ const SECRET_PARAMS =
  * driver message that echoes one bare is cleaned too).
  */
 export function redact(text: string, secrets: Iterable<Secret | string> = []): string {
-  let out = text.replace(URL_PASSWORD, `$1:${REDACTED}@`).replace(SECRET_PARAMS, `$1${REDACTED}`);
-  for (const s of secrets) {
-    const value = typeof s === 'string' ? s : s.reveal();
+  // Known values first, longest first: a rule below could otherwise hide only the part of a
+  // password before its space, and leave the rest no longer matching the value.
+  const values = [...secrets].map((s) => (typeof s === 'string' ? s : s.reveal())).sort((a, b) => b.length - a.length);
+  let out = text;
+  for (const value of values) {
     // Very short values would blank out ordinary words; such a secret is
-    // worthless anyway, and still hidden inside URLs by the rules above.
+    // worthless anyway, and still hidden inside URLs by the rules below.
     if (value.length >= 4) out = out.split(value).join(REDACTED);
   }
-  return out;
+  return out.replace(URL_PASSWORD, `$1:${REDACTED}@`).replace(SECRET_PARAMS, `$1${REDACTED}`);
+}
+
+/**
+ * A configuration value that is, or was meant to be, a URL with credentials
+ * (MLMODEL_MINIO_URL, a connector, mongodb_url), as it may be printed, even
+ * when it does not parse: a missing scheme, or `/`, `#`, `?`, `@`, `:` or
+ * spaces left unencoded in the password. Everything before the last `@` is
+ * user-info; of it only a plain user name before the first `:` is shown.
+ */
+export function redactUrl(text: string): string {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)?([\s\S]*)$/i.exec(text)!;
+  const scheme = m[1] ?? '';
+  const rest = m[2]!;
+  const at = rest.lastIndexOf('@');
+  if (at < 0) return redact(text);
+  const userinfo = rest.slice(0, at);
+  const user = /^[^:@\s]*(?=:)/.exec(userinfo);
+  const shown = user ? `${user[0]}:${REDACTED}` : /^[^:@\s]*$/.test(userinfo) ? userinfo : REDACTED;
+  return `${scheme}${shown}@${rest.slice(at + 1).replace(SECRET_PARAMS, `$1${REDACTED}`)}`;
 }
 
 /**

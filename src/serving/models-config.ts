@@ -1,3 +1,6 @@
+import { UNSAFE_CHAR_SOURCE } from '../../grammar/control-chars.js';
+import { MlmodelError } from '../errors.js';
+
 /**
  * TensorFlow Serving's `--model_config_file` in its text format
  * (ModelServerConfig → model_config_list). Each served model lists exactly
@@ -39,7 +42,24 @@ export function renderModelsConfig(models: readonly ServedModel[]): string {
   return lines.join('\n') + '\n';
 }
 
-/** A protobuf text-format string literal. */
-function quote(s: string): string {
-  return `'${s.replace(/[\\'\n\r\t]/g, (c) => ({ '\\': '\\\\', "'": "\\'", '\n': '\\n', '\r': '\\r', '\t': '\\t' })[c]!)}'`;
+/**
+ * A protobuf text-format string literal, escaped the way protobuf's own
+ * printer (CEscape) does: quote, backslash, `\n` `\r` `\t` by name, and
+ * every byte of a character that could act on a terminal or stop a parser (a
+ * NUL, C0 and C1 controls, DEL, bidi and other format characters) as
+ * three-digit octal on its UTF-8 bytes. Other text stays readable UTF-8. A
+ * lone surrogate has no UTF-8 form at all and is refused.
+ */
+export function quote(s: string): string {
+  if (/\p{Cs}/u.test(s)) {
+    throw new MlmodelError('INVALID_ARGUMENT', `${JSON.stringify(s)} holds a lone UTF-16 surrogate, which models.config cannot hold`);
+  }
+  return `'${s.replace(ESCAPED, (c) => NAMED[c] ?? octal(c))}'`;
+}
+
+const NAMED: Readonly<Record<string, string>> = { '\\': '\\\\', "'": "\\'", '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const ESCAPED = new RegExp(`[\\\\'"]|${UNSAFE_CHAR_SOURCE}`, 'gu');
+
+function octal(c: string): string {
+  return [...Buffer.from(c, 'utf8')].map((b) => `\\${b.toString(8).padStart(3, '0')}`).join('');
 }

@@ -15,7 +15,7 @@ import {
   type WriteConcernSettings,
 } from 'mongodb';
 import { MlmodelError } from '../errors.js';
-import { redact, redactError, Secret } from '../config/redact.js';
+import { redactError, redactUrl, Secret } from '../config/redact.js';
 import { mapRegexes, validateFilter, validateQuery, type FilterDoc, type ModelQuery } from './filter.js';
 import {
   backoff,
@@ -91,7 +91,7 @@ export class MongoMetadataStore implements MetadataStore {
     this.#database = options.database;
     this.#secrets = [...(options.secrets ?? [])];
     this.#clientOptions = options.clientOptions ?? {};
-    this.location = `${redact(this.#url.reveal())} (database ${this.#database})`;
+    this.location = `${redactUrl(this.#url.reveal())} (database ${this.#database})`;
   }
 
   /** The driver client, e.g. for command monitoring in tests. */
@@ -102,12 +102,22 @@ export class MongoMetadataStore implements MetadataStore {
 
   async init(): Promise<void> {
     if (this.#db) return;
-    const client = new MongoClient(this.#url.reveal(), {
-      appName: 'mlmodel',
-      serverSelectionTimeoutMS: 15_000,
-      writeConcern: WRITE_CONCERN,
-      ...this.#clientOptions,
-    });
+    let client: MongoClient;
+    try {
+      client = new MongoClient(this.#url.reveal(), {
+        appName: 'mlmodel',
+        serverSelectionTimeoutMS: 15_000,
+        writeConcern: WRITE_CONCERN,
+        ...this.#clientOptions,
+      });
+    } catch (e) {
+      // The driver refuses the connection string itself (an unknown option, an
+      // unencoded character in the password): the configuration is wrong.
+      const safe = redactError(e, [this.#url, ...this.#secrets]);
+      throw new MlmodelError('CONFIG_INVALID', `MongoDB ${this.location}: the connection string is not usable: ${safe.message}`, {
+        driverError: safe.name,
+      });
+    }
     try {
       await client.connect();
       const db = client.db(this.#database);

@@ -79,3 +79,14 @@ describe('mlmodel --parse', () => {
     expect(mlmodel(['--version']).stdout).toMatch(/^mlmodel \d+\.\d+\.\d+\n$/);
   });
 });
+
+describe('--raw', () => {
+  it('applies to csv and tsv; with another format it is a usage error', () => {
+    for (const format of ['table', 'json', 'jsonl', 'markdown', 'html']) {
+      const r = mlmodel(['--format', format, '--raw', '--parse', '-c', 'mlmodel list']);
+      expect(r.status, format).toBe(2);
+      expect(r.stderr).toContain('--raw applies to --format csv or tsv');
+    }
+    for (const format of ['csv', 'tsv']) expect(mlmodel(['--format', format, '--raw', '--parse', '-c', 'mlmodel list']).status).toBe(0);
+  });
+});

@@ -27,10 +27,10 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const script = ['# models as a report', 'mlmodel list \\', '  | fields id, name, category', ''].join('\n');
 
 describe('batch through a pipe', () => {
-  it('markdown: a GitHub table with pipes escaped and Hangul kept', () => {
+  it('markdown: a GitHub table with pipes and HTML escaped and Hangul kept', () => {
     const r = pipe(['--format', 'markdown'], script);
     expect(r.status).toBe(0);
-    expect(r.stdout).toBe('| id | name | category |\n| ---: | --- | --- |\n| 1 | 모델_v1 | <b>&"x"\\|y |\n');
+    expect(r.stdout).toBe('| id | name | category |\n| ---: | --- | --- |\n| 1 | 모델_v1 | &lt;b&gt;&amp;&quot;x&quot;\\|y |\n');
   });
 
   it('html: every cell escaped', () => {

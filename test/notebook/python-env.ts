@@ -16,6 +16,22 @@ const REQUIREMENTS = new URL('./requirements.txt', import.meta.url).pathname;
  * Throws with the reason when it cannot be had.
  */
 export async function notebookPython(log: (m: string) => void = () => undefined): Promise<string> {
+  return cachedPython({ name: 'notebook', requirements: REQUIREMENTS, what: 'IPython, pandas' }, log);
+}
+
+export interface PythonEnv {
+  /** Names the cached virtualenv: `<name>-venv-<key>`. */
+  readonly name: string;
+  /** A pip requirements file; its content is part of the cache key. */
+  readonly requirements: string;
+  /** Said in the log line while it is made. */
+  readonly what: string;
+  /** More pip install arguments (e.g. --no-deps for a package whose dependencies are not needed). */
+  readonly pipArgs?: readonly string[];
+}
+
+/** A virtualenv with `env.requirements`, made once per machine and cached like the notebook's; returns its python. */
+export async function cachedPython(env: PythonEnv, log: (m: string) => void = () => undefined): Promise<string> {
   const base = process.env.MLMODEL_PYTHON ?? 'python3';
   let version: string;
   try {
@@ -23,9 +39,9 @@ export async function notebookPython(log: (m: string) => void = () => undefined)
   } catch (e) {
     throw new Error(`no usable ${base} on PATH (set MLMODEL_PYTHON): ${(e as Error).message}`, { cause: e });
   }
-  const key = createHash('sha256').update(readFileSync(REQUIREMENTS)).update(version).digest('hex').slice(0, 12);
+  const key = createHash('sha256').update(readFileSync(env.requirements)).update(version).update((env.pipArgs ?? []).join(' ')).digest('hex').slice(0, 12);
   const cache = process.env.MLMODEL_CACHE_DIR ?? join(homedir(), '.cache', 'mlmodel');
-  const venv = join(cache, `notebook-venv-${key}`);
+  const venv = join(cache, `${env.name}-venv-${key}`);
   const python = join(venv, 'bin', 'python');
   const ready = join(venv, '.ready');
   if (existsSync(ready)) return python;
@@ -36,10 +52,10 @@ export async function notebookPython(log: (m: string) => void = () => undefined)
   try {
     if (existsSync(ready)) return python;
     rmSync(venv, { recursive: true, force: true });
-    log(`creating ${venv} (IPython, pandas; once per machine)`);
+    log(`creating ${venv} (${env.what}; once per machine)`);
     const started = Date.now();
     await run(base, ['-m', 'venv', venv]);
-    await run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '-q', '-r', REQUIREMENTS], {
+    await run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '-q', ...(env.pipArgs ?? []), '-r', env.requirements], {
       maxBuffer: 16 * 1024 * 1024,
       timeout: 540_000,
     });

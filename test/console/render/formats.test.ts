@@ -67,7 +67,8 @@ describe('renderers', () => {
   it('markdown: escapes pipes, keeps line breaks as <br>, right-aligns numbers', () => {
     const md = renderMarkdown(t).split('\n');
     expect(md[1]).toBe('| ---: | --- | --- | --- | --- |');
-    expect(md[3]).toBe('| 2 | a,"b"<br>c\\|d\t<e>& |  |  | false |');
+    // HTML in a cell is text, not markup.
+    expect(md[3]).toBe('| 2 | a,&quot;b&quot;<br>c\\|d\t&lt;e&gt;&amp; |  |  | false |');
   });
 
   it('html: escapes every cell', () => {

@@ -142,12 +142,14 @@ describe('machine formats keep every character and quote correctly', () => {
   };
 
   it('csv quotes headers and fields with separators, quotes, CR or LF', () => {
-    expect(render(t, 'csv').split('\r\n')).toEqual([
+    expect(render(t, 'csv', { raw: true }).split('\r\n')).toEqual([
       '"name, ""quoted""",n,ok,j',
       '한국어 모델,1.5,true,"{""a"":""<b>""}"',
       'tab\there,0,false,',
       '" spaced \r",,,"[""x"",""it\'s""]"',
     ]);
+    // Without --raw a lone CR (it would move a terminal's cursor back over the line) shows as an escape.
+    expect(render(t, 'csv').split('\r\n')[3]).toBe(' spaced \\x0d,,,"[""x"",""it\'s""]"');
   });
 
   it('tsv escapes tabs and line ends in headers and fields', () => {
