@@ -37,7 +37,8 @@ const table = fc
     rows: rows.map(([cells, n]) => [...cells, n]),
   }));
 
-const OUR_BOLD = /\x1b\[1m|\x1b\[22m/g;
+const ESC = String.fromCharCode(0x1b);
+const OUR_BOLD = new RegExp(`${ESC}\\[1m|${ESC}\\[22m`, 'g');
 
 /** What is left of an output once the characters a format may legitimately hold are taken out. */
 function residue(out: string, allowed: RegExp): string {
@@ -212,12 +213,23 @@ function parseCsv(text: string): string[][] {
     const c = text[i]!;
     if (quoted) {
       if (c !== '"') field += c;
-      else if (text[i + 1] === '"') (field += '"'), i++;
-      else quoted = false;
+      else if (text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else quoted = false;
     } else if (c === '"' && field === '' && !wasQuoted) quoted = wasQuoted = true;
-    else if (c === ',') row.push(field), (field = ''), (wasQuoted = false);
-    else if (c === '\r' && text[i + 1] === '\n') row.push(field), rows.push(row), (row = []), (field = ''), (wasQuoted = false), i++;
-    else field += c;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+      wasQuoted = false;
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      wasQuoted = false;
+      i++;
+    } else field += c;
   }
   row.push(field);
   rows.push(row);
