@@ -7,6 +7,7 @@ import { createLanguage, type Language } from '../grammar/language.js';
  * drivers are imported when a store is opened.
  */
 export * from '../grammar/index.js';
+import type { Command } from '../grammar/ast.js';
 import { kindsOf } from '../grammar/command-syntax.js';
 import { COMMANDS, type CommandModule } from './commands/index.js';
 
@@ -25,9 +26,16 @@ export function commandModule(kind: string): CommandModule | undefined {
   return byKind.get(kind);
 }
 
-/** Whether a command may change the registry (HTTP read-only callers, the REPL's name cache). */
-export function commandWrites(kind: string): boolean {
-  return byKind.get(kind)?.writes ?? true;
+/** Whether a command may change anything (see CommandModule.writes); an unknown kind is assumed to. */
+export function commandWrites(command: Command): boolean {
+  const writes = byKind.get(command.kind)?.writes ?? true;
+  if (typeof writes === 'boolean') return writes;
+  try {
+    return writes(command as never);
+  } catch {
+    // Options that do not read (an AST built by hand): it will fail when it runs; assume the worst until then.
+    return true;
+  }
 }
 
 export const parse = (text: string) => language.parse(text);

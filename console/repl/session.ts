@@ -57,7 +57,7 @@ export function registryBackend(registry: Registry): ReplBackend {
 /** Whether a query may change which models exist (so completion should read names again); text that does not parse changes nothing. */
 export function changesModels(text: string): boolean {
   try {
-    return commandWrites(parse(text).command.kind);
+    return commandWrites(parse(text).command);
   } catch {
     return false;
   }

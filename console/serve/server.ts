@@ -3,7 +3,7 @@ import { tableOf } from '../../src/engine/runner.js';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { quote } from '../../grammar/index.js';
-import { parse } from '../../src/language.js';
+import { commandWrites, parse, printCommand } from '../../src/language.js';
 import type { Query } from '../../grammar/ast.js';
 import { redact, type HttpConfig, type Secret } from '../../src/config/index.js';
 import type { Progress } from '../../src/engine/context.js';
@@ -148,6 +148,18 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
   const sweeper = setInterval(() => jobs.sweep(), 30_000);
   sweeper.unref();
 
+  /**
+   * A read-only user (`http.readers`) may run only what its command module
+   * says does not write: list, summary, fsck without repair, … (the modules
+   * declare it; nothing here names a command).
+   */
+  function permitted(user: string, query: Query): Query {
+    if (http.readers.includes(user) && commandWrites(query.command)) {
+      throw new HttpError(403, 'FORBIDDEN', `${user} may only read (http.readers); ${printCommand(query.command).split(' ').slice(0, 2).join(' ')} changes the registry or writes files`);
+    }
+    return query;
+  }
+
   /** Runs one parsed query as `user` within the time limit; at most `maxRunning` at once. */
   async function runQuery(
     user: string,
@@ -228,7 +240,7 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
         case 'query': {
           const body = await readRequest(req, maxBody);
           user = actAs(user, body.user);
-          const query = parse(body.q);
+          const query = permitted(user, parse(body.q));
           const ac = new AbortController();
           const onClose = () => {
             if (!res.writableEnded) ac.abort(new Error('client went away'));
@@ -241,7 +253,7 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
         case 'jobs': {
           const body = await readRequest(req, maxBody);
           user = actAs(user, body.user);
-          const query = parse(body.q);
+          const query = permitted(user, parse(body.q));
           if (running.size >= maxRunning) {
             throw new HttpError(429, 'TOO_MANY_QUERIES', `${maxRunning} queries are running; try again shortly`, {}, { 'Retry-After': '1' });
           }

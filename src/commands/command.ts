@@ -20,8 +20,14 @@ export interface CommandModule<S extends CommandSyntax = CommandSyntax> {
   readonly notes?: readonly string[];
   /** The columns of its result table, in order. */
   readonly columns: readonly Column[];
-  /** Whether it may change the registry or the serving base (so a read-only caller may not run it). */
-  readonly writes: boolean;
+  /**
+   * Whether it changes anything — the registry, the serving base, a
+   * connector's bucket or a local directory — so that a read-only caller
+   * (`http.readers`) may not run it and the REPL reads model names again
+   * after it. A function when it depends on the options (fsck writes only
+   * with repair=true).
+   */
+  readonly writes: boolean | ((command: CommandAst<S>) => boolean);
   execute(ctx: EngineContext, command: CommandAst<S>, run: CommandRun): Promise<ResultTable>;
 }
 

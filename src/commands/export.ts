@@ -100,6 +100,7 @@ export const exportCommand = defineCommand({
   summary: "Writes a model's archive to a connector or a local path and answers with a download URL and its expiry.",
   examples: ['mlmodel export name=mnist_v1 path=OBJECTSTORAGE.MINIO:out/mnist.tar expires=600', 'mlmodel export name=mnist_v1@2 path=/tmp/mnist.tar overwrite=true'],
   columns: EXPORT_COLUMNS,
-  writes: false,
+  // It writes the archive to a connector's bucket or a local directory.
+  writes: true,
   execute: executeExport,
 });

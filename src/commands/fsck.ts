@@ -163,6 +163,6 @@ export const fsckCommand = defineCommand({
   summary: 'Checks the whole registry: interrupted deletes, damaged or missing archives, orphan objects, unfinished deploys, latest flags, stale names. repair=true fixes what is safe.',
   examples: ['mlmodel fsck', 'mlmodel fsck quick=true', 'mlmodel fsck repair=true grace=2h'],
   columns: FSCK_COLUMNS,
-  writes: true,
+  writes: (cmd) => optionValues(syntax, cmd.options).repair === true,
   execute: executeFsck,
 });

@@ -106,6 +106,7 @@ export const pullCommand = defineCommand({
   summary: "Unpacks a version's files into a local directory, checking each file's digest.",
   examples: ['mlmodel pull mnist_v1 to=/tmp/mnist', "mlmodel pull mnist_v1@2 to=/tmp/mnist include='*.pb' overwrite=true"],
   columns: PULL_COLUMNS,
-  writes: false,
+  // It writes files into a local directory.
+  writes: true,
   execute: executePull,
 });

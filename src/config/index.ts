@@ -110,6 +110,8 @@ export interface HttpConfig {
   tokens: ReadonlyMap<Secret, string>;
   /** Users whose requests may name another user to act as. */
   admins: readonly string[];
+  /** Users who may only read: the server refuses them every command whose module declares it writes. */
+  readers: readonly string[];
   /** Directories `path=/abs` may use over HTTP; none configured: local paths are refused there. */
   localRoots: readonly string[];
   /** Per-query time limit in seconds, or null for the server's default. */
@@ -160,7 +162,7 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Keys a config file may hold; anything else is refused so a typo is not silently ignored. */
 const FILE_KEYS = ['user', 'mongodb_url', 'minio_url', 'serving_base', 'connectors', 'http'] as const;
-const HTTP_KEYS = ['tokens', 'admins', 'local_roots', 'query_timeout', 'allowed_hosts', 'allowed_origins'] as const;
+const HTTP_KEYS = ['tokens', 'admins', 'readers', 'local_roots', 'query_timeout', 'allowed_hosts', 'allowed_origins'] as const;
 const CONNECTOR_KEYS = ['url', 'endpoint', 'bucket', 'prefix', 'access_key', 'secret_key', 'region', 'path'] as const;
 const CONNECTOR_NAME = /^[A-Z0-9][A-Z0-9_-]*$/;
 
@@ -452,6 +454,11 @@ function parseHttpSection(section: Record<string, unknown>, where: string, env: 
   };
   const admins = list(rawAdmins, 'admins');
   for (const a of admins) if (!USER_NAME.test(a)) throw bad(`admins: "${a}" is not a user name`);
+  const readers = list(section.readers, 'readers');
+  for (const r of readers) {
+    if (!USER_NAME.test(r)) throw bad(`readers: "${r}" is not a user name`);
+    if (admins.includes(r)) throw bad(`readers: "${r}" is also an admin; a user is one or the other`);
+  }
   const localRoots = list(rawRoots, 'local_roots').map((r) => {
     if (!isAbsolute(r)) throw bad(`local_roots: "${r}" must be an absolute path`);
     return resolve(r);
@@ -472,7 +479,7 @@ function parseHttpSection(section: Record<string, unknown>, where: string, env: 
   };
   const allowedHosts = fromEnv('MLMODEL_HTTP_ALLOWED_HOSTS', section.allowed_hosts, 'allowed_hosts', normalizeHost);
   const allowedOrigins = fromEnv('MLMODEL_HTTP_ALLOWED_ORIGINS', section.allowed_origins, 'allowed_origins', normalizeOrigin);
-  return { tokens, admins, localRoots, queryTimeout, allowedHosts, allowedOrigins };
+  return { tokens, admins, readers, localRoots, queryTimeout, allowedHosts, allowedOrigins };
 }
 
 /**
