@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { isUserName, USER_NAME_RULE } from '../../src/engine/user-name.js';
 import { tableOf } from '../../src/engine/runner.js';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -324,7 +325,7 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
   function actAs(caller: string, requested: string | undefined): string {
     if (requested === undefined || requested === caller) return caller;
     if (!http.admins.includes(caller)) throw new HttpError(403, 'FORBIDDEN', `${caller} may not act as another user (only admins may)`);
-    if (!/^[^\s\p{Cc}/\\]{1,128}$/u.test(requested)) throw new HttpError(400, 'BAD_REQUEST', 'user must be 1–128 characters without spaces or slashes');
+    if (!isUserName(requested)) throw new HttpError(400, 'BAD_REQUEST', `user must be ${USER_NAME_RULE}`);
     return requested;
   }
 

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isUserName, USER_NAME_RULE } from '../engine/user-name.js';
 import { createRequire } from 'node:module';
 import { homedir, userInfo } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -219,8 +220,8 @@ export function loadConfig(env: Env, options: ConfigOptions = {}): Config {
   // Current user.
   const userPick = pick(options.user, env.MLMODEL_USER, file.user);
   const user = userPick?.value ?? env.USER ?? env.LOGNAME ?? safeUserName() ?? 'root';
-  if (!/^[^\s\p{Cc}/\\]{1,128}$/u.test(user)) {
-    throw new MlmodelError('CONFIG_INVALID', `user "${user}" is not allowed (1–128 characters, no spaces or slashes)`);
+  if (!isUserName(user)) {
+    throw new MlmodelError('CONFIG_INVALID', `user ${JSON.stringify(user)} is not allowed (${USER_NAME_RULE})`);
   }
 
   // Metadata store.
@@ -423,7 +424,7 @@ function readConfigFile(path: string): FileSettings {
   return out;
 }
 
-const USER_NAME = /^[^\s\p{Cc}/\\]{1,128}$/u;
+const USER_NAME = { test: isUserName };
 
 /**
  * The `http:` section: tokens (at least 16 characters) → users, admins, absolute local roots, a timeout,
@@ -442,7 +443,7 @@ function parseHttpSection(section: Record<string, unknown>, where: string, env: 
     if (!isPlainObject(rawTokens)) throw bad('tokens must be a mapping TOKEN: USER');
     for (const [token, user] of Object.entries(rawTokens)) {
       // The token itself never goes into a message.
-      if (typeof user !== 'string' || !USER_NAME.test(user)) throw bad('tokens: every token must map to a user name (1–128 characters, no spaces or slashes)');
+      if (typeof user !== 'string' || !USER_NAME.test(user)) throw bad(`tokens: every token must map to a user name (${USER_NAME_RULE})`);
       if (token.length < 16 || /\s/.test(token)) throw bad(`tokens: the token for ${user} must be at least 16 characters without spaces`);
       tokens.set(new Secret(token), user);
     }

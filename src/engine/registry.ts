@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isUserName, USER_NAME_RULE } from './user-name.js';
 import { splitScript, type Statement } from '../../grammar/index.js';
 import { parse } from '../language.js';
 import type { Query } from '../../grammar/ast.js';
@@ -35,8 +36,6 @@ export interface RunOptions {
   readonly admin?: boolean;
 }
 
-/** A user name is one path segment (it becomes part of serving names): the config's own rule. */
-const USER_NAME = /^[^\s\p{Cc}/\\]{1,128}$/u;
 
 /** One statement's result from `runScript`: a ResultTable that also says which statement it came from. */
 export interface StatementResult extends ResultTable {
@@ -90,8 +89,8 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
 
   const contextFor = (opts: RunOptions): EngineContext => {
     const user = opts.user ?? config.user;
-    if (!USER_NAME.test(user)) {
-      throw new MlmodelError('INVALID_ARGUMENT', `user ${JSON.stringify(user)} is not allowed (1–128 characters, no spaces, slashes or control characters)`, { user });
+    if (!isUserName(user)) {
+      throw new MlmodelError('INVALID_ARGUMENT', `user ${JSON.stringify(user)} is not allowed (${USER_NAME_RULE})`, { user });
     }
     return {
       meta,
