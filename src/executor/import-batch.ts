@@ -49,6 +49,11 @@ export async function executeImportBatch(ctx: EngineContext, items: readonly Bat
   const outcomes: BatchOutcome[] = new Array<BatchOutcome>(items.length).fill({ skipped: true });
   let stopped = false;
   const committed: number[] = [];
+  // Inside the embedded store's batch transaction no other process can write,
+  // so a model lock another process holds cannot be released until the batch
+  // ends: such an import fails at once (CONFLICT) instead of waiting for it.
+  // Other stores run the group as plain calls, and wait for the lock as usual.
+  const lockWait = ctx.meta.kind === 'sqlite' ? { lockWaitMs: 0 } : {};
   try {
     // Records are written in statement order as soon as each archive is
     // stored, while later archives are still streaming: the metadata work on
@@ -65,7 +70,7 @@ export async function executeImportBatch(ctx: EngineContext, items: readonly Bat
         }
         if (!('staged' in s)) continue;
         try {
-          const table = await ctx.meta.group(() => commitImport(ctx, s.staged));
+          const table = await ctx.meta.group(() => commitImport(ctx, s.staged, lockWait));
           outcomes[i] = { table };
           committed.push(i);
         } catch (e) {

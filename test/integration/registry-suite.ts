@@ -282,7 +282,7 @@ export function registrySuite(setup: () => Promise<Backend>): void {
       const found = await run('mlmodel fsck grace=0');
       expect(found.rows).toEqual(
         expect.arrayContaining([
-          ['interrupted delete', 'root/onx@1', 'the record is marked for deletion', 'needs repair=true'],
+          ['interrupted delete', 'root/onx', 'the model is being deleted (out of sight; 1 version(s) left)', 'needs repair=true'],
           ['archive', 'root/vv@1', expect.stringContaining('no longer passes inspection'), expect.stringContaining('cannot repair')],
           ['orphan object', orphan, 'no record points to it', 'needs repair=true'],
         ]),
@@ -290,7 +290,7 @@ export function registrySuite(setup: () => Promise<Backend>): void {
       const repaired = await run('mlmodel fsck repair=true grace=0 quick=true');
       expect(repaired.rows).toEqual(
         expect.arrayContaining([
-          ['interrupted delete', 'root/onx@1', 'the record is marked for deletion', 'repaired'],
+          ['interrupted delete', 'root/onx', 'the model is being deleted (out of sight; 1 version(s) left)', 'repaired'],
           ['orphan object', orphan, 'no record points to it', 'repaired'],
         ]),
       );
