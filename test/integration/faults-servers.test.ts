@@ -98,18 +98,19 @@ describeWithServer('mongodb', 'faults: SIGKILL of MinIO, the MongoDB-wire server
         return { path, sha: sha256(body) };
       };
 
-      // Two models only ever deployed, with large archives (24 MiB: a kill
+      // Two models only ever deployed, with large archives (24 MiB in the long run, 8 in the short: a kill
       // lands while a deploy unpacks and copies them), set up before any fault.
       for (const name of ['svc_0', 'svc_1']) {
-        const a = await newArchive(24);
+        const a = await newArchive(process.env.MLMODEL_FAULT_OPS ? 24 : 8);
         const r = await runCli(`mlmodel import name=${name} type=tf path=${a.path}`, env);
         expect(jsonRows(r), r.stderr).not.toBeNull();
       }
       /** Models with many versions, for deletes that a kill can land in the middle of. */
-      const bulkVersions = Number(process.env.MLMODEL_FAULT_BULK_VERSIONS ?? 60);
+      // The test command's short campaign keeps them small; the long one (MLMODEL_FAULT_OPS) deletes 60 at a time.
+      const bulkVersions = Number(process.env.MLMODEL_FAULT_BULK_VERSIONS ?? (process.env.MLMODEL_FAULT_OPS ? 60 : 15));
       const small = await newArchive(0);
       const bulkScript = join(work, 'bulk.mlq');
-      const bulkNames = ['bulk_0', 'bulk_1', 'bulk_2'];
+      const bulkNames = process.env.MLMODEL_FAULT_OPS ? ['bulk_0', 'bulk_1', 'bulk_2'] : ['bulk_0'];
       await writeFile(bulkScript, bulkNames.flatMap((b) => Array.from({ length: bulkVersions }, () => `mlmodel import name=${b} type=tf path=${small.path}`)).join('\n') + '\n');
       expect((await runCli('', env, { script: bulkScript, timeoutMs: 600_000 })).code).toBe(0);
 
