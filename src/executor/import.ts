@@ -119,6 +119,7 @@ export async function stageImport(ctx: EngineContext, cmd: ImportCommand, opts: 
  * object is complete by now). On failure the staged objects are removed.
  */
 export async function commitImport(ctx: EngineContext, staged: StagedImport, opts: { lockWaitMs?: number } = {}): Promise<ResultTable> {
+  let registered = false;
   try {
     // Under the lock of (user, name): a delete, rename or deploy of the name
     // never interleaves with this version's registration.
@@ -135,6 +136,7 @@ export async function commitImport(ctx: EngineContext, staged: StagedImport, opt
         const existing = await latestOf(ctx, staged.name);
         checkSameType(staged.name, staged.type, existing);
         const done = await register(ctx, { ...staged, existing });
+        registered = true;
         await keepOrUndo(ctx, staged, done.modelUid);
         return done.table;
       },
@@ -142,7 +144,9 @@ export async function commitImport(ctx: EngineContext, staged: StagedImport, opt
     );
     return table;
   } catch (e) {
-    await removeObjects(ctx, staged.uid);
+    // Once a record names them the objects stay (keepOrUndo removed the record
+    // if it must go); before that, a failed import leaves nothing.
+    if (!registered) await removeObjects(ctx, staged.uid);
     await staged.lease.release().catch(() => undefined);
     throw importError(e);
   }
