@@ -8,9 +8,11 @@ import { col, type ResultTable } from '../result/table.js';
 import { rewriteModelsConfig } from '../serving/config-writer.js';
 import { F } from '../store/filter.js';
 import { readManifest } from '../executor/manifest.js';
-import { resolveModel } from '../executor/models.js';
+import { resolveModel, withResolvedModel } from '../executor/models.js';
 import { optionValues } from '../executor/options.js';
 import { withLock } from '../engine/lock.js';
+import { deployLease, LEASE_SCOPE, tryLease } from '../engine/lease.js';
+import { claimServingName } from '../serving/names.js';
 
 const syntax = {
   keywords: ['deploy'],
@@ -27,7 +29,9 @@ const MAX_LABEL = 200;
 /**
  * `mlmodel deploy NAME label='…'`: a new serving version (claimed, so 16
  * parallel deploys get 1..16), its files unpacked as a complete
- * `<serving_name>/<version>/`, then models.config rewritten to list it.
+ * `<serving_name>/<version>/`, then models.config rewritten to list it. The
+ * serving name is the model's own (servingNameCandidates): claimed on its
+ * first deploy, never shared with another model, kept across renames.
  */
 export async function executeDeploy(ctx: EngineContext, cmd: DeployCommand): Promise<ResultTable> {
   const o = optionValues(syntax, cmd.options);
@@ -55,36 +59,55 @@ export async function executeDeploy(ctx: EngineContext, cmd: DeployCommand): Pro
   }
   // TF Serving wants saved_model.pb directly inside the version directory.
   const root = posix.dirname(record.filename) === '.' ? '' : posix.dirname(record.filename);
-  const servingName = `${record.user}_${record.name}`;
   const manifest = await readManifest(ctx, record.uid);
-  const version = await ctx.meta.claimNext(`serving-version:${record.model_uid}`, record.uid);
-  const now = ctx.now();
-  await ctx.meta.insertServing({
-    model_uid: record.model_uid,
-    version,
-    serving_name: servingName,
-    record_uid: record.uid,
-    model_version: record.version,
-    label,
-    state: 'DEPLOYING',
-    deployed_at: now,
-    updated_at: now,
+  // Under the lock of the model's (user, name): a delete or rename of it waits
+  // until this deploy's record says DEPLOYING, and from then on a delete
+  // refuses while the deploy's lease is alive. The files are written outside
+  // the lock: a 500 MB copy must not hold up the model's other commands.
+  const { servingName, version, lease } = await withResolvedModel(ctx, cmd.model, async (locked) => {
+    if ((await ctx.meta.getModel(record.uid))?.state !== 'ACTIVE') {
+      throw new MlmodelError('MODEL_NOT_FOUND', `${record.name}@${record.version} was deleted meanwhile`, { name: record.name });
+    }
+    const name = await claimServingName(ctx, locked);
+    const n = await ctx.meta.claimNext(`serving-version:${locked.model_uid}`, locked.uid);
+    // A fresh number: nobody else can hold its lease.
+    const held = (await tryLease(ctx, LEASE_SCOPE, deployLease(locked.model_uid, n)))!;
+    const now = ctx.now();
+    await ctx.meta.insertServing({
+      model_uid: locked.model_uid,
+      version: n,
+      serving_name: name,
+      record_uid: locked.uid,
+      model_version: locked.version,
+      label,
+      state: 'DEPLOYING',
+      deployed_at: now,
+      updated_at: now,
+    });
+    return { servingName: name, version: n, lease: held };
   });
+  const at = { model_uid: record.model_uid, version, states: ['DEPLOYING' as const] };
   try {
     const archive = withProgress(await ctx.objects.get(record.object_key), (done) =>
       ctx.onProgress?.({ phase: 'deploy', done, total: record.size }),
     );
     await ctx.serving.writeVersion(servingName, version, archive, manifest, root, ctx.signal);
+    // A stop meanwhile marked it STOPPED; a deploy that stalled past its lease
+    // was taken for dead (fsck or a delete marked it FAILED): neither comes back as AVAILABLE.
+    if (!(await lease.renew()) || (await ctx.meta.setServingState(at, 'AVAILABLE', ctx.now())) === 0) {
+      throw new MlmodelError('CONFLICT', `the deploy of ${record.name} was stopped, or stalled and was marked failed, meanwhile; deploy again`, { name: record.name });
+    }
   } catch (e) {
-    await ctx.meta.setServingState({ model_uid: record.model_uid, version }, 'FAILED', ctx.now());
+    await ctx.meta.setServingState(at, 'FAILED', ctx.now());
+    await lease.release();
     throw e;
   }
-  await ctx.meta.setServingState({ model_uid: record.model_uid, version }, 'AVAILABLE', ctx.now());
   // Under the model's lock: servers that apply an update as read-then-write
   // (FerretDB v1) would otherwise lose a concurrent tag or rename of the record.
   await withLock(ctx, `model:${record.model_uid}`, { what: record.name }, () =>
     ctx.meta.updateModels(F.eq('model_uid', record.model_uid), { serving: 'on', serving_name: servingName, modified: ctx.now() }),
   );
+  await lease.release();
   await rewriteModelsConfig(ctx);
   return { columns: DEPLOY_COLUMNS, rows: [['on', version, servingName]] };
 }

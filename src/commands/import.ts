@@ -6,7 +6,9 @@ import { isMlmodelError, MlmodelError } from '../errors.js';
 import { col, type ResultTable } from '../result/table.js';
 import { F } from '../store/filter.js';
 import type { JsonValue, ModelRecord } from '../store/metadata.js';
-import { nameScope } from '../executor/models.js';
+import { claimModelName, nameScope } from '../executor/models.js';
+import { withModelLock } from '../engine/lock.js';
+import { acquireLease, LEASE_SCOPE, LEASE_TTL_MS, tryLease, uploadLease, type Lease } from '../engine/lease.js';
 import { checkModelName } from '../executor/names.js';
 import { optionValues } from '../executor/options.js';
 import { OPTION_FIELDS } from '../planner/schema.js';
@@ -28,10 +30,9 @@ const syntax = {
 
 export type ImportCommand = CommandAst<typeof syntax>;
 
-/** Everything stored for one model version lives under this prefix, keyed by its uid, never its name. */
-export const objectPrefix = (uid: string) => `models/${uid}/`;
-export const archiveKey = (uid: string) => `${objectPrefix(uid)}archive`;
-export const manifestKey = (uid: string) => `${objectPrefix(uid)}manifest.json`;
+export { archiveKey, manifestKey, objectPrefix } from '../executor/object-keys.js';
+import { archiveKey, manifestKey } from '../executor/object-keys.js';
+import { allRecordsOf, finishDelete } from './delete.js';
 
 const NUMERIC_OPTIONS = new Set(['train_cnt', 'elapsed']);
 const JSON_OPTIONS = new Set(['parameter', 'evaluation', 'cross_validation', 'grid_info']);
@@ -57,6 +58,8 @@ export interface StagedImport {
   readonly type: (typeof MODEL_TYPES)[number];
   readonly o: Partial<Record<string, string>>;
   readonly report: ArchiveReport;
+  /** Held from before the first byte is stored until the record is written: fsck leaves these objects alone. */
+  readonly lease: Lease;
 }
 
 /**
@@ -76,6 +79,10 @@ export async function stageImport(ctx: EngineContext, cmd: ImportCommand, opts: 
   const source = await openSource(ctx, o.path);
   const uid = ctx.newUid();
   const key = archiveKey(uid);
+  // Claimed before the first byte is stored and renewed while it streams, so
+  // fsck, even with grace=0, never takes these objects for an orphan while
+  // this import is alive (its uid is fresh: nobody else holds the lease).
+  const lease = (await tryLease(ctx, LEASE_SCOPE, uploadLease(uid)))!;
   try {
     const { passthrough, result } = inspectArchive(source.stream, {
       type,
@@ -112,9 +119,10 @@ export async function stageImport(ctx: EngineContext, cmd: ImportCommand, opts: 
       });
     }
     await ctx.objects.put(manifestKey(uid), Readable.from([JSON.stringify(report.manifest)]));
-    return { uid, key, name, type, o, report };
+    return { uid, key, name, type, o, report, lease };
   } catch (e) {
     await removeObjects(ctx, uid);
+    await lease.release().catch(() => undefined);
     throw importError(e);
   }
 }
@@ -123,33 +131,83 @@ export async function stageImport(ctx: EngineContext, cmd: ImportCommand, opts: 
  * The second half: claims the version and the id and writes the record (the
  * object is complete by now). On failure the staged objects are removed.
  */
-export async function commitImport(ctx: EngineContext, staged: StagedImport): Promise<ResultTable> {
+export async function commitImport(ctx: EngineContext, staged: StagedImport, opts: { lockWaitMs?: number } = {}): Promise<ResultTable> {
+  const state = { registered: false };
   try {
-    return await registerStaged(ctx, staged);
+    return await registerStaged(ctx, staged, opts, state);
   } catch (e) {
-    await removeObjects(ctx, staged.uid);
+    // Once a record names them the objects stay (keepOrUndo removed the record
+    // if it must go); before that, a failed import leaves nothing.
+    if (!state.registered) await removeObjects(ctx, staged.uid);
     throw e;
   }
 }
 
 /**
- * commitImport's metadata work alone: on failure the objects stay, for the
- * caller to discard — a batch does so after its transaction, which then
- * never waits for the object store.
+ * commitImport's metadata work alone, under the lock of (user, name), so a
+ * delete, rename or deploy of the name never interleaves with this version's
+ * registration. On failure before the record is written the objects stay,
+ * for the caller to discard — a batch does so after its transaction, which
+ * then never waits for the object store.
  */
-export async function registerStaged(ctx: EngineContext, staged: StagedImport): Promise<ResultTable> {
+export async function registerStaged(
+  ctx: EngineContext,
+  staged: StagedImport,
+  opts: { lockWaitMs?: number } = {},
+  state: { registered: boolean } = { registered: false },
+): Promise<ResultTable> {
   try {
-    const existing = await latestOf(ctx, staged.name);
-    checkSameType(staged.name, staged.type, existing);
-    return await register(ctx, { ...staged, existing });
+    return await withModelLock(
+      ctx,
+      ctx.user,
+      [staged.name],
+      async () => {
+        // A lease lost while streaming means fsck took these objects for an
+        // orphan (this process stalled past the lease): nothing is registered.
+        if (!(await staged.lease.renew())) {
+          throw new MlmodelError('CONFLICT', `the import of ${staged.name} stalled and fsck removed its archive meanwhile; import again`, { name: staged.name });
+        }
+        const existing = await latestOf(ctx, staged.name);
+        checkSameType(staged.name, staged.type, existing);
+        const done = await register(ctx, { ...staged, existing });
+        state.registered = true;
+        await keepOrUndo(ctx, staged, done.modelUid);
+        return done.table;
+      },
+      opts.lockWaitMs === undefined ? {} : { waitMs: opts.lockWaitMs },
+    );
   } catch (e) {
+    await staged.lease.release().catch(() => undefined);
     throw importError(e);
+  }
+}
+
+/**
+ * The record is written; releasing the upload lease hands the objects over to
+ * it. If the lease was taken meanwhile (this import stalled past it, and a
+ * fsck decided it was dead), that fsck may have removed the objects: wait for
+ * the lease, look, and keep the record only if both objects are intact, so an
+ * `ok` never names a missing archive.
+ */
+async function keepOrUndo(ctx: EngineContext, staged: StagedImport, modelUid: string): Promise<void> {
+  if (await staged.lease.release()) return;
+  const again = await acquireLease(ctx, LEASE_SCOPE, uploadLease(staged.uid), { ttlMs: LEASE_TTL_MS, waitMs: 2 * LEASE_TTL_MS, what: staged.name });
+  try {
+    const [archive, manifest] = await Promise.all([ctx.objects.stat(staged.key), ctx.objects.stat(manifestKey(staged.uid))]);
+    if (archive?.size === staged.report.size && manifest) return;
+    await ctx.meta.deleteModel(staged.uid);
+    const rest = await ctx.meta.findModels({ filter: F.and(F.eq('model_uid', modelUid), F.eq('state', 'ACTIVE')), sort: [['version', -1]], limit: 1 });
+    if (rest[0] && !rest[0].latest) await ctx.meta.updateModel(rest[0].uid, { latest: true });
+    throw new MlmodelError('CONFLICT', `the import of ${staged.name} stalled and fsck removed its archive meanwhile; import again`, { name: staged.name });
+  } finally {
+    await again.release();
   }
 }
 
 /** Removes a staged import's objects (its record was never written). */
 export async function discardImport(ctx: EngineContext, staged: StagedImport): Promise<void> {
   await removeObjects(ctx, staged.uid);
+  await staged.lease.release().catch(() => undefined);
 }
 
 async function removeObjects(ctx: EngineContext, uid: string): Promise<void> {
@@ -186,16 +244,34 @@ interface Registration {
   existing: ModelRecord | undefined;
 }
 
-async function register(ctx: EngineContext, r: Registration): Promise<ResultTable> {
+async function register(ctx: EngineContext, r: Registration): Promise<{ table: ResultTable; modelUid: string }> {
   // The name's claim maps it to the model: whoever claims a new name first
   // creates the model, and everyone else adds versions to that one.
-  const scope = nameScope(ctx.user);
-  let modelUid = ctx.newUid();
-  if (!(await ctx.meta.claimName(scope, r.name, modelUid))) {
-    const claim = await ctx.meta.getClaim(scope, r.name);
-    if (!claim) throw new MlmodelError('CONFLICT', `${r.name} was renamed or deleted while importing; import again`, { name: r.name });
-    modelUid = claim.owner;
+  const fresh = ctx.newUid();
+  const modelUid = await claimModelName(ctx, ctx.user, r.name, fresh, finishStaleDelete);
+  try {
+    return await registerAs(ctx, r, modelUid);
+  } catch (e) {
+    // A name this import claimed for a new model goes back if the model was not made.
+    if (modelUid === fresh) await ctx.meta.releaseName(nameScope(ctx.user), r.name, fresh).catch(() => undefined);
+    throw e;
   }
+}
+
+/**
+ * A model whose delete died half-way still holds its records (out of sight)
+ * under the name: the next command that claims the name finishes that delete
+ * first, as fsck would, so its numbers do not clash with the dead ones.
+ */
+export async function finishStaleDelete(ctx: EngineContext, modelUid: string): Promise<void> {
+  const records = await allRecordsOf(ctx, modelUid);
+  // Only a model whose delete had begun (its latest record marked): a model that
+  // is alive under another name (a rename that died half-way) keeps everything.
+  const head = records.find((r) => r.latest && r.state === 'DELETING');
+  if (head) await finishDelete(ctx, modelUid, [...records.filter((r) => r !== head), head], true);
+}
+
+async function registerAs(ctx: EngineContext, r: Registration, modelUid: string): Promise<{ table: ResultTable; modelUid: string }> {
   const version = await ctx.meta.claimNext(`version:${modelUid}`, r.uid);
   const id = await ctx.meta.claimNext('model-id', r.uid);
   const now = ctx.now();
@@ -225,7 +301,7 @@ async function register(ctx: EngineContext, r: Registration): Promise<ResultTabl
   };
   await ctx.meta.insertModel(record);
   await settleLatest(ctx, modelUid, version, r.uid);
-  return { columns: IMPORT_COLUMNS, rows: [['ok', r.name, version, r.report.size, r.report.sha256]] };
+  return { table: { columns: IMPORT_COLUMNS, rows: [['ok', r.name, version, r.report.size, r.report.sha256]] }, modelUid };
 }
 
 /**

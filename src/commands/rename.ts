@@ -5,9 +5,10 @@ import { MlmodelError } from '../errors.js';
 import type { ResultTable } from '../result/table.js';
 import { F } from '../store/filter.js';
 import { executeList } from './list.js';
-import { resolveModel, nameScope } from '../executor/models.js';
+import { claimModelName, nameScope, withResolvedModel } from '../executor/models.js';
 import { checkModelName } from '../executor/names.js';
 import { withLock } from '../engine/lock.js';
+import { finishStaleDelete } from './import.js';
 import type { ModelRecord } from '../store/metadata.js';
 
 const syntax = {
@@ -36,30 +37,35 @@ export async function executeRename(ctx: EngineContext, cmd: RenameCommand): Pro
   if (cmd.model.version !== undefined || cmd.model.alias !== undefined) {
     throw new MlmodelError('INVALID_ARGUMENT', `rename renames a whole model with all its versions; write ${cmd.model.name} without '@'`);
   }
-  const found = await resolveModel(ctx, cmd.model, { forWrite: true });
   const to = checkModelName(cmd.to, 'new model name');
-  if (to === found.name) return executeList(ctx);
-  // One rename of a model at a time, and only if it still has the name that was resolved:
-  // two renames of one model to different names must not both succeed (the last would
-  // silently undo the first, and leave its new name claimed by nobody's model).
-  await withLock(ctx, `model:${found.model_uid}`, { what: found.name }, async () => {
-    const [record] = await ctx.meta.findModels({ filter: F.and(F.eq('model_uid', found.model_uid), F.eq('latest', true), F.eq('state', 'ACTIVE')), limit: 1 });
-    if (!record || record.name !== found.name) {
-      throw new MlmodelError('MODEL_NOT_FOUND', `${cmd.model.name} was renamed or deleted meanwhile`, { name: cmd.model.name });
-    }
-    await renameLocked(ctx, record, to);
-  });
+  // Under the locks of both names of the owner (the old one, so no delete,
+  // import or deploy of it runs meanwhile; the new one, so no import of a new
+  // model of that name does), and of the model for its records. Two renames of
+  // one model cannot both succeed: the second finds the name gone.
+  await withResolvedModel(
+    ctx,
+    cmd.model,
+    async (record) => {
+      if (to === record.name) return;
+      await withLock(ctx, `model:${record.model_uid}`, { what: record.name }, () => renameLocked(ctx, record, to));
+    },
+    [to],
+  );
   return executeList(ctx);
 }
 
 async function renameLocked(ctx: EngineContext, record: ModelRecord, to: string): Promise<void> {
   // The model's owner's names (an admin may rename someone else's model).
   const scope = nameScope(record.user);
-  if (!(await ctx.meta.claimName(scope, to, record.model_uid))) {
+  if ((await claimModelName(ctx, record.user, to, record.model_uid, finishStaleDelete)) !== record.model_uid) {
     const who = record.user === ctx.user ? 'you already have' : `${record.user} already has`;
     throw new MlmodelError('CONFLICT', `${who} a model called ${to}; delete or rename it first`, { name: to });
   }
-  await ctx.meta.updateModels(F.eq('model_uid', record.model_uid), { name: to, modified: ctx.now() });
+  // Older versions first, the latest last: names resolve through the latest
+  // record, so the rename becomes visible in that one write (fsck gives older
+  // versions the latest's name if a rename died between the two).
+  await ctx.meta.updateModels(F.and(F.eq('model_uid', record.model_uid), F.eq('latest', false)), { name: to, modified: ctx.now() });
+  await ctx.meta.updateModels(F.and(F.eq('model_uid', record.model_uid), F.eq('latest', true)), { name: to, modified: ctx.now() });
   await ctx.meta.releaseName(scope, record.name, record.model_uid);
 }
 

@@ -4,7 +4,7 @@ import { MlmodelError } from '../errors.js';
 import { col, type ResultTable } from '../result/table.js';
 import { rewriteModelsConfig } from '../serving/config-writer.js';
 import { F } from '../store/filter.js';
-import { resolveModel } from '../executor/models.js';
+import { withResolvedModel } from '../executor/models.js';
 import { withLock } from '../engine/lock.js';
 
 const syntax = { keywords: ['stop'], args: [{ kind: 'model' }] } as const;
@@ -16,14 +16,16 @@ export async function executeStop(ctx: EngineContext, cmd: StopCommand): Promise
   if (cmd.model.version !== undefined || cmd.model.alias !== undefined) {
     throw new MlmodelError('INVALID_ARGUMENT', `stop stops every served version of a model; write ${cmd.model.name} without '@'`);
   }
-  const record = await resolveModel(ctx, cmd.model, { forWrite: true });
-  const changed = await ctx.meta.setServingState({ model_uid: record.model_uid, states: ['AVAILABLE', 'DEPLOYING'] }, 'STOPPED', ctx.now());
-  if (record.serving !== 'on' && changed === 0) {
-    throw new MlmodelError('CONFLICT', `${record.name} is not being served`, { name: record.name });
-  }
-  await withLock(ctx, `model:${record.model_uid}`, { what: record.name }, () =>
-    ctx.meta.updateModels(F.eq('model_uid', record.model_uid), { serving: 'off', modified: ctx.now() }),
-  );
+  // Under the lock of the model's (user, name), like deploy's start and delete.
+  await withResolvedModel(ctx, cmd.model, async (record) => {
+    const changed = await ctx.meta.setServingState({ model_uid: record.model_uid, states: ['AVAILABLE', 'DEPLOYING'] }, 'STOPPED', ctx.now());
+    if (record.serving !== 'on' && changed === 0) {
+      throw new MlmodelError('CONFLICT', `${record.name} is not being served`, { name: record.name });
+    }
+    await withLock(ctx, `model:${record.model_uid}`, { what: record.name }, () =>
+      ctx.meta.updateModels(F.eq('model_uid', record.model_uid), { serving: 'off', modified: ctx.now() }),
+    );
+  });
   await rewriteModelsConfig(ctx);
   return { columns: [col('result', 'TEXT')], rows: [['ok']] };
 }

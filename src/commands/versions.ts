@@ -4,6 +4,7 @@ import { MlmodelError } from '../errors.js';
 import { col, type ResultTable } from '../result/table.js';
 import { aliasesOf } from './alias.js';
 import { resolveModel, versionsOf } from '../executor/models.js';
+import { F } from '../store/filter.js';
 
 const syntax = { keywords: ['versions'], args: [{ kind: 'model' }] } as const;
 
@@ -27,7 +28,14 @@ export async function executeVersions(ctx: EngineContext, cmd: VersionsCommand):
   }
   const head = await resolveModel(ctx, cmd.model);
   const aliases = await aliasesOf(ctx, head.model_uid);
-  const rows = (await versionsOf(ctx, head.model_uid)).map((r) => [
+  const versions = await versionsOf(ctx, head.model_uid);
+  // A delete marks the latest record before it removes anything: if the model
+  // still has a live latest version after the listing, the listing is whole,
+  // never the half of a delete under way.
+  if ((await ctx.meta.countModels(F.and(F.eq('model_uid', head.model_uid), F.eq('latest', true), F.eq('state', 'ACTIVE')))) === 0) {
+    throw new MlmodelError('MODEL_NOT_FOUND', `no model called ${cmd.model.name}`, { name: cmd.model.name });
+  }
+  const rows = versions.map((r) => [
     r.version,
     r.size,
     r.sha256,

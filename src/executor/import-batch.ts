@@ -75,6 +75,11 @@ export async function executeImportBatch(ctx: EngineContext, items: readonly Bat
       stager.stop(i);
     }
   };
+  // Inside the embedded store's group transaction no other process can write,
+  // so a model lock another process holds cannot be released until the group
+  // ends: such an import fails at once (CONFLICT) instead of waiting for it.
+  // Other stores run the group as plain calls, and wait for the lock as usual.
+  const lockWait = ctx.meta.kind === 'sqlite' ? { lockWaitMs: 0 } : {};
   let next = 0;
   while (next < items.length && !stopped) {
     // The wait for the next archives (as long as the archives are big) holds no lock.
@@ -98,7 +103,7 @@ export async function executeImportBatch(ctx: EngineContext, items: readonly Bat
           }
           if (!('staged' in s)) continue;
           try {
-            outcomes[next] = { table: await ctx.meta.group(() => registerStaged(ctx, s.staged)) };
+            outcomes[next] = { table: await ctx.meta.group(() => registerStaged(ctx, s.staged, lockWait)) };
             registered.push(next);
           } catch (e) {
             // Its savepoint undid its claims; its objects go after the transaction.

@@ -2,7 +2,7 @@ import type { ManifestEntry } from '../archive/index.js';
 import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
 import type { ModelRecord } from '../store/metadata.js';
-import { manifestKey } from '../commands/import.js';
+import { manifestKey } from './object-keys.js';
 
 /** The per-file manifest (path, size, mtime, sha256) recorded when a version was imported. */
 export async function readManifest(ctx: EngineContext, uid: string): Promise<ManifestEntry[]> {

@@ -5,6 +5,7 @@ import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
 import { F } from '../store/filter.js';
 import type { ModelRecord } from '../store/metadata.js';
+import { withModelLock } from '../engine/lock.js';
 
 /** Scope of the name claims that map a user's model name to its model_uid. */
 export const nameScope = (user: string) => `model-name:${user}`;
@@ -89,4 +90,51 @@ export function parseModelRefText(text: string): ModelRef {
   const { ref, problem } = readModelRef(text);
   if (problem) throw new MlmodelError('INVALID_ARGUMENT', problem.message, { name: text });
   return ref;
+}
+
+/**
+ * Resolves `ref` for a write, then runs `fn` holding the lock of the model's
+ * (user, name) with the model resolved again under it: a delete, rename,
+ * deploy or stop acts only on what the name means once it has the lock, and
+ * `MODEL_NOT_FOUND` if the model was renamed or deleted while it waited.
+ */
+export async function withResolvedModel<T>(ctx: EngineContext, ref: ModelRef, fn: (record: ModelRecord) => Promise<T>, extraNames: readonly string[] = []): Promise<T> {
+  const found = await resolveModel(ctx, ref, { forWrite: true });
+  return withModelLock(ctx, found.user, [found.name, ...extraNames], async () => {
+    const record = await resolveModel(ctx, ref, { forWrite: true }).catch(() => null);
+    if (!record || record.model_uid !== found.model_uid) {
+      throw new MlmodelError('MODEL_NOT_FOUND', `${ref.name} was renamed or deleted meanwhile`, { name: ref.name });
+    }
+    return fn(record);
+  });
+}
+
+/**
+ * Claims `user`'s model name `name` for `modelUid`, holding the name's lock
+ * (withModelLock). Returns the model that owns the name afterwards: this one,
+ * or the live model that already has it. A claim whose model has no live
+ * latest version under that name is left by a command that died half-way (a
+ * first import before its record, a rename before its records changed): it
+ * is taken over, since under the lock nobody else can be finishing it.
+ */
+export async function claimModelName(
+  ctx: EngineContext,
+  user: string,
+  name: string,
+  modelUid: string,
+  /** Finishes the interrupted delete of a model that still holds the name (executor/import.ts). */
+  finishStale: (ctx: EngineContext, modelUid: string) => Promise<void>,
+): Promise<string> {
+  const scope = nameScope(user);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (await ctx.meta.claimName(scope, name, modelUid)) return modelUid;
+    const claim = await ctx.meta.getClaim(scope, name);
+    if (!claim) continue;
+    if (claim.owner === modelUid) return modelUid;
+    const live = await ctx.meta.countModels(F.and(F.eq('model_uid', claim.owner), F.eq('user', user), F.eq('name', name), F.eq('latest', true), LIVE));
+    if (live > 0) return claim.owner;
+    await finishStale(ctx, claim.owner);
+    await ctx.meta.releaseName(scope, name, claim.owner);
+  }
+  throw new MlmodelError('CONFLICT', `the name ${name} keeps changing hands; try again`, { name });
 }

@@ -37,6 +37,8 @@ export interface ServingTarget {
    * object store it may have copied only some files into place).
    */
   removeVersion(servingName: string, version: number): Promise<void>;
+  /** Every numbered version directory under the base (`<serving_name>/<n>/`), for fsck. */
+  listVersions(): Promise<ServedVersion[]>;
   /**
    * Temporary directories, files or objects of deploys: what an interrupted
    * deploy left behind, and what a running one is writing (fsck tells them
@@ -48,6 +50,14 @@ export interface ServingTarget {
 
 /** The writer's tag lets fsck remove what a killed deploy left, and nothing a running one is writing. */
 const tmpName = () => `.tmp-${writerTag()}${randomBytes(8).toString('hex')}`;
+
+export interface ServedVersion {
+  readonly servingName: string;
+  readonly version: number;
+}
+
+/** A version directory's name: a positive whole number, as TF Serving reads it. */
+const VERSION_DIR = /^[1-9][0-9]{0,15}$/;
 
 /**
  * `<serving_name>/<version>/` must be two segments under the base, whoever
@@ -111,6 +121,17 @@ export class DirectoryServingTarget implements ServingTarget {
 
   async readConfig(): Promise<string | null> {
     return readFile(join(this.base, MODELS_CONFIG), 'utf8').catch(() => null);
+  }
+
+  async listVersions(): Promise<ServedVersion[]> {
+    const found: ServedVersion[] = [];
+    for (const e of await readdir(this.base, { withFileTypes: true }).catch(() => [])) {
+      if (!e.isDirectory()) continue;
+      for (const inner of await readdir(join(this.base, e.name)).catch(() => [])) {
+        if (VERSION_DIR.test(inner)) found.push({ servingName: e.name, version: Number(inner) });
+      }
+    }
+    return found;
   }
 
   async leftovers(): Promise<TemporaryInfo[]> {
@@ -190,6 +211,15 @@ export class ObjectServingTarget implements ServingTarget {
   async removeVersion(servingName: string, version: number): Promise<void> {
     checkServingPath(servingName, version);
     await deletePrefix(this.store, `${servingName}/${version}/`);
+  }
+
+  async listVersions(): Promise<ServedVersion[]> {
+    const found = new Map<string, ServedVersion>();
+    for await (const o of this.store.list('')) {
+      const [servingName, version, ...rest] = o.key.split('/');
+      if (rest.length > 0 && servingName && version && VERSION_DIR.test(version)) found.set(`${servingName}/${version}`, { servingName, version: Number(version) });
+    }
+    return [...found.values()];
   }
 
   async leftovers(): Promise<TemporaryInfo[]> {

@@ -145,6 +145,12 @@ export interface MetadataStore extends ServingRecords {
   getClaim(scope: string, name: string): Promise<NameClaim | null>;
   /** Releases a claim if `owner` holds it; true if released. */
   releaseName(scope: string, name: string, owner: string): Promise<boolean>;
+  /**
+   * Moves a claim's `at` to now if `owner` still holds it; true if it did.
+   * A heartbeat, not a claim: it tells others the holder is alive (see
+   * engine/lease.ts), and its false tells the holder it lost the claim.
+   */
+  renewClaim(scope: string, name: string, owner: string): Promise<boolean>;
   listClaims(scope: string): Promise<NameClaim[]>;
 }
 

@@ -327,6 +327,14 @@ export class MongoMetadataStore implements MetadataStore {
     return res.deletedCount > 0;
   }
 
+  async renewClaim(scope: string, name: string, owner: string): Promise<boolean> {
+    checkClaimArgs(scope, name, owner);
+    const res = await this.#run('renew claim', () =>
+      this.#coll<NameClaim>('name_claims').updateOne({ scope, name, owner }, { $set: { at: new Date() } }),
+    );
+    return res.matchedCount > 0;
+  }
+
   async listClaims(scope: string): Promise<NameClaim[]> {
     const docs = await this.#run('list claims', () =>
       this.#coll<NameClaim>('name_claims').find({ scope }, { sort: { name: 1 }, projection: { _id: 0 } }).toArray(),

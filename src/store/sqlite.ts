@@ -574,6 +574,15 @@ export class SqliteMetadataStore implements MetadataStore {
     );
   }
 
+  async renewClaim(scope: string, name: string, owner: string): Promise<boolean> {
+    checkClaimArgs(scope, name, owner);
+    return this.#write(
+      () =>
+        this.#prepare('UPDATE name_claims SET at = ? WHERE scope = ? AND name = ? AND owner = ?').run(Date.now(), scope, name, owner)
+          .changes > 0,
+    );
+  }
+
   async listClaims(scope: string): Promise<NameClaim[]> {
     const rows = await this.#read(
       () =>

@@ -340,7 +340,7 @@ describe('HTTP query API without tokens', () => {
   });
 
   it('refuses a caller from beyond loopback with 403 when no tokens are configured', () => {
-    const auth = new Authenticator({ tokens: new Map(), admins: [], localRoots: [], queryTimeout: null, allowedHosts: [], allowedOrigins: [] }, 'root');
+    const auth = new Authenticator({ tokens: new Map(), admins: [], readers: [], localRoots: [], queryTimeout: null, allowedHosts: [], allowedOrigins: [] }, 'root');
     const from = (remoteAddress: string) => ({ socket: { remoteAddress }, headers: {} }) as unknown as IncomingMessage;
     expect(auth.authenticate(from('127.0.0.1'))).toBe('root');
     expect(auth.authenticate(from('::ffff:127.0.0.1'))).toBe('root');

@@ -156,10 +156,14 @@ export interface CliResult {
  * that long after it started (the console dying mid-command); `timeoutMs`
  * does the same to one that hangs.
  */
-export function runCli(query: string, env: NodeJS.ProcessEnv, opts: { killAfterMs?: number; timeoutMs?: number; args?: string[] } = {}): Promise<CliResult & { killed: boolean }> {
+export function runCli(
+  query: string,
+  env: NodeJS.ProcessEnv,
+  opts: { killAfterMs?: number; timeoutMs?: number; args?: string[]; /** Runs this script (`-f`) instead of the query. */ script?: string } = {},
+): Promise<CliResult & { killed: boolean }> {
   return new Promise((res) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [CLI, '--format', 'json', ...(opts.args ?? []), '-c', query], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, '--format', 'json', ...(opts.args ?? []), ...(opts.script ? ['-f', opts.script] : ['-c', query])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let killed = false;

@@ -2,11 +2,11 @@ import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe } from 'vitest';
-import { readLocal, registrySuite } from './registry-suite.js';
+import { readLocal, registrySuite, type Backend } from './registry-suite.js';
+import { atomicSuite } from './atomic-suite.js';
 
 /** The embedded default: SQLite file and object directory under the home, a directory connector, a directory serving base. */
-describe('registry on the embedded stores (SQLite + directory)', () => {
-  registrySuite(async () => {
+async function embedded(): Promise<Backend> {
     const root = await mkdtemp(join(tmpdir(), 'mlmodel-embedded-'));
     const home = join(root, 'home');
     const sources = join(root, 'connector');
@@ -32,5 +32,12 @@ describe('registry on the embedded stores (SQLite + directory)', () => {
       },
       download: (url) => readFile(url),
     };
-  });
+}
+
+describe('registry on the embedded stores (SQLite + directory)', () => {
+  registrySuite(embedded);
+});
+
+describe('delete, import, deploy and rename of one name, raced, on the embedded stores', () => {
+  atomicSuite(embedded);
 });

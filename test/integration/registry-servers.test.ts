@@ -6,7 +6,8 @@ import { parseS3Url } from '../../src/config/location.js';
 import { MinioObjectStore } from '../../src/store/minio.js';
 import { describeWithServer } from '../servers/servers.js';
 import { httpGet, readAll } from '../store/objects-conformance.js';
-import { registrySuite } from './registry-suite.js';
+import { registrySuite, type Backend } from './registry-suite.js';
+import { atomicSuite } from './atomic-suite.js';
 
 /**
  * The same walk-through on the production pair: a MongoDB-wire server
@@ -30,40 +31,47 @@ describeWithServer('mongodb', 'registry on MongoDB + MinIO', (mongoUrl) => {
 
     afterAll(async () => {
       const client = new MongoClient(mongoUrl);
-      await client.db(database).dropDatabase().catch(() => undefined);
+      for (const db of [database, `${database}atomic`]) await client.db(db).dropDatabase().catch(() => undefined);
       await client.close();
     });
 
+    const backend = (prefix: string) => async (): Promise<Backend> => {
+      const sources = store(locations.connector);
+      await sources.init();
+      const serving = `${locations.serving}${prefix}`;
+      return {
+        env: {
+          HOME: '/nonexistent-home',
+          MLMODEL_HOME: `/tmp/mlmodel-it-${run}`,
+          MLMODEL_USER: 'root',
+          MLMODEL_MONGODB_URL: mongo.toString().replace(`/${database}`, `/${database}${prefix.replace(/\W/g, '')}`),
+          MLMODEL_MINIO_URL: `${locations.objects}${prefix.replace(/\W/g, '')}`,
+          MLMODEL_CONNECTOR_MIN_AI: locations.connector,
+          MLMODEL_SERVING_BASE: serving,
+        },
+        async putSource(key, body) {
+          await sources.put(key, Readable.from([body]));
+        },
+        async readServed(path) {
+          const served = store(serving);
+          if (!(await served.stat(path))) return null;
+          return readAll(await served.get(path));
+        },
+        async listObjects(prefix_) {
+          const keys: string[] = [];
+          for await (const o of store(`${locations.objects}${prefix.replace(/\W/g, '')}`).list(prefix_)) keys.push(o.key);
+          return keys;
+        },
+        download: httpGet,
+      };
+    };
+
     describe('IRIS walk-through', () => {
-      registrySuite(async () => {
-        const sources = store(locations.connector);
-        await sources.init();
-        return {
-          env: {
-            HOME: '/nonexistent-home',
-            MLMODEL_HOME: `/tmp/mlmodel-it-${run}`,
-            MLMODEL_USER: 'root',
-            MLMODEL_MONGODB_URL: mongo.toString(),
-            MLMODEL_MINIO_URL: locations.objects,
-            MLMODEL_CONNECTOR_MIN_AI: locations.connector,
-            MLMODEL_SERVING_BASE: locations.serving,
-          },
-          async putSource(key, body) {
-            await sources.put(key, Readable.from([body]));
-          },
-          async readServed(path) {
-            const served = store(locations.serving);
-            if (!(await served.stat(path))) return null;
-            return readAll(await served.get(path));
-          },
-          async listObjects(prefix) {
-            const keys: string[] = [];
-            for await (const o of store(locations.objects).list(prefix)) keys.push(o.key);
-            return keys;
-          },
-          download: httpGet,
-        };
-      });
+      registrySuite(backend(''));
+    });
+
+    describe('delete, import, deploy and rename of one name, raced', () => {
+      atomicSuite(backend('-atomic'), { rounds: Number(process.env.MLMODEL_ATOMIC_ROUNDS ?? 25) });
     });
   });
 });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ParseError } from '../../grammar/index.js';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +35,7 @@ async function failure(p: Promise<unknown>): Promise<{ code: string; message: st
   try {
     await p;
   } catch (e) {
-    if (isMlmodelError(e)) return { code: e.code, message: e.message };
+    if (isMlmodelError(e) || e instanceof ParseError) return { code: e.code, message: e.message };
     throw e;
   }
   throw new Error('expected the query to fail');
@@ -183,9 +184,10 @@ export function registrySuite(setup: () => Promise<Backend>): void {
       message: expect.stringContaining('..'),
     });
     expect(await failure(run('mlmodel import name=bad3 type=tf path=OBJECTSTORAGE.MIN_AI:bad/notar.tar'))).toMatchObject({ code: 'ARCHIVE_INVALID' });
+    // An option's value is checked by its declared type when the query is parsed.
     expect(await failure(run('mlmodel import name=bad4 type=keras path=OBJECTSTORAGE.MIN_AI:bad/missing.tar'))).toMatchObject({
-      code: 'INVALID_ARGUMENT',
-      message: expect.stringContaining('r, sklearn, spark, tf, onnx'),
+      code: 'PARSE_ERROR',
+      message: expect.stringContaining('type=keras is not one of r, sklearn, spark, tf, onnx'),
     });
     expect(await failure(run('mlmodel import name=bad5 type=tf format=h5 path=OBJECTSTORAGE.MIN_AI:v/m2.tar'))).toMatchObject({
       code: 'INVALID_ARGUMENT',
@@ -194,9 +196,10 @@ export function registrySuite(setup: () => Promise<Backend>): void {
     expect(await failure(run('mlmodel import name=bad6 type=tf path=OBJECTSTORAGE.MIN_AI:nothing/here.tar'))).toMatchObject({ code: 'OBJECT_NOT_FOUND' });
     expect(await failure(run('mlmodel import name=bad7 type=tf path=OBJECTSTORAGE.NOPE:x.tar'))).toMatchObject({ code: 'CONNECTOR_UNKNOWN' });
     expect(await failure(run('mlmodel import name=../x type=tf path=OBJECTSTORAGE.MIN_AI:v/m1.tar'))).toMatchObject({ code: 'INVALID_ARGUMENT' });
-    expect(await failure(run('mlmodel import name=x type=tf'))).toMatchObject({ code: 'INVALID_ARGUMENT', message: 'import needs path=…' });
+    expect(await failure(run('mlmodel import name=x type=tf'))).toMatchObject({ code: 'INVALID_ARGUMENT', message: 'mlmodel import needs path=…' });
     expect(await failure(run('mlmodel import name=x type=tf path=/tmp/x.tar colour=red'))).toMatchObject({
-      message: expect.stringMatching(/^import has no option colour; its options are name, type, path/),
+      code: 'PARSE_ERROR',
+      message: expect.stringMatching(/^mlmodel import has no option colour\. (Did you mean \w+\? )?Its options are name, type, path/),
     });
     expect((await run('mlmodel list')).rows).toHaveLength(count);
     expect(await backend.listObjects('models/')).toEqual(before);
@@ -291,7 +294,7 @@ export function registrySuite(setup: () => Promise<Backend>): void {
       const found = await run('mlmodel fsck grace=0');
       expect(found.rows).toEqual(
         expect.arrayContaining([
-          ['interrupted delete', 'root/onx@1', 'the record is marked for deletion', 'needs repair=true'],
+          ['interrupted delete', 'root/onx', 'the model is being deleted (out of sight; 1 version(s) left)', 'needs repair=true'],
           ['archive', 'root/vv@1', expect.stringContaining('no longer passes inspection'), expect.stringContaining('cannot repair')],
           ['orphan object', orphan, 'no record points to it', 'needs repair=true'],
         ]),
@@ -299,7 +302,7 @@ export function registrySuite(setup: () => Promise<Backend>): void {
       const repaired = await run('mlmodel fsck repair=true grace=0 quick=true');
       expect(repaired.rows).toEqual(
         expect.arrayContaining([
-          ['interrupted delete', 'root/onx@1', 'the record is marked for deletion', 'repaired'],
+          ['interrupted delete', 'root/onx', 'the model is being deleted (out of sight; 1 version(s) left)', 'repaired'],
           ['orphan object', orphan, 'no record points to it', 'repaired'],
         ]),
       );

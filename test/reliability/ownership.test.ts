@@ -7,6 +7,10 @@ import { createQueryServer, type QueryServer } from '../../console/serve/server.
 import { loadConfig } from '../../src/config/index.js';
 import { openRegistry, type Registry } from '../../src/engine/registry.js';
 import { file, tar } from '../archive/tar-writer.js';
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { F } from '../../src/store/filter.js';
+import { metadataStoreFor, objectStoreFor } from '../../src/store/open.js';
 
 /**
  * Issue 9.7: users change only their own models unless they are admins —
@@ -123,6 +127,58 @@ describe('ownership over HTTP (bearer tokens)', () => {
     expect((await post(TOKENS.carol, 'mlmodel tag alice/h ok')).status).toBe(200);
     expect((await post(TOKENS.carol, 'mlmodel delete h', { user: 'alice' })).status).toBe(200);
     expect((await post(TOKENS.alice, 'mlmodel list')).body.results).toEqual([]);
+  });
+
+  it('fsck over HTTP: a non-admin looks only at their own models and removes nothing; an admin repairs everything', async () => {
+    const config = loadConfig(env as Record<string, string>, {});
+    const meta = await metadataStoreFor(config);
+    await meta.init();
+    const objects = await objectStoreFor(config);
+    try {
+      for (const [token, name] of [[TOKENS.alice, 'fa'], [TOKENS.alice, 'fa2'], [TOKENS.bob, 'fb']] as const) {
+        expect((await post(token, `mlmodel import name=${name} type=tf path=${join(root, 'm.tar')}`)).status).toBe(200);
+      }
+      // Damage of both users' kinds: an interrupted delete each, and an orphan object nobody owns.
+      const [fa2] = await meta.findModels({ filter: F.and(F.eq('user', 'alice'), F.eq('name', 'fa2')) });
+      const [fb] = await meta.findModels({ filter: F.and(F.eq('user', 'bob'), F.eq('name', 'fb')) });
+      await meta.updateModel(fa2!.uid, { state: 'DELETING' });
+      await meta.updateModel(fb!.uid, { state: 'DELETING' });
+      const orphan = `models/${randomUUID()}/archive`;
+      await objects.put(orphan, Readable.from([Buffer.from('left by a crashed import')]));
+
+      for (const grace of ['-99999999', 'abc', '-1']) {
+        const r = await post(TOKENS.bob, `mlmodel fsck repair=true grace=${grace}`);
+        expect(r.status, JSON.stringify(r.body)).toBe(400);
+      }
+      const bob = await post(TOKENS.bob, 'mlmodel fsck repair=true grace=0');
+      expect(bob.status).toBe(200);
+      expect(JSON.stringify(bob.body.results)).not.toContain('alice');
+      expect(JSON.stringify(bob.body.results)).not.toContain(orphan);
+      expect(bob.body.results).toContainEqual(['interrupted delete', 'bob/fb', expect.stringContaining('being deleted'), 'needs an admin (http.admins): it removes data']);
+      // Nothing was removed: not alice's, not the orphan, not even bob's own half-deleted model.
+      expect(await objects.stat(orphan)).not.toBeNull();
+      expect(await meta.getModel(fa2!.uid)).not.toBeNull();
+      expect(await meta.getModel(fb!.uid)).not.toBeNull();
+      expect((await post(TOKENS.alice, 'mlmodel summary fa version')).status).toBe(200);
+
+      const carol = await post(TOKENS.carol, 'mlmodel fsck repair=true grace=0');
+      expect(carol.status).toBe(200);
+      expect(carol.body.results).toEqual(
+        expect.arrayContaining([
+          ['interrupted delete', 'alice/fa2', expect.stringContaining('being deleted'), 'repaired'],
+          ['interrupted delete', 'bob/fb', expect.stringContaining('being deleted'), 'repaired'],
+          ['orphan object', orphan, 'no record points to it', 'repaired'],
+        ]),
+      );
+      expect(await objects.stat(orphan)).toBeNull();
+      expect(await meta.getModel(fa2!.uid)).toBeNull();
+      expect((await post(TOKENS.carol, 'mlmodel fsck grace=0')).body.results).toEqual([]);
+      // alice's live model was never touched.
+      expect((await post(TOKENS.alice, 'mlmodel verify fa')).status).toBe(200);
+    } finally {
+      await meta.close();
+      await objects.close();
+    }
   });
 
   it('no token appears in any log line or error', async () => {

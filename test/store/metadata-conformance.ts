@@ -334,6 +334,22 @@ export function metadataConformance(h: MetadataHarness): void {
         ['alice/iris', 'x'],
       ]);
     });
+
+    it('a claim is renewed only by its holder, and a renewal after a takeover fails', async () => {
+      expect(await store.claimName('lease', 'upload:u1', 'importer')).toBe(true);
+      const first = (await store.getClaim('lease', 'upload:u1'))!.at.getTime();
+      await new Promise((r) => setTimeout(r, 15));
+      expect(await other.renewClaim('lease', 'upload:u1', 'someone-else')).toBe(false);
+      expect((await store.getClaim('lease', 'upload:u1'))!.at.getTime()).toBe(first);
+      expect(await other.renewClaim('lease', 'upload:u1', 'importer')).toBe(true);
+      expect((await store.getClaim('lease', 'upload:u1'))!.at.getTime()).toBeGreaterThan(first);
+      // Taken over (released, claimed by another): the old holder's renewal says so.
+      expect(await store.releaseName('lease', 'upload:u1', 'importer')).toBe(true);
+      expect(await other.claimName('lease', 'upload:u1', 'fsck')).toBe(true);
+      expect(await store.renewClaim('lease', 'upload:u1', 'importer')).toBe(false);
+      expect((await store.getClaim('lease', 'upload:u1'))!.owner).toBe('fsck');
+      expect(await store.renewClaim('lease', 'never-claimed', 'x')).toBe(false);
+    });
   });
 
   describe("MongoDB's order where engines differ: code points, lists, no value", () => {
