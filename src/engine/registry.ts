@@ -139,7 +139,8 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
 
   const registry: Registry = {
     config,
-    run: (text, opts) => execute(parse(text), opts),
+    // async: a ParseError rejects the promise like any other failure, never throws at the call.
+    run: async (text, opts) => execute(parse(text), opts),
     execute,
     importBatch,
     runStatements(statements, opts = {}) {

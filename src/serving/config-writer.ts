@@ -1,11 +1,9 @@
 import type { EngineContext } from '../engine/context.js';
-import { MlmodelError } from '../errors.js';
+import { withLock } from '../engine/lock.js';
 import type { ServingRecord } from '../store/serving-records.js';
 import { renderModelsConfig, type ServedModel } from './models-config.js';
 
-const LOCK_SCOPE = 'lock';
-const LOCK_NAME = 'models.config';
-/** A holder that has not finished in this long has died; its lock may be taken over. */
+/** A holder that has not renewed the lock in this long has died; it may be taken over. */
 const STALE_MS = 60_000;
 const WAIT_MS = 120_000;
 
@@ -15,14 +13,11 @@ const WAIT_MS = 120_000;
  * not each write a config that lacks the other's version.
  */
 export async function rewriteModelsConfig(ctx: EngineContext): Promise<void> {
-  const owner = ctx.newUid();
-  await acquire(ctx, owner);
-  try {
+  // The engine's one lock (engine/lock.ts), renewed while the config is written.
+  await withLock(ctx, 'models.config', { staleMs: STALE_MS, waitMs: WAIT_MS, what: 'models.config (another deploy or stop is rewriting it)' }, async () => {
     const available = await ctx.meta.findServings({ states: ['AVAILABLE'] });
     await ctx.serving.writeConfig(renderModelsConfig(servedModels(ctx, available)));
-  } finally {
-    await ctx.meta.releaseName(LOCK_SCOPE, LOCK_NAME, owner);
-  }
+  });
 }
 
 export function servedModels(ctx: Pick<EngineContext, 'serving'>, records: readonly ServingRecord[]): ServedModel[] {
@@ -36,20 +31,4 @@ export function servedModels(ctx: Pick<EngineContext, 'serving'>, records: reado
     byName.set(r.serving_name, m);
   }
   return [...byName].map(([name, m]) => ({ name, basePath: ctx.serving.basePath(name), versions: m.versions, labels: m.labels }));
-}
-
-async function acquire(ctx: EngineContext, owner: string): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  for (let attempt = 0; ; attempt++) {
-    if (await ctx.meta.claimName(LOCK_SCOPE, LOCK_NAME, owner)) return;
-    const holder = await ctx.meta.getClaim(LOCK_SCOPE, LOCK_NAME);
-    if (holder && Date.now() - holder.at.getTime() > STALE_MS) {
-      await ctx.meta.releaseName(LOCK_SCOPE, LOCK_NAME, holder.owner);
-      continue;
-    }
-    if (Date.now() > deadline) {
-      throw new MlmodelError('CONFLICT', 'another deploy or stop is still rewriting models.config; try again', {});
-    }
-    await new Promise((r) => setTimeout(r, Math.min(200, 5 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random())));
-  }
 }
