@@ -1,7 +1,7 @@
 import { ParseError } from '../grammar/index.js';
 import { isMlmodelError } from '../src/errors.js';
 
-/** Exit statuses of the `mlmodel` command (DESIGN §7); scripts rely on them. */
+/** Exit statuses of the `mlmodel` command (docs/console.md); scripts rely on them. */
 export const EXIT_OK = 0;
 /** A query was valid but failed while running. */
 export const EXIT_QUERY_FAILED = 1;

@@ -7,7 +7,7 @@ import { createTokens, type TokenSet } from './tokens.js';
 import { createAstBuilder } from './visitor.js';
 
 /**
- * One language: the structure of DESIGN §3 plus the commands it is given.
+ * One language: the structure of docs/language.md plus the commands it is given.
  * Everything that knows a command — tokens, parser rules, the AST builder,
  * the printer, the error messages — is made here from the commands'
  * declared syntax, once; the engine builds the one language its command

@@ -14,7 +14,7 @@ export interface CommandRule {
 }
 
 /**
- * The mlmodel grammar (DESIGN §3) as a Chevrotain CST parser. The structure
+ * The mlmodel grammar (docs/language.md) as a Chevrotain CST parser. The structure
  * — `query`, stages, conditions, model references, options — is written out
  * below; each command's rule is made from its module's declared syntax, in
  * the constructor, before the self-analysis, as Chevrotain requires. One

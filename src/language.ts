@@ -12,7 +12,7 @@ import { kindsOf } from '../grammar/command-syntax.js';
 import { COMMANDS, type CommandModule } from './commands/index.js';
 
 /**
- * The mlmodel language: the structure of DESIGN §3 with the commands of
+ * The mlmodel language: the structure of docs/language.md with the commands of
  * src/commands/. One instance, built once at load (Chevrotain's grammar
  * analysis runs here) and used for every query in the process.
  */

@@ -44,7 +44,7 @@ export interface Completion {
 
 const NONE = (start: number): Completion => ({ start, word: '', candidates: [], suffix: ' ' });
 
-/** The characters a WORD may hold (DESIGN §3): everything but `,|()'"=<>!` and blanks. */
+/** The characters a WORD may hold (docs/language.md): everything but `,|()'"=<>!` and blanks. */
 const PARTIAL_WORD = /[^,|\s()'"=<>!]*$/;
 
 /**

@@ -3,7 +3,7 @@ import type { NameClaim } from '../store/metadata.js';
 import type { EngineContext } from './context.js';
 
 /**
- * A claim (unique index, DESIGN §6) that its holder keeps alive with a
+ * A claim (unique index, docs/reliability.md) that its holder keeps alive with a
  * heartbeat: every `ttlMs / 5` it moves the claim's `at` to now. A claim not
  * renewed for `ttlMs` belongs to a process that died or stalled, and may be
  * taken over. Work in flight is told from dead work this way, whatever its

@@ -18,7 +18,7 @@ export interface LockOptions {
  * under a unique index — the one primitive that is exclusive on MongoDB and
  * on every MongoDB-compatible server (FerretDB v1 applies a conditional
  * update as read-then-write, so compare-and-set loses updates there; see
- * DESIGN §6). The holder renews it while `fn` runs (engine/lease.ts), so a
+ * docs/reliability.md). The holder renews it while `fn` runs (engine/lease.ts), so a
  * long delete keeps it; a lock left by a process that died is taken over once
  * not renewed for `staleMs`.
  */

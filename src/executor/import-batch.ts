@@ -53,7 +53,7 @@ const GATHER_MS = 250;
  *    next archive comes between groups, with no lock held, and other
  *    processes' writes get the lock there.
  *
- * DESIGN §6 holds for each import: no record is written before its object
+ * docs/reliability.md holds for each import: no record is written before its object
  * is complete, numbers are claimed under unique indexes, and a failed
  * import's objects are removed. No result is returned before its group's
  * commit, so an `ok` is durable when it is seen; a group whose commit fails

@@ -4,7 +4,7 @@ import { MlmodelError } from '../errors.js';
 import type { ModelRecord } from '../store/metadata.js';
 
 /**
- * Serving names, claimed under a unique index (DESIGN §6): scope
+ * Serving names, claimed under a unique index (docs/reliability.md): scope
  * `serving-name`, name = the serving name, owner = the model's uid. Two
  * models never share a serving directory or a models.config entry, whatever
  * their users and names: `alice`/`team_model` and `alice_team`/`model` both

@@ -1,6 +1,6 @@
 /**
  * The metadata store: model records plus the exclusive claims the registry
- * needs (DESIGN §6). Two implementations, MongoDB (mongo.ts) and embedded
+ * needs (docs/reliability.md). Two implementations, MongoDB (mongo.ts) and embedded
  * SQLite (sqlite.ts), pass the same conformance suite.
  *
  * Exclusivity never comes from read-modify-write: MongoDB-compatible servers

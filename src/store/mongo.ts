@@ -134,7 +134,7 @@ export class MongoMetadataStore implements MetadataStore {
     }
   }
 
-  /** No multi-document transactions are relied on (DESIGN §6): each write is durable on its own. */
+  /** No multi-document transactions are relied on (docs/reliability.md): each write is durable on its own. */
   async group<T>(fn: () => Promise<T>): Promise<T> {
     return fn();
   }

@@ -1,6 +1,6 @@
 /**
  * Temporary files and objects: what a write leaves while it runs, and what
- * it leaves behind when its process is killed (DESIGN §6: a reader never sees
+ * it leaves behind when its process is killed (docs/reliability.md: a reader never sees
  * a partial object, so every write goes through one). Their names carry the
  * writer's host and process id, so `fsck` can tell the leftovers of a writer
  * that died from the work of one still running, even with grace=0.
