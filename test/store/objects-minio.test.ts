@@ -74,6 +74,8 @@ describeWithServer('minio', 'MinIO object store', (url) => {
     async function killedPut(bucketUrl: string, key: string, list: () => Promise<TemporaryInfo[]>): Promise<TemporaryInfo[]> {
       const script = `
         const { Readable } = require('node:stream');
+        // A writer that is still running: without a handle, a stalled source lets Node exit on its own.
+        setInterval(() => {}, 1000);
         (async () => {
           const { MinioObjectStore } = await import(process.argv[1]);
           const { parseS3Url } = await import(process.argv[2]);
@@ -98,7 +100,7 @@ describeWithServer('minio', 'MinIO object store', (url) => {
       child.kill('SIGKILL');
       await exited;
       expect(seen).toHaveLength(1);
-      expect(whileRunning).toEqual([key.includes('{tag}') ? 'running' : 'unknown']);
+      expect(whileRunning, `child ${child.pid}: ${seen.map((t) => t.name).join(' ')}`).toEqual([key.includes('{tag}') ? 'running' : 'unknown']);
       return seen;
     }
 
