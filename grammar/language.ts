@@ -32,9 +32,10 @@ export function createLanguage(commands: readonly CommandSyntax[], options: { va
   const tokens = createTokens(words, options);
   const parser = new MlmodelParser(tokens, commands, options);
   const builder = createAstBuilder(parser);
-  const printer = createPrinter({ commandRules: parser.commandRules, isKeyword: tokens.isKeyword });
   const byKind = new Map<string, CommandRule>();
   for (const r of parser.commandRules) for (const k of kindsOf(r.syntax)) byKind.set(k, r);
+  const ruleFor = (kind: string) => byKind.get(kind);
+  const printer = createPrinter({ ruleFor, isKeyword: tokens.isKeyword });
   return {
     ...printer,
     commands,
@@ -43,7 +44,7 @@ export function createLanguage(commands: readonly CommandSyntax[], options: { va
     commandRules: parser.commandRules,
     parse: createParse({ tokens, parser, builder }),
     isKeyword: tokens.isKeyword,
-    ruleFor: (kind) => byKind.get(kind),
+    ruleFor,
   };
 }
 

@@ -1,11 +1,11 @@
 import type * as A from './ast.js';
-import { kindsOf } from './command-syntax.js';
 import type { CommandRule } from './parser.js';
 import { readsAsNumber } from './visitor.js';
 
 /** What the printer needs to know of a language: its command rules and its keywords. */
 export interface PrinterLanguage {
-  readonly commandRules: readonly CommandRule[];
+  /** The rule of the command an AST kind belongs to. */
+  ruleFor(kind: string): CommandRule | undefined;
   isKeyword(text: string): boolean;
 }
 
@@ -26,9 +26,7 @@ export interface Printer {
  * value needs them. Commands are printed from their declared syntax.
  */
 export function createPrinter(lang: PrinterLanguage): Printer {
-  const byKind = new Map<string, CommandRule>();
-  for (const r of lang.commandRules) for (const k of kindsOf(r.syntax)) byKind.set(k, r);
-  const { isKeyword } = lang;
+  const { isKeyword, ruleFor } = lang;
 
   function printText(text: string): string {
     return BARE.test(text) && !isKeyword(text) && text !== '*' ? text : quote(text);
@@ -39,7 +37,7 @@ export function createPrinter(lang: PrinterLanguage): Printer {
   }
 
   function printCommand(c: A.Command): string {
-    const rule = byKind.get(c.kind);
+    const rule = ruleFor(c.kind);
     if (rule === undefined) throw new TypeError(`no command of kind ${c.kind}`);
     const keyword = rule.syntax.kind === undefined ? c.kind : rule.syntax.keywords[0];
     let text = `${rule.prefix} ${keyword}`;

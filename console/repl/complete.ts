@@ -1,5 +1,5 @@
 import type { IToken, TokenType } from 'chevrotain';
-import type { OptionSyntax } from '../../grammar/command-syntax.js';
+import { kindFor, type OptionSyntax } from '../../grammar/command-syntax.js';
 import * as T from '../../grammar/tokens.js';
 import { LIST_COLUMNS } from '../../src/commands/list.js';
 import { commandModule, language } from '../../src/language.js';
@@ -183,11 +183,7 @@ function commandOf(tokens: readonly IToken[]): CommandModule | undefined {
   const rule = language.commandRules.find(
     (r) => r.prefix === prefix && (keyword === undefined || keyword.tokenType === T.Pipe ? r.syntax.bareDefault === true : r.keywordTokens.includes(keyword.tokenType)),
   );
-  return rule ? commandModule(kindOfRule(rule.syntax, keyword?.image)) : undefined;
-}
-
-function kindOfRule(syntax: { readonly kind?: string; readonly keywords: readonly string[] }, keyword: string | undefined): string {
-  return syntax.kind ?? (keyword?.toLowerCase() && syntax.keywords.includes(keyword.toLowerCase()) ? keyword.toLowerCase() : syntax.keywords[0]!);
+  return rule ? commandModule(kindFor(rule.syntax, keyword && keyword.tokenType !== T.Pipe ? keyword.image : rule.syntax.keywords[0])) : undefined;
 }
 
 function optionKeysGiven(tokens: readonly IToken[]): string[] {

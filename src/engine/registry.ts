@@ -165,7 +165,8 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
   return registry;
 }
 
-async function openServingTarget(config: Config): Promise<ServingTarget> {
+/** The serving base a registry on `config` writes to (exported for tests that inspect it as the registry does). */
+export async function openServingTarget(config: Config): Promise<ServingTarget> {
   const base = config.servingBase;
   if (base.kind === 'file') return new DirectoryServingTarget(base.path);
   const store = await objectStoreAt(base, config);

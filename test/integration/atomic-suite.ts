@@ -4,13 +4,13 @@ import { expect, it } from 'vitest';
 import { parse } from '../../src/language.js';
 import type { ImportCommand } from '../../src/commands/import.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
-import { openRegistry, type Registry } from '../../src/engine/registry.js';
+import { openRegistry, openServingTarget, type Registry } from '../../src/engine/registry.js';
 import type { EngineContext } from '../../src/engine/context.js';
 import { LEASE_SCOPE, uploadLease } from '../../src/engine/lease.js';
 import { isMlmodelError } from '../../src/errors.js';
 import { commitImport, stageImport } from '../../src/commands/import.js';
 import { servingNameCandidates } from '../../src/serving/names.js';
-import { DirectoryServingTarget, ObjectServingTarget, type ServingTarget } from '../../src/serving/target.js';
+import type { ServingTarget } from '../../src/serving/target.js';
 import { F } from '../../src/store/filter.js';
 import type { MetadataStore } from '../../src/store/metadata.js';
 import type { ObjectStore } from '../../src/store/objects.js';
@@ -81,7 +81,7 @@ export function atomicSuite(setup: () => Promise<Backend>, opts: { rounds?: numb
       config,
       meta,
       objects: await objectStoreFor(config),
-      serving: await servingTargetFor(config),
+      serving: await openServingTarget(config),
       async source(key, body) {
         await backend.putSource(key, body);
         return `OBJECTSTORAGE.MIN_AI:${key}`;
@@ -299,13 +299,4 @@ function engineContext(w: World): EngineContext {
     now: () => new Date(),
     newUid: randomUUID,
   };
-}
-
-/** The serving base a registry on `config` writes to (as openRegistry opens it). */
-async function servingTargetFor(config: Config): Promise<ServingTarget> {
-  const base = config.servingBase;
-  if (base.kind === 'file') return new DirectoryServingTarget(base.path);
-  const store = await objectStoreAt(base, config);
-  await store.init();
-  return new ObjectServingTarget(store, `s3://${base.bucket}/${base.prefix}`);
 }
