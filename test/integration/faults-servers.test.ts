@@ -119,8 +119,15 @@ describeWithServer('mongodb', 'faults: SIGKILL of MinIO, the MongoDB-wire server
       const deployed = new Map<string, Array<{ version: number; servingName: string }>>();
       const names = ['imp_0', 'imp_1', 'imp_2', 'imp_3', 'imp_4'];
       for (const b of bulkNames) history.set(b, []);
+      // One acknowledged import that no operation touches afterwards: it must live through every kill and
+      // fsck's repair, and it keeps the check below from being empty when the seed's deletes and renames
+      // happen to take every other acknowledged import with them.
+      const kept = await newArchive();
+      const keptRows = jsonRows(await runCli(`mlmodel import name=kept_0 type=tf path=${kept.path}`, env));
+      expect(keptRows, 'the import made before the faults').not.toBeNull();
+      history.set('kept_0', [{ version: Number(keptRows![0]![2]), sha: kept.sha, acked: true, doubt: false }]);
       /** Acknowledged renames and deletes: names that must (not) hold a model at the end. */
-      const mustExist = new Set<string>(['svc_0', 'svc_1', ...bulkNames]);
+      const mustExist = new Set<string>(['svc_0', 'svc_1', 'kept_0', ...bulkNames]);
       const mustBeGone = new Set<string>();
       const client = new MongoClient(env.MLMODEL_MONGODB_URL!);
       /** A model is half visible if it is listed while some of its records are marked for deletion, or listed without all its versions. */
