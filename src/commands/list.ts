@@ -5,27 +5,29 @@ import { listQuery, WHOLE_LIST } from '../planner/plan.js';
 import { MODEL_SCHEMA } from '../planner/schema.js';
 import { col, type Cell, type Column, type ColumnType, type ResultTable } from '../result/table.js';
 import { applyRecordStages, type Listing } from '../stage/records.js';
-import type { FieldType } from '../store/filter.js';
+import { MODEL_FIELD_TABLE, type FieldType, type ModelField } from '../store/model-fields.js';
 import type { ModelRecord } from '../store/metadata.js';
 import { valueAt } from '../store/order.js';
 
 const syntax = { keywords: ['list'], args: [], bareDefault: true } as const;
 
-/** IRIS's `mlmodel list` columns. */
-export const LIST_COLUMNS = [
-  col('id', 'LONG'),
-  col('user', 'TEXT'),
-  col('name', 'TEXT'),
-  col('type', 'TEXT'),
-  col('category', 'TEXT'),
-  col('algorithm', 'TEXT'),
-  col('serving', 'TEXT'),
-  col('create', 'DATETIME'),
-  col('modified', 'DATETIME'),
-];
+/** Every model field holding numbers holds whole numbers. */
+const COLUMN_TYPES: Readonly<Record<FieldType, ColumnType>> = {
+  number: 'LONG',
+  string: 'TEXT',
+  boolean: 'BOOLEAN',
+  date: 'DATETIME',
+  'string[]': 'JSON',
+  any: 'JSON',
+};
 
-export function listRow(r: ModelRecord) {
-  return [r.id, r.user, r.name, r.type, r.category, r.algorithm, r.serving, r.create, r.modified];
+/** IRIS's `mlmodel list` columns, in its order; their types come from the field table. */
+const LIST_FIELDS = ['id', 'user', 'name', 'type', 'category', 'algorithm', 'serving', 'create', 'modified'] as const satisfies readonly ModelField[];
+
+export const LIST_COLUMNS: readonly Column[] = LIST_FIELDS.map((f) => col(f, COLUMN_TYPES[MODEL_FIELD_TABLE[f].type]));
+
+export function listRow(r: ModelRecord): Cell[] {
+  return LIST_FIELDS.map((f) => r[f]);
 }
 
 /**
@@ -37,16 +39,6 @@ export async function executeList(ctx: EngineContext, pushed: PushedStages = WHO
   const records = await ctx.meta.findModels(listQuery(pushed));
   return listingTable(applyRecordStages({ records, view: pushed.view }, pushed.rest));
 }
-
-/** Every model field holding numbers holds whole numbers. */
-const COLUMN_TYPES: Readonly<Record<FieldType, ColumnType>> = {
-  number: 'LONG',
-  string: 'TEXT',
-  boolean: 'BOOLEAN',
-  date: 'DATETIME',
-  'string[]': 'JSON',
-  any: 'JSON',
-};
 
 /** A listing as a table: the list columns, or the fields its view kept, named as they were written. */
 export function listingTable(listing: Listing): ResultTable {

@@ -1,4 +1,5 @@
-import { isNestedPath, type FieldType } from '../store/filter.js';
+import { isNestedPath } from '../store/filter.js';
+import { MODEL_FIELD_NAMES, MODEL_FIELD_TABLE, type FieldType, type ModelFieldSpec } from '../store/model-fields.js';
 import type { ColumnType, ResultTable } from '../result/table.js';
 import { MlmodelError } from '../errors.js';
 
@@ -37,26 +38,13 @@ function checkNested(name: string, segments: string[]): string {
  * summary fields, and the recorded import options (nested with dots, like
  * `parameter.epochs`), which live under `options.` in the record.
  */
-const MODEL_NAMES: Readonly<Record<string, FieldSpec>> = {
-  id: { path: 'id', type: 'number' },
-  user: { path: 'user', type: 'string' },
-  name: { path: 'name', type: 'string' },
-  type: { path: 'type', type: 'string' },
-  category: { path: 'category', type: 'string' },
-  algorithm: { path: 'algorithm', type: 'string' },
-  serving: { path: 'serving', type: 'string' },
-  create: { path: 'create', type: 'date' },
-  modified: { path: 'modified', type: 'date' },
-  cdate: { path: 'create', type: 'date' },
-  mdate: { path: 'modified', type: 'date' },
-  version: { path: 'version', type: 'number' },
-  format: { path: 'format', type: 'string' },
-  filename: { path: 'filename', type: 'string' },
-  serving_name: { path: 'serving_name', type: 'string' },
-  size: { path: 'size', type: 'number' },
-  sha256: { path: 'sha256', type: 'string' },
-  tags: { path: 'tags', type: 'string[]' },
-};
+const MODEL_NAMES: Readonly<Record<string, FieldSpec>> = Object.fromEntries(
+  MODEL_FIELD_NAMES.flatMap((f) => {
+    const spec: ModelFieldSpec = MODEL_FIELD_TABLE[f];
+    if (!spec.queryable) return [];
+    return [f, ...(spec.aliases ?? [])].map((name) => [name, { path: f, type: spec.type }] as const);
+  }),
+);
 
 /** Import options IRIS shows in a summary, in its order; they are stored under `options.`. */
 export const IRIS_OPTION_FIELDS = [

@@ -12,6 +12,9 @@
  * same documents with the same semantics (SQL where it can, match.ts in memory otherwise).
  */
 import { MlmodelError } from '../errors.js';
+import { MODEL_FIELD_NAMES, MODEL_FIELD_TABLE, type FieldType } from './model-fields.js';
+
+export type { FieldType };
 
 export type Scalar = string | number | boolean | Date | null;
 
@@ -53,35 +56,14 @@ export interface ValidQuery {
   limit: number | null;
 }
 
-export type FieldType = 'string' | 'number' | 'boolean' | 'date' | 'string[]' | 'any';
-
 /**
- * The fields of a model record a filter or a sort may name, with their types.
- * `options.<path>` (the extra import options) is open-ended and typed `any`.
+ * The fields of a model record a filter or a sort may name, with their types
+ * (from the one field table, model-fields.ts). `options.<path>` (the extra
+ * import options) is open-ended and typed `any`.
  */
-export const MODEL_FIELDS: Readonly<Record<string, FieldType>> = Object.freeze({
-  uid: 'string',
-  model_uid: 'string',
-  id: 'number',
-  user: 'string',
-  name: 'string',
-  version: 'number',
-  type: 'string',
-  category: 'string',
-  algorithm: 'string',
-  format: 'string',
-  filename: 'string',
-  serving: 'string',
-  serving_name: 'string',
-  state: 'string',
-  latest: 'boolean',
-  create: 'date',
-  modified: 'date',
-  size: 'number',
-  sha256: 'string',
-  object_key: 'string',
-  tags: 'string[]',
-});
+export const MODEL_FIELDS: Readonly<Record<string, FieldType>> = Object.freeze(
+  Object.fromEntries(MODEL_FIELD_NAMES.filter((f) => f !== 'options').map((f) => [f, MODEL_FIELD_TABLE[f].type])),
+);
 
 const MAX_DEPTH = 32;
 const MAX_LIST = 1000;

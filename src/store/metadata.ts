@@ -11,6 +11,7 @@
  */
 import { MlmodelError } from '../errors.js';
 import type { FilterDoc, ModelQuery } from './filter.js';
+import { MODEL_FIELD_NAMES, MODEL_FIELD_TABLE, modelField, type UpdatableField } from './model-fields.js';
 import type { ServingRecords } from './serving-records.js';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -54,29 +55,13 @@ export interface ModelRecord {
   options: Record<string, JsonValue>;
 }
 
-/** The fields an update may change; identity (uid, model_uid, id, version) never changes. */
-export type ModelUpdate = Partial<
-  Pick<
-    ModelRecord,
-    | 'user'
-    | 'name'
-    | 'type'
-    | 'category'
-    | 'algorithm'
-    | 'format'
-    | 'filename'
-    | 'serving'
-    | 'serving_name'
-    | 'state'
-    | 'latest'
-    | 'modified'
-    | 'size'
-    | 'sha256'
-    | 'object_key'
-    | 'tags'
-    | 'options'
-  >
->;
+// ModelRecord and the field table name the same fields: a compile error otherwise.
+type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : never;
+const recordMatchesFieldTable: SameKeys<ModelRecord, typeof MODEL_FIELD_TABLE> = true;
+void recordMatchesFieldTable;
+
+/** The fields an update may change; identity (uid, model_uid, id, version, create) never changes. */
+export type ModelUpdate = Partial<Pick<ModelRecord, UpdatableField>>;
 
 /** A claimed name (or alias, or lock) in a scope. */
 export interface NameClaim {
@@ -157,41 +142,6 @@ export interface MetadataStore extends ServingRecords {
 // ---------------------------------------------------------------------------
 // Validation shared by both backends: what goes in is what comes out.
 
-const STRING_FIELDS = ['uid', 'model_uid', 'user', 'name', 'type', 'sha256', 'object_key'] as const;
-const NULLABLE_STRING_FIELDS = ['category', 'algorithm', 'format', 'filename', 'serving_name'] as const;
-const UPDATE_FIELDS = new Set<string>([
-  'user',
-  'name',
-  'type',
-  'category',
-  'algorithm',
-  'format',
-  'filename',
-  'serving',
-  'serving_name',
-  'state',
-  'latest',
-  'modified',
-  'size',
-  'sha256',
-  'object_key',
-  'tags',
-  'options',
-]);
-const RECORD_FIELDS = new Set<string>([
-  ...STRING_FIELDS,
-  ...NULLABLE_STRING_FIELDS,
-  'id',
-  'version',
-  'serving',
-  'state',
-  'latest',
-  'create',
-  'modified',
-  'size',
-  'tags',
-  'options',
-]);
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 function bad(message: string, details: Record<string, unknown> = {}): MlmodelError {
@@ -199,54 +149,42 @@ function bad(message: string, details: Record<string, unknown> = {}): MlmodelErr
 }
 
 function checkField(field: string, v: unknown): void {
-  switch (field) {
-    case 'uid':
-    case 'model_uid':
-    case 'user':
-    case 'name':
-    case 'type':
-    case 'sha256':
-    case 'object_key':
+  const spec = modelField(field);
+  if (!spec) throw bad(`unknown model field "${field}"`, { field });
+  switch (spec.check) {
+    case 'string':
       if (typeof v !== 'string' || v.length === 0) throw bad(`model ${field} must be a non-empty string`, { field });
       if (v.length > 1024) throw bad(`model ${field} is longer than 1024 characters`, { field });
       return;
-    case 'category':
-    case 'algorithm':
-    case 'format':
-    case 'filename':
-    case 'serving_name':
+    case 'nullable-string':
       if (v !== null && typeof v !== 'string') throw bad(`model ${field} must be a string or null`, { field });
       return;
-    case 'id':
-    case 'version':
+    case 'positive-integer':
       if (!Number.isSafeInteger(v) || (v as number) < 1) throw bad(`model ${field} must be a positive integer`, { field });
       return;
-    case 'size':
-      if (!Number.isSafeInteger(v) || (v as number) < 0) throw bad('model size must be a non-negative integer', { field });
+    case 'count':
+      if (!Number.isSafeInteger(v) || (v as number) < 0) throw bad(`model ${field} must be a non-negative integer`, { field });
       return;
     case 'serving':
-      if (v !== 'on' && v !== 'off') throw bad("model serving must be 'on' or 'off'", { field });
+      if (v !== 'on' && v !== 'off') throw bad(`model ${field} must be 'on' or 'off'`, { field });
       return;
     case 'state':
-      if (v !== 'ACTIVE' && v !== 'DELETING') throw bad("model state must be 'ACTIVE' or 'DELETING'", { field });
+      if (v !== 'ACTIVE' && v !== 'DELETING') throw bad(`model ${field} must be 'ACTIVE' or 'DELETING'`, { field });
       return;
-    case 'latest':
-      if (typeof v !== 'boolean') throw bad('model latest must be a boolean', { field });
+    case 'boolean':
+      if (typeof v !== 'boolean') throw bad(`model ${field} must be a boolean`, { field });
       return;
-    case 'create':
-    case 'modified':
+    case 'date':
       // Millisecond dates: what both MongoDB and our JSON columns keep.
       if (!(v instanceof Date) || Number.isNaN(v.getTime())) throw bad(`model ${field} must be a valid Date`, { field });
       return;
     case 'tags':
-      if (!Array.isArray(v) || !v.every((t) => typeof t === 'string')) throw bad('model tags must be a list of strings', { field });
+      if (!Array.isArray(v) || !v.every((t) => typeof t === 'string')) throw bad(`model ${field} must be a list of strings`, { field });
       return;
     case 'options':
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('model options must be an object', { field });
-      checkJson(v, 'options', 0);
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad(`model ${field} must be an object`, { field });
+      checkJson(v, field, 0);
       return;
-    default:
-      throw bad(`unknown model field "${field}"`, { field });
   }
 }
 
@@ -280,9 +218,9 @@ function checkJson(v: unknown, path: string, depth: number): void {
 export function checkRecord(record: ModelRecord): ModelRecord {
   if (typeof record !== 'object' || record === null) throw bad('a model record must be an object');
   for (const key of Object.keys(record)) {
-    if (!RECORD_FIELDS.has(key)) throw bad(`unknown model field "${key}"`, { field: key });
+    if (!modelField(key)) throw bad(`unknown model field "${key}"`, { field: key });
   }
-  for (const field of RECORD_FIELDS) {
+  for (const field of MODEL_FIELD_NAMES) {
     checkField(field, (record as unknown as Record<string, unknown>)[field]);
   }
   return cloneRecord(record);
@@ -293,7 +231,7 @@ export function checkUpdate(set: ModelUpdate): ModelUpdate {
   if (typeof set !== 'object' || set === null) throw bad('an update must be an object');
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(set)) {
-    if (!UPDATE_FIELDS.has(key)) throw bad(`model field "${key}" cannot be updated`, { field: key });
+    if (!modelField(key)?.updatable) throw bad(`model field "${key}" cannot be updated`, { field: key });
     if (value === undefined) continue;
     checkField(key, value);
     out[key] = cloneValue(value);
@@ -314,30 +252,9 @@ function cloneValue<T>(v: T): T {
 }
 
 export function cloneRecord(r: ModelRecord): ModelRecord {
-  return {
-    uid: r.uid,
-    model_uid: r.model_uid,
-    id: r.id,
-    user: r.user,
-    name: r.name,
-    version: r.version,
-    type: r.type,
-    category: r.category,
-    algorithm: r.algorithm,
-    format: r.format,
-    filename: r.filename,
-    serving: r.serving,
-    serving_name: r.serving_name,
-    state: r.state,
-    latest: r.latest,
-    create: new Date(r.create.getTime()),
-    modified: new Date(r.modified.getTime()),
-    size: r.size,
-    sha256: r.sha256,
-    object_key: r.object_key,
-    tags: [...r.tags],
-    options: cloneValue(r.options),
-  };
+  const out: Record<string, unknown> = {};
+  for (const f of MODEL_FIELD_NAMES) out[f] = cloneValue(r[f]);
+  return out as unknown as ModelRecord;
 }
 
 export function checkSequence(sequence: string): void {

@@ -45,54 +45,26 @@ import {
   type NameClaim,
   checkServing,
 } from './metadata.js';
+import { SQLITE_COLUMNS, modelField, type ColumnKind } from './model-fields.js';
 import type { ServingQuery, ServingRecord, ServingState } from './serving-records.js';
 
-type ColumnKind = 'text' | 'int' | 'bool' | 'date';
-
-/** Record fields kept as real columns (and so usable by SQL), with their kinds. */
-const COLUMNS: Readonly<Record<string, ColumnKind>> = {
-  uid: 'text',
-  model_uid: 'text',
-  id: 'int',
-  user: 'text',
-  name: 'text',
-  version: 'int',
-  type: 'text',
-  category: 'text',
-  algorithm: 'text',
-  format: 'text',
-  serving: 'text',
-  serving_name: 'text',
-  state: 'text',
-  latest: 'bool',
-  create: 'date',
-  modified: 'date',
-  size: 'int',
-};
+/** Record fields kept as real columns (and so usable by SQL), with their kinds: from the one field table. */
+const COLUMNS: Readonly<Record<string, ColumnKind>> = Object.fromEntries(SQLITE_COLUMNS);
 const COLUMN_NAMES = Object.keys(COLUMNS);
+
+/** The models table's real columns as DDL; uid is the primary key, nullable fields may be NULL. */
+const COLUMN_DDL = SQLITE_COLUMNS.map(([f, kind]) => {
+  const type = kind === 'text' ? 'TEXT' : 'INTEGER';
+  const constraint = f === 'uid' ? ' PRIMARY KEY NOT NULL' : modelField(f)!.check === 'nullable-string' ? '' : ' NOT NULL';
+  return `  "${f}" ${type}${constraint},`;
+}).join('\n');
 
 const SCHEMA_VERSION = '1';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) STRICT;
 CREATE TABLE IF NOT EXISTS models (
-  "uid" TEXT PRIMARY KEY NOT NULL,
-  "model_uid" TEXT NOT NULL,
-  "id" INTEGER NOT NULL,
-  "user" TEXT NOT NULL,
-  "name" TEXT NOT NULL,
-  "version" INTEGER NOT NULL,
-  "type" TEXT NOT NULL,
-  "category" TEXT,
-  "algorithm" TEXT,
-  "format" TEXT,
-  "serving" TEXT NOT NULL,
-  "serving_name" TEXT,
-  "state" TEXT NOT NULL,
-  "latest" INTEGER NOT NULL,
-  "create" INTEGER NOT NULL,
-  "modified" INTEGER NOT NULL,
-  "size" INTEGER NOT NULL,
+${COLUMN_DDL}
   "doc" TEXT NOT NULL
 ) STRICT;
 CREATE UNIQUE INDEX IF NOT EXISTS models_id ON models ("id");
