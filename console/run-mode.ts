@@ -1,10 +1,8 @@
 import type { Writable } from 'node:stream';
-import { ParseError } from '../grammar/index.js';
 import type { Registry } from '../src/engine/registry.js';
-import { isMlmodelError } from '../src/errors.js';
-import { redact } from '../src/config/index.js';
 import type { Format } from './args.js';
 import type { LineProgress } from './progress.js';
+import { errorJson, errorReport, errorText } from './errors.js';
 import { EXIT_OK, exitStatusOf } from './exit-codes.js';
 import { render } from './render/formats.js';
 import { safeJson } from './render/safe-json.js';
@@ -51,16 +49,11 @@ export async function runStatements(registry: Registry, statements: readonly Sou
       continue;
     }
     const e = outcome.error;
-    if (e instanceof ParseError) {
-      out.stderr.write(terminalText(e.render({ origin: statement.origin, lineOffset: statement.line - 1 }), { lines: true, tabs: true }) + '\n');
-      if (isJsonFormat(out.format)) out.stdout.write(safeJson({ error: e.toJSON() }) + '\n');
-    } else if (isMlmodelError(e)) {
-      const message = redact(e.message, secrets);
-      out.stderr.write(terminalText(`error at ${statement.origin}, line ${statement.line}: ${message} (${e.code})`, { lines: true }) + '\n');
-      if (isJsonFormat(out.format)) out.stdout.write(safeJson({ error: { code: e.code, message } }) + '\n');
-    } else {
-      throw e;
-    }
+    const report = errorReport(e, secrets);
+    // The runner turns every failure into a ParseError or an MlmodelError; anything else is a bug for main's handler.
+    if (report.internal) throw e;
+    out.stderr.write(terminalText(errorText(report, statement), { lines: true, tabs: true }) + '\n');
+    if (isJsonFormat(out.format)) out.stdout.write(safeJson({ error: errorJson(report) }) + '\n');
     status = Math.max(status, exitStatusOf(e));
   }
   return status;

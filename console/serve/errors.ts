@@ -1,7 +1,6 @@
-import { ParseError } from '../../grammar/index.js';
-import { redact } from '../../src/config/index.js';
 import type { Secret } from '../../src/config/index.js';
-import { isMlmodelError, type ErrorCode } from '../../src/errors.js';
+import type { ErrorCode } from '../../src/errors.js';
+import { errorJson, errorReport } from '../errors.js';
 
 /** Codes the HTTP layer adds to the engine's own. */
 export type HttpErrorCode =
@@ -67,32 +66,18 @@ export interface ErrorBody {
 }
 
 /**
- * Any thrown value as an HTTP status and JSON body. Parse errors keep their
- * position (line, column, offset, length, expected, suggestion, issues);
- * engine errors keep their code and details; messages are redacted; an
- * unexpected error is reported as INTERNAL without its message, which the
- * caller logs instead.
+ * Any thrown value as an HTTP status and JSON body, through the one error
+ * report (console/errors.ts): parse errors keep their positions, engine
+ * errors their code and details, messages are redacted, and an unexpected
+ * error is INTERNAL without its message, which the caller logs instead.
  */
 export function toHttpError(e: unknown, secrets: readonly Secret[]): HttpError {
   if (e instanceof HttpError) return e;
-  if (e instanceof ParseError) {
-    const extra: Record<string, unknown> = {
-      line: e.line,
-      column: e.column,
-      offset: e.offset,
-      length: e.length,
-      text: e.text,
-      expected: e.expected,
-      issues: e.issues,
-    };
-    if (e.suggestion !== undefined) extra.suggestion = e.suggestion;
-    return new HttpError(400, 'PARSE_ERROR', e.message, extra);
-  }
-  if (isMlmodelError(e)) {
-    const details = JSON.parse(redact(JSON.stringify(e.details ?? {}), secrets)) as Record<string, unknown>;
-    return new HttpError(STATUS[e.code] ?? 500, e.code, redact(e.message, secrets), { details });
-  }
-  return new HttpError(500, 'INTERNAL', 'internal error; the server log has the details');
+  const report = errorReport(e, secrets);
+  const { code, message, ...extra } = errorJson(report);
+  if (report.parse) return new HttpError(400, 'PARSE_ERROR', message, extra);
+  if (report.internal) return new HttpError(500, 'INTERNAL', message);
+  return new HttpError(STATUS[code as ErrorCode] ?? 500, code as ErrorCode, message, extra);
 }
 
 export function errorBody(err: HttpError): ErrorBody {

@@ -54,8 +54,11 @@ describe('mlmodel -c / -f / stdin running queries', () => {
     const r = mlmodel(['--continue-on-error', '--format', 'jsonl', '-f', file]);
     expect(r.status).toBe(2);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines[0]).toMatchObject({ error: { code: 'PARSE_ERROR', message: expect.stringContaining('[llist] is not a mlmodel action') } });
-    expect(lines[1]).toEqual({ error: { code: 'MODEL_NOT_FOUND', message: 'no model called nope' } });
+    // The same error shape as the HTTP API's `error` member: a parse error's position, an engine error's details.
+    expect(lines[0]).toMatchObject({
+      error: { code: 'PARSE_ERROR', message: expect.stringContaining('[llist] is not a mlmodel action'), line: 1, column: 9, suggestion: 'list' },
+    });
+    expect(lines[1]).toEqual({ error: { code: 'MODEL_NOT_FOUND', message: 'no model called nope', details: { name: 'nope' } } });
     expect(lines[2]).toEqual({ name: 'mnist_v1' });
     expect(r.stderr).toContain(`parse error at ${file}, line 1, column 9`);
   });
