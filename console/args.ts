@@ -15,6 +15,8 @@ export interface CliOptions {
   readonly config: string | undefined;
   readonly user: string | undefined;
   readonly continueOnError: boolean;
+  /** Statements may leave out their leading `mlmodel` (as the notebook's %mlmodel does). */
+  readonly implicitCommand: boolean;
   readonly help: boolean;
   readonly version: boolean;
 }
@@ -29,13 +31,14 @@ export const USAGE = `usage: mlmodel [options]
        mlmodel serve [--port N] [--host 127.0.0.1]   (HTTP query API; serve --help)
 
   -c, --command QUERY     run one query (repeatable), print its result, exit
-  -f, --file FILE         run a file of queries: one per line, # comments,
-                          a trailing \\ continues a line (- reads stdin)
+  -f, --file FILE         run a file of queries: one per line or ending at ;,
+                          # comments, a trailing \\ continues a line (- reads stdin)
       --format FORMAT     table, json, jsonl, csv, tsv, markdown or html (default table)
       --raw               csv/tsv: cells exactly as stored (by default a cell
                           starting = + - @ gets a ' and controls show as \\x1b)
       --parse             print each query's syntax tree as JSON instead of running it
       --continue-on-error keep going after a failed query in a batch
+      --implicit-command  a query may leave out its leading mlmodel (list | head 5)
       --home DIR          registry home (default $MLMODEL_HOME or ~/.mlmodel)
       --config FILE       config file (default $MLMODEL_CONFIG or <home>/config.yaml)
       --user NAME         act as this user (default $MLMODEL_USER)
@@ -61,6 +64,7 @@ export function parseCommandLine(argv: readonly string[]): CliOptions {
         config: { type: 'string' },
         user: { type: 'string' },
         'continue-on-error': { type: 'boolean' },
+        'implicit-command': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
       },
@@ -89,6 +93,7 @@ export function parseCommandLine(argv: readonly string[]): CliOptions {
     config: v.config,
     user: v.user,
     continueOnError: v['continue-on-error'] ?? false,
+    implicitCommand: v['implicit-command'] ?? false,
     help: v.help ?? false,
     version: v.version ?? false,
   };

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { splitScript } from '../grammar/index.js';
+import { splitScript, withImplicitCommand } from '../grammar/index.js';
 import type { CliOptions } from './args.js';
 
 /** A query to run, and where it came from for error messages. */
@@ -20,7 +20,7 @@ export class InputError extends Error {
 export async function readStatements(options: CliOptions, stdin: Readable): Promise<SourcedStatement[]> {
   if (options.commands.length > 0) {
     // Each -c is a script of its own: `-c "mlmodel list; serving status m"` runs both.
-    return options.commands.flatMap((text) => fromScript(text, '-c'));
+    return options.commands.flatMap((text) => fromScript(text, '-c', options.implicitCommand));
   }
   if (options.file !== undefined && options.file !== '-') {
     let source: string;
@@ -30,13 +30,13 @@ export async function readStatements(options: CliOptions, stdin: Readable): Prom
       const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
       throw new InputError(`cannot read ${options.file}: ${reason}`);
     }
-    return fromScript(source, options.file);
+    return fromScript(source, options.file, options.implicitCommand);
   }
-  return fromScript(await readAll(stdin), 'stdin');
+  return fromScript(await readAll(stdin), 'stdin', options.implicitCommand);
 }
 
-function fromScript(source: string, origin: string): SourcedStatement[] {
-  return splitScript(source).map((s) => ({ text: s.text, origin, line: s.line }));
+function fromScript(source: string, origin: string, implicitCommand: boolean): SourcedStatement[] {
+  return splitScript(source).map((s) => ({ text: (implicitCommand ? withImplicitCommand(s) : s).text, origin, line: s.line }));
 }
 
 async function readAll(stream: Readable): Promise<string> {

@@ -1,3 +1,5 @@
+import { COMMAND_PREFIXES } from './command-syntax.js';
+
 /** One query cut out of a script, with the line it starts on (1-based). */
 export interface Statement {
   /**
@@ -25,7 +27,8 @@ export interface ScannedScript {
  * not inside a quoted string (quotes may span lines, `\` escapes inside
  * them) and not inside parentheses, and a line ending in `\` continues on
  * the next (the `\` becomes a space). Lines whose first non-blank character
- * is `#` are comments (inside a statement they are blanked and it goes on);
+ * is `#` are comments (inside a statement they are blanked and it goes on),
+ * and so is the rest of a line after a `;` when it starts with `#`;
  * blank statements are skipped. Newlines inside a statement are kept, so
  * error positions match the source.
  */
@@ -86,7 +89,8 @@ export function scanScript(source: string): ScannedScript {
       } else if (ch === quote) quote = null;
       continue;
     }
-    if (lineStart && ch === '#') {
+    // A comment starts a line, or follows a `;` (`mlmodel list; # why`), as `--` does in psql.
+    if ((lineStart || buf.trim() === '') && ch === '#') {
       comment = true;
       continue;
     }
@@ -114,4 +118,20 @@ export function scanScript(source: string): ScannedScript {
 /** The statements of a script (see scanScript). */
 export function splitScript(source: string): Statement[] {
   return scanScript(source).statements;
+}
+
+/** A statement may start with a prefix word or IRIS's `* |`; anything else is taken to leave out `mlmodel`. */
+const STARTS_WITH_COMMAND = new RegExp(`^\\s*(\\*|(${COMMAND_PREFIXES.join('|')})(?![^\\s|;]))`, 'i');
+
+/**
+ * `list | head 5` as `mlmodel list | head 5`: a statement that does not start
+ * with `mlmodel`, `serving` or `*` gets `mlmodel ` before its first word (the
+ * notebook's `%mlmodel` and `--implicit-command`). The word goes where the
+ * statement starts, so its line stays; columns after it on that line move
+ * by its length, and a parse error shows the text it was given.
+ */
+export function withImplicitCommand(statement: Statement): Statement {
+  if (STARTS_WITH_COMMAND.test(statement.text)) return statement;
+  const at = statement.text.length - statement.text.trimStart().length;
+  return { ...statement, text: `${statement.text.slice(0, at)}mlmodel ${statement.text.slice(at)}` };
 }

@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isUserName, USER_NAME_RULE } from '../../src/engine/user-name.js';
-import { tableOf } from '../../src/engine/runner.js';
+import type { Outcome, RunnableStatement } from '../../src/engine/runner.js';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { quote } from '../../grammar/index.js';
+import { quote, splitScript, withImplicitCommand, type Statement } from '../../grammar/index.js';
 import { commandWrites, parse, printCommand } from '../../src/language.js';
 import type { Query } from '../../grammar/ast.js';
 import { redact, type HttpConfig, type Secret } from '../../src/config/index.js';
@@ -78,17 +78,18 @@ const DEFAULTS = {
 /** Why a query's signal fired: the time limit, as opposed to a cancel or a client that went away. */
 const TIMEOUT = Symbol('query timeout');
 
-type RouteName = 'query' | 'jobs' | 'job' | 'download';
+type RouteName = 'query' | 'script' | 'jobs' | 'job' | 'download';
 interface Route {
   readonly name: RouteName;
   readonly methods: readonly string[];
   readonly sid?: string;
 }
 
-/** `/query`, `/query/jobs`, `/query/jobs/<sid>`, `/query/jobs/<sid>/download`; IRIS's `/angora` prefix is accepted too. */
+/** `/query`, `/query/script`, `/query/jobs`, `/query/jobs/<sid>`, `/query/jobs/<sid>/download`; IRIS's `/angora` prefix is accepted too. */
 function route(pathname: string): Route | null {
   const p = pathname.replace(/^\/angora(?=\/)/, '').replace(/\/+$/, '');
   if (p === '/query') return { name: 'query', methods: ['POST'] };
+  if (p === '/query/script') return { name: 'script', methods: ['POST'] };
   if (p === '/query/jobs') return { name: 'jobs', methods: ['POST'] };
   const m = /^\/query\/jobs\/([^/]+)(\/download)?$/.exec(p);
   if (!m) return null;
@@ -105,6 +106,9 @@ function route(pathname: string): Route | null {
  * The IRIS-style query API over node:http:
  *
  * - `POST /query` `{"q": "…"}` runs one query and answers with its result;
+ * - `POST /query/script` `{"script": "…"}` runs a script's statements in turn
+ *   (the CLI's splitter and its stop at the first failure) and answers with
+ *   each result, and the error that stopped it;
  * - `POST /query/jobs` `{"q": "…"}` starts it and answers `{"sid": "…"}`;
  * - `GET /query/jobs/<sid>[?offset=&limit=]` answers `{"status": {"current", "total"}, "isEnd", "fields", "results"}`;
  * - `DELETE /query/jobs/<sid>` cancels and forgets a job;
@@ -161,34 +165,89 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
     return query;
   }
 
-  /** Runs one parsed query as `user` within the time limit; at most `maxRunning` at once. */
-  async function runQuery(
+  /**
+   * Runs parsed statements as `user` through the engine's one run loop, within
+   * the time limit and holding one of the `maxRunning` slots: their outcomes
+   * in order, up to and including the first failure, each error explained
+   * for HTTP (the time limit, another user's model).
+   */
+  async function runParsed(
     user: string,
-    text: string,
-    query: Query,
+    statements: readonly (RunnableStatement & { readonly query: Query })[],
     ac: AbortController,
     onProgress?: (p: Progress) => void,
-  ): Promise<ResultTable> {
+  ): Promise<Outcome<RunnableStatement & { readonly query: Query }>[]> {
     if (running.size >= maxRunning) {
       throw new HttpError(429, 'TOO_MANY_QUERIES', `${maxRunning} queries are running; try again shortly`, {}, { 'Retry-After': '1' });
     }
     const timer = setTimeout(() => ac.abort(TIMEOUT), queryTimeoutMs);
-    // The engine's one run loop, with the query parsed already (a parse error was answered before any slot was taken).
-    const work = tableOf(registry.runStatements([{ text, line: 1, query }], { user, signal: ac.signal, ...(onProgress ? { onProgress } : {}) }));
+    const work = (async () => {
+      const outcomes = [];
+      for await (const o of registry.runStatements(statements, { user, signal: ac.signal, ...(onProgress ? { onProgress } : {}) })) outcomes.push(o);
+      return outcomes;
+    })();
     running.add(work);
     controllers.add(ac);
     try {
-      return await work;
-    } catch (e) {
-      if (ac.signal.reason === TIMEOUT) {
-        throw new HttpError(504, 'QUERY_TIMEOUT', `the query ran longer than the server's limit of ${queryTimeoutMs / 1000} s and was cancelled`);
+      const outcomes = await work;
+      const last = outcomes.at(-1);
+      if (last && 'error' in last) {
+        const error =
+          ac.signal.reason === TIMEOUT
+            ? new HttpError(504, 'QUERY_TIMEOUT', `the query ran longer than the server's limit of ${queryTimeoutMs / 1000} s and was cancelled`)
+            : await explainNotFound(last.error, user, last.statement.query);
+        outcomes[outcomes.length - 1] = { statement: last.statement, error };
       }
-      throw await explainNotFound(e, user, query);
+      return outcomes;
     } finally {
       clearTimeout(timer);
       running.delete(work);
       controllers.delete(ac);
     }
+  }
+
+  /** Runs one parsed query (a parse error was answered before any slot was taken): its table, or its error thrown. */
+  async function runQuery(user: string, text: string, query: Query, ac: AbortController, onProgress?: (p: Progress) => void): Promise<ResultTable> {
+    const [outcome] = await runParsed(user, [{ text, line: 1, query }], ac, onProgress);
+    if ('error' in outcome!) throw outcome.error;
+    return outcome!.table;
+  }
+
+  /**
+   * `POST /query/script`: the statements of a script, cut by the one
+   * splitter, parsed and checked against `http.readers` up to the first that
+   * fails, then run in turn until one fails. The answer holds each result
+   * with its statement's line and text, and the error that stopped the
+   * script — with the statement it belongs to — under the error's own status.
+   */
+  async function runScriptRequest(res: ServerResponse, user: string, body: ScriptRequest): Promise<void> {
+    const statements = splitScript(body.script).map((s) => (body.implicitCommand ? withImplicitCommand(s) : s));
+    if (statements.length === 0) throw new HttpError(400, 'BAD_REQUEST', '"script" holds no statement');
+    const runnable: (RunnableStatement & { readonly query: Query })[] = [];
+    let stop: { statement: Statement; error: unknown } | null = null;
+    for (const st of statements) {
+      try {
+        runnable.push({ ...st, query: permitted(user, parse(st.text)) });
+      } catch (e) {
+        stop = { statement: st, error: e };
+        break;
+      }
+    }
+    const ac = new AbortController();
+    res.once('close', () => {
+      if (!res.writableEnded) ac.abort(new Error('client went away'));
+    });
+    const outcomes: Outcome<Statement>[] = runnable.length > 0 ? await runParsed(user, runnable, ac) : [];
+    const results = outcomes.flatMap((o) =>
+      'table' in o ? [{ line: o.statement.line, query: o.statement.text, ...resultBody(o.table.columns, o.table.rows.length, 0, o.table.rows) }] : [],
+    );
+    const failed = outcomes.find((o) => 'error' in o) ?? (stop !== null ? stop : undefined);
+    if (failed === undefined || !('error' in failed)) {
+      send(res, 200, { results });
+      return;
+    }
+    const err = toHttpError(failed.error, secrets);
+    send(res, err.status, { ...errorBody(err), statement: { line: failed.statement.line, text: failed.statement.text }, results }, err.headers);
   }
 
   /**
@@ -249,6 +308,12 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
           res.once('close', onClose);
           const table = await runQuery(user, body.q, query, ac);
           send(res, 200, resultBody(table.columns, table.rows.length, 0, body.size === null ? table.rows : table.rows.slice(0, body.size)));
+          break;
+        }
+        case 'script': {
+          const body = await readScriptRequest(req, maxBody);
+          user = actAs(user, body.user);
+          await runScriptRequest(res, user, body);
           break;
         }
         case 'jobs': {
@@ -424,8 +489,8 @@ interface QueryRequest {
   readonly user?: string;
 }
 
-/** Reads at most `max` bytes of JSON body: `{"q": "<query>", "size"?: N, "user"?: NAME}`; other keys (IRIS's fetch_size, …) are ignored. */
-async function readRequest(req: IncomingMessage, max: number): Promise<QueryRequest> {
+/** Reads at most `max` bytes of a JSON object body; `shape` names what it should hold, for the error. */
+async function readJsonBody(req: IncomingMessage, max: number, shape: string): Promise<Record<string, unknown>> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   const tooLarge = () => new HttpError(413, 'PAYLOAD_TOO_LARGE', `the request body is larger than ${max} bytes`, { limit: max });
   if (Number.isFinite(declared) && declared > max) throw tooLarge();
@@ -440,18 +505,38 @@ async function readRequest(req: IncomingMessage, max: number): Promise<QueryRequ
   try {
     body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
-    throw new HttpError(400, 'BAD_REQUEST', 'the body must be JSON: {"q": "<query>"}');
+    throw new HttpError(400, 'BAD_REQUEST', `the body must be JSON: ${shape}`);
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'BAD_REQUEST', 'the body must be a JSON object: {"q": "<query>"}');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'BAD_REQUEST', `the body must be a JSON object: ${shape}`);
   const b = body as Record<string, unknown>;
+  if (b.user !== undefined && typeof b.user !== 'string') throw new HttpError(400, 'BAD_REQUEST', '"user" must be a string');
+  return b;
+}
+
+/** `{"q": "<query>", "size"?: N, "user"?: NAME}`; other keys (IRIS's fetch_size, …) are ignored. */
+async function readRequest(req: IncomingMessage, max: number): Promise<QueryRequest> {
+  const b = await readJsonBody(req, max, '{"q": "<query>"}');
   if (typeof b.q !== 'string' || b.q.trim() === '') throw new HttpError(400, 'BAD_REQUEST', '"q" must be a non-empty string holding one query');
   let pageSize: number | null = null;
   if (b.size !== undefined && b.size !== null) {
     if (typeof b.size !== 'number' || !Number.isInteger(b.size) || b.size < 1) throw new HttpError(400, 'BAD_REQUEST', '"size" must be a whole number of rows, at least 1, or null for all');
     pageSize = b.size;
   }
-  if (b.user !== undefined && typeof b.user !== 'string') throw new HttpError(400, 'BAD_REQUEST', '"user" must be a string');
   return { q: b.q, size: pageSize, ...(b.user !== undefined ? { user: b.user as string } : {}) };
+}
+
+interface ScriptRequest {
+  readonly script: string;
+  readonly implicitCommand: boolean;
+  readonly user?: string;
+}
+
+/** `{"script": "<statements>", "implicitCommand"?: true, "user"?: NAME}`. */
+async function readScriptRequest(req: IncomingMessage, max: number): Promise<ScriptRequest> {
+  const b = await readJsonBody(req, max, '{"script": "<statements>"}');
+  if (typeof b.script !== 'string') throw new HttpError(400, 'BAD_REQUEST', '"script" must be a string holding statements');
+  if (b.implicitCommand !== undefined && typeof b.implicitCommand !== 'boolean') throw new HttpError(400, 'BAD_REQUEST', '"implicitCommand" must be true or false');
+  return { script: b.script, implicitCommand: b.implicitCommand === true, ...(b.user !== undefined ? { user: b.user as string } : {}) };
 }
 
 function intParam(url: URL, name: string, min: number): number | null {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scanScript, splitScript } from '../../grammar/index.js';
+import { scanScript, splitScript, withImplicitCommand } from '../../grammar/index.js';
 import { parse } from '../../src/language.js';
 
 describe('splitScript', () => {
@@ -50,6 +50,27 @@ describe('one splitter for files, prompts and requests', () => {
     const third = statements[2]!;
     expect(third.text.indexOf('serving')).toBe('mlmodel list; mlmodel summary m ;'.length);
     expect(() => parse(third.text.replace('status', 'statuz'))).toThrow(expect.objectContaining({ column: 'mlmodel list; mlmodel summary m ;serving '.length + 1 }));
+  });
+
+  it("takes a '#' after a ';' for a comment to the end of the line, and a '#' inside a statement for text", () => {
+    expect(splitScript('mlmodel list; # why\nmlmodel summary m;#\n').map((s) => [s.text.trim(), s.line])).toEqual([
+      ['mlmodel list', 1],
+      ['mlmodel summary m', 2],
+    ]);
+    expect(splitScript('mlmodel list | where name = #x; mlmodel list').map((s) => s.text.trim())).toEqual(['mlmodel list | where name = #x', 'mlmodel list']);
+  });
+
+  it('puts mlmodel before a statement that leaves it out, only there, keeping its line', () => {
+    const cut = splitScript("list | head 1; serving status m\n  * | mlmodel list\nMLMODEL list\nmlmodels\nsummary m \\\n  type").map(withImplicitCommand);
+    expect(cut.map((s) => [s.text, s.line])).toEqual([
+      ['mlmodel list | head 1', 1],
+      ['               serving status m', 1],
+      ['  * | mlmodel list', 2],
+      ['MLMODEL list', 3],
+      ['mlmodel mlmodels', 4],
+      ['mlmodel summary m  \n  type', 5],
+    ]);
+    for (const s of cut) expect(() => parse(s.text), s.text).not.toThrow(/not a command/);
   });
 
   it("continues a statement while a quote or a parenthesis is open, and keeps ';' and '#' inside quotes", () => {

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { splitScript } from '../../grammar/index.js';
 import { archives } from '../integration/archives.js';
 import { startHarness, TOKENS, type Harness } from '../http/harness.js';
 import { notebookPython } from './python-env.js';
@@ -100,7 +99,7 @@ describe('%mlmodel / %%mlmodel through the CLI, with pandas', () => {
         '%%mlmodel\nlist | fields name\nlist | head x',
         '%mlmodel',
         '%mlmodel --bogus list',
-        `import json, mlmodel_magic; print(json.dumps([[s.text, s.line] for s in mlmodel_magic.split_script(${JSON.stringify(SCRIPT)})]))`,
+        CUT_CELL,
         'from mlmodel_magic import Result; Result([{"name": "a<b", "type": "TEXT"}], [["<script>x</script>"]])',
         ALL_TYPES,
         `epochs = 99\n%mlmodel import name=tuned type=sklearn parameter='{"epochs": 5}' label=$epochs path=${archive}`,
@@ -156,11 +155,10 @@ describe('%mlmodel / %%mlmodel through the CLI, with pandas', () => {
     expect(cells[6]!.error!.rendered).toContain('unknown option --bogus');
   });
 
-  it('splits scripts exactly as the CLI does', (ctx) => {
+  it('cuts a cell into statements with the CLI’s own splitter (`;`, quotes over lines, `\\`, comments)', (ctx) => {
     needPython(ctx);
-    const py = JSON.parse(cells[7]!.stdout) as [string, number][];
-    expect(py).toEqual(splitScript(SCRIPT).map((s) => [s.text, s.line]));
-    expect(py.length).toBe(3);
+    expect(cells[7]!.error).toBeUndefined();
+    expect(JSON.parse(cells[7]!.stdout)).toEqual(CUT_RESULTS);
   });
 
   it('gives each column type its dtype, nulls included', (ctx) => {
@@ -201,7 +199,27 @@ cols = [{"name": n, "type": t} for n, t in [("l", "LONG"), ("d", "DOUBLE"), ("b"
 df = Result(cols, [[1, 1.5, True, "2020-01-02T03:04:05+09:00", {"a": [1]}, "x"], [None] * 6]).to_dataframe()
 print(json.dumps([{k: str(v) for k, v in df.dtypes.items()}, str(df["t"][0]), df["j"][0], [bool(x) for x in df.isna().iloc[1]], df.attrs["mlmodel_types"]["t"]]))`;
 
-const SCRIPT = '# c\r\nmlmodel list \\\n  | head 1\n\n   # indented comment\nmlmodel summary a \\\n# inside\n  type\nmlmodel list\\\t\nmlmodel list';
+/**
+ * A cell the splitter must cut into four statements, some without their
+ * `mlmodel`: two on one line, one continued by `\` past a comment, one whose
+ * quoted name spans a line break (so it matches no model). The magic prints
+ * what each returned.
+ */
+const CUT_SCRIPT =
+  "# c\r\nlist | fields name; mlmodel summary churn \\\n# inside\n  type\n\n   # indented comment\nlist | where name = 'chu\nrn' | fields name\nserving status churn";
+/** What each result of a cell held, as text, whether the magic returned DataFrames or Results. */
+const CUT_HELPER = `def cut(parts):
+    return [[list(map(str, p.columns)), p.astype(str).values.tolist()] if hasattr(p, 'to_numpy') else [p.names, [[str(c) for c in r] for r in p.rows]] for p in parts]`;
+const CUT_CELL = `import json
+${CUT_HELPER}
+get_ipython().run_cell_magic('mlmodel', '-o parts', ${JSON.stringify(CUT_SCRIPT)})
+print(json.dumps(cut(parts)))`;
+const CUT_RESULTS = [
+  [['name'], [['churn']]],
+  [['name', 'value'], [['type', 'sklearn']]],
+  [['name'], []],
+  [['version', 'state', 'label', 'deployed_at'], []],
+];
 
 describe('%%mlmodel over the HTTP query API, without pandas', () => {
   let h: Harness;
@@ -220,6 +238,10 @@ describe('%%mlmodel over the HTTP query API, without pandas', () => {
         '%%mlmodel\nlist\n\nlist | sort',
         '%mlmodel --token-env NO_SUCH_TOKEN list',
         `%mlmodel --url ${'http://127.0.0.1:9/'} list`,
+        `import json
+${CUT_HELPER}
+get_ipython().run_cell_magic('mlmodel', '-o parts', "list | fields name; serving status vision\\nlist | where name = 'vi\\nsion' \\\\\\n  | fields name")
+print(json.dumps(cut(parts)))`,
       ],
       { MLMODEL_URL: h.url, MLMODEL_TOKEN: TOKENS.alice, MLMODEL_TEST_HIDE_PANDAS: '1' },
     );
@@ -256,5 +278,15 @@ describe('%%mlmodel over the HTTP query API, without pandas', () => {
     expect(cells[4]!.error!.rendered).toContain('a bearer token is required');
     expect(cells[5]!.error).toMatchObject({ code: 'UNREACHABLE' });
     expect(cells[5]!.error!.rendered).toContain('cannot reach http://127.0.0.1:9');
+  });
+
+  it('sends the cell whole and the server cuts it with the one splitter', (ctx) => {
+    needPython(ctx);
+    expect(cells[6]!.error).toBeUndefined();
+    expect(JSON.parse(cells[6]!.stdout)).toEqual([
+      [['name'], [['vision']]],
+      [['version', 'state', 'label', 'deployed_at'], []],
+      [['name'], []],
+    ]);
   });
 });

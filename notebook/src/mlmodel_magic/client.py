@@ -8,7 +8,6 @@ import shlex
 import subprocess
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from typing import List, Optional, Sequence
 
 from .result import Result
@@ -42,61 +41,17 @@ class QueryError(Exception):
         return self.display.splitlines()
 
 
-@dataclass
-class Statement:
-    text: str
-    line: int
-
-
-def split_script(source: str) -> List[Statement]:
-    """The CLI's batch format (grammar/script.ts): one query per line, blank and
-    ``#`` lines skipped, a trailing backslash continuing on the next line."""
-    statements: List[Statement] = []
-    pending: Optional[List[str]] = None
-    start = 0
-    for i, raw in enumerate(re.split(r"\r\n|\n|\r", source)):
-        is_comment = re.match(r"^\s*#", raw) is not None
-        if pending is None:
-            if is_comment or raw.strip() == "":
-                continue
-            pending = []
-            start = i + 1
-        body = "" if is_comment else raw
-        continued = is_comment or re.search(r"\\\s*$", body) is not None
-        pending.append(re.sub(r"\\(\s*)$", r" \1", body) if continued else body)
-        if not continued:
-            statements.append(Statement("\n".join(pending), start))
-            pending = None
-    if pending is not None and any(p.strip() for p in pending):
-        statements.append(Statement("\n".join(pending), start))
-    return statements
-
-
-_COMMAND = re.compile(r"\s*(\*|(mlmodel|serving)(?![^\s|]))", re.IGNORECASE)
-
-
-def add_command(source: str) -> str:
-    """Starts each statement that does not begin with ``mlmodel``, ``serving`` or ``*`` with ``mlmodel ``,
-    so that ``%mlmodel list | head 5`` means ``mlmodel list | head 5``. Lines stay where they are."""
-    lines = re.split(r"\r\n|\n|\r", source)
-    for st in split_script(source):
-        i = st.line - 1
-        if not _COMMAND.match(lines[i]):
-            k = len(lines[i]) - len(lines[i].lstrip())
-            lines[i] = lines[i][:k] + "mlmodel " + lines[i][k:]
-    return "\n".join(lines)
-
-
-def caret_display(source: str, line: int, column: int, length: int, message: str, where: str) -> str:
-    """``parse error at <where>: message`` with the line and a caret under the offending text."""
-    lines = re.split(r"\r\n|\n|\r", source)
-    text = lines[line - 1] if 0 < line <= len(lines) else ""
-    carets = "^" * max(1, min(length, max(1, len(text) - (column - 1))))
-    return f"parse error at {where}: {message}\n  {text}\n  {' ' * (column - 1)}{carets}"
+def caret_display(text: str, line: int, column: int, length: int, message: str, where: str) -> str:
+    """``parse error at <where>: message`` with the statement's line and a caret under the offending text."""
+    lines = re.split(r"\r\n|\n|\r", text)
+    shown = lines[line - 1] if 0 < line <= len(lines) else ""
+    carets = "^" * max(1, min(length, max(1, len(shown) - (column - 1))))
+    return f"parse error at {where}: {message}\n  {shown}\n  {' ' * (column - 1)}{carets}"
 
 
 class CliClient:
-    """Runs a cell as one batch through ``mlmodel --format json -f -`` (stops at the first failure)."""
+    """Runs a cell as one batch through ``mlmodel --implicit-command --format json -f -``: the CLI cuts it into
+    statements with its own splitter and stops at the first failure."""
 
     def __init__(self, command: Sequence[str], home: Optional[str] = None, user: Optional[str] = None,
                  env: Optional[dict] = None, timeout: Optional[float] = None):
@@ -107,8 +62,7 @@ class CliClient:
         self.timeout = timeout
 
     def run_script(self, source: str) -> List[Result]:
-        source = add_command(source)
-        args = [*self.command, "--format", "json", "-f", "-"]
+        args = [*self.command, "--implicit-command", "--format", "json", "-f", "-"]
         if self.home:
             args += ["--home", self.home]
         if self.user:
@@ -118,10 +72,9 @@ class CliClient:
         except FileNotFoundError:
             raise QueryError("CLI_NOT_FOUND", f"cannot run {shlex.join(self.command)}: not found; set MLMODEL_CLI or "
                              f"%config MlmodelMagics.cli, or use the HTTP API (MLMODEL_URL)") from None
-        statements = split_script(source)
         results: List[Result] = []
         error: Optional[dict] = None
-        for n, line in enumerate(l for l in proc.stdout.splitlines() if l.strip()):
+        for line in (l for l in proc.stdout.splitlines() if l.strip()):
             try:
                 doc = json.loads(line)
             except ValueError:
@@ -129,8 +82,7 @@ class CliClient:
             if "error" in doc:
                 error = doc["error"]
                 break
-            query = statements[n].text if n < len(statements) else ""
-            results.append(Result(doc["columns"], doc["rows"], query))
+            results.append(Result(doc["columns"], doc["rows"]))
         if proc.returncode != 0 or error is not None:
             stderr = proc.stderr.strip()
             code = (error or {}).get("code", "FAILED")
@@ -142,7 +94,8 @@ class CliClient:
 
 
 class HttpClient:
-    """Runs each statement of a cell with ``POST <url>/query``, bearer token from the environment."""
+    """Runs a cell with ``POST <url>/query/script``: the server cuts it into statements with the CLI's splitter,
+    runs them in turn and stops at the first failure. Bearer token from the environment."""
 
     def __init__(self, url: str, token: Optional[str] = None, user: Optional[str] = None, timeout: float = 600):
         self.url = url.rstrip("/")
@@ -151,43 +104,43 @@ class HttpClient:
         self.timeout = timeout
 
     def run_script(self, source: str) -> List[Result]:
-        source = add_command(source)
-        results: List[Result] = []
-        for st in split_script(source):
-            try:
-                results.append(self.run(st.text))
-            except QueryError as e:
-                if e.line is not None and e.column is not None and e.code == "PARSE_ERROR":
-                    line = st.line + e.line - 1
-                    e.line = line
-                    e.display = caret_display(source, line, e.column, e.length, e.message, f"line {line}, column {e.column}")
-                else:
-                    e.display = f"error at line {st.line}: {e.message} ({e.code})"
-                raise e.with_results(results)
-        return results
-
-    def run(self, query: str) -> Result:
-        body = {"q": query}
+        body = {"script": source, "implicitCommand": True}
         if self.user:
             body["user"] = self.user
-        req = urllib.request.Request(self.url + "/query", data=json.dumps(body).encode("utf-8"), method="POST",
+        req = urllib.request.Request(self.url + "/query/script", data=json.dumps(body).encode("utf-8"), method="POST",
                                      headers={"Content-Type": "application/json", "Accept": "application/json"})
         if self.token:
             req.add_header("Authorization", f"Bearer {self.token}")
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as res:
                 doc = json.loads(res.read().decode("utf-8"))
+            return [Result(r["fields"], r["results"]) for r in doc["results"]]
         except urllib.error.HTTPError as e:
             raw = e.read().decode("utf-8", "replace")
             try:
-                err = json.loads(raw)["error"]
+                doc = json.loads(raw)
+                err = doc["error"]
             except (ValueError, KeyError, TypeError):
-                raise QueryError("HTTP_ERROR", f"{self.url}/query answered {e.code}: {raw[:200]}", status=e.code) from None
-            raise QueryError(err.get("code", "HTTP_ERROR"), err.get("message", ""), line=err.get("line"),
-                             column=err.get("column"), length=err.get("length") or 1, status=e.code) from None
+                raise QueryError("HTTP_ERROR", f"{self.url}/query/script answered {e.code}: {raw[:200]}", status=e.code) from None
+            raise self._error(err, doc.get("statement"), e.code).with_results(
+                [Result(r["fields"], r["results"]) for r in doc.get("results", [])]) from None
         except urllib.error.URLError as e:
             raise QueryError("UNREACHABLE", f"cannot reach {self.url}: {e.reason}") from None
-        return Result(doc["fields"], doc["results"], query)
+
+    @staticmethod
+    def _error(err: dict, statement: Optional[dict], status: int) -> QueryError:
+        code = err.get("code", "HTTP_ERROR")
+        message = err.get("message", "")
+        start = (statement or {}).get("line")
+        if code == "PARSE_ERROR" and start is not None and err.get("line") is not None and err.get("column") is not None:
+            # Positions are the statement's; its first line is the cell's line `start`.
+            line = start + err["line"] - 1
+            display = caret_display(statement["text"], err["line"], err["column"], err.get("length") or 1, message,
+                                    f"line {line}, column {err['column']}")
+            return QueryError(code, message, line=line, column=err["column"], length=err.get("length") or 1,
+                              display=display, status=status)
+        display = f"error at line {start}: {message} ({code})" if start is not None else None
+        return QueryError(code, message, display=display, status=status)
 
 
 def default_cli() -> List[str]:

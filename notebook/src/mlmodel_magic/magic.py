@@ -17,8 +17,8 @@ from .result import Result
 
 USAGE = """\
 %mlmodel [options] QUERY          run one query; the value is its result
-%%mlmodel [options]               run the cell: one query per line, # comments,
-QUERY                             a trailing backslash continues a line;
+%%mlmodel [options]               run the cell: one query per line or ending at ;,
+QUERY                             # comments, a trailing backslash continues a line;
 …                                 each result is shown, the last is the value
 
 options (before the query / on the %%mlmodel line):

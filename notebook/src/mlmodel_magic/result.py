@@ -14,10 +14,9 @@ class Result:
     HTML table; ``to_dataframe()`` gives a typed DataFrame.
     """
 
-    def __init__(self, columns: Sequence[dict], rows: Sequence[Sequence[Any]], query: str = ""):
+    def __init__(self, columns: Sequence[dict], rows: Sequence[Sequence[Any]]):
         self.columns: List[dict] = [{"name": c["name"], "type": c["type"]} for c in columns]
         self.rows: List[List[Any]] = [list(r) for r in rows]
-        self.query = query
 
     @property
     def names(self) -> List[str]:
