@@ -37,8 +37,6 @@ export interface Command {
   readonly [field: string]: unknown;
 }
 
-export type CommandKind = string;
-
 export type Stage = WhereStage | FieldsStage | SortStage | HeadStage;
 
 export interface WhereStage {

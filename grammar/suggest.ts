@@ -2,7 +2,7 @@
  * Optimal-string-alignment distance: Levenshtein plus adjacent transposition,
  * so `improt` is one edit from `import`.
  */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const m = a.length;
   const n = b.length;
   let prev2: number[] = [];

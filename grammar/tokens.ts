@@ -120,7 +120,7 @@ export const Star = createToken({
 export const STAGE_KEYWORDS = ['where', 'fields', 'sort', 'head'] as const;
 
 /** The keywords every language has, whatever its commands. */
-export const STRUCTURE_KEYWORDS: readonly TokenType[] = [Mlmodel, Serving, As, Where, Fields, Sort, Head, And, Or, Not, Like, In, Asc, Desc];
+const STRUCTURE_KEYWORDS: readonly TokenType[] = [Mlmodel, Serving, As, Where, Fields, Sort, Head, And, Or, Not, Like, In, Asc, Desc];
 
 /** The token set of one language: the structure's tokens plus a keyword per command word. */
 export interface TokenSet {

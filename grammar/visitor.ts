@@ -28,7 +28,7 @@ function onlyNode(ctx: GenericChildren): CstNode {
 }
 
 /** `mlmodel deploy`, `serving status`: how a person names the command. */
-export function commandTitle(rule: CommandRule): string {
+function commandTitle(rule: CommandRule): string {
   return `${rule.prefix} ${rule.syntax.keywords[0]}`;
 }
 
@@ -305,7 +305,7 @@ export function readModelRef(text: string): { ref: A.ModelRef; problem?: { messa
 const ESCAPES: Readonly<Record<string, string>> = { n: '\n', t: '\t', r: '\r', '0': '\0' };
 
 /** Strips the quotes and resolves backslash escapes (`\n`, `\t`, `\r`, `\0`; any other character stands for itself). */
-export function unquote(image: string): string {
+function unquote(image: string): string {
   return image.slice(1, -1).replace(/\\([\s\S])/g, (_, ch: string) => ESCAPES[ch] ?? ch);
 }
 

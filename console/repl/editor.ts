@@ -30,11 +30,6 @@ export function initialEditor(history: readonly string[] = []): EditorState {
   return { text: '', cursor: 0, history, historyIndex: null, draft: '', search: null };
 }
 
-/** A fresh, empty line; history carries over (with `entry` added, if given). */
-export function resetEditor(state: EditorState, history: readonly string[] = state.history): EditorState {
-  return initialEditor(history);
-}
-
 export function setText(state: EditorState, text: string, cursor = text.length): EditorState {
   return { ...state, text, cursor: Math.max(0, Math.min(cursor, text.length)) };
 }

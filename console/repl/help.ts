@@ -58,7 +58,7 @@ for (const rule of language.commandRules) {
   if (rule.prefix !== 'mlmodel' && !COMMAND_TOPICS.has(rule.prefix)) COMMAND_TOPICS.set(rule.prefix, { module, rule });
 }
 
-export const CONSOLE_HELP = `Console:
+const CONSOLE_HELP = `Console:
   Enter runs the query; a trailing \\, an open quote or parenthesis continues it on the next line.
   Tab completes actions, options, model and field names; Up/Down recall history; Ctrl-R searches it.
   Ctrl-C cancels a running query (or clears the line); Ctrl-D on an empty line exits.

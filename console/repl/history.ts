@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { redact, type Secret } from '../../src/config/redact.js';
 
 /** Entries a console starts with; the file is cut back to these when it has grown to twice as many. */
-export const HISTORY_LIMIT = 1000;
+const HISTORY_LIMIT = 1000;
 
 /**
  * Option keys and words that carry a credential. The language itself has no

@@ -4,7 +4,7 @@ import { EXIT_QUERY_FAILED, EXIT_USAGE, openFailureStatus } from '../exit-codes.
 import { isLoopbackHost } from './auth.js';
 import { terminalText } from '../render/terminal-text.js';
 
-export const SERVE_USAGE = `usage: mlmodel serve [--port N] [--host ADDR] [--home DIR] [--config FILE] [--user NAME]
+const SERVE_USAGE = `usage: mlmodel serve [--port N] [--host ADDR] [--home DIR] [--config FILE] [--user NAME]
 
   Serves the query API over HTTP (see docs/http.md):
     POST /query            {"q": "<query>"}  → {"fields", "results", …}

@@ -547,7 +547,7 @@ function intParam(url: URL, name: string, min: number): number | null {
 }
 
 /** IRIS's result shape: the page `rows` of a result of `total` rows, from `offset`; `status.current` is the row after the page. */
-export function resultBody(columns: readonly Column[], total: number, offset: number, rows: readonly (readonly Cell[])[]) {
+function resultBody(columns: readonly Column[], total: number, offset: number, rows: readonly (readonly Cell[])[]) {
   const end = Math.min(offset, total) + rows.length;
   return {
     status: { current: end, total },

@@ -46,7 +46,7 @@ export type RefusalReason =
  * JSON escapes so a control character or terminal escape in a name cannot
  * garble the message it appears in.
  */
-export function quoteName(name: string): string {
+function quoteName(name: string): string {
   return JSON.stringify(name);
 }
 

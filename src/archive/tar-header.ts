@@ -26,7 +26,7 @@ export interface RawHeader {
 }
 
 /** Headers that describe the next entry rather than being one. */
-export const META_TYPES: ReadonlySet<string> = new Set(['x', 'g', 'L', 'K']);
+const META_TYPES: ReadonlySet<string> = new Set(['x', 'g', 'L', 'K']);
 
 /**
  * Numeric fields no caller uses but Python's tarfile parses in every
@@ -66,7 +66,7 @@ export function isZeroBlock(block: Buffer): boolean {
  * (negative), GNU tar errors on a field of blanks (Python reads it as 0), and
  * Python ignores whatever follows a NUL while GNU tar looks at it.
  */
-export function decodeNumber(field: Buffer): number | undefined {
+function decodeNumber(field: Buffer): number | undefined {
   const first = field[0] ?? 0;
   if (first === 0xff) return -1;
   if (first === 0x80) {

@@ -39,7 +39,7 @@ export async function withLock<T>(ctx: EngineContext, name: string, opts: LockOp
 }
 
 /** The lock of a user's model name: delete, import, deploy, stop and rename of one (user, name) take it. */
-export const modelNameLock = (user: string, name: string) => `name:${JSON.stringify([user, name])}`;
+const modelNameLock = (user: string, name: string) => `name:${JSON.stringify([user, name])}`;
 
 export interface ModelLockOptions {
   /** How long to wait for each lock (default 60 s); 0 fails at once if it is held. */

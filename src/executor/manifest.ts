@@ -1,7 +1,6 @@
 import type { ManifestEntry } from '../archive/index.js';
 import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
-import type { ModelRecord } from '../store/metadata.js';
 import { manifestKey } from './object-keys.js';
 
 /** The per-file manifest (path, size, mtime, sha256) recorded when a version was imported. */
@@ -40,8 +39,4 @@ export function globMatcher(pattern: string): (path: string) => boolean {
   const compiled = new RegExp(`${re}$`, 'u');
   // A pattern without '/' matches the file name anywhere, as `include='*.pb'` means.
   return pattern.includes('/') ? (p) => compiled.test(p) : (p) => compiled.test(p.slice(p.lastIndexOf('/') + 1));
-}
-
-export function describeVersion(r: ModelRecord): string {
-  return `${r.name}@${r.version}`;
 }

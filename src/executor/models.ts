@@ -1,6 +1,5 @@
 import type { ModelRef } from '../../grammar/ast.js';
 import { printModelRef } from '../../grammar/printer.js';
-import { readModelRef } from '../../grammar/visitor.js';
 import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
 import { F } from '../store/filter.js';
@@ -83,13 +82,6 @@ export async function resolveModel(ctx: EngineContext, ref: ModelRef, opts: { fo
 /** Every live version of a model, oldest first. */
 export function versionsOf(ctx: EngineContext, modelUid: string): Promise<ModelRecord[]> {
   return ctx.meta.findModels({ filter: F.and(F.eq('model_uid', modelUid), LIVE), sort: [['version', 1]] });
-}
-
-/** A model reference given as an option value (`export name=mnist@2`). */
-export function parseModelRefText(text: string): ModelRef {
-  const { ref, problem } = readModelRef(text);
-  if (problem) throw new MlmodelError('INVALID_ARGUMENT', problem.message, { name: text });
-  return ref;
 }
 
 /**

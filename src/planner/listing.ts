@@ -26,7 +26,7 @@ function visible(view: readonly string[], name: string): boolean {
   return false;
 }
 
-export function listingSchema(view: ListingView): Schema {
+function listingSchema(view: ListingView): Schema {
   if (view === null) return MODEL_SCHEMA;
   return {
     resolve(name) {

@@ -24,8 +24,3 @@ export function table(columns: readonly Column[], rows: readonly (readonly Cell[
 }
 
 export const col = (name: string, type: ColumnType): Column => ({ name, type });
-
-/** The index of a column by name, or -1. */
-export function columnIndex(t: ResultTable, name: string): number {
-  return t.columns.findIndex((c) => c.name === name);
-}

@@ -88,7 +88,7 @@ export function isNestedPath(segments: readonly string[]): boolean {
 }
 
 /** The type of a filterable field, or throws FILTER_INVALID naming the valid ones. */
-export function fieldType(field: string): FieldType {
+function fieldType(field: string): FieldType {
   if (Object.prototype.hasOwnProperty.call(MODEL_FIELDS, field)) return MODEL_FIELDS[field]!;
   if (field.startsWith('options.')) {
     const segments = field.slice('options.'.length).split('.');

@@ -380,7 +380,7 @@ export class MongoMetadataStore implements MetadataStore {
  * in PCRE (MongoDB) `$` also matches before a final newline, `\z` only at
  * the very end, which is what like means and what JavaScript's `$` does.
  */
-export function toServerFilter(doc: FilterDoc): Record<string, unknown> {
+function toServerFilter(doc: FilterDoc): Record<string, unknown> {
   return mapRegexes(doc, (re) => ({ $regex: `${re.slice(0, -1)}\\z` }));
 }
 
