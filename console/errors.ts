@@ -38,7 +38,8 @@ export interface StatementPlace {
 /** For a person: a parse error with its caret, an engine error with its code, `cancelled`, or an internal error. */
 export function errorText(report: ErrorReport, place?: StatementPlace): string {
   if (report.parse) return report.parse.render(place ? { origin: place.origin, lineOffset: place.line - 1 } : {});
-  if (report.code === 'CANCELLED') return 'cancelled';
+  // At the prompt, Ctrl-C's own line; a script names the statement it cancelled like any other failure.
+  if (report.code === 'CANCELLED' && !place) return 'cancelled';
   if (report.internal) return `internal error: ${report.message}`;
   const where = place ? ` at ${place.origin}, line ${place.line}` : '';
   return `error${where}: ${report.message} (${report.code})`;

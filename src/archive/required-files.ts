@@ -83,7 +83,7 @@ export class RequiredFiles {
     }
     if (this.type === 'spark' && !this.sparkMetadata) missing.push('metadata');
     if (missing.length > 0 || this.main === undefined) {
-      throw refuse('missing-required', `a ${this.type} model archive must contain ${REQUIREMENTS[this.type]}; missing: ${missing.join(', ')}`, undefined, {
+      throw refuse('missing-required', `${/^[aeiou]/i.test(this.type) ? 'an' : 'a'} ${this.type} model archive must contain ${REQUIREMENTS[this.type]}; missing: ${missing.join(', ')}`, undefined, {
         type: this.type,
         missing,
       });

@@ -64,9 +64,20 @@ export function parsePathOption(text: string): PathTarget {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
     throw refused(text, 'URLs are not accepted; give OBJECTSTORAGE.<CONNECTOR>:<KEY> or an absolute file path');
   }
+  // OBJECTSTORAGE.<something> that is not a connector name and a key: say what is wrong with it, not that it is no absolute path.
+  if (/^OBJECTSTORAGE\./i.test(text)) {
+    const rest = text.slice('OBJECTSTORAGE.'.length);
+    const colon = rest.indexOf(':');
+    const name = colon < 0 ? rest : rest.slice(0, colon);
+    if (colon < 0) throw refused(text, 'write OBJECTSTORAGE.<CONNECTOR>:<KEY>, with a : between the connector name and the key');
+    throw refused(text, `${JSON.stringify(name)} is not a connector name: letters, digits, '_' and '-', as named under connectors: in the config`);
+  }
   const path = /^FILE:/i.test(text) ? text.slice(5) : text;
   checkHazards(text, path);
-  if (!path.startsWith('/') || !isAbsolute(path)) throw refused(text, 'a local path must be absolute');
+  if (!path.startsWith('/') || !isAbsolute(path)) {
+    // IRIS writes keys like USERS/root/model.tar after its connector: a relative path is most likely one.
+    throw refused(text, `a local path must be absolute; for a key in object storage write OBJECTSTORAGE.<CONNECTOR>:${path}`);
+  }
   if (path.startsWith('//')) throw refused(text, "a path may not start with '//'");
   if (normalize(path) !== path) throw refused(text, "it is not a normal path (no '//' inside)");
   return { kind: 'file', path };
@@ -84,7 +95,7 @@ export async function checkLocalRoots(path: string, roots: readonly string[] | n
     const rel = relative(r, real);
     if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) return;
   }
-  throw refused(text, `local paths must be inside ${roots.join(' or ')}`);
+  throw refused(text, roots.length === 0 ? 'local paths are not allowed here: no local roots are configured (http.local_roots)' : `local paths must be inside ${roots.join(' or ')}`);
 }
 
 /** The real path of the longest existing prefix of `path`, plus the rest. */

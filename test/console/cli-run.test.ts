@@ -43,8 +43,21 @@ describe('mlmodel -c / -f / stdin running queries', () => {
     const batch = '# report\nmlmodel list \\\n  | fields name\nmlmodel summary nope\nmlmodel list\n';
     const r = mlmodel(['--format', 'csv'], batch);
     expect(r.status).toBe(1);
-    expect(r.stdout).toBe('name\r\nmnist_v1\n');
+    // RFC 4180: every record ends in CRLF, the last one too.
+    expect(r.stdout).toBe('name\r\nmnist_v1\r\n');
     expect(r.stderr).toBe('error at stdin, line 4: no model called nope (MODEL_NOT_FOUND)\n');
+  });
+
+  it('says which of several -c queries failed, and runs queries without mlmodel only when asked', () => {
+    const r = mlmodel(['--continue-on-error', '-c', 'mlmodel list | fields name', '-c', 'mlmodel summary nope', '-c', 'mlmodel llist']);
+    expect(r.stderr).toContain('error at -c #2, line 1: no model called nope (MODEL_NOT_FOUND)');
+    expect(r.stderr).toContain('parse error at -c #3, line 1, column 9');
+    const one = mlmodel(['-c', 'mlmodel summary nope']);
+    expect(one.stderr).toBe('error at -c, line 1: no model called nope (MODEL_NOT_FOUND)\n');
+    const implicit = mlmodel(['--implicit-command', '--format', 'tsv', '-c', 'list | fields name; summary mnist_v1 type']);
+    expect(implicit.status, implicit.stderr).toBe(0);
+    expect(implicit.stdout).toBe('name\nmnist_v1\nname\tvalue\ntype\ttf\n');
+    expect(mlmodel(['-c', 'list | fields name']).status).toBe(2);
   });
 
   it('keeps going with --continue-on-error; a parse error makes the status 2 and shows on stdout in json', () => {

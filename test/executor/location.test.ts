@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parsePathOption } from '../../src/executor/location.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkLocalRoots, parsePathOption } from '../../src/executor/location.js';
 
 describe('parsePathOption', () => {
   it('reads connector keys and absolute local paths', () => {
@@ -31,7 +34,20 @@ describe('parsePathOption', () => {
     ['C:/models/m.tar', 'drive letters'],
     ['/data//m.tar', 'not a normal path'],
     ['', 'empty'],
+    ['OBJECTSTORAGE.{CONNECTOR_NAME}:{KEY}', '"{CONNECTOR_NAME}" is not a connector name'],
+    ['OBJECTSTORAGE.MIN_AI/USERS/m.tar', 'with a : between the connector name and the key'],
+    ['USERS/root/model.tar', 'write OBJECTSTORAGE.<CONNECTOR>:USERS/root/model.tar'],
   ])('refuses %j', (text, why) => {
     expect(() => parsePathOption(text)).toThrow(why);
+  });
+});
+
+describe('checkLocalRoots', () => {
+  const root = mkdtempSync(join(tmpdir(), 'mlmodel-roots-'));
+  it('lets paths inside a root through, names the roots otherwise, and says when there are none', async () => {
+    await expect(checkLocalRoots(join(root, 'm.tar'), [root], 'x')).resolves.toBeUndefined();
+    await expect(checkLocalRoots(join(root, 'm.tar'), null, 'x')).resolves.toBeUndefined();
+    await expect(checkLocalRoots('/etc/passwd', [root], 'x')).rejects.toThrow(`local paths must be inside ${root}`);
+    await expect(checkLocalRoots('/etc/passwd', [], 'x')).rejects.toThrow('no local roots are configured (http.local_roots)');
   });
 });

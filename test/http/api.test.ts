@@ -79,7 +79,19 @@ describe('HTTP query API with tokens', () => {
     const csv = await call(h, 'GET', `/query/jobs/${submitted.body.sid}/download?type=csv&file_name=my models`, { token: 'alice' });
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-disposition')).toBe('attachment; filename="my_models.csv"');
-    expect(csv.body).toBe('name\r\na1\r\na2\r\na3\r\nmnist\n');
+    expect(csv.body).toBe('name\r\na1\r\na2\r\na3\r\nmnist\r\n');
+    // A file name that already ends in the type's extension keeps it once.
+    for (const [asked, named] of [
+      ['report.csv', 'report.csv'],
+      ['REPORT.CSV', 'REPORT.csv'],
+      ['report.tsv', 'report.tsv.csv'],
+      ['.csv', 'result.csv'],
+    ]) {
+      const r = await call(h, 'GET', `/query/jobs/${submitted.body.sid}/download?type=csv&file_name=${encodeURIComponent(asked)}`, { token: 'alice' });
+      expect(r.headers.get('content-disposition'), asked).toBe(`attachment; filename="${named}"`);
+    }
+    const md = await call(h, 'GET', `/query/jobs/${submitted.body.sid}/download?type=markdown&file_name=notes.md`, { token: 'alice' });
+    expect(md.headers.get('content-disposition')).toBe('attachment; filename="notes.md"');
 
     // Another user cannot see the job; its owner can delete it, after which it is gone.
     expect((await call(h, 'GET', `/query/jobs/${submitted.body.sid}`, { token: 'bob' })).status).toBe(404);
