@@ -94,7 +94,7 @@ describe('mlmodel -c / -f / stdin running queries', () => {
     expect(out).toHaveLength(6);
     expect(r.stderr).toMatch(/^error at stdin, line 6: .*\(ARCHIVE_INVALID\)\n$/);
     const list = mlmodel(['--format', 'csv', '-c', 'mlmodel list | where category = bulk | sort name | fields name']);
-    expect(list.stdout).toBe('name\r\nmany0\r\nmany1\r\nmany2\r\nmany3\r\nmany4\n');
+    expect(list.stdout).toBe('name\r\nmany0\r\nmany1\r\nmany2\r\nmany3\r\nmany4\r\n');
   });
 
   it('deploys into the serving base under the home and reports serving status', () => {

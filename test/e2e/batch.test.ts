@@ -40,7 +40,7 @@ describe('batch through a pipe', () => {
   });
 
   it('csv and tsv quote what needs quoting', () => {
-    expect(pipe(['--format', 'csv'], script).stdout).toBe('id,name,category\r\n1,모델_v1,"<b>&""x""|y"\n');
+    expect(pipe(['--format', 'csv'], script).stdout).toBe('id,name,category\r\n1,모델_v1,"<b>&""x""|y"\r\n');
     expect(pipe(['--format', 'tsv'], script).stdout).toBe('id\tname\tcategory\n1\t모델_v1\t<b>&"x"|y\n');
   });
 
@@ -63,7 +63,7 @@ describe('batch through a pipe', () => {
     expect(failed.stdout).toBe('');
     const both = pipe(['--continue-on-error', '--format', 'csv'], 'mlmodel summary nope\nmlmodel lst\nmlmodel list | fields id\n');
     expect(both.status).toBe(2);
-    expect(both.stdout).toBe('id\r\n1\n');
+    expect(both.stdout).toBe('id\r\n1\r\n');
     expect(both.stderr).toMatch(/^error at stdin, line 1: no model called nope \(MODEL_NOT_FOUND\)\nparse error at stdin, line 2, column 9: \[lst\] is not a mlmodel action\. Did you mean list\?/);
     expect(pipe(['--format', 'yaml'], '').status).toBe(2);
   });

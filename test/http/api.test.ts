@@ -81,7 +81,7 @@ describe('HTTP query API with tokens', () => {
     expect(csv.headers.get('content-disposition')).toBe('attachment; filename="my_models.csv"');
     expect(csv.body).toBe('name\r\na1\r\na2\r\na3\r\nmnist\r\n');
     // A file name that already ends in the type's extension keeps it once.
-    for (const [asked, named] of [
+    for (const [asked, named] of <[string, string][]>[
       ['report.csv', 'report.csv'],
       ['REPORT.CSV', 'REPORT.csv'],
       ['report.tsv', 'report.tsv.csv'],

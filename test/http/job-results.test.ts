@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { render } from '../../console/render/formats.js';
+import { lineEnd, render } from '../../console/render/formats.js';
 import { ResultStore } from '../../console/serve/results.js';
 import type { Cell, Column, ResultTable } from '../../src/result/table.js';
 import { call, manyFilesArchive, startHarness, waitJob, type Harness } from './harness.js';
@@ -59,7 +59,7 @@ describe('job results: spilled to disk past a size, per-user slots', () => {
       const dl = await call(h, 'GET', `/query/jobs/${s.body.sid}/download?type=${type}`, { token: 'alice' });
       expect(dl.status, type).toBe(200);
       const text = typeof dl.body === 'string' ? dl.body : JSON.stringify(dl.body) + '\n';
-      expect(text, type).toBe(render(expected, type) + '\n');
+      expect(text, type).toBe(render(expected, type) + lineEnd(type));
     }
     // Deleting the job removes its file.
     await call(h, 'DELETE', `/query/jobs/${s.body.sid}`, { token: 'alice' });
