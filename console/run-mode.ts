@@ -3,8 +3,8 @@ import type { Registry } from '../src/engine/registry.js';
 import type { Format } from './args.js';
 import type { LineProgress } from './progress.js';
 import { errorJson, errorReport, errorText } from './errors.js';
-import { EXIT_OK, exitStatusOf } from './exit-codes.js';
-import { render } from './render/formats.js';
+import { EXIT_OK, exitStatusOf, exitStatusOfTable } from './exit-codes.js';
+import { lineEnd, render } from './render/formats.js';
 import { safeJson } from './render/safe-json.js';
 import { terminalText } from './render/terminal-text.js';
 import type { SourcedStatement } from './statements.js';
@@ -27,8 +27,9 @@ export interface RunOutput {
  * -c, -f and piped input. Results go to stdout in the chosen format; errors to stderr (and,
  * for json formats, as `{"error":…}` on stdout too, so a consumer reading
  * stdout sees where a result is missing). Stops at the first failure unless
- * told to continue. The status is the worst seen: 2 for a parse error, 1 for
- * a failed query.
+ * told to continue. The status is the worst seen: 4 for a check that left
+ * problems (fsck), 2 for a parse error, 1 for a failed query or a check that
+ * corrected problems.
  */
 export async function runStatements(registry: Registry, statements: readonly SourcedStatement[], out: RunOutput): Promise<number> {
   let status = EXIT_OK;
@@ -45,7 +46,8 @@ export async function runStatements(registry: Registry, statements: readonly Sou
       const width = out.stdout.isTTY ? out.stdout.columns : undefined;
       const text = render(outcome.table, out.format, { width, color: out.color, raw: out.raw ?? false });
       // JSON Lines of no rows is no line at all, not an empty one a strict reader would choke on.
-      if (text !== '' || out.format !== 'jsonl') out.stdout.write(text + '\n');
+      if (text !== '' || out.format !== 'jsonl') out.stdout.write(text + lineEnd(out.format));
+      status = Math.max(status, exitStatusOfTable(outcome.table));
       continue;
     }
     const e = outcome.error;

@@ -20,7 +20,9 @@ export class InputError extends Error {
 export async function readStatements(options: CliOptions, stdin: Readable): Promise<SourcedStatement[]> {
   if (options.commands.length > 0) {
     // Each -c is a script of its own: `-c "mlmodel list; serving status m"` runs both.
-    return options.commands.flatMap((text) => fromScript(text, '-c', options.implicitCommand));
+    // Several: each error says which (`-c #2, line 1`).
+    const many = options.commands.length > 1;
+    return options.commands.flatMap((text, i) => fromScript(text, many ? `-c #${i + 1}` : '-c', options.implicitCommand));
   }
   if (options.file !== undefined && options.file !== '-') {
     let source: string;

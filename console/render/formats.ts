@@ -99,6 +99,11 @@ function plain(value: Cell, column: Column): string {
 }
 
 /** One renderer for every result, so every front end shows results the same way. */
+/** What ends a rendered result's last line: CRLF for CSV (RFC 4180, like its other records), LF otherwise. */
+export function lineEnd(format: Format): string {
+  return format === 'csv' ? '\r\n' : '\n';
+}
+
 export function render(t: ResultTable, format: Format, table: RenderOptions = {}): string {
   switch (format) {
     case 'table':

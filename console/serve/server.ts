@@ -13,7 +13,7 @@ import { isMlmodelError } from '../../src/errors.js';
 import type { Cell, Column, ResultTable } from '../../src/result/table.js';
 import { FORMATS, type Format } from '../args.js';
 import { machineCell } from '../render/cells.js';
-import { render } from '../render/formats.js';
+import { lineEnd, render } from '../render/formats.js';
 import { Authenticator } from './auth.js';
 import { errorBody, HttpError, toHttpError } from './errors.js';
 import { corsHeaders, RequestGuard, requireJson } from './guard.js';
@@ -348,8 +348,10 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
           if (!(FORMATS as readonly string[]).includes(type) || type === 'table') {
             throw new HttpError(400, 'BAD_REQUEST', `type must be one of ${FORMATS.filter((f) => f !== 'table').join(', ')}`);
           }
-          const fileName = (url.searchParams.get('file_name') ?? 'result').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100) || 'result';
           const ext = { json: 'json', jsonl: 'jsonl', csv: 'csv', tsv: 'tsv', markdown: 'md', html: 'html' }[type as Exclude<Format, 'table'>];
+          // `file_name=report.csv` for a csv is named report.csv, not report.csv.csv.
+          const asked = (url.searchParams.get('file_name') ?? 'result').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100);
+          const fileName = asked.toLowerCase().endsWith(`.${ext}`) ? asked.slice(0, -(ext.length + 1)) || 'result' : asked || 'result';
           const mime = { json: 'application/json', jsonl: 'application/x-ndjson', csv: 'text/csv', tsv: 'text/tab-separated-values', markdown: 'text/markdown', html: 'text/html' }[
             type as Exclude<Format, 'table'>
           ];
@@ -360,7 +362,7 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
           if (held.file !== null) spilledDownloads++;
           let text: string;
           try {
-            text = render(await held.table(), type as Format) + '\n';
+            text = render(await held.table(), type as Format) + lineEnd(type as Format);
           } finally {
             if (held.file !== null) spilledDownloads--;
           }

@@ -1,6 +1,6 @@
 import { defineCommand, type CommandAst } from './command.js';
 import type { EngineContext } from '../engine/context.js';
-import { col, type Cell, type ResultTable } from '../result/table.js';
+import { col, type Cell, type Findings, type ResultTable } from '../result/table.js';
 import { rewriteModelsConfig } from '../serving/config-writer.js';
 import type { ModelRecord } from '../store/metadata.js';
 import type { ObjectInfo } from '../store/objects.js';
@@ -215,7 +215,7 @@ export async function executeFsck(ctx: EngineContext, cmd: FsckCommand): Promise
   }
   // 7. Serving names and leases of models and commands that are gone.
   if (whole) await checkClaims(ctx, new Set([...byUid.values()].map((r) => r.model_uid)), repair, report);
-  return { columns: FSCK_COLUMNS, rows };
+  return { columns: FSCK_COLUMNS, rows, findings: findingsOf(rows) };
 }
 
 /**
@@ -249,6 +249,20 @@ async function releaseDeadName(ctx: EngineContext, user: string, name: string, o
 }
 
 type Report = (check: string, subject: string, problem: string, action: string) => void;
+
+/** Actions that corrected a problem; `left alone` is work in flight, not a problem; anything else is a problem left. */
+const CORRECTED = new Set(['repaired', 'marked FAILED']);
+
+function findingsOf(rows: readonly (readonly Cell[])[]): Findings {
+  let corrected = 0;
+  let uncorrected = 0;
+  for (const r of rows) {
+    const action = String(r[3]);
+    if (CORRECTED.has(action)) corrected++;
+    else if (action !== 'left alone') uncorrected++;
+  }
+  return { corrected, uncorrected };
+}
 
 /**
  * Numbered serving directories: one is owned while a deploy record names it

@@ -10,5 +10,7 @@ export async function executePlan(ctx: EngineContext, plan: Plan): Promise<Resul
   const module = commandModule(plan.command.kind);
   if (module === undefined) throw new MlmodelError('INVALID_ARGUMENT', `there is no command ${plan.command.kind}`, { kind: plan.command.kind });
   const table = await module.execute(ctx, plan.command as never, { pushed: plan.pushed });
-  return applyStages(table, plan.stages, ctx.signal);
+  const staged = await applyStages(table, plan.stages, ctx.signal);
+  // The findings are the command's, not of the rows a stage kept.
+  return table.findings && staged !== table ? { ...staged, findings: table.findings } : staged;
 }

@@ -17,6 +17,17 @@ export type Cell = number | string | boolean | Date | JsonValue | null;
 export interface ResultTable {
   readonly columns: readonly Column[];
   readonly rows: readonly (readonly Cell[])[];
+  /**
+   * What a checking command (fsck) found, whatever stages then keep of its
+   * rows: problems it corrected and problems left. Front ends that report a
+   * status derive it from this (the CLI's fsck(8)-style exit statuses).
+   */
+  readonly findings?: Findings;
+}
+
+export interface Findings {
+  readonly corrected: number;
+  readonly uncorrected: number;
 }
 
 export function table(columns: readonly Column[], rows: readonly (readonly Cell[])[]): ResultTable {

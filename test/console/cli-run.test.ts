@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -58,6 +58,25 @@ describe('mlmodel -c / -f / stdin running queries', () => {
     expect(implicit.status, implicit.stderr).toBe(0);
     expect(implicit.stdout).toBe('name\nmnist_v1\nname\tvalue\ntype\ttf\n');
     expect(mlmodel(['-c', 'list | fields name']).status).toBe(2);
+  });
+
+  it("exits as fsck(8) does: 4 for problems left, 1 when repair corrected them all, 0 when there are none", () => {
+    expect(mlmodel(['-c', 'mlmodel fsck grace=0']).status).toBe(0);
+    // An object no record points to: what a killed import leaves.
+    const orphan = join(home, 'objects', 'models', '00000000-0000-4000-8000-000000000000');
+    mkdirSync(orphan, { recursive: true });
+    writeFileSync(join(orphan, 'archive'), 'left by a killed import');
+    const found = mlmodel(['--format', 'jsonl', '-c', 'mlmodel fsck grace=0']);
+    expect(found.status, found.stderr).toBe(4);
+    expect(found.stdout).toContain('orphan object');
+    // Whatever a stage keeps of the rows, the status is fsck's.
+    expect(mlmodel(['-c', 'mlmodel fsck grace=0 | where check = latest']).status).toBe(4);
+    // The worst status of a batch, with a failed query after it.
+    expect(mlmodel(['--continue-on-error', '-c', 'mlmodel fsck grace=0', '-c', 'mlmodel summary nope']).status).toBe(4);
+    const repaired = mlmodel(['-c', 'mlmodel fsck repair=true grace=0']);
+    expect(repaired.status, repaired.stderr).toBe(1);
+    expect(repaired.stdout).toContain('repaired');
+    expect(mlmodel(['-c', 'mlmodel fsck grace=0']).status).toBe(0);
   });
 
   it('keeps going with --continue-on-error; a parse error makes the status 2 and shows on stdout in json', () => {
