@@ -6,6 +6,8 @@ export type Format = (typeof FORMATS)[number];
 /** What the command line asked for, checked and typed. */
 export interface CliOptions {
   readonly commands: readonly string[];
+  /** A query given as the command's words (`mlmodel list`, `mlmodel 'list | head 5'`), joined by spaces; its `mlmodel` is implied. */
+  readonly words: string | undefined;
   readonly file: string | undefined;
   readonly format: Format;
   /** CSV/TSV cells exactly as stored: no defusing of formulas, no escaping of control characters. */
@@ -26,6 +28,7 @@ export class UsageError extends Error {
 }
 
 export const USAGE = `usage: mlmodel [options]
+       mlmodel [options] QUERY…                      (mlmodel list, mlmodel 'list | head 5')
        mlmodel -c "<query>" [-c "<query>" …]
        mlmodel -f FILE | mlmodel < FILE
        mlmodel serve [--port N] [--host 127.0.0.1]   (HTTP query API; serve --help)
@@ -45,14 +48,15 @@ export const USAGE = `usage: mlmodel [options]
   -h, --help              show this help
   -V, --version           show the version
 
-exit status: 0 ok, 1 a query failed, 2 usage or parse error`;
+exit status: 0 ok, 1 a query failed (or fsck repaired), 2 usage or parse error,
+             4 fsck left problems`;
 
 export function parseCommandLine(argv: readonly string[]): CliOptions {
   let parsed;
   try {
     parsed = parseArgs({
       args: [...argv],
-      allowPositionals: false,
+      allowPositionals: true,
       strict: true,
       options: {
         command: { type: 'string', short: 'c', multiple: true },
@@ -83,8 +87,13 @@ export function parseCommandLine(argv: readonly string[]): CliOptions {
   if (v.command !== undefined && v.file !== undefined) {
     throw new UsageError('give either -c queries or -f FILE, not both');
   }
+  const words = parsed.positionals.length > 0 ? parsed.positionals.join(' ') : undefined;
+  if (words !== undefined && (v.command !== undefined || v.file !== undefined)) {
+    throw new UsageError(`a query as words (${JSON.stringify(words.slice(0, 40))}) and -c or -f together: give one of them`);
+  }
   return {
     commands: v.command ?? [],
+    words,
     file: v.file,
     format: format as Format,
     raw: v.raw ?? false,

@@ -36,7 +36,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     io.stdout.write(`mlmodel ${packageVersion()}\n`);
     return 0;
   }
-  const interactive = options.commands.length === 0 && options.file === undefined && io.stdin.isTTY === true;
+  const interactive = options.commands.length === 0 && options.words === undefined && options.file === undefined && io.stdin.isTTY === true;
   if (interactive && !options.parseOnly) {
     // Ink and React load only here: -c, -f and piped input never pay for them.
     const { runRepl } = await import('./repl/index.js');

@@ -18,6 +18,8 @@ export class InputError extends Error {
 
 /** The queries of -c arguments, of -f FILE, or of standard input, in order. */
 export async function readStatements(options: CliOptions, stdin: Readable): Promise<SourcedStatement[]> {
+  // `mlmodel list | head 5` typed at the shell (quoted as the shell needs): a script whose statements may leave out `mlmodel`.
+  if (options.words !== undefined) return fromScript(options.words, 'the command line', true);
   if (options.commands.length > 0) {
     // Each -c is a script of its own: `-c "mlmodel list; serving status m"` runs both.
     // Several: each error says which (`-c #2, line 1`).

@@ -60,6 +60,23 @@ describe('mlmodel -c / -f / stdin running queries', () => {
     expect(mlmodel(['-c', 'list | fields name']).status).toBe(2);
   });
 
+  it('runs a query given as the command’s words, as typed at a shell prompt', () => {
+    const list = mlmodel(['--format', 'tsv', 'list', '|', 'fields', 'name']);
+    expect(list.status, list.stderr).toBe(0);
+    expect(list.stdout).toBe('name\nmnist_v1\n');
+    const quoted = mlmodel(['--format', 'tsv', 'summary mnist_v1 type; serving status mnist_v1']);
+    expect(quoted.status, quoted.stderr).toBe(0);
+    expect(quoted.stdout).toBe('name\tvalue\ntype\ttf\nversion\tstate\tlabel\tdeployed_at\n');
+    const explicit = mlmodel(['--format', 'tsv', 'mlmodel', 'list', '|', 'head', '1', '|', 'fields', 'name']);
+    expect(explicit.stdout).toBe('name\nmnist_v1\n');
+    const missing = mlmodel(['summary', 'nope']);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toBe('error at the command line, line 1: no model called nope (MODEL_NOT_FOUND)\n');
+    const both = mlmodel(['-c', 'mlmodel list', 'list']);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toContain('give one of them');
+  });
+
   it("exits as fsck(8) does: 4 for problems left, 1 when repair corrected them all, 0 when there are none", () => {
     expect(mlmodel(['-c', 'mlmodel fsck grace=0']).status).toBe(0);
     // An object no record points to: what a killed import leaves.
