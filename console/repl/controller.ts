@@ -297,7 +297,10 @@ export class ReplController {
     if (head === '\\x') {
       const arg = (words[1] ?? '').toLowerCase();
       if (arg !== '' && arg !== 'on' && arg !== 'off' && arg !== 'auto') return this.#error('\\x takes on, off, auto or nothing (to toggle)');
-      const expanded = arg === '' ? this.#snapshot.expanded !== true : arg === 'auto' ? 'auto' : arg === 'on';
+      // `\x` alone goes round: auto → on → off → auto, so the default can be had back without a word.
+      const next = { auto: true, on: false, off: 'auto' } as const;
+      const current = this.#snapshot.expanded === 'auto' ? 'auto' : this.#snapshot.expanded ? 'on' : 'off';
+      const expanded = arg === '' ? next[current] : arg === 'auto' ? 'auto' : arg === 'on';
       this.#set({ expanded });
       return this.#info(`Expanded display is ${expanded === 'auto' ? 'used automatically' : expanded ? 'on' : 'off'}.`);
     }

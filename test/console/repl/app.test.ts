@@ -167,6 +167,11 @@ describe('ReplApp', () => {
     app.stdin.write('mlmodel list\r');
     await until(() => frame().includes('-[ RECORD 2 ]'), 'expanded records');
     expect(frame()).toMatch(/name \| 한국어_모델/);
+    // Round and back to the default: on → off → auto.
+    app.stdin.write('\\x\r');
+    await until(() => frame().includes('Expanded display is off.'), 'off');
+    app.stdin.write('\\x\r');
+    await until(() => frame().includes('Expanded display is used automatically.'), 'auto again');
   });
 
   it('continues on an open quote and exits on Ctrl-C twice at an empty prompt', async () => {
