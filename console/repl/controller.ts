@@ -7,7 +7,8 @@ import { applyCompletion, EMPTY_CATALOG, type Catalog } from './complete.js';
 import { splitScript } from '../../grammar/index.js';
 import { needsContinuation } from './continuation.js';
 import * as E from './editor.js';
-import { generalHelp, topicHelp } from './help.js';
+import { nearest } from '../../grammar/suggest.js';
+import { generalHelp, helpTopics, topicHelp } from './help.js';
 import { decodeKeys, type KeyEvent } from './keys.js';
 import { changesModels, type ReplBackend } from './session.js';
 
@@ -292,7 +293,9 @@ export class ReplController {
       const topic = words[1];
       if (!topic) return this.#info(generalHelp());
       const text = topicHelp(topic);
-      return text ? this.#info(text) : this.#error(`no help on ${topic}; try help, or help followed by an action or a stage`);
+      if (text) return this.#info(text);
+      const near = nearest(topic, helpTopics());
+      return this.#error(`no help on ${topic}${near ? `; did you mean help ${near}?` : ''}; try help, or help followed by an action or a stage`);
     }
     if (head === '\\x') {
       const arg = (words[1] ?? '').toLowerCase();

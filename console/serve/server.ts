@@ -257,9 +257,10 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
    */
   async function explainNotFound(e: unknown, user: string, query: Query): Promise<unknown> {
     if (!isMlmodelError(e, 'MODEL_NOT_FOUND')) return e;
+    // Only "no model called X" (not "X has no alias A"): its details are the name and perhaps a suggestion.
     const keys = Object.keys(e.details);
     const name = e.details.name;
-    if (typeof name !== 'string' || keys.length !== 1) return e;
+    if (typeof name !== 'string' || !keys.every((k) => k === 'name' || k === 'suggestion')) return e;
     const ref = (query.command as { model?: { name: string } }).model;
     if (ref?.name !== name) return e;
     try {

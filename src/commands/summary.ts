@@ -1,5 +1,6 @@
 import { defineCommand, type CommandAst } from './command.js';
 import type { EngineContext } from '../engine/context.js';
+import { nearest } from '../../grammar/suggest.js';
 import { MlmodelError } from '../errors.js';
 import { toStamp } from '../result/dates.js';
 import { col, type ResultTable } from '../result/table.js';
@@ -86,7 +87,8 @@ export async function executeSummary(ctx: EngineContext, cmd: SummaryCommand): P
   const fields = (cmd.fields ?? SUMMARY_FIELDS).map((f) => {
     const known = SUMMARY_FIELDS.find((k) => k === f.toLowerCase());
     if (!known) {
-      throw new MlmodelError('INVALID_ARGUMENT', `unknown summary field "${f}"; valid fields: ${SUMMARY_FIELDS.join(', ')}`, {
+      const suggestion = nearest(f, SUMMARY_FIELDS);
+      throw new MlmodelError('INVALID_ARGUMENT', `unknown summary field "${f}"${suggestion ? `; did you mean ${suggestion}?` : ''}; valid fields: ${SUMMARY_FIELDS.join(', ')}`, {
         field: f,
         valid: SUMMARY_FIELDS,
       });

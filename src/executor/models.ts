@@ -1,5 +1,6 @@
 import type { ModelRef } from '../../grammar/ast.js';
 import { printModelRef } from '../../grammar/printer.js';
+import { nearest } from '../../grammar/suggest.js';
 import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
 import { F } from '../store/filter.js';
@@ -59,7 +60,9 @@ export async function resolveModel(ctx: EngineContext, ref: ModelRef, opts: { fo
   const head = latest[0];
   if (!head) {
     const mine = opts.forWrite && slash <= 0 ? ' of yours' : '';
-    throw new MlmodelError('MODEL_NOT_FOUND', `no model${mine} called ${ref.name}`, { name: ref.name });
+    const suggestion = await nearestName(ctx, name, opts.forWrite || slash > 0 ? owner : null);
+    const hint = suggestion === undefined ? '' : `; did you mean ${slash > 0 ? `${owner}/` : ''}${suggestion}?`;
+    throw new MlmodelError('MODEL_NOT_FOUND', `no model${mine} called ${ref.name}${hint}`, { name: ref.name, ...(suggestion === undefined ? {} : { suggestion }) });
   }
   if (ref.version === undefined && ref.alias === undefined) return head;
 
@@ -82,6 +85,15 @@ export async function resolveModel(ctx: EngineContext, ref: ModelRef, opts: { fo
 /** Every live version of a model, oldest first. */
 export function versionsOf(ctx: EngineContext, modelUid: string): Promise<ModelRecord[]> {
   return ctx.meta.findModels({ filter: F.and(F.eq('model_uid', modelUid), LIVE), sort: [['version', 1]] });
+}
+
+/** How many model names a "did you mean" looks through: a miss costs one bounded read. */
+const SUGGESTION_SCAN = 5000;
+
+/** The model name nearest to a mistyped one (`owner`'s models, or everyone's for a read), if one is near enough. */
+async function nearestName(ctx: EngineContext, name: string, owner: string | null): Promise<string | undefined> {
+  const heads = await ctx.meta.findModels({ filter: F.and(...(owner === null ? [] : [F.eq('user', owner)]), F.eq('latest', true), LIVE), limit: SUGGESTION_SCAN });
+  return nearest(name, [...new Set(heads.map((r) => r.name))]);
 }
 
 /**

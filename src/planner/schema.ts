@@ -1,3 +1,4 @@
+import { nearest } from '../../grammar/suggest.js';
 import { isNestedPath } from '../store/filter.js';
 import { MODEL_FIELD_NAMES, MODEL_FIELD_TABLE, type FieldType, type ModelFieldSpec } from '../store/model-fields.js';
 import type { ColumnType, ResultTable } from '../result/table.js';
@@ -15,9 +16,11 @@ export interface Schema {
 }
 
 export function unknownField(name: string, valid: readonly string[]): MlmodelError {
-  return new MlmodelError('INVALID_ARGUMENT', `unknown field "${name}"; valid fields: ${valid.join(', ')}`, {
+  const suggestion = nearest(name, valid);
+  return new MlmodelError('INVALID_ARGUMENT', `unknown field "${name}"${suggestion ? `; did you mean ${suggestion}?` : ''}; valid fields: ${valid.join(', ')}`, {
     field: name,
     valid,
+    ...(suggestion ? { suggestion } : {}),
   });
 }
 

@@ -77,6 +77,17 @@ describe('mlmodel -c / -f / stdin running queries', () => {
     expect(both.stderr).toContain('give one of them');
   });
 
+  it('suggests the nearest model name, field and summary field for a typo', () => {
+    const model = mlmodel(['-c', 'mlmodel summary mnist_v2']);
+    expect(model.stderr).toBe('error at -c, line 1: no model called mnist_v2; did you mean mnist_v1? (MODEL_NOT_FOUND)\n');
+    const far = mlmodel(['-c', 'mlmodel summary resnet']);
+    expect(far.stderr).toBe('error at -c, line 1: no model called resnet (MODEL_NOT_FOUND)\n');
+    expect(mlmodel(['-c', 'mlmodel list | where nmae = x']).stderr).toContain('unknown field "nmae"; did you mean name?');
+    expect(mlmodel(['-c', 'mlmodel summary mnist_v1 formt']).stderr).toContain('unknown summary field "formt"; did you mean format?');
+    const json = mlmodel(['--format', 'json', '-c', 'mlmodel delete mnist_v2']);
+    expect(JSON.parse(json.stdout).error.details).toEqual({ name: 'mnist_v2', suggestion: 'mnist_v1' });
+  });
+
   it("exits as fsck(8) does: 4 for problems left, 1 when repair corrected them all, 0 when there are none", () => {
     expect(mlmodel(['-c', 'mlmodel fsck grace=0']).status).toBe(0);
     // An object no record points to: what a killed import leaves.

@@ -160,6 +160,8 @@ describe('ReplApp', () => {
     await until(() => frame().includes('error: no model called nope (MODEL_NOT_FOUND)'), 'the error');
     app.stdin.write('mlmodel llist\r');
     await until(() => frame().includes('[llist] is not a mlmodel action. Did you mean list?'), 'the parse error');
+    app.stdin.write('help deplyo\r');
+    await until(() => frame().includes('no help on deplyo; did you mean help deploy?'), 'the help suggestion');
     app.stdin.write('help head\r');
     await until(() => frame().includes('| HEAD COUNT'), 'the BNF');
     app.stdin.write('\\x\r');
