@@ -4,6 +4,7 @@ import { resolveModel } from '../executor/models.js';
 import type { ModelRef } from '../../grammar/ast.js';
 import type { ServingRecord } from '../store/serving-records.js';
 import { ONNX_MODEL_FILE, rewriteModelsConfig } from './config-writer.js';
+import { SERVING_FAILURE_SCOPE, servingFailureKey } from './serving-failure.js';
 import { readRecordModelFile } from './model-loader.js';
 import type { OnnxSignature } from './onnx-graph.js';
 import { loadOnnxModel, type LoadedModel } from './onnx-runtime.js';
@@ -55,9 +56,6 @@ export interface ModelServer {
   close(): Promise<void>;
 }
 
-/** Where a failure to load is recorded for `serving status` (one claim per serving version; its owner holds the reason). */
-export const SERVING_FAILURE_SCOPE = 'serving-failure';
-export const servingFailureKey = (modelUid: string, version: number) => `${modelUid}/${version}`;
 
 interface Loaded {
   readonly served: ServedModel;
@@ -190,8 +188,9 @@ export async function serveDeployed(ctx: EngineContext, options: DeployedServerO
       await l.model.release();
       log(`unloaded ${key}`);
     }
-    for (const e of table.entries.values()) {
-      for (const [v, st] of e.states) if (st.state === 'FAILED' && !wanted.some((w) => w.version === v)) e.states.delete(v);
+    // A failure is shown until the registry no longer lists the version as AVAILABLE (the load marks it FAILED there).
+    for (const [name, e] of table.entries) {
+      for (const [v, st] of e.states) if (st.state === 'FAILED' && !keys.has(`${name}/${v}`)) e.states.delete(v);
     }
     for (const r of wanted) {
       const st = table.entries.get(r.serving_name)?.states.get(r.version);

@@ -112,7 +112,7 @@ export function registrySuite(setup: () => Promise<Backend>): void {
     expect(column(await run('mlmodel list | where name = mnist_v1'), 'serving')).toEqual(['on']);
 
     const status = await run('serving status mnist_v1');
-    expect(status.columns.map((c) => c.name)).toEqual(['version', 'state', 'label', 'deployed_at']);
+    expect(status.columns.map((c) => c.name)).toEqual(['version', 'state', 'label', 'deployed_at', 'reason']);
     expect(status.rows.map((r) => r.slice(0, 3))).toEqual([
       [1, 'AVAILABLE', 'unstable'],
       [2, 'AVAILABLE', 'stable'],
