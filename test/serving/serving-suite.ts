@@ -298,6 +298,20 @@ export function servingSuite(label: string, makeEnv: () => Promise<Env>): void {
       // The others are untouched.
       expect((await post('/v1/models/root_iris/versions/1:predict', { instances: lr().rows.slice(0, 1) })).status).toBe(200);
     }, 60_000);
+
+    it('stop then delete of onnx models leave no version, no config.pbtxt, and nothing for fsck', async () => {
+      for (const name of ['broken', 'reg']) {
+        await run(`mlmodel stop ${name}`).catch(() => undefined);
+        await run(`mlmodel delete ${name}`);
+      }
+      for (const name of ['root_broken', 'root_reg']) {
+        expect(await target.readModelFile(name, 'config.pbtxt')).toBeNull();
+        expect((await target.listVersions()).filter((v) => v.servingName === name)).toEqual([]);
+      }
+      await waitFor(async () => (await get('/v1/models/root_reg')).status === 404);
+      expect((await run('mlmodel fsck')).rows).toEqual([]);
+      expect((await run('serving status iris')).rows.map((r) => r[1])).toEqual(['AVAILABLE', 'AVAILABLE', 'AVAILABLE']);
+    }, 60_000);
   });
 }
 
