@@ -54,7 +54,9 @@ export async function loadOnnxModel(bytes: Uint8Array): Promise<LoadedModel> {
   const rt = await ort();
   let session: InferenceSession;
   try {
-    session = await rt.InferenceSession.create(bytes, { graphOptimizationLevel: 'all' });
+    // One thread per session: ORT's intra-op pool spins while it waits, and on a server answering
+    // many small requests those spinning threads take the cores the event loop and other requests need.
+    session = await rt.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
   } catch (e) {
     throw new MlmodelError('ARCHIVE_INVALID', `ONNX Runtime cannot load the model: ${(e as Error).message}`, {}, { cause: e });
   }
