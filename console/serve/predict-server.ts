@@ -60,6 +60,14 @@ export function createPredictServer(options: PredictServerOptions): PredictServe
       protocol = protocols.find((p) => p.owns(path)) ?? tfServing;
       const crossOrigin = guard.check(req);
       if (crossOrigin !== null) for (const [k, v] of Object.entries(corsHeaders(crossOrigin))) res.setHeader(k, v);
+      if (req.method === 'OPTIONS') {
+        // A preflight from an allowed origin (the guard refused any other): GET and POST, with a token and a JSON body.
+        const headers: Record<string, string> = { Allow: 'GET, POST, OPTIONS', 'Content-Length': '0', 'Cache-Control': 'no-store' };
+        if (crossOrigin !== null) Object.assign(headers, { 'Access-Control-Allow-Methods': 'GET, POST', 'Access-Control-Allow-Headers': 'Authorization, Content-Type', 'Access-Control-Max-Age': '600' });
+        res.writeHead(204, headers);
+        res.end();
+        return;
+      }
       auth.authenticate(req);
       if (!protocols.some((p) => p.owns(path))) {
         throw new HttpError(404, 'ROUTE_NOT_FOUND', `no such endpoint: ${path.slice(0, 200)}; this port answers /v1/models/… (TF Serving), /v2/… (KServe) and /mlflow/NAME/… (MLflow); see docs/serving.md`);

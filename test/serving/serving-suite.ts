@@ -8,7 +8,7 @@ import { openRegistry, openServingTarget, type Registry } from '../../src/engine
 import type { ModelServer } from '../../src/serving/model-server.js';
 import type { ServingTarget } from '../../src/serving/target.js';
 import { runs } from '../grammar/arbitraries.js';
-import { call, type Reply } from '../http/harness.js';
+import { call, rawRequest, type Reply } from '../http/harness.js';
 import { close, parseTritonConfigs, realModels, type RealModels } from './real-models.js';
 
 /**
@@ -228,6 +228,13 @@ export function servingSuite(label: string, makeEnv: () => Promise<Env>): void {
         expect(text.status).toBe(415);
         expectShape(path, await text.json(), /application\/json/);
       }
+      // The query API's guard: a foreign Host (DNS rebinding) or Origin is refused before anything else, in the protocol's shape.
+      const rebound = await rawRequest(url, 'POST', '/v1/models/root_iris:predict', { Host: 'evil.example', 'Content-Type': 'application/json' }, JSON.stringify({ instances: good }));
+      expect(rebound.status).toBe(403);
+      expectShape('/v1/', rebound.body, /host name/);
+      const foreign = await call({ url }, 'POST', '/mlflow/root_iris/invocations', { body: { instances: good }, headers: { Origin: 'https://evil.example' } });
+      expect(foreign.status).toBe(403);
+      expectShape('/mlflow/', foreign.body, /origin/);
       // Generated bodies: whatever they hold, a 4xx in the protocol's shape.
       const paths = ['/v1/models/root_iris:predict', '/v2/models/root_iris/infer', '/mlflow/root_iris/invocations'];
       const bodies = fc.sample(
