@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { packageVersion } from './version.js';
 import { Writable, type Readable } from 'node:stream';
 import { parseCommandLine, USAGE, UsageError, type CliOptions } from './args.js';
 import { EXIT_OK, EXIT_QUERY_FAILED, EXIT_USAGE } from './exit-codes.js';
@@ -141,7 +141,3 @@ function quietAfter(to: Writable, silent: () => boolean): Writable {
   });
 }
 
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}

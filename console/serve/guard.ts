@@ -128,3 +128,22 @@ function forbiddenHost(message: string): HttpError {
 function forbiddenOrigin(message: string): HttpError {
   return new HttpError(403, 'FORBIDDEN_ORIGIN', message);
 }
+
+/**
+ * A request's body, at most `max` bytes: a declared Content-Length past it
+ * is refused before reading, a body that grows past it as soon as it does
+ * (413), so a 100 MB body never sits in memory.
+ */
+export async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  const tooLarge = () => new HttpError(413, 'PAYLOAD_TOO_LARGE', `the request body is larger than ${max} bytes`, { limit: max });
+  if (Number.isFinite(declared) && declared > max) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}

@@ -3,17 +3,29 @@ import type { Writable } from 'node:stream';
 import { EXIT_QUERY_FAILED, EXIT_USAGE, openFailureStatus } from '../exit-codes.js';
 import { isLoopbackHost } from './auth.js';
 import { terminalText } from '../render/terminal-text.js';
+import type { ModelServer } from '../../src/serving/model-server.js';
+import type { PredictServer } from './predict-server.js';
+import type { QueryServer } from './server.js';
 
-const SERVE_USAGE = `usage: mlmodel serve [--port N] [--host ADDR] [--home DIR] [--config FILE] [--user NAME]
+const SERVE_USAGE = `usage: mlmodel serve [--port N] [--predict-port N] [--host ADDR] [--home DIR] [--config FILE] [--user NAME]
+       mlmodel serve --model NAME[@VERSION|@ALIAS] [--port N] [--host ADDR] …
 
   Serves the query API over HTTP (see docs/http.md):
     POST /query            {"q": "<query>"}  → {"fields", "results", …}
     POST /query/jobs       {"q": "<query>"}  → {"sid"}
     GET  /query/jobs/SID                     → {"status", "isEnd", "fields", "results"}
+  and, with --predict-port, predictions from every deployed onnx model
+  (see docs/serving.md):
+    /v1/models/NAME…       TensorFlow Serving's REST API (:predict, metadata)
+    /v2/…                  KServe's Open Inference Protocol v2 (/infer)
+    /mlflow/NAME/…         MLflow's scoring protocol (/invocations)
 
-  --port N        port to listen on (default 6036; 0 picks a free one)
-  --host ADDR     address to listen on (default 127.0.0.1). Without tokens in
-                  the config's http.tokens only a loopback address is allowed.`;
+  --port N          port to listen on (default 6036; with --model 5000; 0 picks a free one)
+  --predict-port N  also answer predictions on this port, following deploy and stop
+  --model REF       serve this one model version alone, on --port, the way
+                    mlflow models serve -m does (MLflow's /invocations at the root)
+  --host ADDR       address to listen on (default 127.0.0.1). Without tokens in
+                    the config's http.tokens only a loopback address is allowed.`;
 
 export interface ServeIo {
   readonly stdout: Writable;
@@ -35,6 +47,8 @@ export async function serveMain(argv: readonly string[], io: ServeIo, stop?: Abo
       strict: true,
       options: {
         port: { type: 'string' },
+        'predict-port': { type: 'string' },
+        model: { type: 'string' },
         host: { type: 'string' },
         home: { type: 'string' },
         config: { type: 'string' },
@@ -50,9 +64,16 @@ export async function serveMain(argv: readonly string[], io: ServeIo, stop?: Abo
     io.stdout.write(SERVE_USAGE + '\n');
     return 0;
   }
-  const port = values.port === undefined ? 6036 : Number(values.port);
-  if (!/^\d{1,5}$/.test(values.port ?? '0') || port > 65535) {
-    io.stderr.write(`mlmodel serve: --port must be a number from 0 to 65535\n`);
+  const port = values.port === undefined ? (values.model !== undefined ? 5000 : 6036) : Number(values.port);
+  const predictPort = values['predict-port'] === undefined ? null : Number(values['predict-port']);
+  for (const [flag, v] of [['--port', values.port], ['--predict-port', values['predict-port']]] as const) {
+    if (!/^\d{1,5}$/.test(v ?? '0') || Number(v ?? 0) > 65535) {
+      io.stderr.write(`mlmodel serve: ${flag} must be a number from 0 to 65535\n`);
+      return EXIT_USAGE;
+    }
+  }
+  if (values.model !== undefined && predictPort !== null) {
+    io.stderr.write(`mlmodel serve: --model serves one model on --port alone; --predict-port is for the registry's server\n`);
     return EXIT_USAGE;
   }
   const host = values.host ?? '127.0.0.1';
@@ -84,13 +105,51 @@ export async function serveMain(argv: readonly string[], io: ServeIo, stop?: Abo
     return openFailureStatus(e);
   }
   const secrets = registry.config.secrets;
-  const qs = createQueryServer({ registry, log: (line) => io.stderr.write(terminalText(redact(line, secrets)) + '\n') });
+  const log = (line: string) => io.stderr.write(terminalText(redact(line, secrets)) + '\n');
+  let models: ModelServer | null = null;
+  let predictor: PredictServer | null = null;
+  let qs: QueryServer | null = null;
   let address;
-  try {
-    address = await qs.listen(port, host);
-  } catch (e) {
+  const closeAll = async () => {
+    await qs?.close();
+    await predictor?.close();
+    await models?.close();
     await registry.close();
-    io.stderr.write(`mlmodel serve: cannot listen on ${host}:${port}: ${e instanceof Error ? e.message : String(e)}\n`);
+  };
+  try {
+    if (values.model !== undefined || predictPort !== null) {
+      // Only now: the serving engine and ONNX Runtime stay out of a query-only server's start.
+      const [{ createPredictServer }, { parseModelRefText }, { packageVersion }] = await Promise.all([
+        import('./predict-server.js'),
+        import('../../src/executor/models.js'),
+        import('../version.js'),
+      ]);
+      models = await registry.serveModels(values.model !== undefined ? { model: parseModelRefText(values.model) } : { log });
+      predictor = createPredictServer({
+        models,
+        http: registry.config.http,
+        user: registry.config.user,
+        secrets,
+        oneModel: values.model !== undefined,
+        version: packageVersion(),
+        log,
+      });
+    }
+    if (values.model !== undefined) {
+      address = await predictor!.listen(port, host);
+      io.stderr.write(`mlmodel serve: ${models!.names().join(', ')} alone (MLflow's /invocations at the root; docs/serving.md)\n`);
+    } else {
+      qs = createQueryServer({ registry, log });
+      address = await qs.listen(port, host);
+      if (predictor) io.stderr.write(`mlmodel serve: predictions on ${(await predictor.listen(predictPort!, host)).url} (docs/serving.md)\n`);
+    }
+  } catch (e) {
+    await closeAll();
+    if (isMlmodelError(e)) {
+      io.stderr.write(`mlmodel serve: ${terminalText(redact(e.message, secrets))} (${e.code})\n`);
+      return EXIT_QUERY_FAILED;
+    }
+    io.stderr.write(`mlmodel serve: cannot listen on ${host}: ${e instanceof Error ? e.message : String(e)}\n`);
     return EXIT_QUERY_FAILED;
   }
   const tokens = registry.config.http.tokens.size;
@@ -113,7 +172,6 @@ export async function serveMain(argv: readonly string[], io: ServeIo, stop?: Abo
   io.stdout.write(`listening on ${address.url}\n`);
   await stopped;
   io.stderr.write('mlmodel serve: stopping\n');
-  await qs.close();
-  await registry.close();
+  await closeAll();
   return 0;
 }

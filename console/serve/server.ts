@@ -16,7 +16,7 @@ import { machineCell } from '../render/cells.js';
 import { lineEnd, render } from '../render/formats.js';
 import { Authenticator } from './auth.js';
 import { errorBody, HttpError, toHttpError } from './errors.js';
-import { corsHeaders, RequestGuard, requireJson } from './guard.js';
+import { corsHeaders, readBody, RequestGuard, requireJson } from './guard.js';
 import { JobTable, type Job } from './jobs.js';
 import { ResultStore } from './results.js';
 
@@ -494,19 +494,10 @@ interface QueryRequest {
 
 /** Reads at most `max` bytes of a JSON object body; `shape` names what it should hold, for the error. */
 async function readJsonBody(req: IncomingMessage, max: number, shape: string): Promise<Record<string, unknown>> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  const tooLarge = () => new HttpError(413, 'PAYLOAD_TOO_LARGE', `the request body is larger than ${max} bytes`, { limit: max });
-  if (Number.isFinite(declared) && declared > max) throw tooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) throw tooLarge();
-    chunks.push(chunk);
-  }
+  const raw = await readBody(req, max);
   let body: unknown;
   try {
-    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    body = JSON.parse(raw.toString('utf8'));
   } catch {
     throw new HttpError(400, 'BAD_REQUEST', `the body must be JSON: ${shape}`);
   }

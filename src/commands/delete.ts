@@ -1,4 +1,6 @@
 import { defineCommand, type CommandAst } from './command.js';
+import { TRITON_CONFIG } from '../serving/triton-config.js';
+import { SERVING_FAILURE_SCOPE, servingFailureKey } from '../serving/serving-failure.js';
 import { LIST_COLUMNS } from './list.js';
 import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
@@ -93,6 +95,13 @@ export async function finishDelete(ctx: EngineContext, modelUid: string, records
   if (whole) {
     const servings = await ctx.meta.findServings({ model_uid: modelUid });
     for (const s of servings) await ctx.serving.removeVersion(s.serving_name, s.version);
+    // An onnx model's Triton config beside its versions, and the reasons its versions failed to load.
+    for (const n of new Set(servings.map((s) => s.serving_name))) await ctx.serving.writeModelFile(n, TRITON_CONFIG, null);
+    for (const s of servings) {
+      const key = servingFailureKey(s.model_uid, s.version);
+      const failure = await ctx.meta.getClaim(SERVING_FAILURE_SCOPE, key);
+      if (failure) await ctx.meta.releaseName(SERVING_FAILURE_SCOPE, key, failure.owner);
+    }
     await ctx.meta.deleteServings(modelUid);
     const names = [...servings.map((s) => s.serving_name), ...records.flatMap((r) => (r.serving_name === null ? [] : [r.serving_name]))];
     for (const r of records) await deleteVersion(ctx, r);

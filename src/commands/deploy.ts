@@ -5,7 +5,9 @@ import type { EngineContext } from '../engine/context.js';
 import { withProgress } from '../engine/progress.js';
 import { MlmodelError } from '../errors.js';
 import { col, type ResultTable } from '../result/table.js';
-import { rewriteModelsConfig } from '../serving/config-writer.js';
+import { ONNX_MODEL_FILE, rewriteModelsConfig } from '../serving/config-writer.js';
+import type { ModelRecord } from '../store/metadata.js';
+import { readOnnxSignature } from '../serving/onnx-graph.js';
 import { F } from '../store/filter.js';
 import { readManifest } from '../executor/manifest.js';
 import { resolveModel, withResolvedModel } from '../executor/models.js';
@@ -17,7 +19,7 @@ import { claimServingName } from '../serving/names.js';
 const syntax = {
   keywords: ['deploy'],
   args: [{ kind: 'model' }, { kind: 'options' }],
-  options: { label: { type: 'string', summary: 'a version label TF Serving routes by, e.g. stable or canary' } },
+  options: { label: { type: 'string', summary: 'a version label the servers route by (TF Serving, mlmodel serve), e.g. stable or canary' } },
 } as const;
 
 export type DeployCommand = CommandAst<typeof syntax>;
@@ -44,21 +46,9 @@ export async function executeDeploy(ctx: EngineContext, cmd: DeployCommand): Pro
     throw new MlmodelError('INVALID_ARGUMENT', 'a label may not hold control, bidi or invisible format characters', { label });
   }
   const record = await resolveModel(ctx, cmd.model, { forWrite: true });
-  if (record.type !== 'tf') {
-    throw new MlmodelError('INVALID_ARGUMENT', `deploy serves tf models through TensorFlow Serving; ${record.name} is a ${record.type} model`, {
-      name: record.name,
-      type: record.type,
-    });
-  }
-  if (record.format !== 'saved_model' || record.filename === null) {
-    throw new MlmodelError(
-      'INVALID_ARGUMENT',
-      `TensorFlow Serving loads SavedModels; ${record.name} holds ${record.format === 'h5' ? 'a Keras h5 file' : `a ${String(record.format)} model`}. Save it as a SavedModel (saved_model.pb) and import that`,
-      { name: record.name, format: record.format },
-    );
-  }
-  // TF Serving wants saved_model.pb directly inside the version directory.
-  const root = posix.dirname(record.filename) === '.' ? '' : posix.dirname(record.filename);
+  checkServable(record);
+  // TF Serving wants saved_model.pb, Triton model.onnx, directly inside the version directory.
+  const root = posix.dirname(record.filename!) === '.' ? '' : posix.dirname(record.filename!);
   const manifest = await readManifest(ctx, record.uid);
   // Under the lock of the model's (user, name): a delete or rename of it waits
   // until this deploy's record says DEPLOYING, and from then on a delete
@@ -92,6 +82,7 @@ export async function executeDeploy(ctx: EngineContext, cmd: DeployCommand): Pro
       ctx.onProgress?.({ phase: 'deploy', done, total: record.size }),
     );
     await ctx.serving.writeVersion(servingName, version, archive, manifest, root, ctx.signal);
+    if (record.type === 'onnx') await checkGraph(ctx, servingName, version);
     // A stop meanwhile marked it STOPPED; a deploy that stalled past its lease
     // was taken for dead (fsck or a delete marked it FAILED): neither comes back as AVAILABLE.
     if (!(await lease.renew()) || (await ctx.meta.setServingState(at, 'AVAILABLE', ctx.now())) === 0) {
@@ -108,14 +99,56 @@ export async function executeDeploy(ctx: EngineContext, cmd: DeployCommand): Pro
     ctx.meta.updateModels(F.eq('model_uid', record.model_uid), { serving: 'on', serving_name: servingName, modified: ctx.now() }),
   );
   await lease.release();
-  await rewriteModelsConfig(ctx);
+  await rewriteModelsConfig(ctx, [servingName]);
   return { columns: DEPLOY_COLUMNS, rows: [['on', version, servingName]] };
+}
+
+/**
+ * An onnx version is published only if its graph reads (config.pbtxt and the
+ * model server need its inputs and outputs); a version that does not is
+ * removed at once: it never was AVAILABLE, and its number is never reused.
+ */
+async function checkGraph(ctx: EngineContext, servingName: string, version: number): Promise<void> {
+  try {
+    readOnnxSignature(await ctx.serving.readVersionFile(servingName, version, ONNX_MODEL_FILE));
+  } catch (e) {
+    await ctx.serving.removeVersion(servingName, version);
+    throw e;
+  }
+}
+
+/**
+ * What can be served: a tf SavedModel (TF Serving's layout, listed in
+ * models.config) or an onnx model (Triton's and KServe's layout, with a
+ * config.pbtxt, answered by `mlmodel serve`).
+ */
+function checkServable(record: ModelRecord): void {
+  if (record.type === 'onnx') {
+    if (record.filename === null || posix.basename(record.filename) !== ONNX_MODEL_FILE) {
+      throw new MlmodelError('INVALID_ARGUMENT', `${record.name} has no ${ONNX_MODEL_FILE} to serve`, { name: record.name });
+    }
+    return;
+  }
+  if (record.type !== 'tf') {
+    throw new MlmodelError('INVALID_ARGUMENT', `deploy serves tf models (TensorFlow Serving) and onnx models (mlmodel serve, Triton, KServe); ${record.name} is a ${record.type} model`, {
+      name: record.name,
+      type: record.type,
+    });
+  }
+  if (record.format !== 'saved_model' || record.filename === null) {
+    throw new MlmodelError(
+      'INVALID_ARGUMENT',
+      `TensorFlow Serving loads SavedModels; ${record.name} holds ${record.format === 'h5' ? 'a Keras h5 file' : `a ${String(record.format)} model`}. Save it as a SavedModel (saved_model.pb) and import that`,
+      { name: record.name, format: record.format },
+    );
+  }
 }
 
 export const deployCommand = defineCommand({
   syntax,
-  summary: 'Lays the latest version out for TensorFlow Serving (<serving base>/<user>_<name>/<version>/) and lists it in models.config.',
-  examples: ["mlmodel deploy mnist_v1 label='stable'", 'mlmodel deploy mnist_v1'],
+  summary:
+    'Lays the latest version out under <serving base>/<user>_<name>/<version>/: a tf SavedModel for TensorFlow Serving (listed in models.config), an onnx model for mlmodel serve, Triton and KServe (beside a config.pbtxt read from its graph).',
+  examples: ["mlmodel deploy mnist_v1 label='stable'", 'mlmodel deploy mnist_v1', "mlmodel deploy iris@2 label='canary'"],
   columns: DEPLOY_COLUMNS,
   writes: true,
   execute: executeDeploy,

@@ -15,6 +15,8 @@ import { summaryCommand } from './summary.js';
 import { tagCommand } from './tag.js';
 import { verifyCommand } from './verify.js';
 import { versionsCommand } from './versions.js';
+import { predictCommand } from './predict.js';
+import { signatureCommand } from './signature.js';
 
 /**
  * Every command of the language, in the order help lists them: IRIS's
@@ -40,6 +42,8 @@ export const COMMANDS: readonly CommandModule[] = [
   verifyCommand,
   fsckCommand,
   servingStatusCommand,
+  predictCommand,
+  signatureCommand,
 ] as unknown as readonly CommandModule[];
 
 export type { CommandModule } from './command.js';

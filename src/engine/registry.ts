@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { isUserName, USER_NAME_RULE } from './user-name.js';
 import { splitScript, type Statement } from '../../grammar/index.js';
 import { parse } from '../language.js';
-import type { Query } from '../../grammar/ast.js';
+import type { ModelRef, Query } from '../../grammar/ast.js';
+import type { DeployedServerOptions, ModelServer } from '../serving/model-server.js';
 import { getConnector, loadConfig, type Config, type ConfigOptions, type Env } from '../config/index.js';
 import { isMlmodelError, MlmodelError } from '../errors.js';
 import type { ImportCommand } from '../commands/import.js';
@@ -70,6 +71,12 @@ export interface Registry {
    * INVALID_ARGUMENT if a query is not an import.
    */
   importBatch(queries: readonly Query[], opts?: RunOptions & { stopAtError?: boolean; concurrency?: number }): Promise<BatchOutcome[]>;
+  /**
+   * A model server over what is deployed: every AVAILABLE onnx serving
+   * version, following deploys and stops (src/serving/model-server.ts).
+   * With `model`, that one registry version alone, loaded from its archive.
+   */
+  serveModels(opts?: DeployedServerOptions & { readonly model?: ModelRef }): Promise<ModelServer>;
   close(): Promise<void>;
 }
 
@@ -157,6 +164,12 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
         if ('error' in o) throw o.error;
         yield { columns: o.table.columns, rows: o.table.rows, statement: o.statement };
       }
+    },
+    async serveModels(opts = {}) {
+      // Imported when a server starts: the console's start-up does not load the serving engine.
+      const { serveDeployed, serveOne } = await import('../serving/model-server.js');
+      const ctx = contextFor({});
+      return opts.model ? serveOne(ctx, opts.model) : serveDeployed(ctx, opts);
     },
     async close() {
       await Promise.allSettled([stores.close(), ...[...connectors.values()].map((c) => c.close())]);

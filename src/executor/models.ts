@@ -1,6 +1,7 @@
 import type { ModelRef } from '../../grammar/ast.js';
 import { printModelRef } from '../../grammar/printer.js';
 import { nearest } from '../../grammar/suggest.js';
+import { readModelRef } from '../../grammar/visitor.js';
 import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
 import { F } from '../store/filter.js';
@@ -94,6 +95,13 @@ const SUGGESTION_SCAN = 5000;
 async function nearestName(ctx: EngineContext, name: string, owner: string | null): Promise<string | undefined> {
   const heads = await ctx.meta.findModels({ filter: F.and(...(owner === null ? [] : [F.eq('user', owner)]), F.eq('latest', true), LIVE), limit: SUGGESTION_SCAN });
   return nearest(name, [...new Set(heads.map((r) => r.name))]);
+}
+
+/** A model reference given as an option or flag value (`export name=mnist@2`, `serve --model mnist@2`). */
+export function parseModelRefText(text: string): ModelRef {
+  const { ref, problem } = readModelRef(text);
+  if (problem) throw new MlmodelError('INVALID_ARGUMENT', problem.message, { name: text });
+  return ref;
 }
 
 /**

@@ -30,6 +30,14 @@ export interface ServingTarget {
   writeVersion(servingName: string, version: number, archive: Readable, manifest: readonly ManifestEntry[], root: string, signal?: AbortSignal): Promise<void>;
   writeConfig(text: string): Promise<void>;
   readConfig(): Promise<string | null>;
+  /**
+   * Writes (whole, by rename or one put) or, with null, removes a file beside
+   * the version directories: `<serving_name>/<file>` (Triton's config.pbtxt).
+   */
+  writeModelFile(servingName: string, file: string, text: string | null): Promise<void>;
+  readModelFile(servingName: string, file: string): Promise<string | null>;
+  /** The bytes of one file of a published version (a model server loads model.onnx from here). */
+  readVersionFile(servingName: string, version: number, file: string): Promise<Buffer>;
   /** Whether anything exists under `<serving_name>/<version>/`. */
   hasVersion(servingName: string, version: number): Promise<boolean>;
   /**
@@ -123,6 +131,34 @@ export class DirectoryServingTarget implements ServingTarget {
     return readFile(join(this.base, MODELS_CONFIG), 'utf8').catch(() => null);
   }
 
+  async writeModelFile(servingName: string, file: string, text: string | null): Promise<void> {
+    checkServingPath(servingName, 1);
+    const dir = this.basePath(servingName);
+    if (text === null) {
+      await rm(join(dir, file), { force: true });
+      return;
+    }
+    await mkdir(dir, { recursive: true });
+    // A staging name fsck knows (`.tmp-<writer>…` in the model's directory), renamed over the old file.
+    const tmp = join(dir, tmpName());
+    await writeFile(tmp, text, { mode: 0o644 });
+    await rename(tmp, join(dir, file));
+  }
+
+  async readModelFile(servingName: string, file: string): Promise<string | null> {
+    checkServingPath(servingName, 1);
+    return readFile(join(this.basePath(servingName), file), 'utf8').catch(() => null);
+  }
+
+  async readVersionFile(servingName: string, version: number, file: string): Promise<Buffer> {
+    checkServingPath(servingName, version);
+    try {
+      return await readFile(join(this.basePath(servingName), String(version), ...file.split('/')));
+    } catch (e) {
+      throw missingFile(servingName, version, file, e);
+    }
+  }
+
   async listVersions(): Promise<ServedVersion[]> {
     const found: ServedVersion[] = [];
     for (const e of await readdir(this.base, { withFileTypes: true }).catch(() => [])) {
@@ -203,6 +239,28 @@ export class ObjectServingTarget implements ServingTarget {
     await this.store.put(MODELS_CONFIG, Readable.from([Buffer.from(text)]));
   }
 
+  async writeModelFile(servingName: string, file: string, text: string | null): Promise<void> {
+    checkServingPath(servingName, 1);
+    // One put: an object appears whole or not at all.
+    if (text === null) await this.store.delete(`${servingName}/${file}`);
+    else await this.store.put(`${servingName}/${file}`, Readable.from([Buffer.from(text)]));
+  }
+
+  async readModelFile(servingName: string, file: string): Promise<string | null> {
+    checkServingPath(servingName, 1);
+    if (!(await this.store.stat(`${servingName}/${file}`))) return null;
+    return (await readAll(this.store, `${servingName}/${file}`)).toString('utf8');
+  }
+
+  async readVersionFile(servingName: string, version: number, file: string): Promise<Buffer> {
+    checkServingPath(servingName, version);
+    try {
+      return await readAll(this.store, `${servingName}/${version}/${file}`);
+    } catch (e) {
+      throw missingFile(servingName, version, file, e);
+    }
+  }
+
   async hasVersion(servingName: string, version: number): Promise<boolean> {
     checkServingPath(servingName, version);
     return hasAny(this.store, `${servingName}/${version}/`);
@@ -250,9 +308,7 @@ export class ObjectServingTarget implements ServingTarget {
 
   async readConfig(): Promise<string | null> {
     if (!(await this.store.stat(MODELS_CONFIG))) return null;
-    const chunks: Buffer[] = [];
-    for await (const c of await this.store.get(MODELS_CONFIG)) chunks.push(c as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
+    return (await readAll(this.store, MODELS_CONFIG)).toString('utf8');
   }
 }
 
@@ -291,6 +347,16 @@ async function exists(path: string): Promise<boolean> {
 async function hasAny(store: ObjectStore, prefix: string): Promise<boolean> {
   for await (const _ of store.list(prefix)) return true;
   return false;
+}
+
+async function readAll(store: ObjectStore, key: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of await store.get(key)) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function missingFile(servingName: string, version: number, file: string, cause: unknown): MlmodelError {
+  return new MlmodelError('NOT_FOUND', `serving version ${servingName}/${version} has no ${file}`, { serving_name: servingName, version, file }, { cause });
 }
 
 function versionExists(servingName: string, version: number): MlmodelError {

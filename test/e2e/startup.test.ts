@@ -59,6 +59,20 @@ describe('start-up of the non-interactive paths', () => {
     expect(seen).toMatch(/node_modules\/minio\//);
   });
 
+  it('-c loads neither ONNX Runtime nor the serving engine; a dynamic import of it would be seen', () => {
+    const r = loadsOf(['-c', 'mlmodel list']);
+    expect(r.status).toBe(0);
+    expect(r.loaded.filter((u) => /node_modules\/onnxruntime-(node|common)\/|\/dist\/src\/serving\/model-server\.js/.test(u))).toEqual([]);
+    const file = join(root, 'control-ort.txt');
+    const control = spawnSync(process.execPath, ['--import', HOOK, '--input-type=module', '-e', "await import('onnxruntime-node');"], {
+      cwd: new URL('../../', import.meta.url).pathname,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, MLMODEL_TEST_LOADS: file },
+    });
+    expect(control.status).toBe(0);
+    expect(readFileSync(file, 'utf8')).toMatch(/node_modules\/onnxruntime-node\//);
+  });
+
   it('a piped batch, -f and --parse load no Ink or React either', () => {
     const piped = loadsOf(['--format', 'csv'], '# list\nmlmodel list | fields name\n');
     expect(piped.stdout).toBe('name\n');

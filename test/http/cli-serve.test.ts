@@ -127,6 +127,7 @@ describe('mlmodel serve', () => {
     expect(r.stderr).not.toContain('tooshort');
     const help = spawnSync(process.execPath, [CLI, 'serve', '--help'], { env, encoding: 'utf8' });
     expect(help.status).toBe(0);
-    expect(help.stdout).toContain('usage: mlmodel serve [--port N] [--host ADDR]');
+    expect(help.stdout).toContain('usage: mlmodel serve [--port N] [--predict-port N] [--host ADDR]');
+    expect(help.stdout).toContain('mlmodel serve --model NAME[@VERSION|@ALIAS]');
   });
 });

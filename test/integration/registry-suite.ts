@@ -112,7 +112,7 @@ export function registrySuite(setup: () => Promise<Backend>): void {
     expect(column(await run('mlmodel list | where name = mnist_v1'), 'serving')).toEqual(['on']);
 
     const status = await run('serving status mnist_v1');
-    expect(status.columns.map((c) => c.name)).toEqual(['version', 'state', 'label', 'deployed_at']);
+    expect(status.columns.map((c) => c.name)).toEqual(['version', 'state', 'label', 'deployed_at', 'reason']);
     expect(status.rows.map((r) => r.slice(0, 3))).toEqual([
       [1, 'AVAILABLE', 'unstable'],
       [2, 'AVAILABLE', 'stable'],
@@ -214,8 +214,13 @@ export function registrySuite(setup: () => Promise<Backend>): void {
     expect(await failure(run('mlmodel rename nope as x'))).toMatchObject({ code: 'MODEL_NOT_FOUND' });
   });
 
-  it('refuses to deploy a model that is not tf, and to stop one that is not served', async () => {
-    expect(await failure(run('mlmodel deploy onx'))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('onx is a onnx model') });
+  it('refuses to deploy a model that is neither tf nor onnx, an onnx file that is no ONNX graph, and to stop one that is not served', async () => {
+    expect(await failure(run('mlmodel deploy spk'))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('spk is a spark model') });
+    // archives.onnx() holds bytes named model.onnx, not a graph: the version is FAILED and its directory gone.
+    expect(await failure(run('mlmodel deploy onx'))).toMatchObject({ code: 'ARCHIVE_INVALID', message: expect.stringContaining('not a readable ONNX model') });
+    expect((await run('serving status onx')).rows.map((r) => r[1])).toEqual(['FAILED']);
+    expect(await backend.readServed('root_onx/1/model.onnx')).toBeNull();
+    expect(await backend.readServed('root_onx/config.pbtxt')).toBeNull();
     expect(await failure(run('mlmodel deploy hhh'))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('hhh holds a Keras h5 file') });
     expect(await failure(run('mlmodel stop onx'))).toMatchObject({ code: 'CONFLICT', message: 'onx is not being served' });
   });

@@ -24,7 +24,7 @@ describe('completion from the grammar', () => {
   it('offers commands, actions and stages where the grammar takes them', () => {
     expect(at('')).toEqual(['mlmodel', 'serving', 'help']);
     expect(at('he')).toEqual(['help']);
-    expect(at('help s')).toEqual(['summary', 'stop', 'status', 'serving', 'sort']);
+    expect(at('help s')).toEqual(['summary', 'stop', 'status', 'serving', 'signature', 'sort']);
     expect(at('ml')).toEqual(['mlmodel']);
     expect(at('mlmodel ')).toEqual(expect.arrayContaining(['list', 'summary', 'delete', 'rename', 'import', 'export', 'deploy', 'stop']));
     expect(at('mlmodel su')).toEqual(['summary']);
@@ -111,6 +111,7 @@ describe('completion data from a registry', () => {
     // Enum and boolean options complete their values.
     expect(at('mlmodel import type=')).toEqual(['r', 'sklearn', 'spark', 'tf', 'onnx']);
     expect(at('mlmodel fsck repair=')).toEqual(['true', 'false']);
+    expect(at('mlmodel predict iris ')).toEqual(['instances', 'inputs', 'file']);
     expect(at('mlmodel files m sortby=')).toEqual(['name', 'mod', 'size']);
     expect(printModelRef({ name: 'm', version: 2 })).toBe('m@2');
   });
