@@ -66,7 +66,7 @@ describe('mlmodel -c / -f / stdin running queries', () => {
     expect(list.stdout).toBe('name\nmnist_v1\n');
     const quoted = mlmodel(['--format', 'tsv', 'summary mnist_v1 type; serving status mnist_v1']);
     expect(quoted.status, quoted.stderr).toBe(0);
-    expect(quoted.stdout).toBe('name\tvalue\ntype\ttf\nversion\tstate\tlabel\tdeployed_at\n');
+    expect(quoted.stdout).toBe('name\tvalue\ntype\ttf\nversion\tstate\tlabel\tdeployed_at\treason\n');
     const explicit = mlmodel(['--format', 'tsv', 'mlmodel', 'list', '|', 'head', '1', '|', 'fields', 'name']);
     expect(explicit.stdout).toBe('name\nmnist_v1\n');
     const missing = mlmodel(['summary', 'nope']);

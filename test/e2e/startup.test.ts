@@ -75,7 +75,7 @@ describe('start-up of the non-interactive paths', () => {
 
   it('a piped batch, -f and --parse load no Ink or React either', () => {
     const piped = loadsOf(['--format', 'csv'], '# list\nmlmodel list | fields name\n');
-    expect(piped.stdout).toBe('name\n');
+    expect(piped.stdout).toBe('name\r\n');
     expect(piped.loaded.filter((u) => UI.test(u))).toEqual([]);
     const script = join(root, 'jobs.mlq');
     writeFileSync(script, 'mlmodel list\n');

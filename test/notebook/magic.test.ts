@@ -218,7 +218,7 @@ const CUT_RESULTS = [
   [['name'], [['churn']]],
   [['name', 'value'], [['type', 'sklearn']]],
   [['name'], []],
-  [['version', 'state', 'label', 'deployed_at'], []],
+  [['version', 'state', 'label', 'deployed_at', 'reason'], []],
 ];
 
 describe('%%mlmodel over the HTTP query API, without pandas', () => {
@@ -285,7 +285,7 @@ print(json.dumps(cut(parts)))`,
     expect(cells[6]!.error).toBeUndefined();
     expect(JSON.parse(cells[6]!.stdout)).toEqual([
       [['name'], [['vision']]],
-      [['version', 'state', 'label', 'deployed_at'], []],
+      [['version', 'state', 'label', 'deployed_at', 'reason'], []],
       [['name'], []],
     ]);
   });
