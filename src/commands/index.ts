@@ -1,5 +1,6 @@
 import type { CommandModule } from './command.js';
 import { aliasCommand } from './alias.js';
+import { bundleCommand } from './bundle.js';
 import { deleteCommand } from './delete.js';
 import { deployCommand } from './deploy.js';
 import { exportCommand } from './export.js';
@@ -13,6 +14,7 @@ import { servingStatusCommand } from './serving-status.js';
 import { stopCommand } from './stop.js';
 import { summaryCommand } from './summary.js';
 import { tagCommand } from './tag.js';
+import { unbundleCommand } from './unbundle.js';
 import { verifyCommand } from './verify.js';
 import { versionsCommand } from './versions.js';
 
@@ -39,6 +41,8 @@ export const COMMANDS: readonly CommandModule[] = [
   pullCommand,
   verifyCommand,
   fsckCommand,
+  bundleCommand,
+  unbundleCommand,
   servingStatusCommand,
 ] as unknown as readonly CommandModule[];
 
