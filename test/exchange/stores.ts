@@ -88,5 +88,5 @@ export async function tarFiles(path: string): Promise<Map<string, Buffer>> {
   return out;
 }
 
-export const column = (t: { columns: readonly { name: string }[]; rows: readonly unknown[][] }, name: string) =>
+export const column = (t: { columns: readonly { name: string }[]; rows: readonly (readonly unknown[])[] }, name: string) =>
   t.rows.map((r) => r[t.columns.findIndex((c) => c.name === name)]);
