@@ -8,6 +8,7 @@ import { filesCommand } from './files.js';
 import { fsckCommand } from './fsck.js';
 import { importCommand } from './import.js';
 import { listCommand } from './list.js';
+import { migrateCommand } from './migrate.js';
 import { pullCommand } from './pull.js';
 import { renameCommand } from './rename.js';
 import { servingStatusCommand } from './serving-status.js';
@@ -43,6 +44,7 @@ export const COMMANDS: readonly CommandModule[] = [
   fsckCommand,
   bundleCommand,
   unbundleCommand,
+  migrateCommand,
   servingStatusCommand,
 ] as unknown as readonly CommandModule[];
 
