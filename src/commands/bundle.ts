@@ -2,9 +2,7 @@ import { defineCommand, type CommandAst } from './command.js';
 import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
 import { col, type ResultTable } from '../result/table.js';
-import { bundleStream, collectBundle } from '../exchange/write-bundle.js';
-import { checkLocalRoots, parsePathOption } from '../executor/location.js';
-import { writeLocalFile } from '../executor/local-file.js';
+import { collectBundle, writeBundle } from '../exchange/write-bundle.js';
 import { resolveModel, versionsOf } from '../executor/models.js';
 import { optionValues } from '../executor/options.js';
 
@@ -48,16 +46,7 @@ export async function executeBundle(ctx: EngineContext, cmd: BundleCommand): Pro
   const head = record.latest ? record : await resolveModel(ctx, { name: cmd.model.name });
   const versions = all ? await versionsOf(ctx, record.model_uid) : [record];
   const content = await collectBundle(ctx, head, versions);
-  const target = parsePathOption(o.to);
-  let written: { size: number; sha256: string };
-  if (target.kind === 'connector') {
-    const store = await ctx.connector(target.connector);
-    if (!overwrite && (await store.stat(target.key))) throw new MlmodelError('CONFLICT', `${o.to} already exists; add overwrite=true to replace it`, { path: o.to });
-    written = await store.put(target.key, bundleStream(content));
-  } else {
-    await checkLocalRoots(target.path, ctx.localRoots, o.to);
-    written = await writeLocalFile(bundleStream(content), target.path, { overwrite });
-  }
+  const written = await writeBundle(ctx, content, o.to, overwrite);
   return { columns: BUNDLE_COLUMNS, rows: [['ok', head.name, content.versions.join(','), o.to, written.size, written.sha256, content.manifestSha256]] };
 }
 

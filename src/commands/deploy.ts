@@ -14,6 +14,7 @@ import { withLock } from '../engine/lock.js';
 import { deployLease, LEASE_SCOPE, tryLease, type Lease } from '../engine/lease.js';
 import type { ModelRecord } from '../store/metadata.js';
 import { claimServingName } from '../serving/names.js';
+import { pushAfterDeploy } from '../exchange/model-store.js';
 
 const syntax = {
   keywords: ['deploy'],
@@ -92,6 +93,8 @@ export async function executeDeploy(ctx: EngineContext, cmd: DeployCommand): Pro
   );
   await lease.release();
   await rewriteModelsConfig(ctx);
+  // After the deploy is complete, and without waiting for it: a push that fails is reported, never the deploy's failure.
+  await pushAfterDeploy(ctx, record);
   return { columns: DEPLOY_COLUMNS, rows: [['on', version, servingName]] };
 }
 

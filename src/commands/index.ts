@@ -10,6 +10,7 @@ import { importCommand } from './import.js';
 import { listCommand } from './list.js';
 import { migrateCommand } from './migrate.js';
 import { pullCommand } from './pull.js';
+import { remotesCommand } from './remotes.js';
 import { renameCommand } from './rename.js';
 import { servingStatusCommand } from './serving-status.js';
 import { stopCommand } from './stop.js';
@@ -45,6 +46,7 @@ export const COMMANDS: readonly CommandModule[] = [
   bundleCommand,
   unbundleCommand,
   migrateCommand,
+  remotesCommand,
   servingStatusCommand,
 ] as unknown as readonly CommandModule[];
 

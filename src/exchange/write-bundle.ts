@@ -4,6 +4,8 @@ import { aliasesOf } from '../commands/alias.js';
 import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
 import { servingHistoryKey } from '../executor/object-keys.js';
+import { checkLocalRoots, parsePathOption } from '../executor/location.js';
+import { writeLocalFile } from '../executor/local-file.js';
 import type { ModelRecord } from '../store/metadata.js';
 import { writeTar, type TarWriteEntry } from '../archive/tar-writer.js';
 import {
@@ -105,6 +107,22 @@ export async function collectBundle(ctx: EngineContext, head: ModelRecord, versi
       ...files.map((f) => ({ path: f.path, size: f.size, body: f.body })),
     ],
   };
+}
+
+/**
+ * Writes a bundle to `to` (a `path=` location): to a connector, where the
+ * object appears complete or not at all, or to a local file, written beside
+ * it and linked into place. CONFLICT if it exists, unless `overwrite`.
+ */
+export async function writeBundle(ctx: EngineContext, content: BundleContent, to: string, overwrite: boolean): Promise<{ size: number; sha256: string }> {
+  const target = parsePathOption(to);
+  if (target.kind === 'connector') {
+    const store = await ctx.connector(target.connector);
+    if (!overwrite && (await store.stat(target.key))) throw new MlmodelError('CONFLICT', `${to} already exists; add overwrite=true to replace it`, { path: to });
+    return store.put(target.key, bundleStream(content));
+  }
+  await checkLocalRoots(target.path, ctx.localRoots, to);
+  return writeLocalFile(bundleStream(content), target.path, { overwrite });
 }
 
 /** The bundle's bytes, as one stream. */
