@@ -9,6 +9,7 @@ import { fsckCommand } from './fsck.js';
 import { importCommand } from './import.js';
 import { listCommand } from './list.js';
 import { migrateCommand } from './migrate.js';
+import { mlflowCommand } from './mlflow.js';
 import { pullCommand } from './pull.js';
 import { remotesCommand } from './remotes.js';
 import { renameCommand } from './rename.js';
@@ -47,6 +48,7 @@ export const COMMANDS: readonly CommandModule[] = [
   unbundleCommand,
   migrateCommand,
   remotesCommand,
+  mlflowCommand,
   servingStatusCommand,
 ] as unknown as readonly CommandModule[];
 

@@ -28,6 +28,9 @@ const BUNDLE_CLAIM = 'bundle:';
 const BUNDLE_GAP = 'bundle-gap';
 const isBundleClaim = (owner: string | null) => owner === BUNDLE_GAP || (owner?.startsWith(BUNDLE_CLAIM) ?? false);
 
+/** What publishing needs of a bundle: checked facts and archives on local disk (an MLflow registry read by mlflow-import.ts gives the same). */
+export type PublishSource = Pick<CheckedBundle, 'model' | 'versions' | 'deployments' | 'skipped'>;
+
 type Plan = { kind: 'new' } | { kind: 'existing'; head: ModelRecord };
 
 interface Wanted {
@@ -56,7 +59,7 @@ interface Wanted {
  * Version numbers are the bundle's: gaps the source had stay gaps. On any
  * failure the staged objects and the records written so far are removed.
  */
-export async function publishBundle(ctx: EngineContext, bundle: CheckedBundle, opts: { name?: string } = {}): Promise<ResultTable> {
+export async function publishBundle(ctx: EngineContext, bundle: PublishSource, opts: { name?: string } = {}): Promise<ResultTable> {
   const name = checkModelName(opts.name ?? bundle.model.name);
   const rows = (wanted: readonly Wanted[], done: ReadonlySet<number>): Cell[][] => [
     ...wanted.map((w) => [done.has(w.facts.version) ? 'imported' : 'present', name, w.facts.version, w.facts.size, w.facts.sha256, done.has(w.facts.version) ? null : 'already here with the same sha256'] as Cell[]),
@@ -92,7 +95,7 @@ export async function publishBundle(ctx: EngineContext, bundle: CheckedBundle, o
 }
 
 /** Which of the bundle's versions the registry lacks; CONFLICT if any it has differs, or an alias here points elsewhere. */
-async function missingVersions(ctx: EngineContext, name: string, bundle: CheckedBundle): Promise<{ plan: Plan; missing: Wanted[] }> {
+async function missingVersions(ctx: EngineContext, name: string, bundle: PublishSource): Promise<{ plan: Plan; missing: Wanted[] }> {
   const [head] = await ctx.meta.findModels({ filter: F.and(F.eq('user', ctx.user), F.eq('name', name), F.eq('latest', true), F.eq('state', 'ACTIVE')), limit: 1 });
   if (!head) return { plan: { kind: 'new' }, missing: [...bundle.versions] };
   if (head.type !== bundle.model.type) {
@@ -125,7 +128,7 @@ async function missingVersions(ctx: EngineContext, name: string, bundle: Checked
 }
 
 /** Stores one version's archive (its bytes must be the bundle record's) and its serving history, under a fresh uid. */
-async function stageVersion(ctx: EngineContext, name: string, bundle: CheckedBundle, w: Wanted): Promise<StagedImport> {
+async function stageVersion(ctx: EngineContext, name: string, bundle: PublishSource, w: Wanted): Promise<StagedImport> {
   const s = await storeArchive(ctx, {
     name,
     type: bundle.model.type,
@@ -149,7 +152,7 @@ async function stageVersion(ctx: EngineContext, name: string, bundle: CheckedBun
   }
 }
 
-function recordFor(ctx: EngineContext, modelUid: string, name: string, bundle: CheckedBundle, w: Wanted, s: StagedImport, id: number): ModelRecord {
+function recordFor(ctx: EngineContext, modelUid: string, name: string, bundle: PublishSource, w: Wanted, s: StagedImport, id: number): ModelRecord {
   const f = w.facts;
   return {
     uid: s.uid,
@@ -193,7 +196,7 @@ async function claimVersions(ctx: EngineContext, modelUid: string, todo: readonl
   }
 }
 
-async function publishNew(ctx: EngineContext, name: string, bundle: CheckedBundle, todo: readonly Wanted[], staged: ReadonlyMap<number, StagedImport>): Promise<void> {
+async function publishNew(ctx: EngineContext, name: string, bundle: PublishSource, todo: readonly Wanted[], staged: ReadonlyMap<number, StagedImport>): Promise<void> {
   const fresh = ctx.newUid();
   const modelUid = await claimModelName(ctx, ctx.user, name, fresh, finishStaleDelete);
   if (modelUid !== fresh) throw new MlmodelError('CONFLICT', `${name} was created by another command meanwhile; run it again`, { name });
@@ -230,7 +233,7 @@ async function publishNew(ctx: EngineContext, name: string, bundle: CheckedBundl
   }
 }
 
-async function publishMore(ctx: EngineContext, head: ModelRecord, bundle: CheckedBundle, todo: readonly Wanted[], staged: ReadonlyMap<number, StagedImport>): Promise<void> {
+async function publishMore(ctx: EngineContext, head: ModelRecord, bundle: PublishSource, todo: readonly Wanted[], staged: ReadonlyMap<number, StagedImport>): Promise<void> {
   const written: ModelRecord[] = [];
   try {
     await claimVersions(ctx, head.model_uid, todo, staged);
