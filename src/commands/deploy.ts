@@ -6,15 +6,16 @@ import { withProgress } from '../engine/progress.js';
 import { MlmodelError } from '../errors.js';
 import { col, type ResultTable } from '../result/table.js';
 import { ONNX_MODEL_FILE, rewriteModelsConfig } from '../serving/config-writer.js';
-import type { ModelRecord } from '../store/metadata.js';
 import { readOnnxSignature } from '../serving/onnx-graph.js';
 import { F } from '../store/filter.js';
 import { readManifest } from '../executor/manifest.js';
 import { resolveModel, withResolvedModel } from '../executor/models.js';
 import { optionValues } from '../executor/options.js';
 import { withLock } from '../engine/lock.js';
-import { deployLease, LEASE_SCOPE, tryLease } from '../engine/lease.js';
+import { deployLease, LEASE_SCOPE, tryLease, type Lease } from '../engine/lease.js';
+import type { ModelRecord } from '../store/metadata.js';
 import { claimServingName } from '../serving/names.js';
+import { pushAfterDeploy } from '../exchange/model-store.js';
 
 const syntax = {
   keywords: ['deploy'],
@@ -47,9 +48,6 @@ export async function executeDeploy(ctx: EngineContext, cmd: DeployCommand): Pro
   }
   const record = await resolveModel(ctx, cmd.model, { forWrite: true });
   checkServable(record);
-  // TF Serving wants saved_model.pb, Triton model.onnx, directly inside the version directory.
-  const root = posix.dirname(record.filename!) === '.' ? '' : posix.dirname(record.filename!);
-  const manifest = await readManifest(ctx, record.uid);
   // Under the lock of the model's (user, name): a delete or rename of it waits
   // until this deploy's record says DEPLOYING, and from then on a delete
   // refuses while the deploy's lease is alive. The files are written outside
@@ -76,8 +74,32 @@ export async function executeDeploy(ctx: EngineContext, cmd: DeployCommand): Pro
     });
     return { servingName: name, version: n, lease: held };
   });
+  await writeServedVersion(ctx, record, servingName, version, lease);
+  // Under the model's lock: servers that apply an update as read-then-write
+  // (FerretDB v1) would otherwise lose a concurrent tag or rename of the record.
+  await withLock(ctx, `model:${record.model_uid}`, { what: record.name }, () =>
+    ctx.meta.updateModels(F.eq('model_uid', record.model_uid), { serving: 'on', serving_name: servingName, modified: ctx.now() }),
+  );
+  await lease.release();
+  await rewriteModelsConfig(ctx, [servingName]);
+  // After the deploy is complete, and without waiting for it: a push that fails is reported, never the deploy's failure.
+  await pushAfterDeploy(ctx, record);
+  return { columns: DEPLOY_COLUMNS, rows: [['on', version, servingName]] };
+}
+
+/**
+ * The second half of a deploy, once serving version `version` is recorded
+ * DEPLOYING under `lease`: the archive of `record` unpacked as a complete
+ * `<servingName>/<version>/`, then the record AVAILABLE. On failure it is
+ * FAILED and the lease released (fsck removes any files it left). Migrate
+ * (commands/migrate.ts) lays a model's versions out under a new name with it.
+ */
+export async function writeServedVersion(ctx: EngineContext, record: ModelRecord, servingName: string, version: number, lease: Lease): Promise<void> {
   const at = { model_uid: record.model_uid, version, states: ['DEPLOYING' as const] };
   try {
+    // TF Serving wants saved_model.pb, Triton model.onnx, directly inside the version directory.
+    const root = record.filename === null || posix.dirname(record.filename) === '.' ? '' : posix.dirname(record.filename);
+    const manifest = await readManifest(ctx, record.uid);
     const archive = withProgress(await ctx.objects.get(record.object_key), (done) =>
       ctx.onProgress?.({ phase: 'deploy', done, total: record.size }),
     );
@@ -93,14 +115,6 @@ export async function executeDeploy(ctx: EngineContext, cmd: DeployCommand): Pro
     await lease.release();
     throw e;
   }
-  // Under the model's lock: servers that apply an update as read-then-write
-  // (FerretDB v1) would otherwise lose a concurrent tag or rename of the record.
-  await withLock(ctx, `model:${record.model_uid}`, { what: record.name }, () =>
-    ctx.meta.updateModels(F.eq('model_uid', record.model_uid), { serving: 'on', serving_name: servingName, modified: ctx.now() }),
-  );
-  await lease.release();
-  await rewriteModelsConfig(ctx, [servingName]);
-  return { columns: DEPLOY_COLUMNS, rows: [['on', version, servingName]] };
 }
 
 /**

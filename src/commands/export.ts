@@ -1,14 +1,9 @@
-import { createWriteStream } from 'node:fs';
-import { link, mkdir, rename, stat, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { randomBytes } from 'node:crypto';
 import { defineCommand, type CommandAst } from './command.js';
 import type { EngineContext } from '../engine/context.js';
-import { ProgressStream, withProgress } from '../engine/progress.js';
+import { withProgress } from '../engine/progress.js';
 import { MlmodelError } from '../errors.js';
 import { col, type ResultTable } from '../result/table.js';
-import { DigestStream } from '../engine/digest.js';
+import { writeLocalFile } from '../executor/local-file.js';
 import { checkLocalRoots, parsePathOption } from '../executor/location.js';
 import { resolveModel } from '../executor/models.js';
 import { optionValues } from '../executor/options.js';
@@ -61,38 +56,21 @@ export async function executeExport(ctx: EngineContext, cmd: ExportCommand): Pro
   return { columns: EXPORT_COLUMNS, rows: [['ok', url, expires]] };
 }
 
-/**
- * Streams into a temporary file beside the target, checks size and sha256,
- * then links it into place: `link` fails if the target appeared meanwhile,
- * so nothing is replaced by accident; with overwrite a rename replaces it.
- */
+/** The stored archive into a local file, checked against its record on the way. */
 async function writeLocal(
   ctx: EngineContext,
   key: string,
   path: string,
   opts: { size: number; sha256: string; overwrite: boolean; progress: (done: number) => void },
 ): Promise<void> {
-  const existing = await stat(path).catch(() => null);
-  if (existing?.isDirectory()) throw new MlmodelError('INVALID_ARGUMENT', `${path} is a directory; give a file name`, { path });
-  if (existing && !opts.overwrite) throw new MlmodelError('CONFLICT', `${path} already exists; add overwrite=true to replace it`, { path });
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${randomBytes(6).toString('hex')}.mlmodel-export`);
-  const hashing = new DigestStream();
-  try {
-    await pipeline(await ctx.objects.get(key), new ProgressStream(opts.progress), hashing, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
-    if (hashing.size !== opts.size || hashing.digest() !== opts.sha256) {
-      throw new MlmodelError('CHECKSUM_MISMATCH', `the stored archive does not match its record (${hashing.size} bytes read); run mlmodel verify`, { key });
-    }
-    if (opts.overwrite) {
-      await rename(tmp, path);
-    } else {
-      await link(tmp, path).catch((e: NodeJS.ErrnoException) => {
-        throw e.code === 'EEXIST' ? new MlmodelError('CONFLICT', `${path} already exists; add overwrite=true to replace it`, { path }) : e;
-      });
-    }
-  } finally {
-    await unlink(tmp).catch(() => undefined);
-  }
+  await writeLocalFile(withProgress(await ctx.objects.get(key), opts.progress), path, {
+    overwrite: opts.overwrite,
+    check: (got) => {
+      if (got.size !== opts.size || got.sha256 !== opts.sha256) {
+        throw new MlmodelError('CHECKSUM_MISMATCH', `the stored archive does not match its record (${got.size} bytes read); run mlmodel verify`, { key });
+      }
+    },
+  });
 }
 
 export const exportCommand = defineCommand({

@@ -190,13 +190,13 @@ export async function executeFsck(ctx: EngineContext, cmd: FsckCommand): Promise
     report('latest', `${newest.user}/${newest.name}`, `version ${newest.version} should be the only latest one`, fixed(repair));
   }
 
-  // 5b. One name per model: a rename that died half-way renamed only older versions.
+  // 5b. One name and one owner per model: a rename or a migrate that died half-way changed only older versions.
   for (const versions of models.values()) {
     const head = versions.find((v) => v.latest);
-    const stray = head ? versions.filter((v) => v.name !== head.name) : [];
+    const stray = head ? versions.filter((v) => v.name !== head.name || v.user !== head.user) : [];
     if (!head || stray.length === 0) continue;
-    if (repair) for (const v of stray) await ctx.meta.updateModel(v.uid, { name: head.name });
-    report('name', `${head.user}/${head.name}`, `${stray.length} older version(s) carry another name (${stray[0]!.name})`, fixed(repair));
+    if (repair) for (const v of stray) await ctx.meta.updateModel(v.uid, { name: head.name, user: head.user, serving_name: head.serving_name });
+    report('name', `${head.user}/${head.name}`, `${stray.length} older version(s) carry another name or owner (${stray[0]!.user}/${stray[0]!.name})`, fixed(repair));
   }
 
   // 6. Names still claimed by models that have no versions left.

@@ -76,7 +76,21 @@ export async function stageImport(ctx: EngineContext, cmd: ImportCommand, opts: 
   // archive for nothing. A batch skips it: its commit checks in order anyway.
   if (opts.checkTypeFirst !== false) checkSameType(name, type, await latestOf(ctx, name));
 
-  const source = await openSource(ctx, o.path);
+  return storeArchive(ctx, { name, type, o, source: await openSource(ctx, o.path) });
+}
+
+/**
+ * Streams one archive through inspection into the object store under a fresh
+ * uid, with its per-file manifest beside it, holding an upload lease: what
+ * `stageImport` does once its options are read, and what a bundle's import
+ * does for each version (exchange/publish-bundle.ts). `expect` makes the store
+ * refuse bytes whose size or sha256 differ. On failure nothing is left behind.
+ */
+export async function storeArchive(
+  ctx: EngineContext,
+  a: { name: string; type: (typeof MODEL_TYPES)[number]; o: Partial<Record<string, string>>; source: { stream: Readable; size: number | null }; expect?: { size: number; sha256: string } },
+): Promise<StagedImport> {
+  const { name, type, o, source } = a;
   const uid = ctx.newUid();
   const key = archiveKey(uid);
   // Claimed before the first byte is stored and renewed while it streams, so
@@ -96,7 +110,7 @@ export async function stageImport(ctx: EngineContext, cmd: ImportCommand, opts: 
     // reading it; `result` carries that error, so the event needs no handler of its own.
     passthrough.on('error', () => undefined);
     // If the store gives up first, stop the inspection too, or it would wait forever for a reader.
-    const storing = ctx.objects.put(key, passthrough).catch((e: unknown) => {
+    const storing = ctx.objects.put(key, passthrough, a.expect ?? {}).catch((e: unknown) => {
       passthrough.destroy(e instanceof Error ? e : new Error(String(e)));
       throw e;
     });

@@ -1,5 +1,6 @@
 import type { CommandModule } from './command.js';
 import { aliasCommand } from './alias.js';
+import { bundleCommand } from './bundle.js';
 import { deleteCommand } from './delete.js';
 import { deployCommand } from './deploy.js';
 import { exportCommand } from './export.js';
@@ -7,12 +8,16 @@ import { filesCommand } from './files.js';
 import { fsckCommand } from './fsck.js';
 import { importCommand } from './import.js';
 import { listCommand } from './list.js';
+import { migrateCommand } from './migrate.js';
+import { mlflowCommand } from './mlflow.js';
 import { pullCommand } from './pull.js';
+import { remotesCommand } from './remotes.js';
 import { renameCommand } from './rename.js';
 import { servingStatusCommand } from './serving-status.js';
 import { stopCommand } from './stop.js';
 import { summaryCommand } from './summary.js';
 import { tagCommand } from './tag.js';
+import { unbundleCommand } from './unbundle.js';
 import { verifyCommand } from './verify.js';
 import { versionsCommand } from './versions.js';
 import { predictCommand } from './predict.js';
@@ -41,6 +46,11 @@ export const COMMANDS: readonly CommandModule[] = [
   pullCommand,
   verifyCommand,
   fsckCommand,
+  bundleCommand,
+  unbundleCommand,
+  migrateCommand,
+  remotesCommand,
+  mlflowCommand,
   servingStatusCommand,
   predictCommand,
   signatureCommand,

@@ -135,6 +135,12 @@ export interface Config {
   connectors: Record<string, Location>;
   historyFile: string;
   http: HttpConfig;
+  /**
+   * Where every deployed version is pushed as a bundle (FATE-Flow's
+   * enable_model_store; docs/exchange.md): `OBJECTSTORAGE.<NAME>:<prefix>` or
+   * an absolute directory, checked like a `path=`; null: no push.
+   */
+  modelStore: string | null;
   origin: {
     home: Origin;
     user: Origin;
@@ -162,7 +168,7 @@ export interface ConfigOptions {
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Keys a config file may hold; anything else is refused so a typo is not silently ignored. */
-const FILE_KEYS = ['user', 'mongodb_url', 'minio_url', 'serving_base', 'connectors', 'http'] as const;
+const FILE_KEYS = ['user', 'mongodb_url', 'minio_url', 'serving_base', 'model_store', 'connectors', 'http'] as const;
 const HTTP_KEYS = ['tokens', 'admins', 'readers', 'local_roots', 'query_timeout', 'allowed_hosts', 'allowed_origins'] as const;
 const CONNECTOR_KEYS = ['url', 'endpoint', 'bucket', 'prefix', 'access_key', 'secret_key', 'region', 'path'] as const;
 const CONNECTOR_NAME = /^[A-Z0-9][A-Z0-9_-]*$/;
@@ -172,6 +178,7 @@ interface FileSettings {
   mongodb_url?: string;
   minio_url?: string;
   serving_base?: string;
+  model_store?: string;
   connectors?: Record<string, unknown>;
   http?: Record<string, unknown>;
 }
@@ -270,6 +277,16 @@ export function loadConfig(env: Env, options: ConfigOptions = {}): Config {
   }
   for (const loc of Object.values(connectors)) if (loc.kind === 's3') secrets.push(...secretForms(loc.secretKey));
 
+  const storePick = pick(undefined, env.MLMODEL_MODEL_STORE, file.model_store);
+  if (storePick) {
+    const text = storePick.value;
+    // The same spellings `path=` takes (executor/location.ts), checked here so a typo fails at start.
+    const connector = /^OBJECTSTORAGE\.([A-Za-z0-9][A-Za-z0-9_-]*):/i.exec(text);
+    if (connector ? /(^|\/)\.\.?(\/|$)|\/\/|^\/|[\\#;]/.test(text.slice(connector[0].length)) : !/^(FILE:)?\/(?!\/)/i.test(text) || /(^|\/)\.\.?(\/|$)/.test(text)) {
+      throw new MlmodelError('CONFIG_INVALID', `${storePick.origin === 'env' ? 'MLMODEL_MODEL_STORE' : 'model_store'}: expected OBJECTSTORAGE.<CONNECTOR>:<PREFIX> or an absolute directory, got ${JSON.stringify(text)}`);
+    }
+  }
+
   const http = parseHttpSection(file.http ?? {}, configFile ?? 'the config file', env);
   secrets.push(...http.tokens.keys());
 
@@ -283,6 +300,7 @@ export function loadConfig(env: Env, options: ConfigOptions = {}): Config {
     connectors,
     historyFile: join(home, 'history'),
     http,
+    modelStore: storePick?.value ?? null,
     origin: {
       home: homeOrigin,
       user: userPick?.origin ?? 'default',

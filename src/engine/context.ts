@@ -32,4 +32,12 @@ export interface EngineContext {
   readonly onProgress: ((p: Progress) => void) | undefined;
   now(): Date;
   newUid(): string;
+  /** Where deploys push their version as a bundle (config `model_store`); absent or null: no push. */
+  readonly modelStore?: string | null;
+  /**
+   * Runs `task` after the command has answered, without holding it up; the
+   * registry's close() waits for such tasks (a bounded while). Absent: the
+   * caller has nowhere to run work in the background, and none is started.
+   */
+  background?(task: () => Promise<void>): void;
 }

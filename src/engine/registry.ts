@@ -80,6 +80,9 @@ export interface Registry {
   close(): Promise<void>;
 }
 
+/** How long close() waits for background work (a model-store push's last attempts) before it closes the stores anyway. */
+const BACKGROUND_CLOSE_MS = 60_000;
+
 export async function openRegistry(options: RegistryOptions = {}): Promise<Registry> {
   const config = options.config ?? loadConfig(options.env ?? process.env, options.configOptions ?? {});
   const stores = await openStores(config);
@@ -93,6 +96,15 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
   }
   const connectors = new Map<string, ObjectStore>();
   const now = options.now ?? (() => new Date());
+  /** Work commands left to run after they answered (a deploy's push to the model store). */
+  const pending = new Set<Promise<void>>();
+  const background = (task: () => Promise<void>) => {
+    // A task reports its own outcome; one that throws anyway must not take the process down.
+    const p: Promise<void> = task()
+      .catch(() => undefined)
+      .finally(() => pending.delete(p));
+    pending.add(p);
+  };
 
   const contextFor = (opts: RunOptions): EngineContext => {
     const user = opts.user ?? config.user;
@@ -119,6 +131,8 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
       onProgress: opts.onProgress,
       now,
       newUid: randomUUID,
+      modelStore: config.modelStore,
+      background,
     };
   };
 
@@ -172,6 +186,12 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
       return opts.model ? serveOne(ctx, opts.model) : serveDeployed(ctx, opts);
     },
     async close() {
+      // Background work first (it uses the stores), for at most BACKGROUND_CLOSE_MS.
+      if (pending.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([Promise.allSettled([...pending]), new Promise((r) => (timer = setTimeout(r, BACKGROUND_CLOSE_MS)))]);
+        clearTimeout(timer);
+      }
       await Promise.allSettled([stores.close(), ...[...connectors.values()].map((c) => c.close())]);
     },
   };

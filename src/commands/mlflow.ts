@@ -1,0 +1,76 @@
+import { defineCommand, type CommandAst } from './command.js';
+import type { EngineContext } from '../engine/context.js';
+import { isMlmodelError, MlmodelError } from '../errors.js';
+import { col, type Cell, type ResultTable } from '../result/table.js';
+import { readMlflowRegistry } from '../exchange/mlflow-import.js';
+import { publishBundle } from '../exchange/publish-bundle.js';
+import { checkLocalRoots, parsePathOption } from '../executor/location.js';
+import { checkModelName } from '../executor/names.js';
+import { optionValues } from '../executor/options.js';
+
+const syntax = {
+  keywords: ['mlflow'],
+  args: [{ kind: 'options' }],
+  options: {
+    db: { type: 'path', required: true, summary: "the MLflow tracking database (SQLite file, what mlflow's sqlite:/// URI names): an absolute path" },
+    model: { type: 'string', summary: 'only this registered model (default: every one)' },
+    name: { type: 'string', summary: 'its name here (with model=; default: the MLflow name)' },
+  },
+} as const;
+
+export type MlflowCommand = CommandAst<typeof syntax>;
+
+export const MLFLOW_COLUMNS = [col('result', 'TEXT'), col('mlflow_name', 'TEXT'), col('name', 'TEXT'), col('version', 'LONG'), col('sha256', 'TEXT'), col('note', 'TEXT')];
+
+/**
+ * `mlmodel mlflow db=/abs/mlflow.db [model=NAME [name=NEW]]`: imports an
+ * MLflow model registry from its tracking database — registered models,
+ * versions with their artifacts (from a file artifact store), tags,
+ * aliases, descriptions, and the source runs' params and latest metrics as
+ * metadata — as the current user's models, through the same checked path as
+ * unbundle. One row per version (imported, present, skipped) and one per
+ * model that says what was not carried over or carried in another form.
+ */
+export async function executeMlflow(ctx: EngineContext, cmd: MlflowCommand): Promise<ResultTable> {
+  const o = optionValues(syntax, cmd.options);
+  if (o.name !== undefined && o.model === undefined) throw new MlmodelError('INVALID_ARGUMENT', 'name= renames one model: give model= too');
+  const target = parsePathOption(o.db);
+  if (target.kind !== 'file') throw new MlmodelError('INVALID_ARGUMENT', 'db= is a local SQLite file: give an absolute path', { db: o.db });
+  await checkLocalRoots(target.path, ctx.localRoots, o.db);
+  const registry = await readMlflowRegistry(target.path, {
+    ...(o.model === undefined ? {} : { only: o.model }),
+    user: ctx.user,
+    checkName: (n) => checkModelName(o.name ?? n),
+  });
+  const rows: Cell[][] = [];
+  try {
+    for (const m of registry.models) {
+      for (const l of m.left) rows.push(['skipped', m.mlflowName, m.name, l.version, null, `not carried over: ${l.why}`]);
+      if (m.model === null || m.versions.length === 0) {
+        rows.push(['skipped', m.mlflowName, null, null, null, m.notes[0] ?? 'not carried over: no version could be']);
+        continue;
+      }
+      try {
+        const table = await publishBundle(ctx, { model: m.model, versions: m.versions, deployments: [], skipped: [] });
+        for (const r of table.rows) rows.push([r[0]!, m.mlflowName, r[1]!, r[2]!, r[4]!, r[5]!]);
+        for (const n of m.notes) rows.push(['note', m.mlflowName, m.model.name, null, null, n]);
+      } catch (e) {
+        if (!isMlmodelError(e)) throw e;
+        rows.push(['failed', m.mlflowName, m.model.name, null, null, `${e.code}: ${e.message}`]);
+      }
+    }
+  } finally {
+    await registry.close();
+  }
+  return { columns: MLFLOW_COLUMNS, rows };
+}
+
+export const mlflowCommand = defineCommand({
+  syntax,
+  summary: "Imports an MLflow model registry from its tracking database: models, versions with artifacts, tags, aliases, descriptions, runs' params and metrics as metadata.",
+  examples: ['mlmodel mlflow db=/srv/mlflow/mlflow.db', 'mlmodel mlflow db=/srv/mlflow/mlflow.db model=iris name=iris_from_mlflow'],
+  notes: ['Each model is imported whole or not at all; the rows say, per model, what was not carried over.'],
+  columns: MLFLOW_COLUMNS,
+  writes: true,
+  execute: executeMlflow,
+});

@@ -1,0 +1,263 @@
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { storeArchive, discardImport, finishStaleDelete, settleLatest, type StagedImport } from '../commands/import.js';
+import { finishDelete } from '../commands/delete.js';
+import { aliasesOf } from '../commands/alias.js';
+import type { EngineContext } from '../engine/context.js';
+import { withModelLock } from '../engine/lock.js';
+import { MlmodelError } from '../errors.js';
+import { aliasScope, aliasSequence, claimModelName, nameScope } from '../executor/models.js';
+import { checkModelName } from '../executor/names.js';
+import { servingHistoryKey } from '../executor/object-keys.js';
+import { col, type Cell, type ResultTable } from '../result/table.js';
+import { F } from '../store/filter.js';
+import type { ModelRecord } from '../store/metadata.js';
+import { encodeJson, type DeploymentFacts, type VersionFacts } from './bundle-format.js';
+import type { CheckedBundle } from './read-bundle.js';
+
+export const UNBUNDLE_COLUMNS = [col('result', 'TEXT'), col('name', 'TEXT'), col('version', 'LONG'), col('size', 'LONG'), col('sha256', 'TEXT'), col('note', 'TEXT')];
+
+/**
+ * Owners of version-number claims that a bundle's import makes: a number
+ * claimed for a version whose record was never written (the import died in
+ * between) or for a gap (a version the source deleted) is one only a
+ * bundle's import may take again, under the model's lock. A number whose
+ * claim names any other owner belonged to a version of this registry.
+ */
+const BUNDLE_CLAIM = 'bundle:';
+const BUNDLE_GAP = 'bundle-gap';
+const isBundleClaim = (owner: string | null) => owner === BUNDLE_GAP || (owner?.startsWith(BUNDLE_CLAIM) ?? false);
+
+/** What publishing needs of a bundle: checked facts and archives on local disk (an MLflow registry read by mlflow-import.ts gives the same). */
+export type PublishSource = Pick<CheckedBundle, 'model' | 'versions' | 'deployments' | 'skipped'>;
+
+type Plan = { kind: 'new' } | { kind: 'existing'; head: ModelRecord };
+
+interface Wanted {
+  readonly facts: VersionFacts;
+  readonly archivePath: string;
+}
+
+/**
+ * Publishes a checked bundle as `name` (the bundle's own name unless given),
+ * owned by the current user, following docs/reliability.md's protocol:
+ *
+ * 1. every missing version's archive is streamed through inspection into the
+ *    object store under a fresh uid, refused unless its bytes are the ones the
+ *    bundle's record names (and its format and main file the same), with its
+ *    serving history beside it; upload leases keep fsck off them;
+ * 2. under the lock of (user, name), conflicts are looked for again — a
+ *    version number that exists here with other bytes, an alias here that
+ *    points elsewhere — and any one refuses the whole bundle;
+ * 3. records last. A new model becomes visible in one write: its newest
+ *    record is written first marked DELETING (what an interrupted delete
+ *    leaves, so fsck, or the next command claiming the name, removes
+ *    everything if this import dies), the others and the aliases after it,
+ *    then the one write that makes it ACTIVE. Versions added to an existing
+ *    model are written one by one, each complete; a rerun adds the rest.
+ *
+ * Version numbers are the bundle's: gaps the source had stay gaps. On any
+ * failure the staged objects and the records written so far are removed.
+ */
+export async function publishBundle(ctx: EngineContext, bundle: PublishSource, opts: { name?: string } = {}): Promise<ResultTable> {
+  const name = checkModelName(opts.name ?? bundle.model.name);
+  const rows = (wanted: readonly Wanted[], done: ReadonlySet<number>): Cell[][] => [
+    ...wanted.map((w) => [done.has(w.facts.version) ? 'imported' : 'present', name, w.facts.version, w.facts.size, w.facts.sha256, done.has(w.facts.version) ? null : 'already here with the same sha256'] as Cell[]),
+    ...bundle.skipped.map((s) => ['skipped', name, null, null, null, `section ${s.type} (schema ${s.schema}) is not known here: not carried over`] as Cell[]),
+  ];
+  // A first look without the lock decides what to stage; it is looked at again under the lock.
+  const first = await missingVersions(ctx, name, bundle);
+  if (first.missing.length === 0) return { columns: UNBUNDLE_COLUMNS, rows: rows(bundle.versions, new Set()) };
+
+  const staged = new Map<number, StagedImport>();
+  try {
+    for (const w of first.missing) staged.set(w.facts.version, await stageVersion(ctx, name, bundle, w));
+    const added = await withModelLock(ctx, ctx.user, [name], async () => {
+      for (const s of staged.values()) {
+        if (!(await s.lease.renew())) throw new MlmodelError('CONFLICT', `the import of ${name} stalled and fsck removed its archives meanwhile; run it again`, { name });
+      }
+      const now = await missingVersions(ctx, name, bundle);
+      const todo = now.missing.filter((w) => staged.has(w.facts.version));
+      if (todo.length !== now.missing.length) throw new MlmodelError('CONFLICT', `${name} changed while the bundle was read; run it again`, { name });
+      if (todo.length === 0) return new Set<number>();
+      if (now.plan.kind === 'new') await publishNew(ctx, name, bundle, todo, staged);
+      else await publishMore(ctx, now.plan.head, bundle, todo, staged);
+      return new Set(todo.map((w) => w.facts.version));
+    });
+    for (const [v, s] of staged) if (!added.has(v)) await discardImport(ctx, s);
+    for (const v of added) await staged.get(v)!.lease.release();
+    return { columns: UNBUNDLE_COLUMNS, rows: rows(bundle.versions, added) };
+  } catch (e) {
+    // Records written by this import are gone by now (publishNew/publishMore undo theirs); its objects go too.
+    for (const s of staged.values()) await discardImport(ctx, s).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Which of the bundle's versions the registry lacks; CONFLICT if any it has differs, or an alias here points elsewhere. */
+async function missingVersions(ctx: EngineContext, name: string, bundle: PublishSource): Promise<{ plan: Plan; missing: Wanted[] }> {
+  const [head] = await ctx.meta.findModels({ filter: F.and(F.eq('user', ctx.user), F.eq('name', name), F.eq('latest', true), F.eq('state', 'ACTIVE')), limit: 1 });
+  if (!head) return { plan: { kind: 'new' }, missing: [...bundle.versions] };
+  if (head.type !== bundle.model.type) {
+    throw new MlmodelError('CONFLICT', `${name} is a ${head.type} model here; the bundle holds a ${bundle.model.type} model`, { name });
+  }
+  const here = new Map((await ctx.meta.findModels({ filter: F.eq('model_uid', head.model_uid) })).map((r) => [r.version, r]));
+  const seq = `version:${head.model_uid}`;
+  const conflicts: string[] = [];
+  const missing: Wanted[] = [];
+  for (const w of bundle.versions) {
+    const v = w.facts.version;
+    const r = here.get(v);
+    if (r) {
+      if (r.state !== 'ACTIVE' || r.sha256 !== w.facts.sha256) conflicts.push(`${name}@${v} is here with sha256 ${r.sha256}, the bundle's has ${w.facts.sha256}`);
+      continue;
+    }
+    // A number used here before (a version since deleted) is never used again.
+    if (v <= (await ctx.meta.lastClaimed(seq)) && !isBundleClaim(await ctx.meta.claimOwner(seq, v))) conflicts.push(`${name}@${v} was a version here (since deleted); its number is not used again`);
+    else missing.push(w);
+  }
+  const aliases = new Map((await aliasesOf(ctx, head.model_uid)).map((a) => [a.alias, a.version]));
+  for (const a of bundle.model.aliases) {
+    const at = aliases.get(a.alias);
+    if (at !== undefined && at !== a.version) conflicts.push(`alias ${a.alias} points at ${name}@${at} here, the bundle's at @${a.version}`);
+  }
+  if (conflicts.length > 0) {
+    throw new MlmodelError('CONFLICT', `bundle refused, nothing was imported: ${conflicts.slice(0, 5).join('; ')}${conflicts.length > 5 ? ` (and ${conflicts.length - 5} more)` : ''}`, { name, conflicts });
+  }
+  return { plan: { kind: 'existing', head }, missing };
+}
+
+/** Stores one version's archive (its bytes must be the bundle record's) and its serving history, under a fresh uid. */
+async function stageVersion(ctx: EngineContext, name: string, bundle: PublishSource, w: Wanted): Promise<StagedImport> {
+  const s = await storeArchive(ctx, {
+    name,
+    type: bundle.model.type,
+    o: {},
+    source: { stream: createReadStream(w.archivePath), size: w.facts.size },
+    expect: { size: w.facts.size, sha256: w.facts.sha256 },
+  });
+  try {
+    if (s.report.format !== w.facts.format || s.report.filename !== w.facts.filename) {
+      throw new MlmodelError('ARCHIVE_INVALID', `bundle version ${w.facts.version}: its record says a ${String(w.facts.format)} model in ${String(w.facts.filename)}, the archive holds a ${s.report.format} model in ${s.report.filename}`, {
+        reason: 'manifest-mismatch',
+        version: w.facts.version,
+      });
+    }
+    const history: DeploymentFacts[] = bundle.deployments.filter((d) => d.model_version === w.facts.version);
+    if (history.length > 0) await ctx.objects.put(servingHistoryKey(s.uid), Readable.from([encodeJson({ deployments: history })]));
+    return s;
+  } catch (e) {
+    await discardImport(ctx, s);
+    throw e;
+  }
+}
+
+function recordFor(ctx: EngineContext, modelUid: string, name: string, bundle: PublishSource, w: Wanted, s: StagedImport, id: number): ModelRecord {
+  const f = w.facts;
+  return {
+    uid: s.uid,
+    model_uid: modelUid,
+    id,
+    user: ctx.user,
+    name,
+    version: f.version,
+    type: bundle.model.type,
+    category: f.category,
+    algorithm: f.algorithm,
+    format: s.report.format,
+    filename: s.report.filename,
+    serving: 'off',
+    serving_name: null,
+    state: 'ACTIVE',
+    latest: false,
+    create: new Date(f.create),
+    modified: new Date(f.modified),
+    size: s.report.size,
+    sha256: s.report.sha256,
+    object_key: s.key,
+    tags: [...f.tags],
+    options: f.options,
+  };
+}
+
+/**
+ * Claims the numbers of `todo` (oldest first) in the model's version
+ * sequence: numbers past the last claimed are claimed, gaps included; a
+ * number at or below it was left by a bundle's import that died (checked by
+ * missingVersions) and is taken as it is.
+ */
+async function claimVersions(ctx: EngineContext, modelUid: string, todo: readonly Wanted[], staged: ReadonlyMap<number, StagedImport>): Promise<void> {
+  const seq = `version:${modelUid}`;
+  const wanted = new Set(todo.map((w) => w.facts.version));
+  const top = Math.max(...wanted);
+  for (let n = (await ctx.meta.lastClaimed(seq)) + 1; n <= top; n++) {
+    const got = await ctx.meta.claimNext(seq, wanted.has(n) ? `${BUNDLE_CLAIM}${staged.get(n)!.uid}` : BUNDLE_GAP);
+    if (got !== n) throw new MlmodelError('CONFLICT', `version ${n} of the model was claimed by another command meanwhile; run it again`, { version: n });
+  }
+}
+
+async function publishNew(ctx: EngineContext, name: string, bundle: PublishSource, todo: readonly Wanted[], staged: ReadonlyMap<number, StagedImport>): Promise<void> {
+  const fresh = ctx.newUid();
+  const modelUid = await claimModelName(ctx, ctx.user, name, fresh, finishStaleDelete);
+  if (modelUid !== fresh) throw new MlmodelError('CONFLICT', `${name} was created by another command meanwhile; run it again`, { name });
+  const written: ModelRecord[] = [];
+  try {
+    await claimVersions(ctx, modelUid, todo, staged);
+    const newest = todo.at(-1)!;
+    // The newest first, marked as a delete in progress: until the last write
+    // below nobody sees the model, and if this dies fsck removes it whole.
+    const head = { ...recordFor(ctx, modelUid, name, bundle, newest, staged.get(newest.facts.version)!, await ctx.meta.claimNext('model-id', staged.get(newest.facts.version)!.uid)), state: 'DELETING' as const, latest: true };
+    await ctx.meta.insertModel(head);
+    written.push(head);
+    for (const w of todo.slice(0, -1)) {
+      const s = staged.get(w.facts.version)!;
+      const r = recordFor(ctx, modelUid, name, bundle, w, s, await ctx.meta.claimNext('model-id', s.uid));
+      await ctx.meta.insertModel(r);
+      written.unshift(r);
+    }
+    for (const a of bundle.model.aliases) {
+      await ctx.meta.claimName(aliasScope(modelUid), a.alias, 'alias');
+      await ctx.meta.claimNext(aliasSequence(modelUid, a.alias), String(a.version));
+    }
+    for (const s of staged.values()) {
+      if (!(await s.lease.renew())) throw new MlmodelError('CONFLICT', `the import of ${name} stalled and fsck removed its archives meanwhile; run it again`, { name });
+    }
+    // The one write that makes every version visible at once.
+    const live = await ctx.meta.updateModel(head.uid, { state: 'ACTIVE' }, F.eq('state', 'DELETING'));
+    if (!live) throw new MlmodelError('CONFLICT', `the import of ${name} was taken for an interrupted delete and removed meanwhile; run it again`, { name });
+  } catch (e) {
+    // As an interrupted delete would be finished: the marked head last.
+    await finishDelete(ctx, modelUid, written, true).catch(() => undefined);
+    await ctx.meta.releaseName(nameScope(ctx.user), name, modelUid).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function publishMore(ctx: EngineContext, head: ModelRecord, bundle: PublishSource, todo: readonly Wanted[], staged: ReadonlyMap<number, StagedImport>): Promise<void> {
+  const written: ModelRecord[] = [];
+  try {
+    await claimVersions(ctx, head.model_uid, todo, staged);
+    for (const w of todo) {
+      const s = staged.get(w.facts.version)!;
+      const r = recordFor(ctx, head.model_uid, head.name, bundle, w, s, await ctx.meta.claimNext('model-id', s.uid));
+      await ctx.meta.insertModel(r);
+      written.push(r);
+    }
+    for (const a of bundle.model.aliases) {
+      await ctx.meta.claimName(aliasScope(head.model_uid), a.alias, 'alias');
+      const seq = aliasSequence(head.model_uid, a.alias);
+      const owner = await ctx.meta.claimOwner(seq, await ctx.meta.lastClaimed(seq));
+      if (owner !== String(a.version)) await ctx.meta.claimNext(seq, String(a.version));
+    }
+    const newest = written.at(-1)!;
+    if (newest.version > head.version) {
+      await ctx.meta.updateModel(newest.uid, { latest: true });
+      await settleLatest(ctx, head.model_uid, newest.version, newest.uid);
+    }
+  } catch (e) {
+    await finishDelete(ctx, head.model_uid, written, false).catch(() => undefined);
+    await settleLatest(ctx, head.model_uid, head.version, head.uid).catch(() => undefined);
+    await ctx.meta.updateModel(head.uid, { latest: true }).catch(() => undefined);
+    throw e;
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * `mlmodel unbundle` SIGKILLed at moments fast-check picks over its whole
+ * run (reading the bundle, storing archives, writing records): afterwards
+ * the model is either not there at all or there whole (every version), never
+ * part of it; the same unbundle run again succeeds without any repair and
+ * gives the same model (its bundle has the original manifest); and once the
+ * killed run's leases have lapsed, fsck repair=true removes what it left and
+ * fsck then finds nothing.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { LEASE_TTL_MS } from '../../src/engine/lease.js';
+import { loadConfig } from '../../src/config/index.js';
+import { openStores } from '../../src/store/open.js';
+import { file, tar } from '../archive/tar-writer.js';
+import { finished, runCli, startCli } from '../support/cli-process.js';
+
+const VERSIONS = 30;
+const root = mkdtempSync(join(tmpdir(), 'mlmodel-killed-unbundle-'));
+const bundle = join(root, 'm.tar');
+const envFor = (home: string): NodeJS.ProcessEnv => ({ PATH: process.env.PATH ?? '', HOME: root, MLMODEL_HOME: join(root, home), MLMODEL_USER: 'root', TZ: 'UTC', TMPDIR: root });
+const target = envFor('target');
+let manifest: string;
+let fullMs: number;
+
+async function json(args: string, env: NodeJS.ProcessEnv): Promise<{ status: number | null; rows: unknown[][]; stderr: string }> {
+  const r = await runCli(['--format', 'json', '-c', args], env);
+  return { status: r.status, stderr: r.stderr, rows: r.status === 0 ? (JSON.parse(r.stdout) as { rows: unknown[][] }).rows : [] };
+}
+
+beforeAll(async () => {
+  const source = envFor('source');
+  const script = Array.from({ length: VERSIONS }, (_, i) => {
+    writeFileSync(join(root, `v${i}.tar`), tar(file('saved_model.pb', `graph ${i}`), file('variables/variables.data', Buffer.alloc(64 * 1024, i))));
+    return `mlmodel import name=m type=tf path=${join(root, `v${i}.tar`)} description='v${i + 1}'`;
+  });
+  writeFileSync(join(root, 'imports.txt'), `${script.join('\n')}\nmlmodel alias m@3 champion\nmlmodel tag m@2 prod\n`);
+  expect((await runCli(['-f', join(root, 'imports.txt')], source)).status).toBe(0);
+  const made = await json(`mlmodel bundle m to=${bundle} all=true`, source);
+  expect(made.status).toBe(0);
+  manifest = String(made.rows[0]![6]);
+  // How long a whole unbundle takes here: the kills are spread over it.
+  const probe = envFor('probe');
+  const t0 = Date.now();
+  expect((await json(`mlmodel unbundle path=${bundle}`, probe)).status).toBe(0);
+  fullMs = Date.now() - t0;
+}, 180_000);
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** The versions of m the target shows, or [] when it shows no m. */
+async function visibleVersions(): Promise<number[]> {
+  const listed = await json('mlmodel list | where name = m', target);
+  expect(listed.status).toBe(0);
+  if (listed.rows.length === 0) return [];
+  const v = await json('mlmodel versions m', target);
+  return v.rows.map((r) => Number(r[0]));
+}
+
+/** The number of records in the target (the killed run's marked head and versions among them), read beside the running CLI. */
+async function recordCount(): Promise<number> {
+  const stores = await openStores(loadConfig({ HOME: root, MLMODEL_HOME: target.MLMODEL_HOME! }));
+  try {
+    return await stores.metadata.countModels();
+  } finally {
+    await stores.close();
+  }
+}
+
+/** Resolves once the running unbundle has written its first record (or after the bound). */
+async function recordsBegin(boundMs: number): Promise<void> {
+  const stores = await openStores(loadConfig({ HOME: root, MLMODEL_HOME: target.MLMODEL_HOME! }));
+  try {
+    const end = Date.now() + boundMs;
+    while (Date.now() < end && (await stores.metadata.countModels()) === 0) await new Promise((r) => setTimeout(r, 3));
+  } finally {
+    await stores.close();
+  }
+}
+
+it('a killed unbundle leaves nothing half-imported, and the rerun gives the whole model', async () => {
+  const all = Array.from({ length: VERSIONS }, (_, i) => i + 1);
+  // Half the kills at any moment of the run; half once its records have begun, the short phase a kill must not split.
+  // A rerun right after a kill waits for the dead run's model lock to go stale (30 s), so the test
+  // command makes two kills, one of each kind; MLMODEL_KILL_ROUNDS=N makes more.
+  const rounds = Number(process.env.MLMODEL_KILL_ROUNDS ?? 2);
+  const seed = Number(process.env.MLMODEL_KILL_SEED ?? Date.now() % 100_000);
+  process.stdout.write(`killed unbundles: seed ${seed} (MLMODEL_KILL_SEED replays it)\n`);
+  const kills = fc
+    .sample(fc.integer({ min: 0, max: Math.max(200, fullMs) }), { numRuns: rounds, seed })
+    .map((ms, i) => [i % 2 === 0, ms] as const);
+  let lastKill = 0;
+  const seen = { beforeRecords: 0, duringOrAfterRecords: 0, finished: 0 };
+  for (const [inRecords, ms] of kills) {
+    const child = startCli(['-c', `mlmodel unbundle path=${bundle}`], target);
+    const done = finished(child, 120_000);
+    if (inRecords) {
+      await recordsBegin(60_000);
+      await new Promise((r) => setTimeout(r, ms % 60));
+    } else await new Promise((r) => setTimeout(r, ms));
+    child.kill('SIGKILL');
+    lastKill = Date.now();
+    const outcome = await done;
+    const began = (await recordCount()) > 0;
+    if (outcome.signal !== 'SIGKILL') seen.finished++;
+    else if (began) seen.duringOrAfterRecords++;
+    else seen.beforeRecords++;
+    // Nothing or everything, never part.
+    const visible = await visibleVersions();
+    expect([[], all]).toContainEqual(visible);
+    // The same command again, with no repair in between: the whole model.
+    const rerun = await json(`mlmodel unbundle path=${bundle}`, target);
+    expect(rerun.stderr).toBe('');
+    expect(rerun.rows.map((r) => r[2])).toEqual(all);
+    expect(await visibleVersions()).toEqual(all);
+    const again = await json(`mlmodel bundle m to=${join(root, `again-${ms}-${String(inRecords)}.tar`)} all=true`, target);
+    expect(again.rows[0]![6]).toBe(manifest);
+    expect((await json('mlmodel delete m', target)).status).toBe(0);
+  }
+  process.stdout.write(`killed unbundles: ${JSON.stringify(seen)} over ${fullMs} ms runs\n`);
+  // What the killed runs left (objects under leases that lapse LEASE_TTL_MS after the kill) goes with repair.
+  await new Promise((r) => setTimeout(r, Math.max(0, lastKill + LEASE_TTL_MS + 1000 - Date.now())));
+  const repaired = await json('mlmodel fsck repair=true grace=0', target);
+  expect(repaired.status).toBe(0);
+  for (const row of repaired.rows) expect([row[0], row[3]]).toEqual([expect.stringMatching(/^(orphan object|temporary|interrupted delete|stale name|lease)$/), 'repaired']);
+  expect((await json('mlmodel fsck grace=0', target)).rows).toEqual([]);
+}, 600_000);
