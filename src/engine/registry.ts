@@ -15,6 +15,8 @@ import { DirectoryServingTarget, ObjectServingTarget, type ServingTarget } from 
 import type { ObjectStore } from '../store/objects.js';
 import { objectStoreAt, openStores } from '../store/open.js';
 import type { EngineContext, Progress } from './context.js';
+import { openTrackingStore } from '../tracking/open.js';
+import type { TrackingStore } from '../tracking/store.js';
 
 export interface RegistryOptions {
   /** A ready configuration; otherwise one is loaded from `env` and `configOptions`. */
@@ -86,6 +88,15 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
   }
   const connectors = new Map<string, ObjectStore>();
   const now = options.now ?? (() => new Date());
+  let tracking: Promise<TrackingStore> | null = null;
+  const openTracking = (): Promise<TrackingStore> => {
+    // A failed open is not kept: the next command tries again.
+    tracking ??= openTrackingStore(config, meta).catch((e: unknown) => {
+      tracking = null;
+      throw e;
+    });
+    return tracking;
+  };
 
   const contextFor = (opts: RunOptions): EngineContext => {
     const user = opts.user ?? config.user;
@@ -96,6 +107,7 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
       meta,
       objects: stores.objects,
       serving,
+      tracking: openTracking,
       async connector(name) {
         const key = name.toUpperCase();
         let store = connectors.get(key);
@@ -159,6 +171,8 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
       }
     },
     async close() {
+      // The tracking store first: on MongoDB it uses the metadata store's client.
+      if (tracking) await tracking.then((t) => t.close()).catch(() => undefined);
       await Promise.allSettled([stores.close(), ...[...connectors.values()].map((c) => c.close())]);
     },
   };

@@ -390,7 +390,7 @@ export function toServerFilter(doc: FilterDoc): Record<string, unknown> {
  * lists two or more indexes that already exist, which every second open of
  * a database would do.
  */
-async function ensureIndexes(coll: Collection, specs: IndexDescription[]): Promise<void> {
+export async function ensureIndexes(coll: Collection, specs: IndexDescription[]): Promise<void> {
   let existing: string[] = [];
   try {
     existing = (await coll.listIndexes().toArray()).map((i) => String(i.name));
@@ -403,7 +403,7 @@ async function ensureIndexes(coll: Collection, specs: IndexDescription[]): Promi
   }
 }
 
-function isDuplicateKey(e: unknown): boolean {
+export function isDuplicateKey(e: unknown): boolean {
   if (e instanceof MongoServerError && e.code === 11000) return true;
   const err = e as { code?: unknown; message?: unknown; writeErrors?: Array<{ code?: unknown }> };
   if (err?.code === 11000 || (Array.isArray(err?.writeErrors) && err.writeErrors.some((w) => w.code === 11000))) return true;
