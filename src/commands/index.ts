@@ -15,6 +15,13 @@ import { summaryCommand } from './summary.js';
 import { tagCommand } from './tag.js';
 import { verifyCommand } from './verify.js';
 import { versionsCommand } from './versions.js';
+import { runCommand } from './run.js';
+import { logCommand } from './log.js';
+import { runsCommand } from './runs.js';
+import { experimentsCommand } from './experiments.js';
+import { metricCommand } from './metric.js';
+import { compareCommand } from './compare.js';
+import { chartCommand } from './chart.js';
 
 /**
  * Every command of the language, in the order help lists them: IRIS's
@@ -40,6 +47,13 @@ export const COMMANDS: readonly CommandModule[] = [
   verifyCommand,
   fsckCommand,
   servingStatusCommand,
+  runCommand,
+  logCommand,
+  runsCommand,
+  experimentsCommand,
+  metricCommand,
+  compareCommand,
+  chartCommand,
 ] as unknown as readonly CommandModule[];
 
 export type { CommandModule } from './command.js';
