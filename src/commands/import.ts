@@ -13,6 +13,7 @@ import { checkModelName } from '../executor/names.js';
 import { optionValues } from '../executor/options.js';
 import { OPTION_FIELDS } from '../planner/schema.js';
 import { openSource } from '../executor/source.js';
+import { readRun } from '../tracking/runs.js';
 
 const syntax = {
   keywords: ['import'],
@@ -25,6 +26,7 @@ const syntax = {
     algorithm: { type: 'string', summary: 'e.g. deep' },
     format: { type: 'string', summary: 'the format the archive must hold (inferred when absent): saved_model, h5, pickle, onnx, …' },
     ...Object.fromEntries(OPTION_FIELDS.map((f) => [f, { type: 'string', summary: `recorded as ${f}` } as const])),
+    run: { type: 'integer', min: 1, summary: "the training run that made this version: summary's parameter, evaluation and elapsed come from it" },
   },
 } as const;
 
@@ -58,6 +60,8 @@ export interface StagedImport {
   readonly type: (typeof MODEL_TYPES)[number];
   readonly o: Partial<Record<string, string>>;
   readonly report: ArchiveReport;
+  /** The training run the version names (import run=ID), checked to exist before anything is stored. */
+  readonly run: number | null;
   /** Held from before the first byte is stored until the record is written: fsck leaves these objects alone. */
   readonly lease: Lease;
 }
@@ -69,7 +73,10 @@ export interface StagedImport {
  * objects instead. On failure nothing is left behind.
  */
 export async function stageImport(ctx: EngineContext, cmd: ImportCommand, opts: { checkTypeFirst?: boolean } = {}): Promise<StagedImport> {
-  const o: Partial<Record<string, string>> & { name: string; type: string; path: string } = optionValues(syntax, cmd.options);
+  const { run: runOption, ...texts } = optionValues(syntax, cmd.options);
+  const o: Partial<Record<string, string>> & { name: string; type: string; path: string } = texts;
+  const run = runOption ?? null;
+  if (run !== null) await readRun(ctx, run);
   const name = checkModelName(o.name);
   const type = parseModelType(o.type.toLowerCase());
   // Checked again when the record is written; checking now saves storing an
@@ -119,7 +126,7 @@ export async function stageImport(ctx: EngineContext, cmd: ImportCommand, opts: 
       });
     }
     await ctx.objects.put(manifestKey(uid), Readable.from([JSON.stringify(report.manifest)]));
-    return { uid, key, name, type, o, report, lease };
+    return { uid, key, name, type, o, report, run, lease };
   } catch (e) {
     await removeObjects(ctx, uid);
     await lease.release().catch(() => undefined);
@@ -241,6 +248,7 @@ interface Registration {
   type: (typeof MODEL_TYPES)[number];
   o: Partial<Record<string, string>>;
   report: ArchiveReport;
+  run: number | null;
   existing: ModelRecord | undefined;
 }
 
@@ -297,7 +305,7 @@ async function registerAs(ctx: EngineContext, r: Registration, modelUid: string)
     sha256: r.report.sha256,
     object_key: r.key,
     tags: [],
-    options: recordedOptions(r.o),
+    options: { ...recordedOptions(r.o), ...(r.run === null ? {} : { run: r.run }) },
   };
   await ctx.meta.insertModel(record);
   await settleLatest(ctx, modelUid, version, r.uid);
