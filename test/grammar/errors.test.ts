@@ -21,7 +21,7 @@ describe('parse errors', () => {
     expect(e).toMatchObject({ line: 1, column: 9, offset: 8, length: 5, text: 'llist', suggestion: 'list' });
     expect(e.expected).toEqual(expect.arrayContaining(['list', 'summary', 'delete', 'rename', 'import', 'export', 'deploy', 'stop']));
     expect(e.render()).toBe(
-      'parse error at line 1, column 9: [llist] is not a mlmodel action. Did you mean list? Available: list, summary, delete, rename, import, export, deploy, stop, versions, tag, untag, alias, unalias, files, pull, verify, fsck\n' +
+      'parse error at line 1, column 9: [llist] is not a mlmodel action. Did you mean list? Available: list, summary, delete, rename, import, export, deploy, stop, versions, tag, untag, alias, unalias, files, pull, verify, fsck, run, log, runs, experiments, metric, compare, chart\n' +
         '  mlmodel llist\n' +
         '          ^^^^^',
     );
