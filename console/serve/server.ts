@@ -19,6 +19,7 @@ import { errorBody, HttpError, toHttpError } from './errors.js';
 import { corsHeaders, RequestGuard, requireJson } from './guard.js';
 import { JobTable, type Job } from './jobs.js';
 import { ResultStore } from './results.js';
+import { trackingRoute, type TrackingRoute } from './tracking-routes.js';
 
 export interface QueryServerOptions {
   /** The open registry every request runs against (as the request's user). */
@@ -78,11 +79,12 @@ const DEFAULTS = {
 /** Why a query's signal fired: the time limit, as opposed to a cancel or a client that went away. */
 const TIMEOUT = Symbol('query timeout');
 
-type RouteName = 'query' | 'jobs' | 'job' | 'download';
+type RouteName = 'query' | 'jobs' | 'job' | 'download' | 'tracking';
 interface Route {
   readonly name: RouteName;
   readonly methods: readonly string[];
   readonly sid?: string;
+  readonly tracking?: TrackingRoute;
 }
 
 /** `/query`, `/query/jobs`, `/query/jobs/<sid>`, `/query/jobs/<sid>/download`; IRIS's `/angora` prefix is accepted too. */
@@ -90,6 +92,8 @@ function route(pathname: string): Route | null {
   const p = pathname.replace(/^\/angora(?=\/)/, '').replace(/\/+$/, '');
   if (p === '/query') return { name: 'query', methods: ['POST'] };
   if (p === '/query/jobs') return { name: 'jobs', methods: ['POST'] };
+  const tracking = trackingRoute(p);
+  if (tracking) return { name: 'tracking', methods: tracking.methods, tracking };
   const m = /^\/query\/jobs\/([^/]+)(\/download)?$/.exec(p);
   if (!m) return null;
   let sid: string;
@@ -249,6 +253,19 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
           res.once('close', onClose);
           const table = await runQuery(user, body.q, query, ac);
           send(res, 200, resultBody(table.columns, table.rows.length, 0, body.size === null ? table.rows : table.rows.slice(0, body.size)));
+          break;
+        }
+        case 'tracking': {
+          // Training code's endpoints (tracking-routes.ts): the request becomes one statement, run like POST /query's.
+          const body = req.method === 'POST' ? await readJsonObject(req, maxBody) : null;
+          const text = r.tracking!.statement(req.method ?? 'GET', url, body);
+          const query = permitted(user, parse(text));
+          const ac = new AbortController();
+          res.once('close', () => {
+            if (!res.writableEnded) ac.abort(new Error('client went away'));
+          });
+          const table = await runQuery(user, text, query, ac);
+          send(res, 200, { ...resultBody(table.columns, table.rows.length, 0, table.rows), ...(table.chart ? { chart: table.chart } : {}) });
           break;
         }
         case 'jobs': {
@@ -426,6 +443,19 @@ interface QueryRequest {
 
 /** Reads at most `max` bytes of JSON body: `{"q": "<query>", "size"?: N, "user"?: NAME}`; other keys (IRIS's fetch_size, …) are ignored. */
 async function readRequest(req: IncomingMessage, max: number): Promise<QueryRequest> {
+  const b = await readJsonObject(req, max);
+  if (typeof b.q !== 'string' || b.q.trim() === '') throw new HttpError(400, 'BAD_REQUEST', '"q" must be a non-empty string holding one query');
+  let pageSize: number | null = null;
+  if (b.size !== undefined && b.size !== null) {
+    if (typeof b.size !== 'number' || !Number.isInteger(b.size) || b.size < 1) throw new HttpError(400, 'BAD_REQUEST', '"size" must be a whole number of rows, at least 1, or null for all');
+    pageSize = b.size;
+  }
+  if (b.user !== undefined && typeof b.user !== 'string') throw new HttpError(400, 'BAD_REQUEST', '"user" must be a string');
+  return { q: b.q, size: pageSize, ...(b.user !== undefined ? { user: b.user as string } : {}) };
+}
+
+/** Reads at most `max` bytes of body holding one JSON object. */
+async function readJsonObject(req: IncomingMessage, max: number): Promise<Record<string, unknown>> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   const tooLarge = () => new HttpError(413, 'PAYLOAD_TOO_LARGE', `the request body is larger than ${max} bytes`, { limit: max });
   if (Number.isFinite(declared) && declared > max) throw tooLarge();
@@ -443,15 +473,7 @@ async function readRequest(req: IncomingMessage, max: number): Promise<QueryRequ
     throw new HttpError(400, 'BAD_REQUEST', 'the body must be JSON: {"q": "<query>"}');
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'BAD_REQUEST', 'the body must be a JSON object: {"q": "<query>"}');
-  const b = body as Record<string, unknown>;
-  if (typeof b.q !== 'string' || b.q.trim() === '') throw new HttpError(400, 'BAD_REQUEST', '"q" must be a non-empty string holding one query');
-  let pageSize: number | null = null;
-  if (b.size !== undefined && b.size !== null) {
-    if (typeof b.size !== 'number' || !Number.isInteger(b.size) || b.size < 1) throw new HttpError(400, 'BAD_REQUEST', '"size" must be a whole number of rows, at least 1, or null for all');
-    pageSize = b.size;
-  }
-  if (b.user !== undefined && typeof b.user !== 'string') throw new HttpError(400, 'BAD_REQUEST', '"user" must be a string');
-  return { q: b.q, size: pageSize, ...(b.user !== undefined ? { user: b.user as string } : {}) };
+  return body as Record<string, unknown>;
 }
 
 function intParam(url: URL, name: string, min: number): number | null {
