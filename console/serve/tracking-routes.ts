@@ -16,8 +16,18 @@
  *   GET  /runs/{id}/metrics/{key}    one metric's history
  *   GET  /runs/{id}/chart?metric=…&points=N   chart data
  */
-import { quote } from '../../grammar/index.js';
 import { parseRunId } from '../../src/tracking/runs.js';
+import {
+  chartStatement,
+  endRunStatement,
+  logMetricsStatement,
+  logParamsStatement,
+  logTagsStatement,
+  logValuesStatement,
+  metricStatement,
+  runsStatement,
+  startRunStatement,
+} from '../../src/tracking/statements.js';
 import { checkKey } from '../../src/tracking/store.js';
 import { HttpError } from './errors.js';
 
@@ -36,17 +46,6 @@ function object(body: Record<string, unknown> | null, field: string, required: b
   return v as Record<string, unknown>;
 }
 
-/** `k='v' …` with each name checked; numbers and booleans keep their JSON text, so they are read back as numbers and booleans. */
-function pairs(what: string, values: Record<string, unknown>): string {
-  return Object.entries(values)
-    .map(([k, v]) => {
-      checkKey(what, k);
-      if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') return ` ${k}=${quote(String(v))}`;
-      throw bad(`${what} ${k}: the value must be text, a number or a boolean`);
-    })
-    .join('');
-}
-
 function text(body: Record<string, unknown> | null, field: string): string | undefined {
   const v = body?.[field];
   if (v === undefined || v === null) return undefined;
@@ -60,13 +59,8 @@ export function trackingRoute(path: string): TrackingRoute | null {
     return {
       methods: ['GET', 'POST'],
       statement(method, url, body) {
-        if (method === 'GET') {
-          const experiments = url.searchParams.getAll('experiment');
-          return `mlmodel runs${experiments.length > 0 ? ` | where experiment in (${experiments.map((e) => quote(e)).join(', ')})` : ''}`;
-        }
-        const experiment = text(body, 'experiment');
-        const name = text(body, 'name');
-        return `mlmodel run start${experiment === undefined ? '' : ` experiment=${quote(experiment)}`}${name === undefined ? '' : ` name=${quote(name)}`}${pairs('param', object(body, 'params', false))}`;
+        if (method === 'GET') return runsStatement(url.searchParams.getAll('experiment'));
+        return startRunStatement({ experiment: text(body, 'experiment'), name: text(body, 'name'), params: object(body, 'params', false) });
       },
     };
   }
@@ -84,42 +78,33 @@ export function trackingRoute(path: string): TrackingRoute | null {
   if (key !== undefined && what !== 'metrics') return null;
   switch (what) {
     case 'params':
+      return { methods: ['POST'], statement: (_m, _u, body) => logParamsStatement(id, object(body, 'params', true)) };
     case 'tags':
-      return { methods: ['POST'], statement: (_m, _u, body) => `mlmodel log ${what} ${id}${pairs(what === 'params' ? 'param' : 'tag', object(body, what, true))}` };
+      return { methods: ['POST'], statement: (_m, _u, body) => logTagsStatement(id, object(body, 'tags', true)) };
     case 'end':
-      return {
-        methods: ['POST'],
-        statement(_m, _u, body) {
-          const status = text(body, 'status');
-          if (status !== undefined && !/^[A-Za-z]+$/.test(status)) throw bad('"status" must be FINISHED, FAILED or KILLED');
-          return `mlmodel run end ${id}${status === undefined ? '' : ` status=${status}`}`;
-        },
-      };
+      return { methods: ['POST'], statement: (_m, _u, body) => endRunStatement(id, text(body, 'status')) };
     case 'chart':
       return {
         methods: ['GET'],
         statement(_m, url) {
-          const metrics = url.searchParams.getAll('metric').map((k) => checkKey('metric', k));
-          if (metrics.length === 0) throw bad('name the metrics to chart: ?metric=loss&metric=acc');
           const points = url.searchParams.get('points');
           if (points !== null && !/^\d{1,6}$/.test(points)) throw bad('points must be a whole number');
-          return `mlmodel chart ${id} ${metrics.join(', ')}${points === null ? '' : ` points=${points}`}`;
+          const metrics = url.searchParams.getAll('metric');
+          if (metrics.length === 0) throw bad('name the metrics to chart: ?metric=loss&metric=acc');
+          return chartStatement(id, metrics, points === null ? undefined : Number(points));
         },
       };
     default:
-      if (key !== undefined) return { methods: ['GET'], statement: () => `mlmodel metric ${id} ${key}` };
+      if (key !== undefined) return { methods: ['GET'], statement: () => metricStatement(id, key) };
       return {
         methods: ['POST'],
         statement(_m, _u, body) {
           if (body?.metrics !== undefined) {
             if (!Array.isArray(body.metrics)) throw bad('"metrics" must be a list of {"key", "value", "step"}');
-            const step = body.step === undefined ? '' : ` step=${quote(String(body.step))}`;
-            return `mlmodel log metrics ${id}${step} batch=${quote(JSON.stringify(body.metrics))}`;
+            return logMetricsStatement(id, body.metrics, body.step);
           }
           if (body?.step === undefined) throw bad('give "metrics": [{"key", "value", "step"}…], or "step" and "values": {…}');
-          const values = object(body, 'values', true);
-          // Values go as JSON text: a string "0.5" is refused by the command as it would be in a batch.
-          return `mlmodel log metrics ${id} batch=${quote(JSON.stringify(Object.entries(values).map(([k, v]) => ({ key: checkKey('metric', k), value: v, step: body.step }))))}`;
+          return logValuesStatement(id, object(body, 'values', true), body.step);
         },
       };
   }
