@@ -12,7 +12,7 @@ import { acquireLease, LEASE_SCOPE, LEASE_TTL_MS, tryLease, uploadLease, type Le
 import { checkModelName } from '../executor/names.js';
 import { optionValues } from '../executor/options.js';
 import { OPTION_FIELDS } from '../planner/schema.js';
-import { openSource } from '../executor/source.js';
+import { openSource, type OpenedSource } from '../executor/source.js';
 import { readRun } from '../tracking/runs.js';
 
 const syntax = {
@@ -91,34 +91,7 @@ export async function stageImport(ctx: EngineContext, cmd: ImportCommand, opts: 
   // this import is alive (its uid is fresh: nobody else holds the lease).
   const lease = (await tryLease(ctx, LEASE_SCOPE, uploadLease(uid)))!;
   try {
-    const { passthrough, result } = inspectArchive(source.stream, {
-      type,
-      // The store hashes what it stores; hashing the same bytes here too would be a second pass.
-      hashArchive: false,
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-      onProgress: (done) => ctx.onProgress?.({ phase: 'import', done, total: source.size }),
-    });
-    // Both must finish: the store gets every byte, the inspector passes the archive.
-    // A refusal errors the passthrough, possibly before the store has started
-    // reading it; `result` carries that error, so the event needs no handler of its own.
-    passthrough.on('error', () => undefined);
-    // If the store gives up first, stop the inspection too, or it would wait forever for a reader.
-    const storing = ctx.objects.put(key, passthrough).catch((e: unknown) => {
-      passthrough.destroy(e instanceof Error ? e : new Error(String(e)));
-      throw e;
-    });
-    const [stored, inspected] = await Promise.allSettled([storing, result]);
-    // A refused archive is the answer; otherwise a failed store write (a full
-    // disk, a server gone) is the cause, and the inspection merely saw its
-    // stream torn down ("The operation was aborted").
-    if (inspected.status === 'rejected' && (isMlmodelError(inspected.reason, 'ARCHIVE_INVALID') || stored.status !== 'rejected')) throw inspected.reason;
-    if (stored.status === 'rejected') throw stored.reason;
-    if (inspected.status === 'rejected') throw inspected.reason;
-    // The record's sha256 is the store's, taken over exactly the bytes it stored.
-    const report = { ...inspected.value, sha256: stored.value.sha256 };
-    if (stored.value.size !== report.size) {
-      throw new MlmodelError('CHECKSUM_MISMATCH', `the stored archive differs from what was read (${stored.value.size} bytes stored, ${report.size} read)`);
-    }
+    const report = await storeInspected(ctx, source, type, key, 'import');
     if (o.format !== undefined && o.format.toLowerCase() !== report.format) {
       throw new MlmodelError('INVALID_ARGUMENT', `format=${o.format} does not match the archive, which holds a ${report.format} model (${report.filename})`, {
         format: o.format,
@@ -132,6 +105,52 @@ export async function stageImport(ctx: EngineContext, cmd: ImportCommand, opts: 
     await lease.release().catch(() => undefined);
     throw importError(e);
   }
+}
+
+/**
+ * Streams a source through archive inspection into the object store under
+ * `key`: the archive must pass every check for `type`, and the report's
+ * sha256 is the store's, over exactly the bytes it stored. Throws
+ * ARCHIVE_INVALID for a refused archive, the store's error for a failed
+ * write; the caller removes the object on failure. Imports and run
+ * checkpoints store their archives this way.
+ */
+export async function storeInspected(
+  ctx: EngineContext,
+  source: OpenedSource,
+  type: (typeof MODEL_TYPES)[number],
+  key: string,
+  phase: string,
+): Promise<ArchiveReport> {
+  const { passthrough, result } = inspectArchive(source.stream, {
+    type,
+    // The store hashes what it stores; hashing the same bytes here too would be a second pass.
+    hashArchive: false,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    onProgress: (done) => ctx.onProgress?.({ phase, done, total: source.size }),
+  });
+  // Both must finish: the store gets every byte, the inspector passes the archive.
+  // A refusal errors the passthrough, possibly before the store has started
+  // reading it; `result` carries that error, so the event needs no handler of its own.
+  passthrough.on('error', () => undefined);
+  // If the store gives up first, stop the inspection too, or it would wait forever for a reader.
+  const storing = ctx.objects.put(key, passthrough).catch((e: unknown) => {
+    passthrough.destroy(e instanceof Error ? e : new Error(String(e)));
+    throw e;
+  });
+  const [stored, inspected] = await Promise.allSettled([storing, result]);
+  // A refused archive is the answer; otherwise a failed store write (a full
+  // disk, a server gone) is the cause, and the inspection merely saw its
+  // stream torn down ("The operation was aborted").
+  if (inspected.status === 'rejected' && (isMlmodelError(inspected.reason, 'ARCHIVE_INVALID') || stored.status !== 'rejected')) throw inspected.reason;
+  if (stored.status === 'rejected') throw stored.reason;
+  if (inspected.status === 'rejected') throw inspected.reason;
+  // The record's sha256 is the store's, taken over exactly the bytes it stored.
+  const report = { ...inspected.value, sha256: stored.value.sha256 };
+  if (stored.value.size !== report.size) {
+    throw new MlmodelError('CHECKSUM_MISMATCH', `the stored archive differs from what was read (${stored.value.size} bytes stored, ${report.size} read)`);
+  }
+  return report;
 }
 
 /**

@@ -22,6 +22,8 @@ import { experimentsCommand } from './experiments.js';
 import { metricCommand } from './metric.js';
 import { compareCommand } from './compare.js';
 import { chartCommand } from './chart.js';
+import { checkpointCommand } from './checkpoint.js';
+import { checkpointsCommand } from './checkpoints.js';
 
 /**
  * Every command of the language, in the order help lists them: IRIS's
@@ -54,6 +56,8 @@ export const COMMANDS: readonly CommandModule[] = [
   metricCommand,
   compareCommand,
   chartCommand,
+  checkpointCommand,
+  checkpointsCommand,
 ] as unknown as readonly CommandModule[];
 
 export type { CommandModule } from './command.js';

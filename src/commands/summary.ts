@@ -124,7 +124,9 @@ function optionText(v: JsonValue | undefined, fallback: string): string {
 
 export async function executeSummary(ctx: EngineContext, cmd: SummaryCommand): Promise<ResultTable> {
   const record = await withRunFields(ctx, await resolveModel(ctx, cmd.model));
-  const fields = (cmd.fields ?? SUMMARY_FIELDS).map((f) => {
+  // `run` is shown only for a version that names one, so IRIS's summary stays as IRIS shows it.
+  const defaults = typeof record.options.run === 'number' ? SUMMARY_FIELDS : SUMMARY_FIELDS.filter((f) => f !== 'run');
+  const fields = (cmd.fields ?? defaults).map((f) => {
     const known = SUMMARY_FIELDS.find((k) => k === f.toLowerCase());
     if (!known) {
       throw new MlmodelError('INVALID_ARGUMENT', `unknown summary field "${f}"; valid fields: ${SUMMARY_FIELDS.join(', ')}`, {

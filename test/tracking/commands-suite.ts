@@ -18,7 +18,8 @@ import { applyRunStages } from '../../src/planner/runs.js';
 import { parse } from '../../src/language.js';
 import type { ResultTable } from '../../src/result/table.js';
 import { openTrackingStore } from '../../src/tracking/open.js';
-import { metadataStoreFor } from '../../src/store/open.js';
+import { metadataStoreFor, objectStoreFor } from '../../src/store/open.js';
+import type { ObjectStore } from '../../src/store/objects.js';
 import type { TrackingStore } from '../../src/tracking/store.js';
 import { archives } from '../integration/archives.js';
 
@@ -38,6 +39,7 @@ export function trackingCommandsSuite(env: () => Promise<Env>): void {
   let reg: Registry;
   let tracking: TrackingStore;
   let closeMeta: () => Promise<void>;
+  let objects: ObjectStore;
   const alice = (q: string) => reg.run(q, { user: 'alice' });
   const bob = (q: string) => reg.run(q, { user: 'bob' });
 
@@ -48,7 +50,10 @@ export function trackingCommandsSuite(env: () => Promise<Env>): void {
     const meta = await metadataStoreFor(config);
     await meta.init();
     tracking = await openTrackingStore(config, meta);
+    objects = await objectStoreFor(config);
+    await objects.init();
     closeMeta = async () => {
+      await objects.close();
       await tracking.close();
       await meta.close();
     };
@@ -273,5 +278,46 @@ export function trackingCommandsSuite(env: () => Promise<Env>): void {
     const trend = await alice('mlmodel runs charts trend=loss');
     expect(trend.columns.at(-1)).toMatchObject({ name: 'trend', display: 'sparkline' });
     expect(Math.max(...(trend.rows[0]!.at(-1) as number[]))).toBe(99);
+  });
+
+  it('stores checkpoints by step, inspected as imports are, and exports one by step', async () => {
+    const id = (await alice('mlmodel run start experiment=ckpt')).rows[0]![0] as number;
+    const dir = await mkdtemp(join(tmpdir(), 'mlmodel-ckpt-'));
+    const good = join(dir, 'epoch.tar.gz');
+    const archive = archives.sklearn();
+    await writeFile(good, archive);
+    const notSklearn = join(dir, 'tf.tar');
+    await writeFile(notSklearn, archives.tfSavedModel());
+    for (const step of [5, 0]) {
+      const t = await alice(`mlmodel checkpoint add ${id} step=${step} type=sklearn path=${good}`);
+      expect(t.rows[0]!.slice(0, 4)).toEqual([id, step, 'ok', archive.length]);
+    }
+    const listed = await bob(`mlmodel checkpoints ${id}`);
+    expect(listed.rows.map((r) => r.slice(0, 5))).toEqual([
+      [0, 'sklearn', 'pickle', 'model.pkl', archive.length],
+      [5, 'sklearn', 'pickle', 'model.pkl', archive.length],
+    ]);
+    // Refused: an archive that is not what type= says, a second checkpoint at a step, another user's run.
+    expect((await failure(alice(`mlmodel checkpoint add ${id} step=7 type=sklearn path=${notSklearn}`))).code).toBe('ARCHIVE_INVALID');
+    expect((await failure(alice(`mlmodel checkpoint add ${id} step=5 type=sklearn path=${good}`))).code).toBe('CONFLICT');
+    expect((await failure(bob(`mlmodel checkpoint add ${id} step=8 type=sklearn path=${good}`))).code).toBe('NOT_FOUND');
+    expect((await failure(alice(`mlmodel checkpoint add ${id} step=8 path=${good}`))).code).toBe('INVALID_ARGUMENT');
+    expect((await tracking.listCheckpoints(id)).map((c) => c.step)).toEqual([0, 5]);
+    // The refused adds left no object behind: two checkpoints, two archives.
+    const run = await tracking.getRun(id);
+    const keys: string[] = [];
+    for await (const o of objects.list(`runs/${run!.uid}/`)) keys.push(o.key);
+    expect(keys.sort()).toEqual((await tracking.listCheckpoints(id)).map((c) => c.object_key).sort());
+    // Export by step, byte for byte; anyone may.
+    const out = join(dir, 'out', 'five.tar.gz');
+    const exported = await bob(`mlmodel checkpoint export ${id} step=5 path=${out}`);
+    expect(exported.rows[0]!.slice(0, 3)).toEqual([id, 5, 'ok']);
+    const { readFile } = await import('node:fs/promises');
+    expect(Buffer.compare(await readFile(out), archive)).toBe(0);
+    expect((await failure(bob(`mlmodel checkpoint export ${id} step=5 path=${out}`))).code).toBe('CONFLICT');
+    expect((await failure(bob(`mlmodel checkpoint export ${id} step=6 path=${out}`))).code).toBe('NOT_FOUND');
+    // After the run ends, no more checkpoints.
+    await alice(`mlmodel run end ${id}`);
+    expect((await failure(alice(`mlmodel checkpoint add ${id} step=9 type=sklearn path=${good}`))).code).toBe('CONFLICT');
   });
 }
