@@ -8,7 +8,7 @@ const syntax = {
   keywords: ['metric'],
   args: [
     { kind: 'word', field: 'run', label: 'a run id' },
-    { kind: 'word', field: 'key', label: 'a metric name' },
+    { kind: 'word', field: 'metric', label: 'a metric name' },
   ],
 } as const;
 
@@ -19,7 +19,7 @@ export const METRIC_COLUMNS = [col('step', 'LONG'), col('value', 'DOUBLE'), col(
 /** One metric's history, by step: any user's run may be read. */
 export async function executeMetric(ctx: EngineContext, cmd: MetricCommand): Promise<ResultTable> {
   const id = parseRunId(cmd.run);
-  const key = checkKey('metric', cmd.key);
+  const key = checkKey('metric', cmd.metric);
   await readRun(ctx, id);
   const points = await (await ctx.tracking()).metricHistory(id, key);
   return { columns: METRIC_COLUMNS, rows: points.map((p) => [p.step, p.value, p.time]) };

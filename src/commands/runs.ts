@@ -11,7 +11,7 @@ const syntax = {
   keywords: ['runs'],
   args: [{ kind: 'names', field: 'experiments', label: 'an experiment name', optional: true }, { kind: 'options' }],
   options: {
-    stale: { type: 'duration', min: 1, summary: 'a RUNNING run with no point for this long shows stale=true (default 10m)' },
+    stale: { type: 'duration', summary: 'a RUNNING run with no point for this long shows stale=true (default 10m)' },
     trend: { type: 'string', summary: 'a metric to draw as a sparkline in a trend column' },
   },
 } as const;
