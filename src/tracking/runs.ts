@@ -93,13 +93,12 @@ export async function ownRun(ctx: EngineContext, id: number): Promise<RunRecord>
 
 /** Ends the user's run; CONFLICT if it has ended already (the first end stands). */
 export async function endRun(ctx: EngineContext, id: number, status: EndStatus): Promise<RunRecord> {
-  const run = await ownRun(ctx, id);
+  await ownRun(ctx, id);
   const ended = await (await ctx.tracking()).endRun(id, status, ctx.now());
   if (!ended) {
     const now = await readRun(ctx, id);
     throw new MlmodelError('CONFLICT', `run ${id} has ended already (${now.status}); a run ends once`, { run: id, status: now.status });
   }
-  void run;
   return ended;
 }
 
