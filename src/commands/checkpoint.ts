@@ -13,7 +13,7 @@ import { storeInspected } from './import.js';
 const syntax = {
   keywords: ['checkpoint'],
   args: [
-    { kind: 'word', field: 'action', label: 'add or export', words: ['add', 'export'] },
+    { kind: 'word', field: 'operation', label: 'add or export', words: ['add', 'export'] },
     { kind: 'word', field: 'run', label: 'a run id' },
     { kind: 'options' },
   ],
@@ -40,7 +40,7 @@ export async function executeCheckpoint(ctx: EngineContext, cmd: CheckpointComma
   const o = optionValues(syntax, cmd.options);
   const id = parseRunId(cmd.run);
   const tracking = await ctx.tracking();
-  if (cmd.action === 'export') {
+  if (cmd.operation === 'export') {
     if (o.type !== undefined) throw new MlmodelError('INVALID_ARGUMENT', 'type= is for checkpoint add', { option: 'type' });
     await readRun(ctx, id);
     const c = await tracking.getCheckpoint(id, o.step);
