@@ -6,7 +6,7 @@ import { resolveModel } from '../executor/models.js';
 import { col, type Cell, type Column, type JsonValue, type ResultTable } from '../result/table.js';
 import type { ModelRecord } from '../store/metadata.js';
 import { parseRunId, readRun } from '../tracking/runs.js';
-import type { MetricPoint, RunRecord } from '../tracking/store.js';
+import type { MetricRange, RunRecord } from '../tracking/store.js';
 
 const syntax = {
   keywords: ['compare'],
@@ -25,7 +25,7 @@ interface Compared {
   readonly fields: Map<string, JsonValue>;
 }
 
-function runFields(run: RunRecord, metrics: Map<string, MetricPoint[]>): Map<string, JsonValue> {
+function runFields(run: RunRecord, ranges: Map<string, MetricRange>): Map<string, JsonValue> {
   const f = new Map<string, JsonValue>([
     ['experiment', run.experiment],
     ['name', run.name],
@@ -36,13 +36,10 @@ function runFields(run: RunRecord, metrics: Map<string, MetricPoint[]>): Map<str
     ['last_step', run.last_step],
   ]);
   for (const [k, v] of Object.entries(run.params)) f.set(`params.${k}`, v);
-  for (const [k, points] of metrics) {
+  // The store computes each metric's range: compare never loads the histories.
+  for (const [k, range] of ranges) {
     f.set(`metrics.${k}.last`, run.metrics[k] ?? null);
-    const lower = LOWER_IS_BETTER.test(k);
-    let best: number | null = null;
-    // A loop, not Math.min(...values): a spread of a million points overflows the stack.
-    for (const p of points) if (best === null || (lower ? p.value < best : p.value > best)) best = p.value;
-    f.set(`metrics.${k}.best`, best);
+    f.set(`metrics.${k}.best`, LOWER_IS_BETTER.test(k) ? range.min : range.max);
   }
   return f;
 }
@@ -64,7 +61,7 @@ async function compared(ctx: EngineContext, item: string): Promise<Compared> {
   const tracking = await ctx.tracking();
   if (/^\d+$/.test(item)) {
     const run = await readRun(ctx, parseRunId(item));
-    return { label: item, fields: runFields(run, await tracking.runMetrics(run.id)) };
+    return { label: item, fields: runFields(run, await tracking.metricRanges(run.id)) };
   }
   const { ref, problem } = readModelRef(item);
   if (problem) throw new MlmodelError('INVALID_ARGUMENT', `${item}: ${problem.message}`, { item });
@@ -72,7 +69,7 @@ async function compared(ctx: EngineContext, item: string): Promise<Compared> {
   const runId = version.options.run;
   if (typeof runId === 'number') {
     const run = await readRun(ctx, runId);
-    return { label: item, fields: runFields(run, await tracking.runMetrics(run.id)) };
+    return { label: item, fields: runFields(run, await tracking.metricRanges(run.id)) };
   }
   return { label: item, fields: versionFields(version) };
 }

@@ -25,6 +25,7 @@ import {
   type EndStatus,
   type Experiment,
   type MetricPoint,
+  type MetricRange,
   type ParamValue,
   type RunQuery,
   type RunRecord,
@@ -216,6 +217,24 @@ export class MongoTrackingStore implements TrackingStore {
       list.push(toPoint(d));
     }
     return out;
+  }
+
+  /**
+   * Each key's lowest and highest value by a sorted find of one document
+   * each, counted by the server: FerretDB v1 has no $min/$max accumulators in
+   * $group, and nothing here loads a history.
+   */
+  async metricRanges(id: number): Promise<Map<string, MetricRange>> {
+    return this.#try('metric ranges', async () => {
+      const keys = ((await this.#points.distinct('key', { run: id })) as string[]).sort();
+      const out = new Map<string, MetricRange>();
+      for (const key of keys) {
+        const one = (dir: 1 | -1) => this.#points.find({ run: id, key }, { projection: { _id: 0, value: 1 } }).sort([['value', dir]]).limit(1).next();
+        const [lo, hi, count] = await Promise.all([one(1), one(-1), this.#points.countDocuments({ run: id, key })]);
+        if (lo && hi) out.set(key, { min: lo.value, max: hi.value, count });
+      }
+      return out;
+    });
   }
 
   async insertCheckpoint(c: CheckpointRecord): Promise<void> {

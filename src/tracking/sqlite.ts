@@ -32,6 +32,7 @@ import {
   type EndStatus,
   type Experiment,
   type MetricPoint,
+  type MetricRange,
   type ParamValue,
   type RunQuery,
   type RunRecord,
@@ -225,6 +226,13 @@ export class SqliteTrackingStore implements TrackingStore {
       list.push(toPoint(r));
     }
     return out;
+  }
+
+  async metricRanges(id: number): Promise<Map<string, MetricRange>> {
+    const rows = await this.#read(
+      (db) => db.prepare('SELECT key, MIN(value) AS min, MAX(value) AS max, COUNT(*) AS count FROM tracking_points WHERE run = ? GROUP BY key ORDER BY key').all(id) as Array<MetricRange & { key: string }>,
+    );
+    return new Map(rows.map((r) => [r.key, { min: r.min, max: r.max, count: r.count }]));
   }
 
   async insertCheckpoint(c: CheckpointRecord): Promise<void> {

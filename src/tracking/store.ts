@@ -62,6 +62,12 @@ export interface MetricPoint {
   time: Date;
 }
 
+export interface MetricRange {
+  min: number;
+  max: number;
+  count: number;
+}
+
 export interface CheckpointRecord {
   run: number;
   step: number;
@@ -120,6 +126,8 @@ export interface TrackingStore {
   metricHistory(id: number, key: string): Promise<MetricPoint[]>;
   /** Every metric of a run, by key, each by step. */
   runMetrics(id: number): Promise<Map<string, MetricPoint[]>>;
+  /** Each metric's lowest and highest value and its number of points, computed by the store (compare's best values). */
+  metricRanges(id: number): Promise<Map<string, MetricRange>>;
 
   /** DUPLICATE_KEY when the run already has a checkpoint at that step. */
   insertCheckpoint(c: CheckpointRecord): Promise<void>;

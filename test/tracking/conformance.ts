@@ -152,6 +152,11 @@ export function trackingConformance(h: TrackingHarness): void {
       expect(all.get('acc')!.map((p) => p.value)).toEqual([0.3, 0.6]);
       expect(await s.metricHistory(2, 'loss')).toEqual([]);
       expect(await s.metricHistory(1, 'nope')).toEqual([]);
+      expect([...(await s.metricRanges(1))]).toEqual([
+        ['acc', { min: 0.3, max: 0.6, count: 2 }],
+        ['loss', { min: 0.2, max: 1.0, count: 4 }],
+      ]);
+      expect((await s.metricRanges(2)).size).toBe(0);
     });
 
     it('a step logged again at the highest step replaces the summary value', async () => {
