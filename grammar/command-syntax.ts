@@ -32,7 +32,9 @@ export type ArgSyntax =
   /**
    * One word into the AST field `field`. `optionalKeyword` may stand before
    * it (`rename a as b` or `rename a b`); `check` says what is wrong with a
-   * word, if anything.
+   * word, if anything. With `words`, the word is one of those (any case,
+   * read as written in `words`): a sub-command such as `run start`, while
+   * the words stay usable as names everywhere else.
    */
   | {
       readonly kind: 'word';
@@ -40,9 +42,15 @@ export type ArgSyntax =
       readonly label: string;
       readonly optionalKeyword?: 'as';
       readonly check?: (text: string) => string | undefined;
+      readonly words?: readonly [string, ...string[]];
     }
-  /** `key=value …`: the AST's `options`, checked against the declared options. */
-  | { readonly kind: 'options' };
+  /**
+   * `key=value …`: the AST's `options`, checked against the declared options.
+   * With `others`, keys that are not declared options are not errors but
+   * free pairs, kept in order in the AST field `others.field` (a run's
+   * `lr=0.01 epochs=10`); the command checks their keys and values.
+   */
+  | { readonly kind: 'options'; readonly others?: { readonly field: string; readonly label: string } };
 
 /** How an option's text is read. The same reading checks a query at parse time and gives executors their values. */
 export type OptionType =
@@ -166,11 +174,15 @@ type ArgNode<A> = A extends { readonly kind: 'model' }
     ? { readonly [K in F]: readonly string[] | null }
     : A extends { readonly kind: 'names'; readonly field: infer F extends string }
       ? { readonly [K in F]: readonly string[] }
-      : A extends { readonly kind: 'word'; readonly field: infer F extends string }
-        ? { readonly [K in F]: string }
-        : A extends { readonly kind: 'options' }
-          ? { readonly options: readonly OptionAssignment[] }
-          : never;
+      : A extends { readonly kind: 'word'; readonly field: infer F extends string; readonly words: readonly (infer W extends string)[] }
+        ? { readonly [K in F]: W }
+        : A extends { readonly kind: 'word'; readonly field: infer F extends string }
+          ? { readonly [K in F]: string }
+          : A extends { readonly kind: 'options'; readonly others: { readonly field: infer F extends string } }
+            ? { readonly options: readonly OptionAssignment[] } & { readonly [K in F]: readonly OptionAssignment[] }
+            : A extends { readonly kind: 'options' }
+              ? { readonly options: readonly OptionAssignment[] }
+              : never;
 
 type Intersect<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 

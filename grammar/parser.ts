@@ -106,7 +106,9 @@ export class MlmodelParser extends CstParser {
         this.subrule(idx, this.options, { LABEL: 'options' });
         return;
       case 'names':
-        if (arg.optional) this.option(idx, () => this.subrule(idx, this.nameList, { LABEL: arg.field }));
+        // An optional list never starts `word =`: that is the options after it (`runs stale=5m`).
+        // Chevrotain's OPTION looks only at its own first token, so the gate says it.
+        if (arg.optional) this.option(idx, { GATE: () => this.LA(2).tokenType !== T.Eq, DEF: () => this.subrule(idx, this.nameList, { LABEL: arg.field }) });
         else this.subrule(idx, this.nameList, { LABEL: arg.field });
         return;
       case 'word':

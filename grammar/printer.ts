@@ -48,6 +48,7 @@ export function createPrinter(lang: PrinterLanguage): Printer {
           break;
         case 'options':
           text += printOptions(c.options ?? []);
+          if (arg.others) text += printOptions((c[arg.others.field] as readonly A.OptionAssignment[] | undefined) ?? []);
           break;
         case 'names': {
           const names = c[arg.field] as readonly string[] | null;

@@ -91,9 +91,12 @@ export function createAstBuilder(parser: MlmodelParser): AstBuilder {
           case 'model':
             node.model = this.modelRef((ctx.model![0] as CstNode).children as C.ModelRefCstChildren);
             break;
-          case 'options':
-            node.options = this.commandOptions(rule, keyword, (ctx.options![0] as CstNode).children as C.OptionsCstChildren);
+          case 'options': {
+            const others: A.OptionAssignment[] | null = arg.others ? [] : null;
+            node.options = this.commandOptions(rule, keyword, (ctx.options![0] as CstNode).children as C.OptionsCstChildren, others);
+            if (arg.others) node[arg.others.field] = others;
             break;
+          }
           case 'names': {
             const list = ctx[arg.field]?.[0] as CstNode | undefined;
             node[arg.field] = list ? this.nameList(list.children as C.NameListCstChildren) : null;
@@ -101,9 +104,11 @@ export function createAstBuilder(parser: MlmodelParser): AstBuilder {
           }
           case 'word': {
             const token = ctx[arg.field]![0] as IToken;
+            const choice = arg.words?.find((w) => w.toLowerCase() === token.image.toLowerCase());
+            if (arg.words && choice === undefined) this.issue(token, `expected ${arg.words.join(' or ')}, not ${token.image}`, arg.words);
             const problem = arg.check?.(token.image);
             if (problem) this.issue(token, problem, [arg.label]);
-            node[arg.field] = token.image;
+            node[arg.field] = choice ?? token.image;
             break;
           }
         }
@@ -112,7 +117,7 @@ export function createAstBuilder(parser: MlmodelParser): AstBuilder {
     }
 
     /** A command's options, each checked by its declared type: unknown, repeated, invalid or missing ones are issues. */
-    private commandOptions(rule: CommandRule, keyword: IToken, ctx: C.OptionsCstChildren): A.OptionAssignment[] {
+    private commandOptions(rule: CommandRule, keyword: IToken, ctx: C.OptionsCstChildren, others: A.OptionAssignment[] | null): A.OptionAssignment[] {
       const declared = rule.syntax.options ?? {};
       const keys = Object.keys(declared);
       const command = commandTitle(rule);
@@ -126,6 +131,12 @@ export function createAstBuilder(parser: MlmodelParser): AstBuilder {
         const k = key.toLowerCase();
         // Own keys only: `__proto__=x` is an unknown option, not Object.prototype.
         const spec = Object.hasOwn(declared, k) ? declared[k] : undefined;
+        if (spec === undefined && others) {
+          // A free pair (`lr=0.01`): the command checks it; only a repeat is wrong here.
+          if (others.some((o) => o.key.toLowerCase() === k)) this.issue(keyToken, `${key} is given twice`);
+          others.push({ key, value });
+          continue;
+        }
         if (spec === undefined) {
           const suggestion = nearest(key, keys);
           const hint = suggestion ? ` Did you mean ${suggestion}?` : '';

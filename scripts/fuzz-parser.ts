@@ -257,6 +257,10 @@ function command(r: Rng): string {
         }
         break;
       case 'word': {
+        if (arg.words) {
+          s += `${ws(r)}${r.pick(arg.words)}`;
+          break;
+        }
         let w = plainWord(r).replace(/@/g, '');
         if (arg.check?.(w) !== undefined) w = `w${w.replace(/\d/g, 'x')}`;
         s += `${ws(r)}${arg.optionalKeyword && r.chance(0.7) ? kw(r, arg.optionalKeyword) + ws(r) : ''}${w}`;

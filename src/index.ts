@@ -11,3 +11,5 @@ export type { Progress } from './engine/context.js';
 export type { BatchOutcome } from './executor/import-batch.js';
 export type { ResultTable, Column, ColumnType, Cell } from './result/table.js';
 export { loadConfig, redact, type Config, type ConfigOptions } from './config/index.js';
+export { startRun, trackedRun, type TrackedRun, type LoggedPoint } from './tracking/client.js';
+export type { RunRecord, RunStatus, MetricPoint, Experiment, CheckpointRecord } from './tracking/store.js';

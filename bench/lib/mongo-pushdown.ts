@@ -115,6 +115,9 @@ export async function mongoPushdown(queries: Record<string, string>, models: num
       connector: async () => {
         throw new Error('no connectors in this bench');
       },
+      tracking: async () => {
+        throw new Error('no tracking in this bench');
+      },
       localRoots: null,
       user: 'bench',
       admin: false,

@@ -1,5 +1,6 @@
 import type { Cell, Column, ResultTable } from '../../src/result/table.js';
 import { displayCell, machineCell } from './cells.js';
+import { renderChart, renderSvgChart } from './chart.js';
 import { renderTable, type TableOptions } from './table.js';
 import { safeJson } from './safe-json.js';
 import { terminalText } from './terminal-text.js';
@@ -105,6 +106,9 @@ export function lineEnd(format: Format): string {
 }
 
 export function render(t: ResultTable, format: Format, table: RenderOptions = {}): string {
+  // A chart is drawn where a person looks at it; every other format gets its points.
+  if (t.chart && format === 'table') return renderChart(t, { width: table.width, color: table.color ?? false });
+  if (t.chart && format === 'html') return renderSvgChart(t);
   switch (format) {
     case 'table':
       return renderTable(t, table);

@@ -2,6 +2,7 @@ import Table from 'cli-table3';
 import { strlen } from 'cli-table3/src/utils.js';
 import { charWidth, displayWidth } from '../../grammar/text-width.js';
 import type { ColumnType, ResultTable } from '../../src/result/table.js';
+import { sparkline } from './chart.js';
 import { displayCell } from './cells.js';
 import { terminalText } from './terminal-text.js';
 
@@ -37,14 +38,25 @@ export function renderTable(t: ResultTable, opts: TableOptions = {}): string {
   if (opts.expanded === true) return renderExpanded(t, opts);
   const head = t.columns.map((c) => terminalText(c.name));
   const fitting = opts.width !== undefined;
+  const marker = t.columns.findIndex((c) => c.display === 'marks-row');
   const body = t.rows.map((row) =>
     t.columns.map((c, i) => {
+      if (c.display === 'sparkline' && Array.isArray(row[i])) return sparkline(row[i] as unknown[]);
       // Other users' text: controls, bidi and invisible characters show as escapes, never act.
       const cell = terminalText(displayCell(row[i] ?? null, c), { lines: true });
       // Within a width a row stays one line; a cell's own line breaks show as ↵.
       return fitting ? cell.replace(/\r?\n/g, '↵') : cell.replace(/\r\n/g, '\n');
     }),
   );
+  // Rows a `marks-row` column flags (compare's changed params) are highlighted: in colour, bold yellow; without, a leading ▶.
+  if (marker >= 0) {
+    t.rows.forEach((row, r) => {
+      if (row[marker] !== true) return;
+      const cells = body[r]!;
+      if (opts.color) cells.forEach((cell, i) => (cells[i] = `\x1b[1;33m${cell}\x1b[22;39m`));
+      else cells[0] = `▶ ${cells[0]}`;
+    });
+  }
   const natural = head.map((h) => strlen(h));
   for (const r of body) r.forEach((cell, i) => (natural[i] = Math.max(natural[i]!, maxLineWidth(cell))));
   const fitted = fitting ? fit(natural, opts.width! - 1, t.columns.map((c, i) => floorFor(c.type, head[i]!))) : undefined;

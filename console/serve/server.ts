@@ -19,6 +19,7 @@ import { errorBody, HttpError, toHttpError } from './errors.js';
 import { corsHeaders, readBody, RequestGuard, requireJson } from './guard.js';
 import { JobTable, type Job } from './jobs.js';
 import { ResultStore } from './results.js';
+import { trackingRoute, type TrackingRoute } from './tracking-routes.js';
 
 export interface QueryServerOptions {
   /** The open registry every request runs against (as the request's user). */
@@ -78,11 +79,12 @@ const DEFAULTS = {
 /** Why a query's signal fired: the time limit, as opposed to a cancel or a client that went away. */
 const TIMEOUT = Symbol('query timeout');
 
-type RouteName = 'query' | 'script' | 'jobs' | 'job' | 'download';
+type RouteName = 'query' | 'script' | 'jobs' | 'job' | 'download' | 'tracking';
 interface Route {
   readonly name: RouteName;
   readonly methods: readonly string[];
   readonly sid?: string;
+  readonly tracking?: TrackingRoute;
 }
 
 /** `/query`, `/query/script`, `/query/jobs`, `/query/jobs/<sid>`, `/query/jobs/<sid>/download`; IRIS's `/angora` prefix is accepted too. */
@@ -91,6 +93,8 @@ function route(pathname: string): Route | null {
   if (p === '/query') return { name: 'query', methods: ['POST'] };
   if (p === '/query/script') return { name: 'script', methods: ['POST'] };
   if (p === '/query/jobs') return { name: 'jobs', methods: ['POST'] };
+  const tracking = trackingRoute(p);
+  if (tracking) return { name: 'tracking', methods: tracking.methods, tracking };
   const m = /^\/query\/jobs\/([^/]+)(\/download)?$/.exec(p);
   if (!m) return null;
   let sid: string;
@@ -315,6 +319,19 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
           const body = await readScriptRequest(req, maxBody);
           user = actAs(user, body.user);
           await runScriptRequest(res, user, body);
+          break;
+        }
+        case 'tracking': {
+          // Training code's endpoints (tracking-routes.ts): the request becomes one statement, run like POST /query's.
+          const body = req.method === 'POST' ? await readJsonBody(req, maxBody, 'a JSON object') : null;
+          const text = r.tracking!.statement(req.method ?? 'GET', url, body);
+          const query = permitted(user, parse(text));
+          const ac = new AbortController();
+          res.once('close', () => {
+            if (!res.writableEnded) ac.abort(new Error('client went away'));
+          });
+          const table = await runQuery(user, text, query, ac);
+          send(res, 200, { ...resultBody(table.columns, table.rows.length, 0, table.rows), ...(table.chart ? { chart: table.chart } : {}) });
           break;
         }
         case 'jobs': {

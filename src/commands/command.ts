@@ -1,6 +1,7 @@
 import type { CommandAst, CommandSyntax, OptionValues } from '../../grammar/command-syntax.js';
 import type { EngineContext } from '../engine/context.js';
 import type { PushedStages } from '../planner/plan.js';
+import type { PushedRunStages } from '../planner/runs.js';
 import type { Column, ResultTable } from '../result/table.js';
 
 /**
@@ -35,6 +36,8 @@ export interface CommandModule<S extends CommandSyntax = CommandSyntax> {
 export interface CommandRun {
   /** The where/sort/head stages the store runs for a command that lists models (null otherwise). */
   readonly pushed: PushedStages | null;
+  /** The stages the tracking store and run records take, for `mlmodel runs` (null otherwise). */
+  readonly runs?: PushedRunStages | null;
 }
 
 /** Declares a command module; the `const` type parameter keeps the syntax's literal types, so its AST type follows. */

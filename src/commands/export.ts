@@ -36,24 +36,38 @@ export async function executeExport(ctx: EngineContext, cmd: ExportCommand): Pro
   const expires = o.expires ?? 3600;
   const overwrite = o.overwrite ?? false;
   const record = await resolveModel(ctx, o.name);
-  const target = parsePathOption(o.path);
-  const progress = (done: number) => ctx.onProgress?.({ phase: 'export', done, total: record.size });
+  const url = await exportObject(ctx, { key: record.object_key, size: record.size, sha256: record.sha256 }, o.path, { expires, overwrite });
+  return { columns: EXPORT_COLUMNS, rows: [['ok', url, expires]] };
+}
 
-  let url: string;
+/**
+ * Writes a stored archive, byte for byte, to what a `path=` names: a
+ * connector's key (answering with a presigned URL valid `expires` seconds)
+ * or a local file (answering with its path). An existing destination is
+ * never replaced unless `overwrite`. Exports of model versions and of run
+ * checkpoints go through here.
+ */
+export async function exportObject(
+  ctx: EngineContext,
+  object: { key: string; size: number; sha256: string },
+  pathText: string,
+  opts: { expires: number; overwrite: boolean },
+): Promise<string> {
+  const { expires, overwrite } = opts;
+  const target = parsePathOption(pathText);
+  const progress = (done: number) => ctx.onProgress?.({ phase: 'export', done, total: object.size });
   if (target.kind === 'connector') {
     const store = await ctx.connector(target.connector);
     if (!overwrite && (await store.stat(target.key))) {
-      throw new MlmodelError('CONFLICT', `${o.path} already exists; add overwrite=true to replace it`, { path: o.path });
+      throw new MlmodelError('CONFLICT', `${pathText} already exists; add overwrite=true to replace it`, { path: pathText });
     }
-    const body = withProgress(await ctx.objects.get(record.object_key), progress);
-    await store.put(target.key, body, { size: record.size, sha256: record.sha256 });
-    url = await store.presignGet(target.key, expires);
-  } else {
-    await checkLocalRoots(target.path, ctx.localRoots, o.path);
-    await writeLocal(ctx, record.object_key, target.path, { size: record.size, sha256: record.sha256, overwrite, progress });
-    url = target.path;
+    const body = withProgress(await ctx.objects.get(object.key), progress);
+    await store.put(target.key, body, { size: object.size, sha256: object.sha256 });
+    return store.presignGet(target.key, expires);
   }
-  return { columns: EXPORT_COLUMNS, rows: [['ok', url, expires]] };
+  await checkLocalRoots(target.path, ctx.localRoots, pathText);
+  await writeLocal(ctx, object.key, target.path, { size: object.size, sha256: object.sha256, overwrite, progress });
+  return target.path;
 }
 
 /** The stored archive into a local file, checked against its record on the way. */

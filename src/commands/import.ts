@@ -12,7 +12,8 @@ import { acquireLease, LEASE_SCOPE, LEASE_TTL_MS, tryLease, uploadLease, type Le
 import { checkModelName } from '../executor/names.js';
 import { optionValues } from '../executor/options.js';
 import { OPTION_FIELDS } from '../planner/schema.js';
-import { openSource } from '../executor/source.js';
+import { openSource, type OpenedSource } from '../executor/source.js';
+import { readRun } from '../tracking/runs.js';
 
 const syntax = {
   keywords: ['import'],
@@ -25,6 +26,7 @@ const syntax = {
     algorithm: { type: 'string', summary: 'e.g. deep' },
     format: { type: 'string', summary: 'the format the archive must hold (inferred when absent): saved_model, h5, pickle, onnx, …' },
     ...Object.fromEntries(OPTION_FIELDS.map((f) => [f, { type: 'string', summary: `recorded as ${f}` } as const])),
+    run: { type: 'integer', min: 1, summary: "the training run that made this version: summary's parameter, evaluation and elapsed come from it" },
   },
 } as const;
 
@@ -58,6 +60,8 @@ export interface StagedImport {
   readonly type: (typeof MODEL_TYPES)[number];
   readonly o: Partial<Record<string, string>>;
   readonly report: ArchiveReport;
+  /** The training run the version names (import run=ID), checked to exist before anything is stored. */
+  readonly run: number | null;
   /** Held from before the first byte is stored until the record is written: fsck leaves these objects alone. */
   readonly lease: Lease;
 }
@@ -69,14 +73,17 @@ export interface StagedImport {
  * objects instead. On failure nothing is left behind.
  */
 export async function stageImport(ctx: EngineContext, cmd: ImportCommand, opts: { checkTypeFirst?: boolean } = {}): Promise<StagedImport> {
-  const o: Partial<Record<string, string>> & { name: string; type: string; path: string } = optionValues(syntax, cmd.options);
+  const { run: runOption, ...texts } = optionValues(syntax, cmd.options);
+  const o: Partial<Record<string, string>> & { name: string; type: string; path: string } = texts;
+  const run = runOption ?? null;
+  if (run !== null) await readRun(ctx, run);
   const name = checkModelName(o.name);
   const type = parseModelType(o.type.toLowerCase());
   // Checked again when the record is written; checking now saves storing an
   // archive for nothing. A batch skips it: its commit checks in order anyway.
   if (opts.checkTypeFirst !== false) checkSameType(name, type, await latestOf(ctx, name));
 
-  return storeArchive(ctx, { name, type, o, source: await openSource(ctx, o.path) });
+  return storeArchive(ctx, { name, type, o, run, source: await openSource(ctx, o.path) });
 }
 
 /**
@@ -88,9 +95,18 @@ export async function stageImport(ctx: EngineContext, cmd: ImportCommand, opts: 
  */
 export async function storeArchive(
   ctx: EngineContext,
-  a: { name: string; type: (typeof MODEL_TYPES)[number]; o: Partial<Record<string, string>>; source: { stream: Readable; size: number | null }; expect?: { size: number; sha256: string } },
+  a: {
+    name: string;
+    type: (typeof MODEL_TYPES)[number];
+    o: Partial<Record<string, string>>;
+    /** The training run the version names, if any (checked by the caller). */
+    run?: number | null;
+    source: Pick<OpenedSource, 'stream' | 'size'>;
+    expect?: { size: number; sha256: string };
+  },
 ): Promise<StagedImport> {
   const { name, type, o, source } = a;
+  const run = a.run ?? null;
   const uid = ctx.newUid();
   const key = archiveKey(uid);
   // Claimed before the first byte is stored and renewed while it streams, so
@@ -98,34 +114,7 @@ export async function storeArchive(
   // this import is alive (its uid is fresh: nobody else holds the lease).
   const lease = (await tryLease(ctx, LEASE_SCOPE, uploadLease(uid)))!;
   try {
-    const { passthrough, result } = inspectArchive(source.stream, {
-      type,
-      // The store hashes what it stores; hashing the same bytes here too would be a second pass.
-      hashArchive: false,
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-      onProgress: (done) => ctx.onProgress?.({ phase: 'import', done, total: source.size }),
-    });
-    // Both must finish: the store gets every byte, the inspector passes the archive.
-    // A refusal errors the passthrough, possibly before the store has started
-    // reading it; `result` carries that error, so the event needs no handler of its own.
-    passthrough.on('error', () => undefined);
-    // If the store gives up first, stop the inspection too, or it would wait forever for a reader.
-    const storing = ctx.objects.put(key, passthrough, a.expect ?? {}).catch((e: unknown) => {
-      passthrough.destroy(e instanceof Error ? e : new Error(String(e)));
-      throw e;
-    });
-    const [stored, inspected] = await Promise.allSettled([storing, result]);
-    // A refused archive is the answer; otherwise a failed store write (a full
-    // disk, a server gone) is the cause, and the inspection merely saw its
-    // stream torn down ("The operation was aborted").
-    if (inspected.status === 'rejected' && (isMlmodelError(inspected.reason, 'ARCHIVE_INVALID') || stored.status !== 'rejected')) throw inspected.reason;
-    if (stored.status === 'rejected') throw stored.reason;
-    if (inspected.status === 'rejected') throw inspected.reason;
-    // The record's sha256 is the store's, taken over exactly the bytes it stored.
-    const report = { ...inspected.value, sha256: stored.value.sha256 };
-    if (stored.value.size !== report.size) {
-      throw new MlmodelError('CHECKSUM_MISMATCH', `the stored archive differs from what was read (${stored.value.size} bytes stored, ${report.size} read)`);
-    }
+    const report = await storeInspected(ctx, source, type, key, 'import', a.expect);
     if (o.format !== undefined && o.format.toLowerCase() !== report.format) {
       throw new MlmodelError('INVALID_ARGUMENT', `format=${o.format} does not match the archive, which holds a ${report.format} model (${report.filename})`, {
         format: o.format,
@@ -133,12 +122,60 @@ export async function storeArchive(
       });
     }
     await ctx.objects.put(manifestKey(uid), Readable.from([JSON.stringify(report.manifest)]));
-    return { uid, key, name, type, o, report, lease };
+    return { uid, key, name, type, o, report, run, lease };
   } catch (e) {
     await removeObjects(ctx, uid);
     await lease.release().catch(() => undefined);
     throw importError(e);
   }
+}
+
+/**
+ * Streams a source through archive inspection into the object store under
+ * `key`: the archive must pass every check for `type`, and the report's
+ * sha256 is the store's, over exactly the bytes it stored. Throws
+ * ARCHIVE_INVALID for a refused archive, the store's error for a failed
+ * write; the caller removes the object on failure. Imports and run
+ * checkpoints store their archives this way.
+ */
+export async function storeInspected(
+  ctx: EngineContext,
+  source: Pick<OpenedSource, 'stream' | 'size'>,
+  type: (typeof MODEL_TYPES)[number],
+  key: string,
+  phase: string,
+  /** The size and sha256 the stored bytes must have (a bundle's records), refused by the store otherwise. */
+  expect: { size: number; sha256: string } | undefined = undefined,
+): Promise<ArchiveReport> {
+  const { passthrough, result } = inspectArchive(source.stream, {
+    type,
+    // The store hashes what it stores; hashing the same bytes here too would be a second pass.
+    hashArchive: false,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    onProgress: (done) => ctx.onProgress?.({ phase, done, total: source.size }),
+  });
+  // Both must finish: the store gets every byte, the inspector passes the archive.
+  // A refusal errors the passthrough, possibly before the store has started
+  // reading it; `result` carries that error, so the event needs no handler of its own.
+  passthrough.on('error', () => undefined);
+  // If the store gives up first, stop the inspection too, or it would wait forever for a reader.
+  const storing = ctx.objects.put(key, passthrough, expect ?? {}).catch((e: unknown) => {
+    passthrough.destroy(e instanceof Error ? e : new Error(String(e)));
+    throw e;
+  });
+  const [stored, inspected] = await Promise.allSettled([storing, result]);
+  // A refused archive is the answer; otherwise a failed store write (a full
+  // disk, a server gone) is the cause, and the inspection merely saw its
+  // stream torn down ("The operation was aborted").
+  if (inspected.status === 'rejected' && (isMlmodelError(inspected.reason, 'ARCHIVE_INVALID') || stored.status !== 'rejected')) throw inspected.reason;
+  if (stored.status === 'rejected') throw stored.reason;
+  if (inspected.status === 'rejected') throw inspected.reason;
+  // The record's sha256 is the store's, taken over exactly the bytes it stored.
+  const report = { ...inspected.value, sha256: stored.value.sha256 };
+  if (stored.value.size !== report.size) {
+    throw new MlmodelError('CHECKSUM_MISMATCH', `the stored archive differs from what was read (${stored.value.size} bytes stored, ${report.size} read)`);
+  }
+  return report;
 }
 
 /**
@@ -255,6 +292,7 @@ interface Registration {
   type: (typeof MODEL_TYPES)[number];
   o: Partial<Record<string, string>>;
   report: ArchiveReport;
+  run: number | null;
   existing: ModelRecord | undefined;
 }
 
@@ -311,7 +349,7 @@ async function registerAs(ctx: EngineContext, r: Registration, modelUid: string)
     sha256: r.report.sha256,
     object_key: r.key,
     tags: [],
-    options: recordedOptions(r.o),
+    options: { ...recordedOptions(r.o), ...(r.run === null ? {} : { run: r.run }) },
   };
   await ctx.meta.insertModel(record);
   await settleLatest(ctx, modelUid, version, r.uid);

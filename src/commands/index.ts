@@ -22,6 +22,15 @@ import { verifyCommand } from './verify.js';
 import { versionsCommand } from './versions.js';
 import { predictCommand } from './predict.js';
 import { signatureCommand } from './signature.js';
+import { runCommand } from './run.js';
+import { logCommand } from './log.js';
+import { runsCommand } from './runs.js';
+import { experimentsCommand } from './experiments.js';
+import { metricCommand } from './metric.js';
+import { compareCommand } from './compare.js';
+import { chartCommand } from './chart.js';
+import { checkpointCommand } from './checkpoint.js';
+import { checkpointsCommand } from './checkpoints.js';
 
 /**
  * Every command of the language, in the order help lists them: IRIS's
@@ -54,6 +63,15 @@ export const COMMANDS: readonly CommandModule[] = [
   servingStatusCommand,
   predictCommand,
   signatureCommand,
+  runCommand,
+  logCommand,
+  runsCommand,
+  experimentsCommand,
+  metricCommand,
+  compareCommand,
+  chartCommand,
+  checkpointCommand,
+  checkpointsCommand,
 ] as unknown as readonly CommandModule[];
 
 export type { CommandModule } from './command.js';

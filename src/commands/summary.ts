@@ -7,6 +7,46 @@ import { col, type ResultTable } from '../result/table.js';
 import type { JsonValue, ModelRecord } from '../store/metadata.js';
 import { resolveModel } from '../executor/models.js';
 import { IRIS_OPTION_FIELDS } from '../planner/schema.js';
+import { readRun } from '../tracking/runs.js';
+import type { RunRecord } from '../tracking/store.js';
+import type { MetricPoint } from '../tracking/store.js';
+
+/** Steps of a run's history an IRIS evaluation list shows (the last ones). */
+const EVALUATION_STEPS = 1000;
+const LOSS = /loss/i;
+
+/**
+ * A version imported with run=ID takes IRIS's training fields from its run,
+ * where the import gave none: parameter (the run's params), evaluation (one
+ * entry per step, IRIS's `{losses: {…}, metrics: {…}}`, for the last 1000
+ * steps), train_cnt (a param of that name), elapsed (seconds from start to
+ * end). What the import recorded explicitly wins.
+ */
+async function withRunFields(ctx: EngineContext, r: ModelRecord): Promise<ModelRecord> {
+  const id = r.options.run;
+  if (typeof id !== 'number') return r;
+  const run = await readRun(ctx, id).catch(() => null);
+  if (!run) return r;
+  const fromRun = runOptions(run, await (await ctx.tracking()).runMetrics(id));
+  return { ...r, options: { ...fromRun, ...r.options } };
+}
+
+export function runOptions(run: RunRecord, metrics: Map<string, MetricPoint[]>): Record<string, JsonValue> {
+  const byStep = new Map<number, { losses: Record<string, number>; metrics: Record<string, number> }>();
+  for (const [key, points] of metrics) {
+    for (const p of points) {
+      let e = byStep.get(p.step);
+      if (!e) byStep.set(p.step, (e = { losses: {}, metrics: {} }));
+      (LOSS.test(key) ? e.losses : e.metrics)[key] = p.value;
+    }
+  }
+  const steps = [...byStep.keys()].sort((a, b) => a - b).slice(-EVALUATION_STEPS);
+  const out: Record<string, JsonValue> = { parameter: run.params, evaluation: steps.map((s) => byStep.get(s)!) };
+  const trainCnt = run.params.train_cnt;
+  if (typeof trainCnt === 'number') out.train_cnt = trainCnt;
+  if (run.end) out.elapsed = (run.end.getTime() - run.start.getTime()) / 1000;
+  return out;
+}
 
 const syntax = {
   keywords: ['summary'],
@@ -36,6 +76,7 @@ export const SUMMARY_FIELDS = [
   'sha256',
   'tags',
   'description',
+  'run',
 ] as const;
 
 type SummaryField = (typeof SUMMARY_FIELDS)[number];
@@ -83,8 +124,10 @@ function optionText(v: JsonValue | undefined, fallback: string): string {
 }
 
 export async function executeSummary(ctx: EngineContext, cmd: SummaryCommand): Promise<ResultTable> {
-  const record = await resolveModel(ctx, cmd.model);
-  const fields = (cmd.fields ?? SUMMARY_FIELDS).map((f) => {
+  const record = await withRunFields(ctx, await resolveModel(ctx, cmd.model));
+  // `run` is shown only for a version that names one, so IRIS's summary stays as IRIS shows it.
+  const defaults = typeof record.options.run === 'number' ? SUMMARY_FIELDS : SUMMARY_FIELDS.filter((f) => f !== 'run');
+  const fields = (cmd.fields ?? defaults).map((f) => {
     const known = SUMMARY_FIELDS.find((k) => k === f.toLowerCase());
     if (!known) {
       const suggestion = nearest(f, SUMMARY_FIELDS);

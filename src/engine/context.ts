@@ -1,6 +1,7 @@
 import type { MetadataStore } from '../store/metadata.js';
 import type { ObjectStore } from '../store/objects.js';
 import type { ServingTarget } from '../serving/target.js';
+import type { TrackingStore } from '../tracking/store.js';
 
 /** Bytes moved so far by a long command (import, export, deploy). */
 export interface Progress {
@@ -18,6 +19,11 @@ export interface EngineContext {
   readonly meta: MetadataStore;
   readonly objects: ObjectStore;
   readonly serving: ServingTarget;
+  /**
+   * Runs, metrics and checkpoints, in the metadata store's database; opened
+   * at first use, so a registry that never tracks never opens it.
+   */
+  tracking(): Promise<TrackingStore>;
   /** The object store behind `OBJECTSTORAGE.<NAME>:`; CONNECTOR_UNKNOWN if none. */
   connector(name: string): Promise<ObjectStore>;
   /** Directories local `path=` imports and exports may use; null allows any absolute path. */

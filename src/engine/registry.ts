@@ -16,6 +16,8 @@ import { DirectoryServingTarget, ObjectServingTarget, type ServingTarget } from 
 import type { ObjectStore } from '../store/objects.js';
 import { objectStoreAt, openStores } from '../store/open.js';
 import type { EngineContext, Progress } from './context.js';
+import { openTrackingStore } from '../tracking/open.js';
+import type { TrackingStore } from '../tracking/store.js';
 
 export interface RegistryOptions {
   /** A ready configuration; otherwise one is loaded from `env` and `configOptions`. */
@@ -106,6 +108,16 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
     pending.add(p);
   };
 
+  let tracking: Promise<TrackingStore> | null = null;
+  const openTracking = (): Promise<TrackingStore> => {
+    // A failed open is not kept: the next command tries again.
+    tracking ??= openTrackingStore(config, meta).catch((e: unknown) => {
+      tracking = null;
+      throw e;
+    });
+    return tracking;
+  };
+
   const contextFor = (opts: RunOptions): EngineContext => {
     const user = opts.user ?? config.user;
     if (!isUserName(user)) {
@@ -115,6 +127,7 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
       meta,
       objects: stores.objects,
       serving,
+      tracking: openTracking,
       async connector(name) {
         const key = name.toUpperCase();
         let store = connectors.get(key);
@@ -192,6 +205,8 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
         await Promise.race([Promise.allSettled([...pending]), new Promise((r) => (timer = setTimeout(r, BACKGROUND_CLOSE_MS)))]);
         clearTimeout(timer);
       }
+      // The tracking store first: on MongoDB it uses the metadata store's client.
+      if (tracking) await tracking.then((t) => t.close()).catch(() => undefined);
       await Promise.allSettled([stores.close(), ...[...connectors.values()].map((c) => c.close())]);
     },
   };

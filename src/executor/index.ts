@@ -9,7 +9,7 @@ import { applyStages } from '../stage/index.js';
 export async function executePlan(ctx: EngineContext, plan: Plan): Promise<ResultTable> {
   const module = commandModule(plan.command.kind);
   if (module === undefined) throw new MlmodelError('INVALID_ARGUMENT', `there is no command ${plan.command.kind}`, { kind: plan.command.kind });
-  const table = await module.execute(ctx, plan.command as never, { pushed: plan.pushed });
+  const table = await module.execute(ctx, plan.command as never, { pushed: plan.pushed, runs: plan.runs ?? null });
   const staged = await applyStages(table, plan.stages, ctx.signal);
   // The findings are the command's, not of the rows a stage kept.
   return table.findings && staged !== table ? { ...staged, findings: table.findings } : staged;

@@ -1,6 +1,7 @@
 import type { Command, Query, Stage } from '../../grammar/ast.js';
 import type { FilterDoc, ModelQuery, SortSpec } from '../store/filter.js';
 import { keepFields, listFilter, listingFilter, listingSort, type ListingView } from './listing.js';
+import { planRunStages, type PushedRunStages } from './runs.js';
 
 /**
  * A query split in two: what the metadata store does (filter, sort, limit,
@@ -10,6 +11,8 @@ export interface Plan {
   readonly command: Command;
   /** The stages folded into the store query, and the rest of a list's stages; null when the command is not a list. */
   readonly pushed: PushedStages | null;
+  /** The stages a runs listing folds into the tracking store's query or runs over run records; absent for other commands. */
+  readonly runs?: PushedRunStages;
   /** Stages to run on the table the command returns: none for a list, whose stages all run over model records. */
   readonly stages: readonly Stage[];
 }
@@ -39,6 +42,10 @@ export const WHOLE_LIST: PushedStages = { filters: [], sort: null, limit: null, 
  * anything runs and with the error the in-memory stages would give.
  */
 export function planQuery(query: Query): Plan {
+  if (query.command.kind === 'runs') {
+    const { pushed, rest } = planRunStages(query.stages);
+    return { command: query.command, pushed: null, runs: pushed, stages: rest };
+  }
   if (query.command.kind !== 'list') return { command: query.command, pushed: null, stages: query.stages };
   const filters: FilterDoc[] = [];
   let sort: SortSpec | null = null;

@@ -7,6 +7,13 @@ export type ColumnType = 'LONG' | 'DOUBLE' | 'TEXT' | 'BOOLEAN' | 'DATETIME' | '
 export interface Column {
   readonly name: string;
   readonly type: ColumnType;
+  /**
+   * How a person should see it, for the renderers: `sparkline`, a JSON list
+   * of numbers drawn as a small line; `marks-row`, a BOOLEAN that, when
+   * true, highlights its whole row (compare's `changed`). Machine formats
+   * ignore it.
+   */
+  readonly display?: 'sparkline' | 'marks-row';
 }
 
 export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
@@ -23,11 +30,25 @@ export interface ResultTable {
    * status derive it from this (the CLI's fsck(8)-style exit statuses).
    */
   readonly findings?: Findings;
+  /**
+   * The rows are a chart's points: the table renderer draws a line chart,
+   * `--format html` an SVG; the other formats give the points as rows.
+   * Stages that follow keep the rows and drop the chart.
+   */
+  readonly chart?: ChartSpec;
 }
 
 export interface Findings {
   readonly corrected: number;
   readonly uncorrected: number;
+}
+
+/** Which columns hold a chart's series name, x (step) and y (value). */
+export interface ChartSpec {
+  readonly title: string;
+  readonly series: string;
+  readonly x: string;
+  readonly y: string;
 }
 
 export function table(columns: readonly Column[], rows: readonly (readonly Cell[])[]): ResultTable {

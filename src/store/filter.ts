@@ -143,8 +143,8 @@ function checkValue(field: string, type: FieldType, op: string, v: unknown): Sca
   });
 }
 
-function validateCondition(field: string, cond: unknown): FieldCondition {
-  const type = fieldType(field);
+function validateCondition(field: string, cond: unknown, typeOf: FieldTypeOf): FieldCondition {
+  const type = typeOf(field);
   if (!isPlainObject(cond)) {
     return checkValue(field, type, '$eq', cond);
   }
@@ -176,7 +176,10 @@ function validateCondition(field: string, cond: unknown): FieldCondition {
   return out;
 }
 
-function validateDoc(doc: unknown, depth: number): FilterDoc {
+/** The type of a field a filter names, or FILTER_INVALID: model fields by default, run fields for the tracking store. */
+export type FieldTypeOf = (field: string) => FieldType;
+
+function validateDoc(doc: unknown, depth: number, typeOf: FieldTypeOf): FilterDoc {
   if (depth > MAX_DEPTH) throw invalid(`filter nested deeper than ${MAX_DEPTH} levels`);
   if (!isPlainObject(doc)) throw invalid('a filter must be a plain object');
   const out: FilterDoc = {};
@@ -188,10 +191,10 @@ function validateDoc(doc: unknown, depth: number): FilterDoc {
         throw invalid(`${key} expects a non-empty list of filters`, { op: key });
       }
       if (value.length > MAX_LIST) throw invalid(`${key} accepts at most ${MAX_LIST} filters`, { op: key });
-      out[key as '$and'] = value.map((d) => validateDoc(d, depth + 1));
+      out[key as '$and'] = value.map((d) => validateDoc(d, depth + 1, typeOf));
     } else {
       if (value === undefined) throw invalid(`${key}: missing value`, { field: key });
-      out[key] = validateCondition(key, value);
+      out[key] = validateCondition(key, value, typeOf);
     }
   }
   return out;
@@ -202,12 +205,12 @@ function validateDoc(doc: unknown, depth: number): FilterDoc {
  * later change to the caller's object cannot change what runs). Throws
  * MlmodelError FILTER_INVALID.
  */
-export function validateFilter(doc: unknown): FilterDoc {
+export function validateFilter(doc: unknown, typeOf: FieldTypeOf = fieldType): FilterDoc {
   if (doc === undefined) return {};
-  return validateDoc(doc, 0);
+  return validateDoc(doc, 0, typeOf);
 }
 
-export function validateSort(sort: unknown): SortSpec {
+export function validateSort(sort: unknown, typeOf: FieldTypeOf = fieldType): SortSpec {
   if (sort === undefined) return [];
   if (!Array.isArray(sort)) throw invalid('sort must be a list of [field, 1|-1]');
   if (sort.length > MAX_SORT_KEYS) throw invalid(`sort accepts at most ${MAX_SORT_KEYS} fields`);
@@ -218,7 +221,7 @@ export function validateSort(sort: unknown): SortSpec {
       throw invalid('sort entries are [field, 1|-1]');
     }
     const [field, dir] = entry as [string, unknown];
-    fieldType(field);
+    typeOf(field);
     if (dir !== 1 && dir !== -1) throw invalid(`sort ${field}: direction must be 1 or -1`, { field });
     if (seen.has(field)) throw invalid(`sort names ${field} twice`, { field });
     seen.add(field);

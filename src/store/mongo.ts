@@ -380,7 +380,7 @@ export class MongoMetadataStore implements MetadataStore {
  * in PCRE (MongoDB) `$` also matches before a final newline, `\z` only at
  * the very end, which is what like means and what JavaScript's `$` does.
  */
-function toServerFilter(doc: FilterDoc): Record<string, unknown> {
+export function toServerFilter(doc: FilterDoc): Record<string, unknown> {
   return mapRegexes(doc, (re) => ({ $regex: `${re.slice(0, -1)}\\z` }));
 }
 
@@ -390,7 +390,7 @@ function toServerFilter(doc: FilterDoc): Record<string, unknown> {
  * lists two or more indexes that already exist, which every second open of
  * a database would do.
  */
-async function ensureIndexes(coll: Collection, specs: IndexDescription[]): Promise<void> {
+export async function ensureIndexes(coll: Collection, specs: IndexDescription[]): Promise<void> {
   let existing: string[] = [];
   try {
     existing = (await coll.listIndexes().toArray()).map((i) => String(i.name));
@@ -403,7 +403,7 @@ async function ensureIndexes(coll: Collection, specs: IndexDescription[]): Promi
   }
 }
 
-function isDuplicateKey(e: unknown): boolean {
+export function isDuplicateKey(e: unknown): boolean {
   if (e instanceof MongoServerError && e.code === 11000) return true;
   const err = e as { code?: unknown; message?: unknown; writeErrors?: Array<{ code?: unknown }> };
   if (err?.code === 11000 || (Array.isArray(err?.writeErrors) && err.writeErrors.some((w) => w.code === 11000))) return true;

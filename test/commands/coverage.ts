@@ -58,7 +58,11 @@ export function coverageProblems(
     }
     const declared = Object.keys(m.syntax.options ?? {});
     if (declared.length > 0) {
-      const head = `${title}${m.syntax.args.some((a) => a.kind === 'model') ? ' m' : ''} `;
+      // The parts before the options, filled in: a model, a word (a sub-command's first word), a required list.
+      const before = m.syntax.args.flatMap((a) =>
+        a.kind === 'model' ? ['m'] : a.kind === 'word' ? [a.words?.[0] ?? 'w1'] : a.kind === 'names' && !a.optional ? ['x1'] : [],
+      );
+      const head = `${[title, ...before].join(' ')} `;
       const offered = complete(head, head.length, EMPTY_CATALOG).candidates;
       for (const key of declared) if (!offered.includes(key)) problems.push(`${title}: completion does not offer ${key}=`);
     }

@@ -33,7 +33,7 @@ describe('mlmodel --parse', () => {
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(
-      'parse error at -c, line 1, column 9: [llist] is not a mlmodel action. Did you mean list? Available: list, summary, delete, rename, import, export, deploy, stop, versions, tag, untag, alias, unalias, files, pull, verify, fsck, bundle, unbundle, migrate, remotes, mlflow, predict, signature\n' +
+      'parse error at -c, line 1, column 9: [llist] is not a mlmodel action. Did you mean list? Available: list, summary, delete, rename, import, export, deploy, stop, versions, tag, untag, alias, unalias, files, pull, verify, fsck, bundle, unbundle, migrate, remotes, mlflow, predict, signature, run, log, runs, experiments, metric, compare, chart, checkpoint, checkpoints\n' +
         '  mlmodel llist\n' +
         '          ^^^^^\n',
     );

@@ -112,13 +112,21 @@ function argument(arg: ArgSyntax, syntax: CommandSyntax): fc.Arbitrary<Record<st
   switch (arg.kind) {
     case 'model':
       return modelRef.map((model) => ({ model }));
-    case 'options':
-      return optionsOf(syntax).map((options) => ({ options }));
+    case 'options': {
+      const others = arg.others;
+      if (!others) return optionsOf(syntax).map((options) => ({ options }));
+      // Free pairs: keys that are no declared option, in any case.
+      const declared = new Set(Object.keys(syntax.options ?? {}));
+      const pair = fc.record({ key: plainName.filter((k) => !declared.has(k.toLowerCase()) && /^[A-Za-z_]/.test(k)), value: word });
+      const pairs = fc.uniqueArray(pair, { maxLength: 3, selector: (p) => p.key.toLowerCase() });
+      return fc.tuple(optionsOf(syntax), pairs).map(([options, free]) => ({ options, [others.field]: free }));
+    }
     case 'names': {
       const list = fc.array(word, { minLength: 1, maxLength: 4 });
       return (arg.optional ? fc.option(list, { nil: null }) : list).map((names) => ({ [arg.field]: names }));
     }
     case 'word':
+      if (arg.words) return fc.constantFrom(...arg.words).map((w) => ({ [arg.field]: w }));
       return plainName.filter((w) => arg.check?.(w) === undefined).map((w) => ({ [arg.field]: w }));
   }
 }

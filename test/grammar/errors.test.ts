@@ -16,12 +16,12 @@ describe('parse errors', () => {
   it('answers a misspelt action in the IRIS manner, with position, expected and suggestion', () => {
     const e = errorOf('mlmodel llist');
     expect(e.message).toBe(
-      '[llist] is not a mlmodel action. Did you mean list? Available: list, summary, delete, rename, import, export, deploy, stop, versions, tag, untag, alias, unalias, files, pull, verify, fsck, bundle, unbundle, migrate, remotes, mlflow, predict, signature',
+      '[llist] is not a mlmodel action. Did you mean list? Available: list, summary, delete, rename, import, export, deploy, stop, versions, tag, untag, alias, unalias, files, pull, verify, fsck, bundle, unbundle, migrate, remotes, mlflow, predict, signature, run, log, runs, experiments, metric, compare, chart, checkpoint, checkpoints',
     );
     expect(e).toMatchObject({ line: 1, column: 9, offset: 8, length: 5, text: 'llist', suggestion: 'list' });
     expect(e.expected).toEqual(expect.arrayContaining(['list', 'summary', 'delete', 'rename', 'import', 'export', 'deploy', 'stop']));
     expect(e.render()).toBe(
-      'parse error at line 1, column 9: [llist] is not a mlmodel action. Did you mean list? Available: list, summary, delete, rename, import, export, deploy, stop, versions, tag, untag, alias, unalias, files, pull, verify, fsck, bundle, unbundle, migrate, remotes, mlflow, predict, signature\n' +
+      'parse error at line 1, column 9: [llist] is not a mlmodel action. Did you mean list? Available: list, summary, delete, rename, import, export, deploy, stop, versions, tag, untag, alias, unalias, files, pull, verify, fsck, bundle, unbundle, migrate, remotes, mlflow, predict, signature, run, log, runs, experiments, metric, compare, chart, checkpoint, checkpoints\n' +
         '  mlmodel llist\n' +
         '          ^^^^^',
     );
@@ -32,7 +32,7 @@ describe('parse errors', () => {
     expect(errorOf('mlmodel sumary x').suggestion).toBe('summary');
     const e = errorOf('mlmodel frobnicate');
     expect(e.suggestion).toBeUndefined();
-    expect(e.message).toBe('[frobnicate] is not a mlmodel action. Available: list, summary, delete, rename, import, export, deploy, stop, versions, tag, untag, alias, unalias, files, pull, verify, fsck, bundle, unbundle, migrate, remotes, mlflow, predict, signature');
+    expect(e.message).toBe('[frobnicate] is not a mlmodel action. Available: list, summary, delete, rename, import, export, deploy, stop, versions, tag, untag, alias, unalias, files, pull, verify, fsck, bundle, unbundle, migrate, remotes, mlflow, predict, signature, run, log, runs, experiments, metric, compare, chart, checkpoint, checkpoints');
   });
 
   it('names the available stages after a pipe', () => {

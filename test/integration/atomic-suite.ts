@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { parse } from '../../src/language.js';
+import { openTrackingStore } from '../../src/tracking/open.js';
 import type { ImportCommand } from '../../src/commands/import.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { openRegistry, openServingTarget, type Registry } from '../../src/engine/registry.js';
@@ -291,6 +292,7 @@ function engineContext(w: World): EngineContext {
     objects: w.objects,
     serving: w.serving,
     connector: (name) => objectStoreAt(getConnector(w.config, name.toUpperCase()), w.config),
+    tracking: () => openTrackingStore(w.config, w.meta),
     localRoots: null,
     user: 'root',
     admin: false,

@@ -12,7 +12,7 @@ import { startServers } from '../../scripts/test-servers.mjs';
 import './context.js';
 
 /** Test files that talk to the servers. */
-const SERVER_TESTS = /test\/(store|servers|integration|exchange)\/[^/]*(mongo|minio|servers)[^/]*\.test\.ts$/;
+const SERVER_TESTS = /test\/(store|servers|integration|exchange|tracking)\/[^/]*(mongo|minio|servers)[^/]*\.test\.ts$/;
 
 interface Servers {
   mongodbUrl: string | null;

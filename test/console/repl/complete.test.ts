@@ -96,7 +96,11 @@ describe('completion data from a registry', () => {
   it('offers every option each command declares, and what the engine refuses is what completion does not offer', async () => {
     for (const c of COMMANDS) {
       const declared = Object.keys(c.syntax.options ?? {});
-      const head = `${c.syntax.prefix ?? 'mlmodel'} ${c.syntax.keywords[0]}${c.syntax.args.some((a) => a.kind === 'model') ? ' m' : ''} `;
+      // The parts before the options, filled in: a model, a word (a sub-command's first word), a required list.
+      const before = c.syntax.args.flatMap((a) =>
+        a.kind === 'model' ? ['m'] : a.kind === 'word' ? [a.words?.[0] ?? 'w1'] : a.kind === 'names' && !a.optional ? ['x1'] : [],
+      );
+      const head = `${[c.syntax.prefix ?? 'mlmodel', c.syntax.keywords[0], ...before].join(' ')} `;
       if (!c.syntax.args.some((a) => a.kind === 'options')) continue;
       expect([...at(head)].sort(), head).toEqual([...declared].sort());
       // The engine's own word on a key nobody declared names the same list.

@@ -1,0 +1,77 @@
+"""MLflow Tracking's side of bench/tracking.ts: the same workload through MlflowClient on its SQLite backend.
+
+Run with the Python of the cached MLflow virtualenv (bench/lib/peers.ts). Prints one JSON object.
+
+  python bench-mlflow-tracking.py --db FILE [--single N] [--batch N] [--params N] [--history N] [--runs N]
+"""
+import argparse
+import json
+import os
+import time
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--db", required=True)
+    ap.add_argument("--single", type=int, default=500)
+    ap.add_argument("--batch", type=int, default=20000)
+    ap.add_argument("--params", type=int, default=300)
+    ap.add_argument("--history", type=int, default=10000)
+    ap.add_argument("--runs", type=int, default=1000)
+    a = ap.parse_args()
+
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric, Param
+
+    uri = f"sqlite:///{os.path.abspath(a.db)}"
+    c = MlflowClient(tracking_uri=uri)
+    exp = c.create_experiment("bench")
+    out = {}
+
+    run = c.create_run(exp).info.run_id
+    t = time.perf_counter()
+    for i in range(a.single):
+        c.log_metric(run, "loss", 1.0 / (i + 1), step=i)
+    out["single_points_per_s"] = a.single / (time.perf_counter() - t)
+
+    run = c.create_run(exp).info.run_id
+    now = int(time.time() * 1000)
+    t = time.perf_counter()
+    # MLflow's log_batch takes at most 1000 metrics per call.
+    for start in range(0, a.batch, 1000):
+        c.log_batch(run, metrics=[Metric("loss", 1.0 / (i + 1), now, i) for i in range(start, min(a.batch, start + 1000))])
+    out["batch_points_per_s"] = a.batch / (time.perf_counter() - t)
+
+    run = c.create_run(exp).info.run_id
+    t = time.perf_counter()
+    for i in range(a.params):
+        c.log_param(run, f"p{i}", i)
+    out["params_per_s"] = a.params / (time.perf_counter() - t)
+
+    run = c.create_run(exp).info.run_id
+    for start in range(0, a.history, 1000):
+        c.log_batch(run, metrics=[Metric("loss", 1.0 / (i + 1), now, i) for i in range(start, min(a.history, start + 1000))])
+    times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        h = c.get_metric_history(run, "loss")
+        times.append((time.perf_counter() - t) * 1000)
+        assert len(h) == a.history
+    out["history_ms"] = sorted(times)[len(times) // 2]
+
+    lrs = [0.001, 0.005, 0.01, 0.05, 0.1]
+    for i in range(a.runs):
+        r = c.create_run(exp).info.run_id
+        c.log_batch(r, metrics=[Metric("acc", (i * 37 % 100) / 100, now, 0)], params=[Param("lr", str(lrs[i % 5]))])
+    times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        found = c.search_runs([exp], filter_string="params.lr = '0.001' and metrics.acc > 0.5", order_by=["metrics.acc DESC"], max_results=5)
+        times.append((time.perf_counter() - t) * 1000)
+    out["search_ms"] = sorted(times)[len(times) // 2]
+    out["search_found"] = len(found)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

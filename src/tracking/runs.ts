@@ -1,0 +1,157 @@
+/**
+ * What the tracking commands share: starting a run, finding one for reading
+ * or writing (the ownership rule models have: everyone reads every run; only
+ * its user, or an admin, logs to it or ends it), logging, and reading the
+ * free `key=value` pairs of a command as parameters, metrics or tags.
+ */
+import type { OptionAssignment } from '../../grammar/ast.js';
+import type { EngineContext } from '../engine/context.js';
+import { MlmodelError } from '../errors.js';
+import {
+  checkKey,
+  checkMetricValue,
+  checkName,
+  checkParamValue,
+  checkStep,
+  checkTag,
+  type EndStatus,
+  type MetricPoint,
+  type ParamValue,
+  type RunRecord,
+} from './store.js';
+
+/** The sequence run ids are claimed from, in the metadata store. */
+export const RUN_ID_SEQUENCE = 'run-id';
+export const DEFAULT_EXPERIMENT = 'default';
+
+/** A run id as typed: a whole number from 1 up. */
+export function parseRunId(text: string | number): number {
+  const n = typeof text === 'number' ? text : /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new MlmodelError('INVALID_ARGUMENT', `${JSON.stringify(String(text))} is not a run id (a whole number from 1 up)`, { run: String(text) });
+  return n;
+}
+
+export interface StartRun {
+  readonly experiment?: string | undefined;
+  readonly name?: string | undefined;
+  readonly params?: Readonly<Record<string, ParamValue>>;
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** Starts a run for the context's user: its experiment is created if new; its id is the next of RUN_ID_SEQUENCE. */
+export async function startRun(ctx: EngineContext, start: StartRun): Promise<RunRecord> {
+  const experiment = checkName('experiment', start.experiment ?? DEFAULT_EXPERIMENT);
+  const params: Record<string, ParamValue> = {};
+  for (const [k, v] of Object.entries(start.params ?? {})) params[checkKey('param', k)] = checkParamValue(k, v);
+  const tags: Record<string, string> = {};
+  for (const [k, v] of Object.entries(start.tags ?? {})) tags[k] = checkTag(k, v);
+  if (start.name !== undefined) checkName('run', start.name);
+  const tracking = await ctx.tracking();
+  const at = ctx.now();
+  await tracking.ensureExperiment(experiment, ctx.user, at);
+  const uid = ctx.newUid();
+  // A claimed id is never handed out again, even if the insert below fails: ids may skip, never repeat.
+  const id = await ctx.meta.claimNext(RUN_ID_SEQUENCE, uid);
+  const run: RunRecord = {
+    id,
+    uid,
+    experiment,
+    name: start.name ?? `run-${id}`,
+    user: ctx.user,
+    status: 'RUNNING',
+    start: at,
+    end: null,
+    params,
+    tags,
+    metrics: {},
+    metric_steps: {},
+    last_step: null,
+    last_time: null,
+  };
+  await tracking.insertRun(run);
+  return run;
+}
+
+/** Any user's run, for reading. */
+export async function readRun(ctx: EngineContext, id: number): Promise<RunRecord> {
+  const run = await (await ctx.tracking()).getRun(id);
+  if (!run) throw new MlmodelError('NOT_FOUND', `no run ${id}`, { run: id });
+  return run;
+}
+
+/** The context user's own run (or any run, for an admin), for logging to or ending. */
+export async function ownRun(ctx: EngineContext, id: number): Promise<RunRecord> {
+  const run = await readRun(ctx, id);
+  if (run.user !== ctx.user && !ctx.admin) {
+    throw new MlmodelError('NOT_FOUND', `no run ${id} of yours: run ${id} is ${run.user}'s, and only ${run.user} or an admin may log to it or end it`, {
+      run: id,
+      owner: run.user,
+    });
+  }
+  return run;
+}
+
+/** Ends the user's run; CONFLICT if it has ended already (the first end stands). */
+export async function endRun(ctx: EngineContext, id: number, status: EndStatus): Promise<RunRecord> {
+  await ownRun(ctx, id);
+  const ended = await (await ctx.tracking()).endRun(id, status, ctx.now());
+  if (!ended) {
+    const now = await readRun(ctx, id);
+    throw new MlmodelError('CONFLICT', `run ${id} has ended already (${now.status}); a run ends once`, { run: id, status: now.status });
+  }
+  return ended;
+}
+
+/** A free pair's value as a parameter: a number if it reads as one, true/false as a boolean, else text. */
+export function paramValue(text: string): ParamValue {
+  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) && Number.isFinite(Number(text))) return Number(text);
+  if (text === 'true' || text === 'false') return text === 'true';
+  return text;
+}
+
+/** A free pair's value as a metric: a finite number, or INVALID_ARGUMENT naming the metric. */
+export function metricValue(key: string, text: string): number {
+  const n = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text.trim()) ? Number(text) : /^[+-]?(nan|inf|infinity)$/i.test(text.trim()) ? Number(text.replace(/inf$/i, 'Infinity')) : undefined;
+  if (n === undefined) throw new MlmodelError('INVALID_ARGUMENT', `metric ${key}: ${JSON.stringify(text)} is not a number`, { key, value: text });
+  return checkMetricValue(key, n);
+}
+
+/** The free pairs as named values, each key checked; a key given twice is refused. */
+export function pairs<T>(what: string, given: readonly OptionAssignment[], read: (key: string, text: string) => T): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const { key, value } of given) {
+    checkKey(what, key);
+    if (Object.hasOwn(out, key)) throw new MlmodelError('INVALID_ARGUMENT', `${what} ${key} is given twice`, { key });
+    out[key] = read(key, value);
+  }
+  return out;
+}
+
+/**
+ * Metric points from the JSON a client sends in one batch: a list of
+ * `{key, value, step?, time?}` (time: ISO 8601 or milliseconds). Every point
+ * is checked before anything is written.
+ */
+export function batchPoints(json: string, defaultStep: number | undefined, at: Date): MetricPoint[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    throw new MlmodelError('INVALID_ARGUMENT', 'batch= is not JSON: give a list of {"key": …, "value": …, "step": …}');
+  }
+  if (!Array.isArray(parsed)) throw new MlmodelError('INVALID_ARGUMENT', 'batch= must be a JSON list of {"key": …, "value": …, "step": …}');
+  return parsed.map((p: unknown, i) => {
+    if (typeof p !== 'object' || p === null || Array.isArray(p)) throw new MlmodelError('INVALID_ARGUMENT', `batch point ${i} is not an object`, { index: i });
+    const o = p as Record<string, unknown>;
+    const key = checkKey('metric', String(o.key));
+    const step = o.step === undefined ? defaultStep : o.step;
+    if (step === undefined) throw new MlmodelError('INVALID_ARGUMENT', `batch point ${i} (${key}) has no step, and the command gives none`, { index: i });
+    let time = at;
+    if (o.time !== undefined) {
+      time = new Date(typeof o.time === 'number' || typeof o.time === 'string' ? o.time : NaN);
+      if (Number.isNaN(time.getTime())) throw new MlmodelError('INVALID_ARGUMENT', `batch point ${i} (${key}): time is not a date`, { index: i });
+    }
+    // A JSON string value is a mistake to report, not a number to guess at.
+    return { key, step: checkStep(step), value: checkMetricValue(key, o.value), time };
+  });
+}

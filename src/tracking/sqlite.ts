@@ -1,0 +1,314 @@
+/**
+ * The tracking store in the registry's SQLite file: its own tables beside the
+ * model records, through its own connection to the same file (WAL: readers
+ * never wait for a writer). Each write is one IMMEDIATE transaction, so a
+ * batch of metric points and the run summary it changes are committed
+ * together or not at all. A busy write lock is waited for on timers, never
+ * by blocking the event loop, as the metadata store does.
+ *
+ * Runs are kept whole as JSON next to indexed columns; a run query narrows
+ * by experiment, user and status in SQL and runs the rest of its filter and
+ * its sort with MongoDB's semantics (store/match.ts, store/order.ts), so both
+ * backends answer alike.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { MlmodelError } from '../errors.js';
+import type { FilterDoc, Scalar } from '../store/filter.js';
+import { recordTest } from '../store/match.js';
+import { sortRecords } from '../store/order.js';
+import {
+  checkCheckpoint,
+  checkPoints,
+  checkRun,
+  checkRunQuery,
+  checkWritable,
+  cloneRun,
+  mergeParams,
+  summarize,
+  checkTag,
+  type CheckpointRecord,
+  type EndStatus,
+  type Experiment,
+  type MetricPoint,
+  type MetricRange,
+  type ParamValue,
+  type RunQuery,
+  type RunRecord,
+  type TrackingStore,
+} from './store.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS tracking_experiments (name TEXT PRIMARY KEY NOT NULL, user TEXT NOT NULL, created INTEGER NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS tracking_runs (
+  id INTEGER PRIMARY KEY NOT NULL, uid TEXT NOT NULL UNIQUE, experiment TEXT NOT NULL, user TEXT NOT NULL, status TEXT NOT NULL, doc TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS tracking_runs_experiment ON tracking_runs (experiment, id);
+CREATE TABLE IF NOT EXISTS tracking_points (
+  seq INTEGER PRIMARY KEY, run INTEGER NOT NULL, key TEXT NOT NULL, step INTEGER NOT NULL, value REAL NOT NULL, time INTEGER NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS tracking_points_run_key_step ON tracking_points (run, key, step, seq);
+CREATE TABLE IF NOT EXISTS tracking_checkpoints (run INTEGER NOT NULL, step INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (run, step)) STRICT, WITHOUT ROWID;
+`;
+
+/** Columns SQL narrows a run query by (exact matches at the top level of the filter). */
+const SQL_COLUMNS = new Set(['experiment', 'user', 'status', 'id']);
+
+export interface SqliteTrackingOptions {
+  path: string;
+  busyTimeoutMs?: number;
+}
+
+type RunDoc = Omit<RunRecord, 'start' | 'end' | 'last_time'> & { start: number; end: number | null; last_time: number | null };
+
+export class SqliteTrackingStore implements TrackingStore {
+  readonly kind = 'sqlite';
+  readonly #path: string;
+  readonly #busyTimeoutMs: number;
+  #db: Database.Database | null = null;
+
+  constructor(options: SqliteTrackingOptions) {
+    this.#path = options.path;
+    this.#busyTimeoutMs = options.busyTimeoutMs ?? 15_000;
+  }
+
+  async init(): Promise<void> {
+    if (this.#db) return;
+    try {
+      if (this.#path !== ':memory:') mkdirSync(dirname(this.#path), { recursive: true });
+      const db = new Database(this.#path, { timeout: 0 });
+      try {
+        await this.#busy(() => db.pragma('journal_mode = WAL'));
+        db.pragma('synchronous = FULL');
+        const ready = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tracking_checkpoints'").get() !== undefined;
+        // Only a database without the tables takes the write lock at open.
+        if (!ready) await this.#busy(() => db.transaction(() => db.exec(SCHEMA)).immediate());
+      } catch (e) {
+        db.close();
+        throw e;
+      }
+      this.#db = db;
+    } catch (e) {
+      throw e instanceof MlmodelError ? e : this.#error(e, 'cannot open');
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#db?.close();
+    this.#db = null;
+  }
+
+  get #conn(): Database.Database {
+    if (!this.#db) throw new MlmodelError('STORE_UNAVAILABLE', 'the tracking store is not open (call init())');
+    return this.#db;
+  }
+
+  /** Runs `fn` in one IMMEDIATE transaction, again after a timer while the write lock is busy. */
+  async #write<T>(fn: (db: Database.Database) => T): Promise<T> {
+    const db = this.#conn;
+    try {
+      return await this.#busy(() => db.transaction(() => fn(db)).immediate());
+    } catch (e) {
+      throw e instanceof MlmodelError ? e : this.#error(e, 'write');
+    }
+  }
+
+  #read<T>(fn: (db: Database.Database) => T): Promise<T> {
+    const db = this.#conn;
+    return this.#busy(() => fn(db)).catch((e: unknown) => {
+      throw e instanceof MlmodelError ? e : this.#error(e, 'read');
+    });
+  }
+
+  async #busy<T>(fn: () => T): Promise<T> {
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return fn();
+      } catch (e) {
+        const code = (e as { code?: unknown }).code;
+        if (typeof code !== 'string' || !code.startsWith('SQLITE_BUSY')) throw e;
+        const waited = Date.now() - started;
+        if (waited >= this.#busyTimeoutMs) {
+          throw new MlmodelError('STORE_UNAVAILABLE', `metadata database ${this.#path} is busy: another process has held its write lock for ${Math.round(waited / 100) / 10} s`, {
+            path: this.#path,
+          });
+        }
+        await new Promise((r) => setTimeout(r, Math.min(25, 2 ** Math.min(attempt, 5)) * (0.5 + Math.random())));
+      }
+    }
+  }
+
+  #error(e: unknown, what: string): MlmodelError {
+    const code = (e as { code?: string }).code ?? '';
+    const message = e instanceof Error ? e.message : String(e);
+    if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+      return new MlmodelError('DUPLICATE_KEY', `duplicate key (${message})`, { index: message });
+    }
+    return new MlmodelError('STORE_ERROR', `tracking store ${this.#path}: ${what}: ${message}`, { sqlite: code });
+  }
+
+  async ensureExperiment(name: string, user: string, at: Date): Promise<Experiment> {
+    return this.#write((db) => {
+      db.prepare('INSERT OR IGNORE INTO tracking_experiments (name, user, created) VALUES (?, ?, ?)').run(name, user, at.getTime());
+      return toExperiment(db.prepare('SELECT name, user, created FROM tracking_experiments WHERE name = ?').get(name) as ExperimentRow);
+    });
+  }
+
+  async listExperiments(): Promise<Experiment[]> {
+    return this.#read((db) => (db.prepare('SELECT name, user, created FROM tracking_experiments ORDER BY name').all() as ExperimentRow[]).map(toExperiment));
+  }
+
+  async insertRun(run: RunRecord): Promise<void> {
+    const r = checkRun(run);
+    await this.#write((db) => {
+      db.prepare('INSERT INTO tracking_runs (id, uid, experiment, user, status, doc) VALUES (?, ?, ?, ?, ?, ?)').run(r.id, r.uid, r.experiment, r.user, r.status, toDoc(r));
+    });
+  }
+
+  async getRun(id: number): Promise<RunRecord | null> {
+    return this.#read((db) => runIn(db, id));
+  }
+
+  async findRuns(query: RunQuery = {}): Promise<RunRecord[]> {
+    const q = checkRunQuery(query);
+    const { where, params } = narrowing(q.filter);
+    const rows = await this.#read((db) => db.prepare(`SELECT doc FROM tracking_runs${where} ORDER BY id`).all(...params) as { doc: string }[]);
+    const test = recordTest(q.filter);
+    return sortRecords(rows.map((r) => fromDoc(r.doc)).filter(test), q.sort, q.limit);
+  }
+
+  async endRun(id: number, status: EndStatus, end: Date): Promise<RunRecord | null> {
+    return this.#write((db) => {
+      const run = runIn(db, id);
+      if (!run || run.status !== 'RUNNING') return null;
+      const next: RunRecord = { ...run, status, end: new Date(end.getTime()) };
+      db.prepare('UPDATE tracking_runs SET status = ?, doc = ? WHERE id = ?').run(status, toDoc(next), id);
+      return next;
+    });
+  }
+
+  async logParams(id: number, params: Readonly<Record<string, ParamValue>>, tags: Readonly<Record<string, string>>): Promise<RunRecord> {
+    for (const [k, v] of Object.entries(tags)) checkTag(k, v);
+    return this.#write((db) => {
+      const run = checkWritable(id, runIn(db, id));
+      const next: RunRecord = { ...run, params: mergeParams(run, params), tags: { ...run.tags, ...tags } };
+      db.prepare('UPDATE tracking_runs SET doc = ? WHERE id = ?').run(toDoc(next), id);
+      return next;
+    });
+  }
+
+  async logMetrics(id: number, points: readonly MetricPoint[], at: Date): Promise<RunRecord> {
+    const checked = checkPoints(points);
+    return this.#write((db) => {
+      const run = checkWritable(id, runIn(db, id));
+      const insert = db.prepare('INSERT INTO tracking_points (run, key, step, value, time) VALUES (?, ?, ?, ?, ?)');
+      for (const p of checked) insert.run(id, p.key, p.step, p.value, p.time.getTime());
+      const next: RunRecord = { ...run, ...summarize(run, checked, at) };
+      db.prepare('UPDATE tracking_runs SET doc = ? WHERE id = ?').run(toDoc(next), id);
+      return next;
+    });
+  }
+
+  async metricHistory(id: number, key: string): Promise<MetricPoint[]> {
+    return this.#read((db) =>
+      (db.prepare('SELECT key, step, value, time FROM tracking_points WHERE run = ? AND key = ? ORDER BY step, seq').all(id, key) as PointRow[]).map(toPoint),
+    );
+  }
+
+  async runMetrics(id: number): Promise<Map<string, MetricPoint[]>> {
+    const rows = await this.#read((db) => db.prepare('SELECT key, step, value, time FROM tracking_points WHERE run = ? ORDER BY key, step, seq').all(id) as PointRow[]);
+    const out = new Map<string, MetricPoint[]>();
+    for (const r of rows) {
+      let list = out.get(r.key);
+      if (!list) out.set(r.key, (list = []));
+      list.push(toPoint(r));
+    }
+    return out;
+  }
+
+  async metricRanges(id: number): Promise<Map<string, MetricRange>> {
+    const rows = await this.#read(
+      (db) => db.prepare('SELECT key, MIN(value) AS min, MAX(value) AS max, COUNT(*) AS count FROM tracking_points WHERE run = ? GROUP BY key ORDER BY key').all(id) as Array<MetricRange & { key: string }>,
+    );
+    return new Map(rows.map((r) => [r.key, { min: r.min, max: r.max, count: r.count }]));
+  }
+
+  async insertCheckpoint(c: CheckpointRecord): Promise<void> {
+    const rec = checkCheckpoint(c);
+    await this.#write((db) => {
+      db.prepare('INSERT INTO tracking_checkpoints (run, step, doc) VALUES (?, ?, ?)').run(rec.run, rec.step, JSON.stringify({ ...rec, created: rec.created.getTime() }));
+    });
+  }
+
+  async listCheckpoints(run: number): Promise<CheckpointRecord[]> {
+    return this.#read((db) => (db.prepare('SELECT doc FROM tracking_checkpoints WHERE run = ? ORDER BY step').all(run) as { doc: string }[]).map((r) => toCheckpoint(r.doc)));
+  }
+
+  async getCheckpoint(run: number, step: number): Promise<CheckpointRecord | null> {
+    return this.#read((db) => {
+      const row = db.prepare('SELECT doc FROM tracking_checkpoints WHERE run = ? AND step = ?').get(run, step) as { doc: string } | undefined;
+      return row ? toCheckpoint(row.doc) : null;
+    });
+  }
+}
+
+interface ExperimentRow {
+  name: string;
+  user: string;
+  created: number;
+}
+interface PointRow {
+  key: string;
+  step: number;
+  value: number;
+  time: number;
+}
+
+const toExperiment = (r: ExperimentRow): Experiment => ({ name: r.name, user: r.user, created: new Date(r.created) });
+const toPoint = (r: PointRow): MetricPoint => ({ key: r.key, step: r.step, value: r.value, time: new Date(r.time) });
+
+function toCheckpoint(doc: string): CheckpointRecord {
+  const d = JSON.parse(doc) as Omit<CheckpointRecord, 'created'> & { created: number };
+  return { ...d, created: new Date(d.created) };
+}
+
+function runIn(db: Database.Database, id: number): RunRecord | null {
+  const row = db.prepare('SELECT doc FROM tracking_runs WHERE id = ?').get(id) as { doc: string } | undefined;
+  return row ? fromDoc(row.doc) : null;
+}
+
+function toDoc(r: RunRecord): string {
+  const doc: RunDoc = { ...r, start: r.start.getTime(), end: r.end?.getTime() ?? null, last_time: r.last_time?.getTime() ?? null };
+  return JSON.stringify(doc);
+}
+
+function fromDoc(text: string): RunRecord {
+  const d = JSON.parse(text) as RunDoc;
+  return cloneRun({ ...d, start: new Date(d.start), end: d.end === null ? null : new Date(d.end), last_time: d.last_time === null ? null : new Date(d.last_time) });
+}
+
+/** SQL for the top-level exact matches on indexed columns; the whole filter is still tested after. */
+function narrowing(filter: FilterDoc): { where: string; params: unknown[] } {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  const conjuncts = filter.$and ? [filter, ...filter.$and] : [filter];
+  for (const doc of conjuncts) {
+    for (const [field, cond] of Object.entries(doc)) {
+      if (!SQL_COLUMNS.has(field)) continue;
+      const values: Scalar[] | null =
+        cond !== null && typeof cond === 'object' && !(cond instanceof Date) && !Array.isArray(cond)
+          ? '$eq' in cond && Object.keys(cond).length === 1
+            ? [cond.$eq as Scalar]
+            : '$in' in cond && Object.keys(cond).length === 1
+              ? (cond.$in as Scalar[])
+              : null
+          : [cond as Scalar];
+      if (values === null || values.some((v) => typeof v !== (field === 'id' ? 'number' : 'string'))) continue;
+      parts.push(`"${field}" IN (${values.map(() => '?').join(', ')})`);
+      params.push(...values);
+    }
+  }
+  return { where: parts.length > 0 ? ` WHERE ${parts.join(' AND ')}` : '', params };
+}

@@ -1,0 +1,79 @@
+/**
+ * Tracking calls as statements of the language, for the front ends that take
+ * them as data — the HTTP endpoints (console/serve/tracking-routes.ts) and
+ * the library (tracking/client.ts) — so that every one of them runs through
+ * the one run loop like a typed query. Every name is checked before it goes
+ * into the text and every value is quoted: a call cannot say more than its
+ * statement.
+ */
+import { quote } from '../../grammar/index.js';
+import { MlmodelError } from '../errors.js';
+import { checkKey } from './store.js';
+
+const bad = (message: string) => new MlmodelError('INVALID_ARGUMENT', message);
+
+/** ` k='v' …`, each name checked; numbers and booleans keep their text, so the command reads them back as such. */
+export function pairsText(what: string, values: Readonly<Record<string, unknown>>): string {
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) throw bad(`${what}s must be an object of name: value`);
+  return Object.entries(values)
+    .map(([k, v]) => {
+      checkKey(what, k);
+      if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') return ` ${k}=${quote(String(v))}`;
+      throw bad(`${what} ${k}: the value must be text, a number or a boolean`);
+    })
+    .join('');
+}
+
+const runId = (id: number) => {
+  if (!Number.isSafeInteger(id) || id < 1) throw bad(`${String(id)} is not a run id`);
+  return id;
+};
+
+export function startRunStatement(start: { experiment?: string | undefined; name?: string | undefined; params?: Readonly<Record<string, unknown>> | undefined }): string {
+  const experiment = start.experiment === undefined ? '' : ` experiment=${quote(start.experiment)}`;
+  const name = start.name === undefined ? '' : ` name=${quote(start.name)}`;
+  return `mlmodel run start${experiment}${name}${pairsText('param', start.params ?? {})}`;
+}
+
+export function logParamsStatement(id: number, params: Readonly<Record<string, unknown>>): string {
+  return `mlmodel log params ${runId(id)}${pairsText('param', params)}`;
+}
+
+export function logTagsStatement(id: number, tags: Readonly<Record<string, unknown>>): string {
+  return `mlmodel log tags ${runId(id)}${pairsText('tag', tags)}`;
+}
+
+/** A batch of points `{key, value, step?, time?}`, as JSON: the command checks each value and step (a string "0.5" is refused). */
+export function logMetricsStatement(id: number, points: readonly unknown[], step?: unknown): string {
+  if (!Array.isArray(points)) throw bad('metrics must be a list of {"key", "value", "step"}');
+  const s = step === undefined ? '' : ` step=${quote(String(step))}`;
+  return `mlmodel log metrics ${runId(id)}${s} batch=${quote(JSON.stringify(points))}`;
+}
+
+/** Several metrics at one step. */
+export function logValuesStatement(id: number, values: Readonly<Record<string, unknown>>, step: unknown): string {
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) throw bad('values must be an object of name: number');
+  return logMetricsStatement(
+    id,
+    Object.entries(values).map(([key, value]) => ({ key: checkKey('metric', key), value, step })),
+  );
+}
+
+export function endRunStatement(id: number, status?: string): string {
+  if (status !== undefined && !/^[A-Za-z]+$/.test(status)) throw bad('status must be FINISHED, FAILED or KILLED');
+  return `mlmodel run end ${runId(id)}${status === undefined ? '' : ` status=${status}`}`;
+}
+
+export function runsStatement(experiments: readonly string[]): string {
+  return `mlmodel runs${experiments.length > 0 ? ` | where experiment in (${experiments.map((e) => quote(e)).join(', ')})` : ''}`;
+}
+
+export function metricStatement(id: number, key: string): string {
+  return `mlmodel metric ${runId(id)} ${checkKey('metric', key)}`;
+}
+
+export function chartStatement(id: number, metrics: readonly string[], points?: number): string {
+  if (metrics.length === 0) throw bad('name the metrics to chart');
+  if (points !== undefined && !Number.isSafeInteger(points)) throw bad('points must be a whole number');
+  return `mlmodel chart ${runId(id)} ${metrics.map((k) => checkKey('metric', k)).join(', ')}${points === undefined ? '' : ` points=${points}`}`;
+}

@@ -1,0 +1,326 @@
+/**
+ * The tracking store's conformance suite, run unchanged on SQLite and on a
+ * MongoDB-wire server (FerretDB). Expectations are written out by hand, and a
+ * property test holds every run query to a plain in-memory evaluation.
+ */
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { isMlmodelError, type ErrorCode } from '../../src/errors.js';
+import { F, type FilterDoc, type SortSpec } from '../../src/store/filter.js';
+import type { MetricPoint, RunRecord, TrackingStore } from '../../src/tracking/store.js';
+
+export interface TrackingHarness {
+  /** A store over a fresh, empty database; init() already called. */
+  open(): Promise<TrackingStore>;
+  /** A second, independent store on the database `store` uses. */
+  reopen(store: TrackingStore): Promise<TrackingStore>;
+}
+
+const T0 = Date.UTC(2025, 5, 1);
+
+export function runRecord(over: Partial<RunRecord> & { id: number }): RunRecord {
+  return {
+    uid: randomUUID(),
+    experiment: 'mnist',
+    name: `run${over.id}`,
+    user: 'alice',
+    status: 'RUNNING',
+    start: new Date(T0 + over.id * 1000),
+    end: null,
+    params: {},
+    tags: {},
+    metrics: {},
+    metric_steps: {},
+    last_step: null,
+    last_time: null,
+    ...over,
+  };
+}
+
+async function rejects(p: Promise<unknown>, code: ErrorCode): Promise<Error> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(isMlmodelError(err, code), `expected ${code}, got ${String(err)}`).toBe(true);
+  return err as Error;
+}
+
+const pt = (key: string, step: number, value: number, t = 0): MetricPoint => ({ key, step, value, time: new Date(T0 + t) });
+
+export function trackingConformance(h: TrackingHarness): void {
+  describe('experiments and runs', () => {
+    let s: TrackingStore;
+    beforeAll(async () => {
+      s = await h.open();
+    });
+
+    it('creates an experiment once and keeps its first owner', async () => {
+      const a = await s.ensureExperiment('mnist', 'alice', new Date(T0));
+      const b = await s.ensureExperiment('mnist', 'bob', new Date(T0 + 5000));
+      expect(a).toEqual({ name: 'mnist', user: 'alice', created: new Date(T0) });
+      expect(b).toEqual(a);
+      await s.ensureExperiment('iris', 'bob', new Date(T0 + 1));
+      expect((await s.listExperiments()).map((e) => e.name)).toEqual(['iris', 'mnist']);
+    });
+
+    it('stores a run and reads back exactly what went in', async () => {
+      const r = runRecord({ id: 1, params: { lr: 0.01, opt: 'sgd', nesterov: true }, tags: { team: 'vision' } });
+      await s.insertRun(r);
+      expect(await s.getRun(1)).toEqual(r);
+      expect(await s.getRun(999)).toBeNull();
+    });
+
+    it('refuses a second run with the same id or uid', async () => {
+      const r = runRecord({ id: 2 });
+      await s.insertRun(r);
+      await rejects(s.insertRun(runRecord({ id: 2 })), 'DUPLICATE_KEY');
+      await rejects(s.insertRun(runRecord({ id: 3, uid: r.uid })), 'DUPLICATE_KEY');
+      expect(await s.getRun(3)).toBeNull();
+    });
+
+    it('refuses bad runs before writing', async () => {
+      await rejects(s.insertRun(runRecord({ id: 4, params: { 'a.b': 1 } })), 'INVALID_ARGUMENT');
+      await rejects(s.insertRun(runRecord({ id: 4, params: { x: Number.NaN } })), 'INVALID_ARGUMENT');
+      await rejects(s.insertRun(runRecord({ id: 4, name: 'bad\nname' })), 'INVALID_ARGUMENT');
+      await rejects(s.insertRun(runRecord({ id: 4, status: 'DONE' as never })), 'INVALID_ARGUMENT');
+      expect(await s.getRun(4)).toBeNull();
+    });
+
+    it('ends a run once: the second end finds it ended', async () => {
+      await s.insertRun(runRecord({ id: 5 }));
+      const ended = await s.endRun(5, 'FAILED', new Date(T0 + 60_000));
+      expect(ended).toMatchObject({ id: 5, status: 'FAILED', end: new Date(T0 + 60_000) });
+      expect(await s.endRun(5, 'FINISHED', new Date(T0 + 70_000))).toBeNull();
+      expect(await s.getRun(5)).toMatchObject({ status: 'FAILED', end: new Date(T0 + 60_000) });
+      expect(await s.endRun(404, 'FINISHED', new Date())).toBeNull();
+    });
+
+    it('of concurrent ends exactly one wins', async () => {
+      await s.insertRun(runRecord({ id: 6 }));
+      const other = await h.reopen(s);
+      const results = await Promise.all([s.endRun(6, 'FINISHED', new Date(T0 + 1)), other.endRun(6, 'KILLED', new Date(T0 + 2)), s.endRun(6, 'FAILED', new Date(T0 + 3))]);
+      expect(results.filter((r) => r !== null)).toHaveLength(1);
+      const winner = results.find((r) => r !== null)!;
+      expect((await s.getRun(6))!.status).toBe(winner.status);
+      await other.close();
+    });
+
+    it('merges params and tags; a param keeps its first value', async () => {
+      await s.insertRun(runRecord({ id: 7, params: { lr: 0.1 } }));
+      const r = await s.logParams(7, { epochs: 10, lr: 0.1 }, { stage: 'a' });
+      expect(r.params).toEqual({ lr: 0.1, epochs: 10 });
+      await s.logParams(7, {}, { stage: 'b' });
+      const err = await rejects(s.logParams(7, { batch: 32, lr: 0.2 }, { stage: 'c' }), 'CONFLICT');
+      expect(err.message).toMatch(/lr=0\.1/);
+      // Nothing of the refused call is written: not batch, not the tag.
+      expect(await s.getRun(7)).toMatchObject({ params: { lr: 0.1, epochs: 10 }, tags: { stage: 'b' } });
+      await rejects(s.logParams(7, { 'bad key': 1 }, {}), 'INVALID_ARGUMENT');
+      await rejects(s.logParams(7, {}, { t: 3 as never }), 'INVALID_ARGUMENT');
+      await rejects(s.logParams(404, { a: 1 }, {}), 'NOT_FOUND');
+      await s.endRun(7, 'FINISHED', new Date());
+      await rejects(s.logParams(7, { more: 1 }, {}), 'CONFLICT');
+    });
+  });
+
+  describe('metric points', () => {
+    let s: TrackingStore;
+    beforeAll(async () => {
+      s = await h.open();
+      await s.insertRun(runRecord({ id: 1 }));
+      await s.insertRun(runRecord({ id: 2 }));
+    });
+
+    it('keeps every point by step, ties in logging order, and the latest value per key', async () => {
+      await s.logMetrics(1, [pt('loss', 0, 1.0), pt('loss', 1, 0.5), pt('acc', 0, 0.3)], new Date(T0 + 10));
+      // Out of order, and step 1 again: history keeps both, the summary the later one at the highest step.
+      const r = await s.logMetrics(1, [pt('loss', 3, 0.2), pt('loss', 1, 0.45), pt('acc', 1, 0.6)], new Date(T0 + 20));
+      expect(r.metrics).toEqual({ loss: 0.2, acc: 0.6 });
+      expect(r.metric_steps).toEqual({ loss: 3, acc: 1 });
+      expect(r.last_step).toBe(3);
+      expect(r.last_time).toEqual(new Date(T0 + 20));
+      expect(await s.getRun(1)).toEqual(r);
+      expect((await s.metricHistory(1, 'loss')).map((p) => [p.step, p.value])).toEqual([
+        [0, 1.0],
+        [1, 0.5],
+        [1, 0.45],
+        [3, 0.2],
+      ]);
+      const all = await s.runMetrics(1);
+      expect([...all.keys()].sort()).toEqual(['acc', 'loss']);
+      expect(all.get('acc')!.map((p) => p.value)).toEqual([0.3, 0.6]);
+      expect(await s.metricHistory(2, 'loss')).toEqual([]);
+      expect(await s.metricHistory(1, 'nope')).toEqual([]);
+      expect([...(await s.metricRanges(1))]).toEqual([
+        ['acc', { min: 0.3, max: 0.6, count: 2 }],
+        ['loss', { min: 0.2, max: 1.0, count: 4 }],
+      ]);
+      expect((await s.metricRanges(2)).size).toBe(0);
+    });
+
+    it('a step logged again at the highest step replaces the summary value', async () => {
+      const r = await s.logMetrics(1, [pt('loss', 3, 0.19)], new Date(T0 + 30));
+      expect(r.metrics.loss).toBe(0.19);
+    });
+
+    it('writes a batch whole or not at all', async () => {
+      const before = await s.metricHistory(2, 'x');
+      for (const bad of [
+        [pt('x', 0, 1), { key: 'x', step: 1, value: Number.NaN, time: new Date() }],
+        [pt('x', 0, 1), { key: 'x', step: 1, value: Number.POSITIVE_INFINITY, time: new Date() }],
+        [pt('x', 0, 1), { key: 'x', step: 1.5, value: 1, time: new Date() }],
+        [pt('x', 0, 1), { key: 'x', step: -1, value: 1, time: new Date() }],
+        [pt('x', 0, 1), { key: 'x', step: 2, value: '0.5' as never, time: new Date() }],
+        [pt('x', 0, 1), { key: 'x y', step: 2, value: 1, time: new Date() }],
+      ]) {
+        await rejects(s.logMetrics(2, bad, new Date()), 'INVALID_ARGUMENT');
+      }
+      expect(await s.metricHistory(2, 'x')).toEqual(before);
+      expect((await s.getRun(2))!.metrics).toEqual({});
+      await rejects(s.logMetrics(404, [pt('x', 0, 1)], new Date()), 'NOT_FOUND');
+    });
+
+    it('takes a large batch in one call', async () => {
+      const points = Array.from({ length: 5000 }, (_, i) => pt('big', i, Math.sin(i / 100), i));
+      const r = await s.logMetrics(2, points, new Date(T0 + 99));
+      expect(r.last_step).toBe(4999);
+      const back = await s.metricHistory(2, 'big');
+      expect(back).toHaveLength(5000);
+      expect(back[1234]).toEqual(points[1234]);
+    });
+
+    it('refuses points for an ended run and writes none', async () => {
+      await s.endRun(2, 'FINISHED', new Date());
+      await rejects(s.logMetrics(2, [pt('after', 0, 1)], new Date()), 'CONFLICT');
+      expect(await s.metricHistory(2, 'after')).toEqual([]);
+    });
+  });
+
+  describe('run queries', () => {
+    let s: TrackingStore;
+    let runs: RunRecord[];
+    beforeAll(async () => {
+      s = await h.open();
+      runs = [
+        runRecord({ id: 1, experiment: 'mnist', user: 'alice', params: { lr: 0.1, opt: 'sgd' }, metrics: { acc: 0.8, loss: 0.5 }, status: 'FINISHED', end: new Date(T0 + 9e5) }),
+        runRecord({ id: 2, experiment: 'mnist', user: 'alice', params: { lr: 0.001, opt: 'adam' }, metrics: { acc: 0.95 }, status: 'FINISHED', end: new Date(T0 + 8e5) }),
+        runRecord({ id: 3, experiment: 'mnist', user: 'bob', params: { lr: 0.005, opt: 'adam' }, metrics: { acc: 0.91, loss: 0.2 } }),
+        runRecord({ id: 4, experiment: 'iris', user: 'bob', params: { lr: '0.01' }, metrics: { acc: 0.99 }, tags: { prod: 'yes' } }),
+        runRecord({ id: 5, experiment: 'iris', user: 'carol', params: {}, metrics: {}, status: 'FAILED', end: new Date(T0 + 1e5) }),
+        runRecord({ id: 6, experiment: 'mnist', user: 'carol', params: { lr: 0.005 }, metrics: { acc: 0.91 }, status: 'KILLED', end: new Date(T0 + 2e5) }),
+      ];
+      for (const r of runs) await s.insertRun(r);
+    });
+
+    const ids = (rs: RunRecord[]) => rs.map((r) => r.id);
+
+    it('filters, sorts and limits as written', async () => {
+      expect(ids(await s.findRuns())).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(ids(await s.findRuns({ filter: F.eq('experiment', 'mnist') }))).toEqual([1, 2, 3, 6]);
+      // The issue's example: where params.lr < 0.01 and metrics.acc > 0.9 | sort -metrics.acc | head 5
+      expect(ids(await s.findRuns({ filter: F.and(F.lt('params.lr', 0.01), F.gt('metrics.acc', 0.9)), sort: [['metrics.acc', -1]], limit: 5 }))).toEqual([2, 6, 3]);
+      // A text param is not a number: '0.01' never compares with 0.01.
+      expect(ids(await s.findRuns({ filter: F.lt('params.lr', 1) }))).toEqual([1, 2, 3, 6]);
+      expect(ids(await s.findRuns({ filter: F.eq('params.lr', '0.01') }))).toEqual([4]);
+      expect(ids(await s.findRuns({ filter: F.in('status', ['FAILED', 'KILLED']) }))).toEqual([5, 6]);
+      expect(ids(await s.findRuns({ filter: F.eq('tags.prod', 'yes') }))).toEqual([4]);
+      expect(ids(await s.findRuns({ filter: F.eq('metrics.loss', null) }))).toEqual([2, 4, 5, 6]);
+      expect(ids(await s.findRuns({ filter: F.and(F.eq('experiment', 'mnist'), F.eq('user', 'alice')), sort: [['end', -1]] }))).toEqual([1, 2]);
+      expect(ids(await s.findRuns({ filter: F.like('params.opt', 'a%') }))).toEqual([2, 3]);
+      expect(ids(await s.findRuns({ filter: F.not(F.eq('user', 'bob')), limit: 2 }))).toEqual([1, 2]);
+      expect(ids(await s.findRuns({ limit: 0 }))).toEqual([]);
+      // Missing values sort first ascending (MongoDB's order), ties by id.
+      expect(ids(await s.findRuns({ sort: [['metrics.loss', 1]] }))).toEqual([2, 4, 5, 6, 3, 1]);
+    });
+
+    it('refuses fields and operators outside the allow-list', async () => {
+      await rejects(s.findRuns({ filter: { doc: { $eq: 1 } } as FilterDoc }), 'FILTER_INVALID');
+      await rejects(s.findRuns({ filter: { 'params.a.b': { $eq: 1 } } as FilterDoc }), 'FILTER_INVALID');
+      await rejects(s.findRuns({ filter: { 'params.__proto__': { $eq: 1 } } as FilterDoc }), 'FILTER_INVALID');
+      await rejects(s.findRuns({ filter: { $where: 'sleep(1000)' } as unknown as FilterDoc }), 'FILTER_INVALID');
+      await rejects(s.findRuns({ sort: [['nope', 1]] }), 'FILTER_INVALID');
+    });
+
+    it('agrees with a plain evaluation on random queries', async () => {
+      const num = (field: string, values: number[]) =>
+        fc.constantFrom(...values).chain((v) => fc.constantFrom(F.gt(field, v), F.gte(field, v), F.lt(field, v), F.lte(field, v), F.eq(field, v), F.ne(field, v)));
+      const leaf = fc.oneof(
+        num('params.lr', [0.001, 0.005, 0.01, 0.1]),
+        num('metrics.acc', [0.8, 0.9, 0.91, 0.99]),
+        num('metrics.loss', [0.2, 0.5]),
+        num('id', [2, 4]),
+        fc.constantFrom('mnist', 'iris', 'x').map((v) => F.eq('experiment', v)),
+        fc.subarray(['alice', 'bob', 'carol']).map((v) => F.in('user', v)),
+        fc.constantFrom('RUNNING', 'FINISHED').map((v) => F.ne('status', v)),
+        fc.constantFrom('%', 'a%', 's_d').map((p) => F.like('params.opt', p)),
+      );
+      const filter: fc.Arbitrary<FilterDoc> = fc.letrec<{ f: FilterDoc }>((tie) => ({
+        f: fc.oneof(
+          { depthSize: 'small' },
+          leaf,
+          fc.array(tie('f'), { minLength: 1, maxLength: 3 }).map((fs) => F.and(...fs)),
+          fc.array(tie('f'), { minLength: 1, maxLength: 3 }).map((fs) => F.or(...fs)),
+          tie('f').map((f) => F.not(f)),
+        ),
+      })).f;
+      const sort = fc.constantFrom<SortSpec>([], [['metrics.acc', -1]], [['params.lr', 1]], [['user', 1], ['start', -1]], [['end', -1]]);
+      const { recordTest } = await import('../../src/store/match.js');
+      const { sortRecords } = await import('../../src/store/order.js');
+      const { withTieBreak } = await import('../../src/store/filter.js');
+      await fc.assert(
+        fc.asyncProperty(filter, sort, fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }), async (f, order, limit) => {
+          const got = ids(await s.findRuns({ filter: f, sort: order, ...(limit === undefined ? {} : { limit }) }));
+          const want = ids(sortRecords(runs.filter(recordTest(f)), withTieBreak(order), limit ?? null));
+          expect(got).toEqual(want);
+        }),
+        { numRuns: 80 },
+      );
+    }, 120_000);
+  });
+
+  describe('checkpoints', () => {
+    let s: TrackingStore;
+    beforeAll(async () => {
+      s = await h.open();
+    });
+    const cp = (run: number, step: number) => ({
+      run,
+      step,
+      object_key: `runs/u${run}/checkpoints/${step}/archive`,
+      size: 10 * step,
+      sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+      type: 'sklearn',
+      format: 'pickle',
+      filename: 'model.pkl',
+      created: new Date(T0 + step),
+    });
+
+    it('lists a run’s checkpoints by step and gets one by step', async () => {
+      for (const step of [20, 0, 10]) await s.insertCheckpoint(cp(1, step));
+      await s.insertCheckpoint(cp(2, 10));
+      expect((await s.listCheckpoints(1)).map((c) => c.step)).toEqual([0, 10, 20]);
+      expect(await s.getCheckpoint(1, 10)).toEqual(cp(1, 10));
+      expect(await s.getCheckpoint(1, 11)).toBeNull();
+      expect(await s.listCheckpoints(3)).toEqual([]);
+    });
+
+    it('refuses a second checkpoint at one step', async () => {
+      await rejects(s.insertCheckpoint({ ...cp(1, 10), size: 1 }), 'DUPLICATE_KEY');
+      expect((await s.getCheckpoint(1, 10))!.size).toBe(100);
+      await rejects(s.insertCheckpoint(cp(1, -1)), 'INVALID_ARGUMENT');
+    });
+  });
+
+  describe('reopening', () => {
+    it('a second connection sees what the first wrote', async () => {
+      const s = await h.open();
+      await s.insertRun(runRecord({ id: 1 }));
+      await s.logMetrics(1, [pt('loss', 0, 1)], new Date(T0));
+      const other = await h.reopen(s);
+      expect((await other.getRun(1))!.metrics).toEqual({ loss: 1 });
+      expect(await other.metricHistory(1, 'loss')).toEqual([pt('loss', 0, 1)]);
+      await other.close();
+    });
+  });
+}

@@ -1,0 +1,80 @@
+"""A small real training loop logged through mlmodel_magic.tracking (test/tracking/python-client.test.ts).
+
+SGDClassifier trained epoch by epoch with partial_fit on iris; every epoch's
+log loss and accuracy go to mlmodel serve at step=epoch, through a run used as
+a context manager, the Keras-style callback and the scikit-learn helper. Then
+the ways it can go wrong. Prints one JSON report line.
+"""
+import json
+import os
+import sys
+
+import numpy as np
+from sklearn.datasets import load_iris
+from sklearn.linear_model import SGDClassifier
+from sklearn.metrics import accuracy_score, log_loss
+from sklearn.model_selection import train_test_split
+
+from mlmodel_magic.client import QueryError
+from mlmodel_magic.tracking import KerasCallback, Tracker, log_sklearn
+
+url = os.environ["MLMODEL_URL"]
+alice = Tracker(url, token=os.environ["ALICE_TOKEN"])
+bob = Tracker(url, token=os.environ["BOB_TOKEN"])
+report = {}
+
+X, y = load_iris(return_X_y=True)
+X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
+classes = np.unique(y)
+EPOCHS = 15
+
+with alice.start_run(experiment="iris", name="sgd", params={"epochs": EPOCHS, "learning_rate": "optimal"}) as run:
+    report["run"] = run.id
+    clf = SGDClassifier(loss="log_loss", alpha=1e-3, random_state=0)
+    callback = KerasCallback(run)
+    # Keras's calling protocol, driven by a real scikit-learn loop.
+    callback.set_params({"epochs": EPOCHS, "steps": 1, "verbose": 0})
+    callback.on_train_begin()
+    for epoch in range(EPOCHS):
+        clf.partial_fit(X_train, y_train, classes=classes)
+        proba = clf.predict_proba(X_test)
+        callback.on_epoch_end(epoch, {"loss": log_loss(y_test, proba, labels=classes), "accuracy": accuracy_score(y_test, clf.predict(X_test))})
+        run.log_metrics({"train_accuracy": float(clf.score(X_train, y_train))}, step=epoch)
+    report["score"] = log_sklearn(run, clf, X_test, y_test, step=EPOCHS - 1, metric="test_score")
+    report["history"] = [p["value"] for p in run.history("accuracy")]
+    run.set_tags({"model": "sgd"})
+
+errors = {}
+def expect_error(name, fn):
+    try:
+        fn()
+        errors[name] = None
+    except QueryError as e:
+        errors[name] = [e.code, e.status, e.message]
+    except ValueError as e:
+        errors[name] = ["ValueError", None, str(e)]
+
+done = alice.run(report["run"])
+expect_error("ended_twice", lambda: done.end())
+expect_error("log_after_end", lambda: done.log_metrics({"loss": 0.1}, step=99))
+other = alice.start_run(experiment="iris", name="other")
+expect_error("nan", lambda: other.log_metrics({"loss": float("nan")}, step=0))
+expect_error("infinity", lambda: other.log_metrics({"loss": float("inf")}, step=0))
+expect_error("text_value", lambda: alice.request("POST", f"/runs/{other.id}/metrics", {"metrics": [{"key": "loss", "value": "0.5", "step": 1}]}))
+expect_error("fractional_step", lambda: alice.request("POST", f"/runs/{other.id}/metrics", {"metrics": [{"key": "loss", "value": 0.5, "step": 1.5}]}))
+expect_error("bad_key", lambda: other.log_metrics({"val loss": 0.5}, step=0))
+expect_error("bobs_write", lambda: bob.run(other.id).log_metrics({"loss": 0.5}, step=0))
+expect_error("bobs_end", lambda: bob.run(other.id).end())
+expect_error("param_changed", lambda: (other.log_params({"alpha": 0.1}), other.log_params({"alpha": 0.2})))
+report["bob_reads"] = [r["id"] for r in bob.runs("iris")]
+
+try:
+    with alice.start_run(experiment="iris", name="crashes") as crashing:
+        report["crashed"] = crashing.id
+        crashing.log_metrics({"loss": 1.0}, step=0)
+        raise RuntimeError("diverged")
+except RuntimeError:
+    pass
+report["errors"] = errors
+report["other"] = other.id
+print("@@REPORT@@" + json.dumps(report))
