@@ -1,16 +1,19 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { archives } from '../integration/archives.js';
 
 /** The built `mlmodel` running real queries on the embedded stores of a fresh home. */
 const CLI = new URL('../../dist/console/cli.js', import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), 'mlmodel-cli-run-'));
-const home = join(root, 'home');
 const archive = join(root, 'mnist.tar');
 writeFileSync(archive, archives.tfSavedModel());
+/** The home the next command runs on: a fresh, empty one for each test. */
+let home: string;
+/** A home holding mnist_v1 alone, imported once; tests that need it start from a copy. */
+const seeded = join(root, 'seeded');
 
 function mlmodel(args: string[], input = ''): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], {
@@ -20,6 +23,17 @@ function mlmodel(args: string[], input = ''): { status: number | null; stdout: s
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+beforeAll(() => {
+  home = seeded;
+  const r = mlmodel(['-c', `mlmodel import name=mnist_v1 type=tf category=classification algorithm=deep path=${archive}`]);
+  expect(r.status, r.stderr).toBe(0);
+});
+// Each test's own home, so what it lists, deploys or repairs is its own, whatever ran before it.
+beforeEach(() => {
+  home = mkdtempSync(join(root, 'home-'));
+});
+const withMnist = () => cpSync(seeded, home, { recursive: true });
 
 describe('mlmodel -c / -f / stdin running queries', () => {
   it('imports and lists with -c, printing IRIS tables', () => {
@@ -32,6 +46,7 @@ describe('mlmodel -c / -f / stdin running queries', () => {
   });
 
   it('prints typed JSON, one object per query', () => {
+    withMnist();
     const r = mlmodel(['--format', 'json', '-c', 'mlmodel list | fields id, name', '-c', 'mlmodel summary mnist_v1 format']);
     expect(r.status).toBe(0);
     const [list, summary] = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { columns: unknown; rows: unknown });
@@ -40,6 +55,7 @@ describe('mlmodel -c / -f / stdin running queries', () => {
   });
 
   it('runs a piped batch with comments and continuations, and stops at the first failure with status 1', () => {
+    withMnist();
     const batch = '# report\nmlmodel list \\\n  | fields name\nmlmodel summary nope\nmlmodel list\n';
     const r = mlmodel(['--format', 'csv'], batch);
     expect(r.status).toBe(1);
@@ -49,6 +65,7 @@ describe('mlmodel -c / -f / stdin running queries', () => {
   });
 
   it('says which of several -c queries failed, and runs queries without mlmodel only when asked', () => {
+    withMnist();
     const r = mlmodel(['--continue-on-error', '-c', 'mlmodel list | fields name', '-c', 'mlmodel summary nope', '-c', 'mlmodel llist']);
     expect(r.stderr).toContain('error at -c #2, line 1: no model called nope (MODEL_NOT_FOUND)');
     expect(r.stderr).toContain('parse error at -c #3, line 1, column 9');
@@ -61,6 +78,7 @@ describe('mlmodel -c / -f / stdin running queries', () => {
   });
 
   it('runs a query given as the command’s words, as typed at a shell prompt', () => {
+    withMnist();
     const list = mlmodel(['--format', 'tsv', 'list', '|', 'fields', 'name']);
     expect(list.status, list.stderr).toBe(0);
     expect(list.stdout).toBe('name\nmnist_v1\n');
@@ -89,6 +107,7 @@ describe('mlmodel -c / -f / stdin running queries', () => {
   });
 
   it("exits as fsck(8) does: 4 for problems left, 1 when repair corrected them all, 0 when there are none", () => {
+    withMnist();
     expect(mlmodel(['-c', 'mlmodel fsck grace=0']).status).toBe(0);
     // An object no record points to: what a killed import leaves.
     const orphan = join(home, 'objects', 'models', '00000000-0000-4000-8000-000000000000');
@@ -108,6 +127,7 @@ describe('mlmodel -c / -f / stdin running queries', () => {
   });
 
   it('keeps going with --continue-on-error; a parse error makes the status 2 and shows on stdout in json', () => {
+    withMnist();
     const dir = mkdtempSync(join(tmpdir(), 'mlmodel-batch-'));
     const file = join(dir, 'jobs.mlq');
     writeFileSync(file, 'mlmodel llist\nmlmodel summary nope\nmlmodel list | fields name\n');
@@ -145,6 +165,7 @@ describe('mlmodel -c / -f / stdin running queries', () => {
   });
 
   it('deploys into the serving base under the home and reports serving status', () => {
+    withMnist();
     const r = mlmodel(['--format', 'tsv', '-c', "mlmodel deploy mnist_v1 label='stable'", '-c', 'serving status mnist_v1 | fields version, state, label']);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('result\tlatest_version\tserving_name\non\t1\troot_mnist_v1\nversion\tstate\tlabel\n1\tAVAILABLE\tstable\n');

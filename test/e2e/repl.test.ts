@@ -1,8 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { archives } from '../integration/archives.js';
 import { startSlowS3, type SlowS3 } from './slow-s3.js';
 import { Tmux } from './tmux.js';
@@ -49,13 +49,48 @@ afterAll(async () => {
 
 const count = (text: string, needle: string) => text.split(needle).length - 1;
 
-describe('the REPL in a terminal', () => {
-  let t: Tmux;
-  beforeAll(async () => {
-    t = Tmux.start({ command: [process.execPath, CLI], env, width: 120, height: 40 });
+/**
+ * A copy of the home the models were imported into, for one test: its own
+ * store and its own history file, so what a test sees and recalls is what it
+ * did itself, whatever ran before it.
+ */
+function homeOfItsOwn(): Record<string, string> {
+  const copy = mkdtempSync(join(root, 'home-'));
+  cpSync(home, copy, { recursive: true });
+  return { ...env, MLMODEL_HOME: copy };
+}
+
+/** The REPL in a new terminal, on `env`, once its first prompt shows. */
+async function startRepl(env: Record<string, string>, size = { width: 120, height: 40 }): Promise<Tmux> {
+  const t = Tmux.start({ command: [process.execPath, CLI], env, ...size });
+  try {
     await t.waitFor(() => t.lastLine() === 'mlmodel>', 15_000, 'the first prompt');
+  } catch (e) {
+    t.kill();
+    throw e;
+  }
+  return t;
+}
+
+/** Types a line, presses Enter, and waits for `answer` and then the prompt. */
+async function enter(t: Tmux, line: string, answer: RegExp): Promise<string> {
+  t.type(line);
+  t.press('Enter');
+  const screen = await t.waitFor(answer, 10_000, `the answer to ${line}`);
+  await t.waitFor(() => t.lastLine() === 'mlmodel>', 5000, 'the prompt back');
+  return screen;
+}
+
+describe('the REPL in a terminal', () => {
+  // A fresh REPL on a home of its own for each test: a clean screen, an empty
+  // history, expanded display off (about a second each on a loaded machine).
+  let t: Tmux;
+  let replEnv: Record<string, string>;
+  beforeEach(async () => {
+    replEnv = homeOfItsOwn();
+    t = await startRepl(replEnv);
   });
-  afterAll(() => t?.kill());
+  afterEach(() => t?.kill());
 
   it('runs a typed query and draws the table within the window', async () => {
     t.type('mlmodel list');
@@ -79,6 +114,8 @@ describe('the REPL in a terminal', () => {
   });
 
   it('recalls history with Up and finds it with Ctrl-R', async () => {
+    await enter(t, 'mlmodel list', /\(2 rows\)/);
+    await enter(t, 'mlmodel summary iris_classifier format, type', /│ type +│ sklearn +│[\s\S]*\(2 rows\)/);
     t.press('Up');
     await t.waitFor(() => t.lastLine() === 'mlmodel> mlmodel summary iris_classifier format, type', 5000, 'the last entry');
     t.press('Up');
@@ -143,6 +180,15 @@ describe('the REPL in a terminal', () => {
   });
 
   it('leaves on Ctrl-D with status 0; the history file has the entries but no secrets', async () => {
+    await enter(t, 'mlmodel list', /\(2 rows\)/);
+    await enter(t, 'mlmodel summary iris_classifier format, type', /│ type +│ sklearn +│[\s\S]*\(2 rows\)/);
+    await enter(t, 'help summary', /Examples?:\n {2}mlmodel summary mnist_v1/);
+    await enter(t, '\\x', /Expanded display is on\./);
+    t.type('mlmodel list \\');
+    t.press('Enter');
+    t.type('| where (name = mnist_v1');
+    t.press('Enter');
+    await enter(t, ') | fields id, name', /\(1 row\)/);
     t.type("mlmodel export name=mnist_v1 path=OBJECTSTORAGE.SLOW:x.tar token=abc123");
     t.press('Enter');
     await t.waitFor(/export has no option token/);
@@ -150,7 +196,7 @@ describe('the REPL in a terminal', () => {
     await t.waitFor(/To leave, press Ctrl-C again or Ctrl-D/);
     t.press('C-d');
     expect(await t.waitForExit()).toEqual({ code: 0, signal: null });
-    const file = join(home, 'history');
+    const file = join(replEnv.MLMODEL_HOME!, 'history');
     const history = readFileSync(file, 'utf8').split('\n');
     // One entry a line; a backslash is doubled and a line break is written \n.
     expect(history).toEqual(expect.arrayContaining(['mlmodel list', 'mlmodel summary iris_classifier format, type', 'help summary', '\\\\x']));
@@ -162,9 +208,18 @@ describe('the REPL in a terminal', () => {
 
 describe('a new session', () => {
   it('starts with the history of the last one', async () => {
-    const t = Tmux.start({ command: [process.execPath, CLI], env, width: 100, height: 20 });
+    const own = homeOfItsOwn();
+    const last = await startRepl(own, { width: 100, height: 20 });
     try {
-      await t.waitFor(() => t.lastLine() === 'mlmodel>', 15_000, 'the prompt');
+      await enter(last, 'mlmodel list | head 1', /\(1 row\)/);
+      await enter(last, '\\x', /Expanded display is on\./);
+      last.press('C-d');
+      expect(await last.waitForExit()).toEqual({ code: 0, signal: null });
+    } finally {
+      last.kill();
+    }
+    const t = await startRepl(own, { width: 100, height: 20 });
+    try {
       t.press('Up');
       await t.waitFor(() => t.lastLine() === 'mlmodel> \\x', 5000, 'the last entry of the previous session');
       t.press('C-u', 'C-d');

@@ -14,9 +14,18 @@ import { runs } from './arbitraries.js';
  * at most MAX_RATIO times as long, where quadratic growth would take 100
  * (linear growth measured 4–25 here: the garbage collector's share grows
  * with the heap, and the machine is shared, so the margin is wide).
+ *
+ * A loaded machine (four test runs on two cores) has shown 78× for one
+ * measurement of linear growth: a pause lands on the long run more often
+ * than on the short one. Load only ever adds time, while growth shows in
+ * every measurement, so a ratio past the bound is measured again, up to
+ * RETRIES times, small and large in turn (both under the same load), each
+ * keeping its fastest: quadratic growth still fails every time, a pause
+ * does not fail the test. The bound itself stays below quadratic's 100.
  */
 const HANG_MS = 20_000;
 const MAX_RATIO = 60;
+const RETRIES = 5;
 
 function outcome(text: string): { ms: number; error: ParseError | undefined } {
   const started = performance.now();
@@ -44,10 +53,14 @@ describe('parse time is linear in the input', () => {
       expect(large.length).toBeLessThanOrEqual(MAX_QUERY_LENGTH);
       expect(large.length).toBeGreaterThan(0.99 * MAX_QUERY_LENGTH);
       outcome(small); // warm up the JIT, so the small run is not charged for compiling
-      const smallMs = fastest(small, 3);
+      let smallMs = fastest(small, 3);
       const { ms: firstMs, error } = outcome(large);
-      // A second run only when the first looks slow: one pause of a shared machine is not growth.
-      const largeMs = firstMs / Math.max(smallMs, 5) < MAX_RATIO ? firstMs : Math.min(firstMs, outcome(large).ms);
+      let largeMs = firstMs;
+      // Measured again only while it looks slow: a pause of a shared machine is not growth.
+      for (let i = 0; i < RETRIES && largeMs / Math.max(smallMs, 5) >= MAX_RATIO; i++) {
+        smallMs = Math.min(smallMs, outcome(small).ms);
+        largeMs = Math.min(largeMs, outcome(large).ms);
+      }
       expect(error === undefined).toBe(shape.valid);
       if (error) {
         expect(error.message).not.toMatch(/^the parser failed/);
@@ -57,7 +70,7 @@ describe('parse time is linear in the input', () => {
       expect(largeMs).toBeLessThan(HANG_MS);
       // Below a few milliseconds the ratio is noise; the bound then is the hang bound alone.
       expect(largeMs / Math.max(smallMs, 5)).toBeLessThan(MAX_RATIO);
-    }, 4 * HANG_MS);
+    }, (RETRIES + 2) * HANG_MS);
   }
 });
 

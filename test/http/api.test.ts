@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { IncomingMessage } from 'node:http';
 import { Authenticator, isLoopback, isLoopbackHost } from '../../console/serve/auth.js';
 import { HttpError } from '../../console/serve/errors.js';
@@ -12,12 +12,21 @@ import { call, startHarness, waitJob, type Harness } from './harness.js';
 /** The HTTP query API end to end: a real registry on embedded stores behind a real node:http server, spoken to with fetch. */
 describe('HTTP query API with tokens', () => {
   let h: Harness;
-  beforeAll(async () => {
+  // A registry and server of each test's own: the models a test lists, reads
+  // or changes are those it imported itself, whatever ran before it.
+  beforeEach(async () => {
     h = await startHarness();
     writeFileSync(join(h.inbox, 'mnist.tar'), archives.tfSavedModel());
     writeFileSync(join(h.inbox, 'clf.tar.gz'), archives.sklearn());
   });
-  afterAll(() => h.close());
+  afterEach(() => h.close());
+  /** alice's models a test starts from: mnist (tf) from mnist.tar, any other name (sklearn) from clf.tar.gz. */
+  const aliceHas = async (...names: string[]) => {
+    for (const n of names) {
+      const q = n === 'mnist' ? `mlmodel import name=mnist type=tf path=${join(h.inbox, 'mnist.tar')}` : `mlmodel import name=${n} type=sklearn path=${join(h.inbox, 'clf.tar.gz')}`;
+      expect((await call(h, 'POST', '/query', { token: 'alice', body: { q } })).status, n).toBe(200);
+    }
+  };
 
   it('runs a synchronous query as the token’s user and answers with typed fields and rows', async () => {
     const imported = await call(h, 'POST', '/query', {
@@ -52,6 +61,7 @@ describe('HTTP query API with tokens', () => {
   });
 
   it('runs a job: POST gives a sid, GET pages through the result until isEnd', async () => {
+    await aliceHas('mnist');
     for (const n of ['a1', 'a2', 'a3']) {
       const r = await call(h, 'POST', '/query', { token: 'alice', body: { q: `mlmodel import name=${n} type=sklearn path=${join(h.inbox, 'clf.tar.gz')}` } });
       expect(r.status).toBe(200);
@@ -125,6 +135,7 @@ describe('HTTP query API with tokens', () => {
   });
 
   it('answers 403 when a user writes to another user’s model, and still lets them read it', async () => {
+    await aliceHas('mnist', 'a3');
     for (const q of ['mlmodel delete mnist', 'mlmodel rename mnist mine_now', "mlmodel deploy mnist label='x'", 'mlmodel stop mnist']) {
       const r = await call(h, 'POST', '/query', { token: 'bob', body: { q } });
       expect(r.status, q).toBe(403);
@@ -143,6 +154,7 @@ describe('HTTP query API with tokens', () => {
   });
 
   it('lets only admins act as another user', async () => {
+    await aliceHas('a2', 'a3_renamed');
     const asAlice = await call(h, 'POST', '/query', { token: 'ops', body: { q: 'mlmodel delete a3_renamed', user: 'alice' } });
     expect(asAlice.status).toBe(200);
     const notAdmin = await call(h, 'POST', '/query', { token: 'bob', body: { q: 'mlmodel delete a2', user: 'alice' } });

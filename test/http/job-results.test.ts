@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { lineEnd, render } from '../../console/render/formats.js';
 import { ResultStore } from '../../console/serve/results.js';
 import type { Cell, Column, ResultTable } from '../../src/result/table.js';
@@ -10,25 +10,28 @@ import { call, manyFilesArchive, startHarness, waitJob, type Harness } from './h
 
 const FILES = 3000;
 const Q = 'mlmodel files big';
+const BIG = manyFilesArchive(FILES);
 
 describe('job results: spilled to disk past a size, per-user slots', () => {
   let h: Harness;
   let spill: string;
   let expected: ResultTable;
-  beforeAll(async () => {
+  // A server of its own for each case, on a fresh spill directory: the spill
+  // files a case counts are those of its own jobs, whatever ran before it.
+  beforeEach(async () => {
     const parent = mkdtempSync(join(tmpdir(), 'mlmodel-spill-'));
     spill = join(parent, 'serve');
     // A directory left by a server that died (no such pid) is removed when the next one starts.
     mkdirSync(join(spill, 'results-999999999-deadbeef'), { recursive: true });
     writeFileSync(join(spill, 'results-999999999-deadbeef', 'x.jsonl'), '[1]\n');
     h = await startHarness({ server: { spillDir: spill, resultInlineBytes: 64 * 1024, resultMemoryBytes: 256 * 1024, maxJobsPerUser: 6 } });
-    writeFileSync(join(h.inbox, 'big.tar.gz'), manyFilesArchive(FILES));
+    writeFileSync(join(h.inbox, 'big.tar.gz'), BIG);
     const r = await call(h, 'POST', '/query', { token: 'alice', body: { q: `mlmodel import name=big type=sklearn path=${join(h.inbox, 'big.tar.gz')}` } });
     expect(r.status).toBe(200);
     expected = await h.registry.run(Q, { user: 'alice' });
     expect(expected.rows).toHaveLength(FILES + 1);
   });
-  afterAll(() => h?.close());
+  afterEach(() => h?.close());
 
   const spillFiles = () => readdirSync(spill).flatMap((d) => readdirSync(join(spill, d)).map((f) => join(spill, d, f)));
 
@@ -112,7 +115,11 @@ describe('job results: spilled to disk past a size, per-user slots', () => {
   });
 
   it('removes every spill file when the server closes', async () => {
-    expect(spillFiles().length).toBeGreaterThan(0);
+    for (const user of ['alice', 'bob'] as const) {
+      const s = await call(h, 'POST', '/query/jobs', { token: user, body: { q: Q } });
+      expect((await waitJob(h, s.body.sid, user, 20_000, '?limit=1')).body.state).toBe('done');
+    }
+    expect(spillFiles()).toHaveLength(2);
     await h.close();
     h = undefined as unknown as Harness;
     expect(readdirSync(spill)).toEqual([]);

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parse } from '../../src/language.js';
 import { openTrackingStore } from '../../src/tracking/open.js';
 import type { ImportCommand } from '../../src/commands/import.js';
@@ -71,7 +71,10 @@ export function atomicSuite(setup: () => Promise<Backend>, opts: { rounds?: numb
     expect(rows, JSON.stringify(rows)).toEqual([]);
   };
 
-  it('sets up two registries on one store pair', async () => {
+  // Two registries on one store pair, opened before any case and closed after
+  // the last: set up in hooks, not in cases, so no case depends on the order
+  // the cases run in. Each case uses names of its own (di*, dd*, many, …).
+  beforeAll(async () => {
     const backend = await setup();
     const config = loadConfig(backend.env);
     const meta = await metadataStoreFor(config);
@@ -88,6 +91,9 @@ export function atomicSuite(setup: () => Promise<Backend>, opts: { rounds?: numb
         return `OBJECTSTORAGE.MIN_AI:${key}`;
       },
     };
+  });
+  afterAll(async () => {
+    if (w) await Promise.all([w.a.close(), w.b.close(), w.meta.close(), w.objects.close()]);
   });
 
   it(`${rounds} rounds of concurrent delete and import of one name leave at most one model, and every acknowledged import`, async () => {
@@ -279,10 +285,6 @@ export function atomicSuite(setup: () => Promise<Backend>, opts: { rounds?: numb
     await w.a.run('mlmodel delete inflight');
     await fsckClean();
   }, 120_000);
-
-  it('closes', async () => {
-    await Promise.all([w.a.close(), w.b.close(), w.meta.close(), w.objects.close()]);
-  });
 }
 
 /** The engine context a registry builds for `root`, for driving an import's two halves separately. */

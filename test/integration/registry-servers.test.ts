@@ -29,23 +29,31 @@ describeWithServer('mongodb', 'registry on MongoDB + MinIO', (mongoUrl) => {
     };
     const store = (url: string) => new MinioObjectStore({ location: parseS3Url(url, 'test') });
 
+    const databases: string[] = [];
     afterAll(async () => {
       const client = new MongoClient(mongoUrl);
-      for (const db of [database, `${database}atomic`]) await client.db(db).dropDatabase().catch(() => undefined);
+      for (const db of databases) await client.db(db).dropDatabase().catch(() => undefined);
       await client.close();
     });
 
-    const backend = (prefix: string) => async (): Promise<Backend> => {
+    // Every call gives fresh stores (its own database, bucket and serving
+    // base), as the embedded setup does: the walk-through's cases each ask
+    // for a registry of their own.
+    let calls = 0;
+    const backend = (kind: string) => async (): Promise<Backend> => {
+      const prefix = `${kind}-${calls++}`;
       const sources = store(locations.connector);
       await sources.init();
       const serving = `${locations.serving}${prefix}`;
+      const tag = prefix.replace(/\W/g, '');
+      databases.push(`${database}${tag}`);
       return {
         env: {
           HOME: '/nonexistent-home',
           MLMODEL_HOME: `/tmp/mlmodel-it-${run}`,
           MLMODEL_USER: 'root',
-          MLMODEL_MONGODB_URL: mongo.toString().replace(`/${database}`, `/${database}${prefix.replace(/\W/g, '')}`),
-          MLMODEL_MINIO_URL: `${locations.objects}${prefix.replace(/\W/g, '')}`,
+          MLMODEL_MONGODB_URL: mongo.toString().replace(`/${database}`, `/${database}${tag}`),
+          MLMODEL_MINIO_URL: `${locations.objects}${tag}`,
           MLMODEL_CONNECTOR_MIN_AI: locations.connector,
           MLMODEL_SERVING_BASE: serving,
         },
@@ -57,9 +65,9 @@ describeWithServer('mongodb', 'registry on MongoDB + MinIO', (mongoUrl) => {
           if (!(await served.stat(path))) return null;
           return readAll(await served.get(path));
         },
-        async listObjects(prefix_) {
+        async listObjects(under) {
           const keys: string[] = [];
-          for await (const o of store(`${locations.objects}${prefix.replace(/\W/g, '')}`).list(prefix_)) keys.push(o.key);
+          for await (const o of store(`${locations.objects}${tag}`).list(under)) keys.push(o.key);
           return keys;
         },
         download: httpGet,

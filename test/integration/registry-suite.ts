@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { F } from '../../src/store/filter.js';
 import { metadataStoreFor, objectStoreFor } from '../../src/store/open.js';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { openRegistry, type Registry } from '../../src/engine/registry.js';
 import { loadConfig, type Env } from '../../src/config/index.js';
 import type { ResultTable } from '../../src/result/table.js';
@@ -50,16 +50,44 @@ export function registrySuite(setup: () => Promise<Backend>): void {
   let reg: Registry;
   const run = (q: string) => reg.run(q);
 
-  // The registry every case runs on, opened before the first and closed after
-  // the last. The cases are one walk-through: later ones use models earlier
-  // ones imported (skl, onx, hhh, vv), so they run in this order, as vitest does.
-  beforeAll(async () => {
+  // Each case runs on a registry of its own over fresh stores (every setup()
+  // makes new ones), so what it sees (ids, lists, objects, fsck's findings)
+  // is what it did itself, in whatever order the cases run. A case that needs
+  // models imports them with the helpers below.
+  beforeEach(async () => {
     backend = await setup();
     reg = await openRegistry({ config: loadConfig(backend.env) });
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await reg?.close();
   });
+
+  /** One model of each type: name, type, source archive, the format and filename import infers. */
+  const everyType = (): Array<[string, string, Buffer, string, string]> => [
+    ['skl', 'sklearn', archives.sklearn(), 'pickle', 'model.pkl'],
+    ['spk', 'spark', archives.spark(), 'spark', 'data/part-00000-abc.snappy.parquet'],
+    ['rrr', 'r', archives.r(), 'rda', 'model.rda'],
+    ['onx', 'onnx', archives.onnx(), 'onnx', 'model.onnx'],
+    ['hhh', 'tf', archives.tfH5(), 'h5', 'model.h5'],
+  ];
+  /** Imports skl, spk, rrr, onx and hhh from src/<name>.tar. */
+  const importEveryType = async () => {
+    for (const [name, type, body] of everyType()) {
+      await backend.putSource(`src/${name}.tar`, body);
+      await run(`mlmodel import name=${name} type=${type} path=OBJECTSTORAGE.MIN_AI:src/${name}.tar`);
+    }
+  };
+  /** Two sources of one tf model: v/m1.tar holds a Keras h5 file, v/m2.tar a SavedModel. */
+  const putVersionSources = async () => {
+    await backend.putSource('v/m1.tar', archives.tfH5());
+    await backend.putSource('v/m2.tar', archives.tfSavedModel());
+  };
+  /** vv with version 1 from v/m1.tar (h5) and version 2, the latest, from v/m2.tar (SavedModel). */
+  const importVv = async () => {
+    await putVersionSources();
+    await run('mlmodel import name=vv type=tf path=OBJECTSTORAGE.MIN_AI:v/m1.tar');
+    await run('mlmodel import name=vv type=tf path=OBJECTSTORAGE.MIN_AI:v/m2.tar');
+  };
 
   it('walks through the IRIS reference: import, list, summary, deploy, serving status, stop, export, delete', async () => {
     const saved = archives.tfSavedModel();
@@ -139,24 +167,15 @@ export function registrySuite(setup: () => Promise<Backend>): void {
   });
 
   it('imports every model type, plain or gzip, and infers the format', async () => {
-    const cases: Array<[string, string, Buffer, string, string]> = [
-      ['skl', 'sklearn', archives.sklearn(), 'pickle', 'model.pkl'],
-      ['spk', 'spark', archives.spark(), 'spark', 'data/part-00000-abc.snappy.parquet'],
-      ['rrr', 'r', archives.r(), 'rda', 'model.rda'],
-      ['onx', 'onnx', archives.onnx(), 'onnx', 'model.onnx'],
-      ['hhh', 'tf', archives.tfH5(), 'h5', 'model.h5'],
-    ];
-    for (const [name, type, body, format, filename] of cases) {
-      await backend.putSource(`src/${name}.tar`, body);
-      await run(`mlmodel import name=${name} type=${type} path=OBJECTSTORAGE.MIN_AI:src/${name}.tar`);
+    await importEveryType();
+    for (const [name, type, , format, filename] of everyType()) {
       expect((await run(`mlmodel summary ${name} format, filename, type`)).rows.map((r) => r[1])).toEqual([format, filename, type]);
     }
     expect(column(await run('mlmodel list | where type in (sklearn, spark) | sort -name'), 'name')).toEqual(['spk', 'skl']);
   });
 
   it('makes a new version on re-import; list shows the latest, @N reads older ones', async () => {
-    await backend.putSource('v/m1.tar', archives.tfH5());
-    await backend.putSource('v/m2.tar', archives.tfSavedModel());
+    await putVersionSources();
     await run('mlmodel import name=versioned type=tf path=OBJECTSTORAGE.MIN_AI:v/m1.tar');
     expect((await run('mlmodel import name=versioned type=tf path=OBJECTSTORAGE.MIN_AI:v/m2.tar')).rows[0]![2]).toBe(2);
     expect((await run('mlmodel list | where name = versioned')).rows).toHaveLength(1);
@@ -170,6 +189,7 @@ export function registrySuite(setup: () => Promise<Backend>): void {
   });
 
   it('leaves no record and no object behind when an import fails', async () => {
+    await putVersionSources();
     const before = await backend.listObjects('models/');
     const count = (await run('mlmodel list')).rows.length;
     await backend.putSource('bad/missing.tar', archives.tfMissingModel());
@@ -206,6 +226,7 @@ export function registrySuite(setup: () => Promise<Backend>): void {
   });
 
   it('renames (metadata only) and refuses a clash', async () => {
+    await importEveryType();
     const after = await run('mlmodel rename skl as sklearn_lr');
     expect(column(after, 'name')).toContain('sklearn_lr');
     expect(column(after, 'name')).not.toContain('skl');
@@ -215,6 +236,7 @@ export function registrySuite(setup: () => Promise<Backend>): void {
   });
 
   it('refuses to deploy a model that is neither tf nor onnx, an onnx file that is no ONNX graph, and to stop one that is not served', async () => {
+    await importEveryType();
     expect(await failure(run('mlmodel deploy spk'))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('spk is a spark model') });
     // archives.onnx() holds bytes named model.onnx, not a graph: the version is FAILED and its directory gone.
     expect(await failure(run('mlmodel deploy onx'))).toMatchObject({ code: 'ARCHIVE_INVALID', message: expect.stringContaining('not a readable ONNX model') });
@@ -226,8 +248,7 @@ export function registrySuite(setup: () => Promise<Backend>): void {
   });
 
   it('lists versions with tags and aliases; tags filter the list; aliases move and resolve', async () => {
-    await run('mlmodel import name=vv type=tf path=OBJECTSTORAGE.MIN_AI:v/m1.tar');
-    await run('mlmodel import name=vv type=tf path=OBJECTSTORAGE.MIN_AI:v/m2.tar');
+    await importVv();
     expect((await run('mlmodel tag vv stable, prod')).rows).toEqual([['vv', 2, 'stable,prod']]);
     expect((await run('mlmodel tag vv@1 old')).rows).toEqual([['vv', 1, 'old']]);
     expect(column(await run('mlmodel list | where tags = stable'), 'name')).toEqual(['vv']);
@@ -255,6 +276,7 @@ export function registrySuite(setup: () => Promise<Backend>): void {
   });
 
   it('lists the files of an archive, pulls them into a directory, and verifies the stored archive', async () => {
+    await importVv();
     const files = await run("mlmodel files vv include='variables*' sortby=size");
     expect(files.columns.map((c) => c.name)).toEqual(['path', 'size', 'modified', 'sha256']);
     expect(files.rows.map((r) => [r[0], r[1]])).toEqual([
@@ -281,6 +303,8 @@ export function registrySuite(setup: () => Promise<Backend>): void {
   });
 
   it('fsck finds damage, orphans and interrupted deletes, and repairs what is safe', async () => {
+    await importVv();
+    await importEveryType();
     expect((await run('mlmodel fsck quick=true')).rows).toEqual([]);
     const config = loadConfig(backend.env);
     const objects = await objectStoreFor(config);

@@ -118,8 +118,10 @@ describe('Registry API', () => {
   });
 
   it('runScript() yields one result per statement with its line, then stops at the first failure', async () => {
+    // A model of this test's own, so the rows it counts do not depend on what other tests imported.
+    await registry.run(`mlmodel import name=sc type=sklearn path=${archive}`);
     const got: [number, number][] = [];
-    const script = '# header\nmlmodel list | fields name\n\nmlmodel summary m1 \\\n  type\nmlmodel summary nope\nmlmodel list\n';
+    const script = '# header\nmlmodel list | where name = sc | fields name\n\nmlmodel summary sc \\\n  type\nmlmodel summary nope\nmlmodel list\n';
     const iterate = async () => {
       for await (const r of registry.runScript(script)) got.push([r.statement.line, r.rows.length]);
     };

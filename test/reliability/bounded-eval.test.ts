@@ -27,6 +27,14 @@ const ROWS = 5_000;
 const SINGLES = 500;
 /** From the signal to the query's end: about one Pacer slice is expected; this is the hang bound. */
 const CANCEL_BOUND_MS = 3_000;
+/**
+ * From a signal to a child process's exit: the query's cancel, then closing
+ * the registry and node's own teardown, all on a machine four test runs
+ * share (3.1 s measured there once). A process the signal did not stop would
+ * go on for minutes (a query LONG or longer) or for ever (a server), so a
+ * wide bound still tells a prompt stop from a hang.
+ */
+const EXIT_BOUND_MS = 10_000;
 
 /** The issue's pattern: ten `%_` and a character no sha256 holds. */
 const HOSTILE = '%_%_%_%_%_%_%_%_%_%_%!';
@@ -176,8 +184,8 @@ describe('signals to a process busy with in-memory work', () => {
     await new Promise((r) => setTimeout(r, 1_500));
     const sent = performance.now();
     child.kill('SIGTERM');
-    const code = await within(exited, 10_000, 'serve still running after SIGTERM');
-    expect(performance.now() - sent).toBeLessThan(CANCEL_BOUND_MS);
+    const code = await within(exited, 2 * EXIT_BOUND_MS, 'serve still running after SIGTERM');
+    expect(performance.now() - sent).toBeLessThan(EXIT_BOUND_MS);
     expect(code).toBe(0);
     expect(output()).toContain('mlmodel serve: stopping\n');
     await reply;
@@ -186,14 +194,25 @@ describe('signals to a process busy with in-memory work', () => {
   it('Ctrl-C (SIGINT) cancels a command-line run busy with a long query', async () => {
     // Three times the patterns: on an idle machine LONG alone can finish before the signal is sent.
     const longer = `${LONG} or ${LONG.slice(LONG.indexOf('where ') + 6).replace(/!(\d+)%/g, '!x$1%')} or ${LONG.slice(LONG.indexOf('where ') + 6).replace(/!(\d+)%/g, '!y$1%')}`;
-    const { child, exited, output } = spawnCli(['-c', longer]);
-    await new Promise((r) => setTimeout(r, 2_000));
-    expect(child.exitCode, output()).toBeNull();
-    const sent = performance.now();
-    child.kill('SIGINT');
-    const code = await within(exited, 10_000, 'the run still going after SIGINT');
-    expect(performance.now() - sent).toBeLessThan(CANCEL_BOUND_MS);
-    expect(code).not.toBe(0);
-    expect(output()).toMatch(/cancel/i);
-  }, 60_000);
+    // The CLI takes Ctrl-C once its registry is open; a SIGINT before that ends node
+    // by the default action (no status, no output), which says nothing about the
+    // query. A loaded machine can take more than 2 s to get there: then the run is
+    // tried again with a longer wait.
+    for (const wait of [2_000, 5_000, 10_000]) {
+      const { child, exited, output } = spawnCli(['-c', longer]);
+      await new Promise((r) => setTimeout(r, wait));
+      expect(child.exitCode, output()).toBeNull();
+      const sent = performance.now();
+      child.kill('SIGINT');
+      const code = await within(exited, 2 * EXIT_BOUND_MS, 'the run still going after SIGINT');
+      if (child.signalCode === 'SIGINT' && output() === '' && wait < 10_000) {
+        console.log(`SIGINT ${wait} ms after the start came before the CLI was ready; again with a longer wait`);
+        continue;
+      }
+      expect(performance.now() - sent).toBeLessThan(EXIT_BOUND_MS);
+      expect(code).not.toBe(0);
+      expect(output()).toMatch(/cancel/i);
+      return;
+    }
+  }, 120_000);
 });

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createQueryServer, type QueryServer } from '../../console/serve/server.js';
 import { loadConfig } from '../../src/config/index.js';
 import { openRegistry, type Registry } from '../../src/engine/registry.js';
@@ -45,7 +45,9 @@ let root: string;
 let env: NodeJS.ProcessEnv;
 const TOKENS = { alice: 'alice-token-0123456789abcdef', bob: 'bob-token-0123456789abcdef00', carol: 'carol-admin-token-012345678' };
 
-beforeAll(async () => {
+// Every case gets a home of its own, so the models it lists and the damage
+// fsck finds are its own, whatever ran before it.
+beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), 'mlmodel-owners-'));
   await writeFile(join(root, 'm.tar'), tar(file('saved_model.pb', 'graph')));
   await writeFile(
@@ -54,7 +56,7 @@ beforeAll(async () => {
   );
   env = { PATH: process.env.PATH, HOME: root, MLMODEL_HOME: join(root, 'home'), MLMODEL_CONFIG: join(root, 'config.yaml') };
 });
-afterAll(async () => {
+afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
@@ -78,6 +80,8 @@ describe('ownership with the CLI (--user)', () => {
 
   it('carol, an admin (http.admins), changes alice\'s model only when she names it alice/m', async () => {
     const as = (q: string) => cli(['--user', 'carol', '--format', 'json', '-c', q], env);
+    expect((await cli(['--format', 'json', '-c', `mlmodel import name=m type=tf path=${join(root, 'm.tar')}`], env)).code).toBe(0);
+    expect((await cli(['--format', 'json', '-c', 'mlmodel tag m keep'], env)).code).toBe(0);
     expect((await as('mlmodel tag m by-carol')).stdout).toMatch(/"code":"MODEL_NOT_FOUND"/);
     expect(JSON.parse((await as('mlmodel tag alice/m by-carol')).stdout).rows).toEqual([['m', 1, 'keep,by-carol']]);
     expect((await as('mlmodel rename alice/m as m2')).code).toBe(0);
@@ -95,14 +99,16 @@ describe('ownership over HTTP (bearer tokens)', () => {
   let registry: Registry;
   let server: QueryServer;
   let url: string;
-  const logs: string[] = [];
-  beforeAll(async () => {
+  let logs: string[];
+  // A server of its own for each case, on that case's home.
+  beforeEach(async () => {
+    logs = [];
     const config = loadConfig(env as Record<string, string>, {});
     registry = await openRegistry({ config, localRoots: config.http.localRoots });
     server = createQueryServer({ registry, log: (l) => logs.push(l) });
     ({ url } = await server.listen(0, '127.0.0.1'));
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await server?.close();
     await registry?.close();
   });
@@ -182,10 +188,19 @@ describe('ownership over HTTP (bearer tokens)', () => {
   });
 
   it('no token appears in any log line or error', async () => {
-    await post('alice-token-0123456789abcdeX', 'mlmodel list');
-    await post(TOKENS.bob, 'mlmodel delete nothing');
-    const all = logs.join('\n');
-    expect(logs.length).toBeGreaterThan(5);
+    // Requests of every kind the other cases make: accepted, refused (401, 403, 404), writes and reads.
+    const replies = [
+      await post(TOKENS.alice, `mlmodel import name=t type=tf path=${join(root, 'm.tar')}`),
+      await post(TOKENS.bob, 'mlmodel delete alice/t'),
+      await post(TOKENS.bob, 'mlmodel delete t', { user: 'alice' }),
+      await post(TOKENS.carol, 'mlmodel fsck grace=0'),
+      await post(null, 'mlmodel list'),
+      await post('alice-token-0123456789abcdeX', 'mlmodel list'),
+      await post(TOKENS.bob, 'mlmodel delete nothing'),
+    ];
+    expect(replies.map((r) => r.status)).toEqual([200, 404, 403, 200, 401, 401, 404]);
+    const all = logs.join('\n') + JSON.stringify(replies);
+    expect(logs.length).toBeGreaterThanOrEqual(replies.length);
     for (const t of [...Object.values(TOKENS), 'alice-token-0123456789abcdeX']) expect(all).not.toContain(t);
   });
 });
@@ -213,10 +228,14 @@ describe('secrets never appear in output, errors or logs', () => {
         expect(text).not.toContain(PASSWORD);
         expect(text).not.toContain(encodeURIComponent(SECRET));
       }
+      // The config file never gets a secret written into it, and the home holds none.
+      const written = await readdir(root, { recursive: true, withFileTypes: true });
+      for (const f of written.filter((e) => e.isFile())) {
+        const body = await readFile(join(f.parentPath, f.name), 'latin1');
+        expect(body, f.name).not.toContain(SECRET);
+        expect(body, f.name).not.toContain(PASSWORD);
+      }
+      expect(written.map((f) => f.name)).toContain('config.yaml');
     }, 60_000);
   }
-
-  it('the config file never gets a secret written into it, and the home holds none', async () => {
-    expect(await readFile(join(root, 'config.yaml'), 'utf8')).not.toContain(SECRET);
-  });
 });

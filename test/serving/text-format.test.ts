@@ -106,7 +106,9 @@ describe('deploy refuses labels models.config and terminals cannot hold', () => 
     root = await mkdtemp(join(tmpdir(), 'mlmodel-labels-'));
     await writeFile(join(root, 'm.tar'), tar(file('saved_model.pb', 'graph')));
     registry = await openRegistry({ config: loadConfig({ HOME: root, MLMODEL_HOME: join(root, 'home'), MLMODEL_USER: 'root' }) });
+    // One model for each case: m is never deployed, q is, whichever case runs first.
     await registry.run(`mlmodel import name=m type=tf path=${join(root, 'm.tar')}`);
+    await registry.run(`mlmodel import name=q type=tf path=${join(root, 'm.tar')}`);
   });
   afterAll(async () => {
     await registry?.close();
@@ -136,9 +138,9 @@ describe('deploy refuses labels models.config and terminals cannot hold', () => 
 
   it("a label with quotes, backslashes and Hangul deploys, and TF Serving's parser reads it back", async () => {
     const label = `it's "v1" \\ 한국어`;
-    await registry.run(`mlmodel deploy m label=${literal(label)}`);
+    await registry.run(`mlmodel deploy q label=${literal(label)}`);
     const config = await readFile(join(root, 'home', 'serving', 'models.config'), 'utf8');
     const [p] = await parseAll([config]);
-    expect(p!.models![0]).toMatchObject({ name: 'root_m', labels: { [label]: 1 } });
+    expect(p!.models).toEqual([expect.objectContaining({ name: 'root_q', labels: { [label]: 1 } })]);
   });
 });
