@@ -96,6 +96,7 @@ describe('mlmodel -c / -f / stdin running queries', () => {
   });
 
   it('suggests the nearest model name, field and summary field for a typo', () => {
+    withMnist();
     const model = mlmodel(['-c', 'mlmodel summary mnist_v2']);
     expect(model.stderr).toBe('error at -c, line 1: no model called mnist_v2; did you mean mnist_v1? (MODEL_NOT_FOUND)\n');
     const far = mlmodel(['-c', 'mlmodel summary resnet']);
