@@ -3,6 +3,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { COMMANDS } from '../../src/commands/index.js';
+
+/** Every `mlmodel` action, in the command list's order: what the error names (a new command needs no edit here). */
+const ACTIONS = COMMANDS.filter((c) => (c.syntax.prefix ?? 'mlmodel') === 'mlmodel')
+  .flatMap((c) => c.syntax.keywords)
+  .join(', ');
 
 /** Drives the built `mlmodel` binary (npm test builds it first) as a user would. */
 const CLI = new URL('../../dist/console/cli.js', import.meta.url).pathname;
@@ -33,7 +39,7 @@ describe('mlmodel --parse', () => {
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(
-      'parse error at -c, line 1, column 9: [llist] is not a mlmodel action. Did you mean list? Available: list, summary, delete, rename, import, export, deploy, stop, versions, tag, untag, alias, unalias, files, pull, verify, fsck, bundle, unbundle, migrate, remotes, mlflow, predict, signature, run, log, runs, experiments, metric, compare, chart, checkpoint, checkpoints\n' +
+      'parse error at -c, line 1, column 9: [llist] is not a mlmodel action. Did you mean list? Available: ' + ACTIONS + '\n' +
         '  mlmodel llist\n' +
         '          ^^^^^\n',
     );
