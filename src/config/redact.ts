@@ -70,7 +70,8 @@ export function redact(text: string, secrets: Iterable<Secret | string> = []): s
  * A configuration value that is, or was meant to be, a URL with credentials
  * (MLMODEL_MINIO_URL, a connector, mongodb_url), as it may be printed, even
  * when it does not parse: a missing scheme, or `/`, `#`, `?`, `@`, `:` or
- * spaces left unencoded in the password. Everything before the last `@` is
+ * spaces left unencoded in the password. Everything before the last `@` (after
+ * a mongodb://, mongodb+srv://, http:// or https:// scheme) is
  * user-info; of it only a plain user name before the first `:` is shown.
  */
 export function redactUrl(text: string): string {
@@ -81,7 +82,11 @@ export function redactUrl(text: string): string {
   if (at < 0) return redact(text);
   const userinfo = rest.slice(0, at);
   const user = /^[^:@\s]*(?=:)/.exec(userinfo);
-  const shown = user ? `${user[0]}:${REDACTED}` : /^[^:@\s]*$/.test(userinfo) ? userinfo : REDACTED;
+  // A plain user name is shown only after a scheme the settings take:
+  // `registry://pw@host` may be a user `registry` with a password that starts
+  // with `//` (no scheme at all), so there nothing before the `@` is shown.
+  const known = /^(mongodb(\+srv)?|https?):\/\/$/i.test(scheme) || scheme === '';
+  const shown = user ? `${user[0]}:${REDACTED}` : known && /^[^:@\s]*$/.test(userinfo) ? userinfo : REDACTED;
   return `${scheme}${shown}@${rest.slice(at + 1).replace(SECRET_PARAMS, `$1${REDACTED}`)}`;
 }
 
