@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { inspectArchive } from '../archive/index.js';
 import { writeTar, type TarWriteEntry } from '../archive/tar-writer.js';
 import { MlmodelError } from '../errors.js';
@@ -225,7 +225,9 @@ async function flavorOf(dir: string): Promise<{ type: ModelFacts['type'] } | { w
   }
   let flavors: string[];
   try {
-    const doc = parseYaml(text) as { flavors?: Record<string, unknown> } | null;
+    // Loaded here, not at the top: the language loads every command module, and the console's start must not pay for YAML.
+    const yaml = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+    const doc = yaml.parse(text) as { flavors?: Record<string, unknown> } | null;
     flavors = Object.keys(doc?.flavors ?? {});
   } catch {
     return { why: 'its MLmodel file is not YAML' };
