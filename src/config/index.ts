@@ -239,6 +239,7 @@ export function loadConfig(env: Env, options: ConfigOptions = {}): Config {
     const parsed = parseMongoUrl(mongoPick.value, what);
     metadata = { kind: 'mongodb', url: new Secret(mongoPick.value), display: redactUrl(mongoPick.value), database: parsed.database };
     if (parsed.password) secrets.push(...secretForms(parsed.password));
+    secrets.push(...typedPassword(mongoPick.value));
   } else {
     metadata = { kind: 'sqlite', path: join(home, 'mlmodel.db') };
   }
@@ -249,7 +250,7 @@ export function loadConfig(env: Env, options: ConfigOptions = {}): Config {
   if (minioPick) {
     const location = parseS3Url(minioPick.value, settingName('minio', minioPick.origin), 'mlmodel');
     objects = { kind: 'minio', location };
-    secrets.push(...secretForms(location.secretKey));
+    secrets.push(...secretForms(location.secretKey), ...typedPassword(minioPick.value));
   } else {
     objects = { kind: 'directory', path: join(home, 'objects') };
   }
@@ -259,7 +260,7 @@ export function loadConfig(env: Env, options: ConfigOptions = {}): Config {
   const servingBase: Location = servingPick
     ? parseLocation(servingPick.value, settingName('serving', servingPick.origin))
     : { kind: 'file', path: join(home, 'serving') };
-  if (servingBase.kind === 's3') secrets.push(...secretForms(servingBase.secretKey));
+  if (servingBase.kind === 's3') secrets.push(...secretForms(servingBase.secretKey), ...typedPassword(servingPick!.value));
 
   // Connectors: the file's, then env's (an env connector replaces a file one of the same name).
   const connectors: Record<string, Location> = {};
@@ -274,6 +275,7 @@ export function loadConfig(env: Env, options: ConfigOptions = {}): Config {
     const name = normalizeConnectorName(key.slice('MLMODEL_CONNECTOR_'.length), key);
     connectors[name] = parseLocation(value, key);
     connectorOrigin[name] = 'env';
+    if (connectors[name]!.kind === 's3') secrets.push(...typedPassword(value));
   }
   for (const loc of Object.values(connectors)) if (loc.kind === 's3') secrets.push(...secretForms(loc.secretKey));
 
@@ -309,8 +311,21 @@ export function loadConfig(env: Env, options: ConfigOptions = {}): Config {
       servingBase: servingPick?.origin ?? 'default',
       connectors: connectorOrigin,
     },
-    secrets: secrets.filter((s) => !s.isEmpty),
+    // One of each value: a typed password without escapes is the parsed one.
+    secrets: secrets.filter((s, i) => !s.isEmpty && secrets.findIndex((t) => t.reveal() === s.reveal()) === i),
   };
+}
+
+/**
+ * The password of a URL setting exactly as typed — percent-escapes, spaces
+ * and all, up to the last `@` — which a driver may echo as is: the parsed
+ * password differs from it once an escape is decoded (`%4D` is `M`).
+ */
+function typedPassword(text: string): Secret[] {
+  const userinfo = /^[a-z][a-z0-9+.-]*:\/\/([\s\S]*)@/i.exec(text)?.[1];
+  const colon = userinfo?.indexOf(':') ?? -1;
+  if (userinfo === undefined || colon < 0 || colon === userinfo.length - 1) return [];
+  return [new Secret(userinfo.slice(colon + 1))];
 }
 
 /** A password as configured and as it appears percent-encoded in a URL a driver may echo. */

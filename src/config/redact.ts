@@ -75,18 +75,17 @@ export function redact(text: string, secrets: Iterable<Secret | string> = []): s
  * user-info; of it only a plain user name before the first `:` is shown.
  */
 export function redactUrl(text: string): string {
-  const m = /^([a-z][a-z0-9+.-]*:\/\/)?([\s\S]*)$/i.exec(text)!;
+  // Only a scheme the settings take counts as one: in `AKIAKEY://pw@host`
+  // or `registry://pw@host` the `//` may begin a password whose setting left
+  // out its scheme, so everything before the first `:` is taken as the user.
+  const m = /^((?:mongodb(?:\+srv)?|https?):\/\/)?([\s\S]*)$/i.exec(text)!;
   const scheme = m[1] ?? '';
   const rest = m[2]!;
   const at = rest.lastIndexOf('@');
   if (at < 0) return redact(text);
   const userinfo = rest.slice(0, at);
-  const user = /^[^:@\s]*(?=:)/.exec(userinfo);
-  // A plain user name is shown only after a scheme the settings take:
-  // `registry://pw@host` may be a user `registry` with a password that starts
-  // with `//` (no scheme at all), so there nothing before the `@` is shown.
-  const known = /^(mongodb(\+srv)?|https?):\/\/$/i.test(scheme) || scheme === '';
-  const shown = user ? `${user[0]}:${REDACTED}` : known && /^[^:@\s]*$/.test(userinfo) ? userinfo : REDACTED;
+  const user = /^[^:@\s/]*(?=:)/.exec(userinfo);
+  const shown = user ? `${user[0]}:${REDACTED}` : /^[^:@\s/]*$/.test(userinfo) ? userinfo : REDACTED;
   return `${scheme}${shown}@${rest.slice(at + 1).replace(SECRET_PARAMS, `$1${REDACTED}`)}`;
 }
 
