@@ -187,8 +187,11 @@ export function runCli(
 }
 
 /** The rows of a successful json-format result, or null. */
-export function jsonRows(r: CliResult): unknown[][] | null {
-  if (r.code !== 0) return null;
+/** fsck(8)'s statuses: 0 nothing found, 1 all corrected, 4 problems left — each with its rows. */
+export const FSCK_STATUSES = [0, 1, 4] as const;
+
+export function jsonRows(r: CliResult, ok: readonly number[] = [0]): unknown[][] | null {
+  if (r.code === null || !ok.includes(r.code)) return null;
   try {
     const parsed = JSON.parse(r.stdout.trim().split('\n').filter(Boolean).at(-1) ?? '') as { rows?: unknown[][] };
     return parsed.rows ?? null;

@@ -9,7 +9,7 @@ import { MinioObjectStore } from '../../src/store/minio.js';
 import { dir, file, tar } from '../archive/tar-writer.js';
 import { describeWithServer } from '../servers/servers.js';
 import { readAll } from '../store/objects-conformance.js';
-import { jsonRows, rng, runCli, startKillableServers, type FaultServers } from './fault-harness.js';
+import { FSCK_STATUSES, jsonRows, rng, runCli, startKillableServers, type FaultServers } from './fault-harness.js';
 
 /**
  * Issue 9.5: SIGKILL MinIO, the MongoDB-wire server or the console itself at
@@ -235,14 +235,14 @@ describeWithServer('mongodb', 'faults: SIGKILL of MinIO, the MongoDB-wire server
       // Recovery: everything up; leases of killed consoles' imports and deploys
       // die once not renewed (20 s), then fsck reports, repairs, and reports nothing more.
       await new Promise((r) => setTimeout(r, 21_000));
-      const fsckBefore = jsonRows(await runCli('mlmodel fsck grace=0', env));
+      const fsckBefore = jsonRows(await runCli('mlmodel fsck grace=0', env), FSCK_STATUSES);
       expect(fsckBefore).not.toBeNull();
       for (const row of fsckBefore!) figures.fsckBefore[String(row[0])] = (figures.fsckBefore[String(row[0])] ?? 0) + 1;
       // A record whose archive is missing or damaged would be a loss: fsck cannot repair that.
       expect(fsckBefore!.filter((r) => r[0] === 'archive'), JSON.stringify(fsckBefore)).toEqual([]);
       for (const row of fsckBefore!.filter((r) => r[0] === 'orphan object')) expect(String(row[1])).toMatch(/^models\/[0-9a-f-]{36}\/(archive|manifest\.json)$/);
-      expect(jsonRows(await runCli('mlmodel fsck repair=true grace=0', env))).not.toBeNull();
-      expect(jsonRows(await runCli('mlmodel fsck grace=0', env))).toEqual([]);
+      expect(jsonRows(await runCli('mlmodel fsck repair=true grace=0', env), FSCK_STATUSES)).not.toBeNull();
+      expect(jsonRows(await runCli('mlmodel fsck grace=0', env), FSCK_STATUSES)).toEqual([]);
 
       // Every acknowledged import: its record, and an object whose sha256 matches.
       const objects = new MinioObjectStore({ location: parseS3Url(env.MLMODEL_MINIO_URL!, 'test') });
