@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOn, type Listening } from './listen.js';
 import { redact, type HttpConfig, type Secret } from '../../src/config/index.js';
 import type { ModelServer } from '../../src/serving/model-server.js';
 import { Authenticator } from './auth.js';
@@ -28,7 +28,7 @@ export interface PredictServerOptions {
 
 export interface PredictServer {
   readonly server: Server;
-  listen(port: number, host: string): Promise<{ host: string; port: number; url: string }>;
+  listen(port: number, host: string): Promise<Listening>;
   close(): Promise<void>;
 }
 
@@ -126,15 +126,7 @@ export function createPredictServer(options: PredictServerOptions): PredictServe
   return {
     server,
     listen(port, host) {
-      return new Promise((resolvePromise, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          const a = server.address() as AddressInfo;
-          const shown = a.family === 'IPv6' ? `[${a.address}]` : a.address;
-          resolvePromise({ host: a.address, port: a.port, url: `http://${shown}:${a.port}` });
-        });
-      });
+      return listenOn(server, port, host);
     },
     async close() {
       const closed = new Promise<void>((r) => server.close(() => r()));

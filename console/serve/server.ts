@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { listenOn, type Listening } from './listen.js';
 import { isUserName, USER_NAME_RULE } from '../../src/engine/user-name.js';
 import type { Outcome, RunnableStatement } from '../../src/engine/runner.js';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { quote, splitScript, withImplicitCommand, type Statement } from '../../grammar/index.js';
 import { commandWrites, parse, printCommand } from '../../src/language.js';
@@ -53,7 +53,7 @@ export interface QueryServerOptions {
 export interface QueryServer {
   readonly server: Server;
   /** Starts listening; resolves with the address actually bound (port 0 picks a free one). */
-  listen(port: number, host: string): Promise<{ host: string; port: number; url: string }>;
+  listen(port: number, host: string): Promise<Listening>;
   /** Cancels running queries, stops accepting, waits for in-flight requests. */
   close(): Promise<void>;
 }
@@ -479,15 +479,7 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
   return {
     server,
     listen(port, host) {
-      return new Promise((resolvePromise, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          const a = server.address() as AddressInfo;
-          const shown = a.family === 'IPv6' ? `[${a.address}]` : a.address;
-          resolvePromise({ host: a.address, port: a.port, url: `http://${shown}:${a.port}` });
-        });
-      });
+      return listenOn(server, port, host);
     },
     async close() {
       clearInterval(sweeper);
