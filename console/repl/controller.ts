@@ -84,6 +84,14 @@ export class ReplController {
   #lastCtrlC = false;
   #running: Promise<void> = Promise.resolve();
   #runs = 0;
+  /** The entry running, from Enter until its every statement has run and printed (or it was let go). */
+  #busyEntry: number | null = null;
+  #entries = 0;
+  /**
+   * Keys that came while an entry ran (typed ahead, the rest of a paste):
+   * played back in order when it ends, as psql and mongosh do.
+   */
+  #typedAhead: KeyEvent[] = [];
 
   constructor(options: ControllerOptions) {
     this.#backend = options.backend;
@@ -114,9 +122,15 @@ export class ReplController {
     return this.#catalog;
   }
 
-  /** Settles when the query in flight (if any) has finished and printed. */
+  /** Settles when the entry in flight and any entries typed ahead behind it have finished and printed. */
   get idle(): Promise<void> {
-    return this.#running;
+    return (async () => {
+      let seen: Promise<void>;
+      do {
+        seen = this.#running;
+        await seen;
+      } while (seen !== this.#running);
+    })();
   }
 
   subscribe(listener: () => void): () => void {
@@ -136,8 +150,22 @@ export class ReplController {
   input(raw: string): void {
     for (const key of decodeKeys(raw)) {
       if (this.#snapshot.exited) return;
+      if (this.#busyEntry !== null) {
+        // Ctrl-C cancels the running statement and drops what was typed
+        // ahead: a pasted script stops where it was stopped.
+        if (key.kind === 'ctrl' && key.key === 'c') {
+          this.#typedAhead = [];
+          this.cancel();
+        } else this.#typedAhead.push(key);
+        continue;
+      }
       this.#key(key);
     }
+  }
+
+  /** Plays back the keys typed while the last entry ran, until one of them starts another. */
+  #playTypedAhead(): void {
+    while (this.#busyEntry === null && !this.#snapshot.exited && this.#typedAhead.length > 0) this.#key(this.#typedAhead.shift()!);
   }
 
   #set(patch: Partial<ReplSnapshot>): void {
@@ -155,14 +183,8 @@ export class ReplController {
   }
 
   #key(key: KeyEvent): void {
-    const isCtrlC = key.kind === 'ctrl' && key.key === 'c';
     const wasCtrlC = this.#lastCtrlC;
     this.#lastCtrlC = false;
-    if (this.#snapshot.running) {
-      // While a query runs, only Ctrl-C means something: cancel it.
-      if (isCtrlC) this.cancel();
-      return;
-    }
     const ed = this.#snapshot.editor;
     if (ed.search) return this.#searchKey(key);
     switch (key.kind) {
@@ -318,8 +340,17 @@ export class ReplController {
     // One entry may hold several statements (`a; b`, a pasted script): each runs in turn, as psql does.
     const statements = splitScript(entry);
     if (statements.length === 0) return;
+    const entryId = ++this.#entries;
+    this.#busyEntry = entryId;
     this.#running = (async () => {
-      for (const s of statements) if (!(await this.#run(s.text))) break;
+      try {
+        for (const s of statements) if (!(await this.#run(s.text))) break;
+      } finally {
+        if (this.#busyEntry === entryId) {
+          this.#busyEntry = null;
+          this.#playTypedAhead();
+        }
+      }
     })();
   }
 
@@ -366,6 +397,7 @@ export class ReplController {
     if (r.cancelling) {
       // A second Ctrl-C does not wait for the store to notice: the prompt comes back now.
       this.#abort = null;
+      this.#busyEntry = null;
       this.#emitItems([{ kind: 'info', text: 'cancelled (not waiting for the store to stop)' }], { running: null });
       return;
     }
