@@ -41,6 +41,8 @@ export interface ReplSnapshot {
   /** A line under the prompt, e.g. how to leave after a Ctrl-C. */
   readonly hint: string | null;
   readonly exited: boolean;
+  /** Counts Ctrl-L and `\clear`: the screen is cleared each time it goes up. */
+  readonly clears: number;
 }
 
 export interface HistoryLike {
@@ -109,6 +111,7 @@ export class ReplController {
       candidates: [],
       hint: null,
       exited: false,
+      clears: 0,
     };
     if (options.banner) this.#emitItems([{ kind: 'info', text: options.banner }]);
     void this.refreshCatalog();
@@ -152,8 +155,10 @@ export class ReplController {
       if (this.#snapshot.exited) return;
       if (this.#busyEntry !== null) {
         // Ctrl-C cancels the running statement and drops what was typed
-        // ahead: a pasted script stops where it was stopped.
-        if (key.kind === 'ctrl' && key.key === 'c') {
+        // ahead: a pasted script stops where it was stopped. (Once the last
+        // answer is printed, the entry is still finishing, e.g. reading model
+        // names for completion again: a Ctrl-C then is meant for the prompt.)
+        if (key.kind === 'ctrl' && key.key === 'c' && this.#snapshot.running) {
           this.#typedAhead = [];
           this.cancel();
         } else this.#typedAhead.push(key);
@@ -231,12 +236,15 @@ export class ReplController {
           this.#emitItems([{ kind: 'echo', text: echo(ed.text) + '^C' }], { editor: E.initialEditor(this.#history.entries), candidates: [], hint: null });
           return;
         }
-        if (wasCtrlC) return this.#exit();
+        if (wasCtrlC) return this.#exit(true);
         this.#lastCtrlC = true;
         return this.#set({ hint: EXIT_HINT, candidates: [] });
       case 'd':
-        if (ed.text === '') return this.#exit();
+        if (ed.text === '') return this.#exit(true);
         return this.#edit(E.deleteForward);
+      case 'l':
+        // readline's clear-screen: the screen is wiped, the entry being typed stays.
+        return this.#clear();
       case 'a':
         return this.#edit(E.home);
       case 'e':
@@ -336,6 +344,7 @@ export class ReplController {
       this.#set({ format: name as Format });
       return this.#info(`Output format is ${name}.`);
     }
+    if (head === '\\clear') return this.#clear();
     if (head.startsWith('\\')) return this.#error(`unknown console command ${words[0]}; type help`);
     // One entry may hold several statements (`a; b`, a pasted script): each runs in turn, as psql does.
     const statements = splitScript(entry);
@@ -413,8 +422,19 @@ export class ReplController {
     this.#emitItems([{ kind: 'error', text: terminalText(text, { lines: true, tabs: true }) }]);
   }
 
-  #exit(): void {
+  #clear(): void {
+    this.#set({ clears: this.#snapshot.clears + 1, candidates: [], hint: null });
+  }
+
+  /**
+   * Leaves the console. A key that leaves (Ctrl-D, a second Ctrl-C) leaves the
+   * prompt it was pressed at on the screen, as psql and mongosh do, so the
+   * shell's next prompt does not take the place of the last line.
+   */
+  #exit(keepPrompt = false): void {
     this.#abort?.abort();
+    const ed = this.#snapshot.editor;
+    if (keepPrompt) this.#emitItems([{ kind: 'echo', text: echo(ed.text) }]);
     this.#set({ exited: true, hint: null, candidates: [] });
   }
 }

@@ -210,6 +210,22 @@ describe('the REPL in a terminal', () => {
     expect(t.scrollback()).not.toContain('mlmodel> mlmodel list | fields name | head 1');
   });
 
+  it('clears the screen with Ctrl-L, keeping the entry being typed, and with \\clear', async () => {
+    await enter(t, 'mlmodel list | fields name', /\(2 rows\)/);
+    t.type('mlmodel summary mni');
+    t.press('C-l');
+    await t.waitFor(() => t.screen() === 'mlmodel> mlmodel summary mni', 5000, 'a clear screen with the entry on top');
+    t.type('st_v1 type');
+    t.press('Enter');
+    await t.waitFor(/│ type +│ tf +│/, 10_000, 'the answer');
+    await t.waitFor(() => t.lastLine() === 'mlmodel>', 5000, 'the prompt back');
+    t.type('\\clear');
+    t.press('Enter');
+    await t.waitFor(() => t.screen() === 'mlmodel>', 5000, 'a clear screen');
+    // The scrollback keeps what was on the screen, as readline's clear-screen does.
+    expect(t.scrollback()).toContain('│ iris_classifier │');
+  });
+
   it('toggles expanded display with \\x', async () => {
     t.type('\\x');
     t.press('Enter');
@@ -239,6 +255,8 @@ describe('the REPL in a terminal', () => {
     await t.waitFor(/To leave, press Ctrl-C again or Ctrl-D/);
     t.press('C-d');
     expect(await t.waitForExit()).toEqual({ code: 0, signal: null });
+    // The prompt Ctrl-D was pressed at stays on the screen, above the shell's next line.
+    expect(t.screen()).toMatch(/^mlmodel>\n+\[exited 0\]$/m);
     const file = join(replEnv.MLMODEL_HOME!, 'history');
     const history = readFileSync(file, 'utf8').split('\n');
     // One entry a line; a backslash is doubled and a line break is written \n.
