@@ -39,12 +39,16 @@ export async function runStatements(registry: Registry, statements: readonly Sou
     ...(out.progress ? { onProgress: out.progress.report } : {}),
     continueOnError: out.continueOnError,
   };
+  let results = 0;
   for await (const outcome of registry.runStatements(statements, runOptions)) {
     out.progress?.clear();
     const statement = outcome.statement;
     if ('table' in outcome) {
       const width = out.stdout.isTTY ? out.stdout.columns : undefined;
       const text = render(outcome.table, out.format, { width, color: out.color, raw: out.raw ?? false });
+      // CSV and TSV: each result with its own header, an empty line between
+      // results, so a spreadsheet shows them as separate blocks.
+      if (results++ > 0 && (out.format === 'csv' || out.format === 'tsv')) out.stdout.write(lineEnd(out.format));
       // JSON Lines of no rows is no line at all, not an empty one a strict reader would choke on.
       if (text !== '' || out.format !== 'jsonl') out.stdout.write(text + lineEnd(out.format));
       status = Math.max(status, exitStatusOfTable(outcome.table));
