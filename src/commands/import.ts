@@ -345,6 +345,7 @@ async function registerAs(ctx: EngineContext, r: Registration, modelUid: string)
     latest: true,
     create: r.existing?.create ?? now,
     modified: now,
+    imported: now,
     size: r.report.size,
     sha256: r.report.sha256,
     object_key: r.key,

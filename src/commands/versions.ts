@@ -39,7 +39,7 @@ export async function executeVersions(ctx: EngineContext, cmd: VersionsCommand):
     r.version,
     r.size,
     r.sha256,
-    r.modified,
+    r.imported,
     r.user,
     r.tags.join(','),
     aliases

@@ -11,7 +11,7 @@ import { checkModelName } from '../executor/names.js';
 import { servingHistoryKey } from '../executor/object-keys.js';
 import { bytesCol, type Cell, col, type ResultTable } from '../result/table.js';
 import { F } from '../store/filter.js';
-import type { ModelRecord } from '../store/metadata.js';
+import { importedFallback, type ModelRecord } from '../store/metadata.js';
 import { encodeJson, type DeploymentFacts, type VersionFacts } from './bundle-format.js';
 import type { CheckedBundle } from './read-bundle.js';
 
@@ -172,6 +172,7 @@ function recordFor(ctx: EngineContext, modelUid: string, name: string, bundle: P
     latest: false,
     create: new Date(f.create),
     modified: new Date(f.modified),
+    imported: f.imported === undefined ? importedFallback({ version: f.version, create: new Date(f.create), modified: new Date(f.modified) }) : new Date(f.imported),
     size: s.report.size,
     sha256: s.report.sha256,
     object_key: s.key,

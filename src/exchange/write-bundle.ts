@@ -78,6 +78,7 @@ export async function collectBundle(ctx: EngineContext, head: ModelRecord, versi
       algorithm: r.algorithm,
       create: r.create.toISOString(),
       modified: r.modified.toISOString(),
+      imported: r.imported.toISOString(),
       size: r.size,
       sha256: r.sha256,
       tags: [...r.tags],
