@@ -26,7 +26,13 @@ export function ReplApp({ controller, color }: ReplAppProps) {
   const { stdout, write } = useStdout();
   const { setRawMode, internal_eventEmitter: input } = useStdin();
 
+  // While a result is in the pager the keys are the pager's: raw mode off and
+  // no reading (Ink stops reading stdin when raw mode goes off).
   useEffect(() => {
+    if (snapshot.paging) {
+      controller.inputReleased();
+      return;
+    }
     setRawMode(true);
     const onInput = (data: string) => controller.input(data);
     input.on('input', onInput);
@@ -34,7 +40,7 @@ export function ReplApp({ controller, color }: ReplAppProps) {
       input.off('input', onInput);
       setRawMode(false);
     };
-  }, [controller, input, setRawMode]);
+  }, [controller, input, setRawMode, snapshot.paging]);
 
   useEffect(() => {
     const update = () => {

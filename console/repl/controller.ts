@@ -11,6 +11,7 @@ import { nearest } from '../../grammar/suggest.js';
 import { generalHelp, helpTopics, topicHelp } from './help.js';
 import { decodeKeys, type KeyEvent } from './keys.js';
 import { changesModels, type ReplBackend } from './session.js';
+import { tallerThan, type Pager } from '../pager.js';
 
 export const PROMPT = 'mlmodel> ';
 export const CONTINUATION_PROMPT = '      -> ';
@@ -43,6 +44,8 @@ export interface ReplSnapshot {
   readonly exited: boolean;
   /** Counts Ctrl-L and `\clear`: the screen is cleared each time it goes up. */
   readonly clears: number;
+  /** A result is in the pager: the terminal's keys are the pager's until it closes. */
+  readonly paging: boolean;
 }
 
 export interface HistoryLike {
@@ -61,6 +64,8 @@ export interface ControllerOptions {
   readonly progressIntervalMs?: number;
   readonly now?: () => number;
   readonly banner?: string;
+  /** Shows results taller than the terminal (console/pager.ts); absent when there is no pager to use. */
+  readonly pager?: { readonly page: Pager; readonly rows: () => number | undefined };
 }
 
 const EXIT_HINT = 'To leave, press Ctrl-C again or Ctrl-D, or type \\q.';
@@ -94,6 +99,11 @@ export class ReplController {
    * played back in order when it ends, as psql and mongosh do.
    */
   #typedAhead: KeyEvent[] = [];
+  readonly #pager: ControllerOptions['pager'];
+  /** `\pager on|off`. */
+  #pagerOn = true;
+  /** Resolves when the component has let go of the terminal's input for the pager. */
+  #released: (() => void) | null = null;
 
   constructor(options: ControllerOptions) {
     this.#backend = options.backend;
@@ -102,6 +112,7 @@ export class ReplController {
     this.width = options.width ?? 80;
     this.#interval = options.progressIntervalMs ?? 100;
     this.#now = options.now ?? (() => performance.now());
+    this.#pager = options.pager;
     this.#snapshot = {
       items: [],
       editor: E.initialEditor(options.history.entries),
@@ -112,6 +123,7 @@ export class ReplController {
       hint: null,
       exited: false,
       clears: 0,
+      paging: false,
     };
     if (options.banner) this.#emitItems([{ kind: 'info', text: options.banner }]);
     void this.refreshCatalog();
@@ -345,6 +357,13 @@ export class ReplController {
       return this.#info(`Output format is ${name}.`);
     }
     if (head === '\\clear') return this.#clear();
+    if (head === '\\pager') {
+      const arg = (words[1] ?? '').toLowerCase();
+      if (arg !== '' && arg !== 'on' && arg !== 'off') return this.#error('\\pager takes on, off or nothing (to toggle)');
+      this.#pagerOn = arg === '' ? !this.#pagerOn : arg === 'on';
+      if (this.#pagerOn && !this.#pager) return this.#info('Pager is on, but there is none to use (the output is not a terminal, or MLMODEL_PAGER/PAGER is empty).');
+      return this.#info(`Pager is ${this.#pagerOn ? 'used for results taller than the window' : 'off'}.`);
+    }
     if (head.startsWith('\\')) return this.#error(`unknown console command ${words[0]}; type help`);
     // One entry may hold several statements (`a; b`, a pasted script): each runs in turn, as psql does.
     const statements = splitScript(entry);
@@ -385,7 +404,13 @@ export class ReplController {
       if (!current()) return false;
       const { format, expanded } = this.#snapshot;
       const text = render(table, format, { width: this.width, color: this.#color, expanded });
-      this.#emitItems([{ kind: 'result', text }], { running: null });
+      if (this.#pager && this.#pagerOn && tallerThan(text, this.#pager.rows())) {
+        await this.#page(text);
+        if (!current()) return false;
+        // The table went to the pager; its row count stays on the screen.
+        const last = text.slice(text.lastIndexOf('\n') + 1);
+        this.#emitItems([{ kind: 'info', text: /^\(\d+ rows?\)$/.test(last) ? `${last} shown in the pager` : '(shown in the pager)' }], { running: null });
+      } else this.#emitItems([{ kind: 'result', text }], { running: null });
       if (changesModels(query)) await this.refreshCatalog();
       return true;
     } catch (e) {
@@ -397,6 +422,28 @@ export class ReplController {
     } finally {
       if (current()) this.#abort = null;
     }
+  }
+
+  /** Hands the terminal to the pager once the component has let go of its input, and takes it back after. */
+  async #page(text: string): Promise<void> {
+    const released = new Promise<void>((resolve) => (this.#released = resolve));
+    this.#set({ paging: true });
+    // The component lets go once React has committed the change; a pager
+    // started before would race it for the keys. (Bounded, should it never.)
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([released, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+    clearTimeout(timer);
+    this.#released = null;
+    try {
+      await this.#pager!.page(text);
+    } finally {
+      this.#set({ paging: false });
+    }
+  }
+
+  /** The component has stopped reading keys: the pager may read them. */
+  inputReleased(): void {
+    this.#released?.();
   }
 
   /** Ctrl-C while a query runs: abort it; the engine stops and the prompt returns. */

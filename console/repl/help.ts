@@ -66,6 +66,7 @@ const CONSOLE_HELP = `Console:
   \\x [on|off|auto]   expanded display, one record per block (auto: when a table is too wide)
   \\format NAME       table, json, jsonl, csv, tsv, markdown or html
   \\clear             clear the screen
+  \\pager [on|off]    results taller than the window in $MLMODEL_PAGER, $PAGER or less -SR
   help COMMAND       the grammar of a command or stage, with an example
   \\q, exit           leave`;
 
