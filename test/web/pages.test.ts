@@ -93,6 +93,7 @@ describe('the web page', () => {
   it('lists the models a page at a time, in the order of a sortable column, the pages together the whole list', async () => {
     await page.goto(h.url + '/ui/');
     await ready(page, 'list');
+    expect(await page.getAttribute('th:has(button[data-sort="modified"])', 'aria-sort')).toBe('descending');
     await accessible(page, 'list');
     for (const [column, descending, keys] of [
       ['name', false, 'name'],
@@ -142,7 +143,8 @@ describe('the web page', () => {
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => document.querySelectorAll('#models tbody tr').length < 10);
     await ready(page, 'list');
-    const want = (await api(`mlmodel list | where ${q} | sort name | fields name, user, type`)).results;
+    // The page's default order: newest first.
+    const want = (await api(`mlmodel list | where ${q} | sort -modified, -id | fields name, user, type`)).results;
     expect(want.length).toBeGreaterThan(1);
     expect((await rowsOf(page, '#models')).map((r) => [r[1], r[2], r[3]])).toEqual(want);
     await screenshot(page, 'list-search');
