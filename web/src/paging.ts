@@ -5,7 +5,8 @@
  * the last row shown (keyset paging) rather than counting past earlier pages,
  * so page 20,000 of a 1,000,000-model registry costs what page 1 does.
  *
- * Text and number keys continue after (value, id). Times compare at one-second
+ * Text and number keys continue after (value, id), rows without a value
+ * included where they sort. Times compare at one-second
  * resolution in the language, so a time key continues from the last row's
  * second and skips the rows of that second already shown.
  */
@@ -46,6 +47,23 @@ function literal(v: unknown): string {
   return typeof v === 'number' ? String(v) : quote(String(v));
 }
 
+/**
+ * The rows after (value, id) in the order of a text or number column. No
+ * value (null, a missing field) sorts first ascending and last descending,
+ * and never compares with a value: `COL like '%'` holds exactly when there is one.
+ */
+function after(col: string, cursor: Cursor, descending: boolean): string {
+  const has = `${col} like '%'`;
+  const none = `${col} not like '%'`;
+  const gt = descending ? '<' : '>';
+  if (cursor.value === null || cursor.value === undefined) {
+    return descending ? `(${none} and id < ${cursor.id})` : `((${none} and id > ${cursor.id}) or ${has})`;
+  }
+  const v = literal(cursor.value);
+  const same = `(${col} ${gt} ${v} or (${col} = ${v} and id ${gt} ${cursor.id}))`;
+  return descending ? `(${same} or ${none})` : same;
+}
+
 /** The query for one page of `size` rows (one more is asked for, to know whether another page follows). */
 export function pageQuery(search: string, sort: Sort, cursor: Cursor | null, size: number): { q: string; skip: number } {
   const conds: string[] = [];
@@ -59,7 +77,7 @@ export function pageQuery(search: string, sort: Sort, cursor: Cursor | null, siz
     else if (TIMES.has(col)) {
       conds.push(`${col} ${gt}= ${stamp(String(cursor.value))}`);
       skip = cursor.skip;
-    } else conds.push(`(${col} ${gt} ${literal(cursor.value)} or (${col} = ${literal(cursor.value)} and id ${gt} ${cursor.id}))`);
+    } else conds.push(after(col, cursor, sort.descending));
   }
   const dir = sort.descending ? '-' : '';
   const keys = col === 'id' ? `${dir}id` : `${dir}${col}, ${dir}id`;
