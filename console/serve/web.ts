@@ -6,8 +6,8 @@
  * session cookie and CSRF token; this module never runs a query itself.
  *
  *   GET  /                  → 302 /ui/
- *   GET  /ui/…              the page (every path: the script routes)
- *   GET  /ui/assets/NAME    app.js, app.css
+ *   GET  /ui/…              the page (every path: the script routes), naming the caller's session
+ *   GET  /ui/assets/NAME    app.js, app.css, chunk-*.js
  *   GET  /ui/session        {"user", "reader", "csrf", "tokens"} or 401
  *   POST /ui/login          {"token"} → the session cookie
  *   POST /ui/logout         forgets the session (CSRF token required)
@@ -26,12 +26,15 @@ import { checkCsrf, sessionCookie, SessionTable, type Session } from './web-sess
 export const CONTENT_SECURITY_POLICY =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-const ASSET_TYPES: Readonly<Record<string, string>> = { 'app.js': 'text/javascript', 'app.css': 'text/css' };
+/** The files web/build.mjs writes: the entry script and style, and the chunks loaded on demand. */
+const ASSET = /^(?:app|chunk-[A-Z0-9]+)\.(js|css)$/;
+const ASSET_TYPES: Readonly<Record<string, string>> = { js: 'text/javascript', css: 'text/css' };
 
-const SHELL = `<!doctype html>
+/** The page; `session` is the caller's session as JSON (saving the page a round trip), or empty when a login is needed. */
+const shell = (session: string) => `<!doctype html>
 <html lang="en">
 <head>
-<meta charset="utf-8">
+<meta charset="utf-8">${session === '' ? '' : `\n<meta name="mlmodel-session" content="${escapeAttribute(session)}">`}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>mlmodel</title>
 <link rel="stylesheet" href="/ui/assets/app.css">
@@ -106,8 +109,9 @@ export function createWebUi(http: HttpConfig, auth: Authenticator, defaultUser: 
       if (p.startsWith('/ui/assets/')) {
         only(method, ['GET', 'HEAD']);
         const name = p.slice('/ui/assets/'.length);
-        const type = ASSET_TYPES[name];
-        if (type === undefined) throw new HttpError(404, 'ROUTE_NOT_FOUND', `no such file: ${p}`);
+        const ext = ASSET.exec(name)?.[1];
+        if (ext === undefined || !existsSync(join(dir, name))) throw new HttpError(404, 'ROUTE_NOT_FOUND', `no such file: ${p}`);
+        const type = ASSET_TYPES[ext]!;
         const body = asset(name);
         res.writeHead(200, { 'Content-Type': `${type}; charset=utf-8`, 'Content-Length': body.length, 'Cache-Control': 'no-cache', ...SECURITY_HEADERS });
         res.end(method === 'HEAD' ? undefined : body);
@@ -147,10 +151,17 @@ export function createWebUi(http: HttpConfig, auth: Authenticator, defaultUser: 
         return s?.user ?? '-';
       }
       only(method, ['GET', 'HEAD']);
-      const body = Buffer.from(SHELL, 'utf8');
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': body.length, 'Cache-Control': 'no-store', ...SECURITY_HEADERS });
+      const s = sessionOf(req);
+      const body = Buffer.from(shell(s === null ? '' : JSON.stringify(sessionBody(s))), 'utf8');
+      res.writeHead(200, {
+        'Content-Type': 'text/html; charset=utf-8',
+        'Content-Length': body.length,
+        'Cache-Control': 'no-store',
+        ...SECURITY_HEADERS,
+        ...(s === null ? {} : { 'Set-Cookie': sessionCookie(s) }),
+      });
       res.end(method === 'HEAD' ? undefined : body);
-      return '-';
+      return s?.user ?? '-';
     },
 
     sessionUser(req) {
@@ -167,6 +178,10 @@ const SECURITY_HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
+
+function escapeAttribute(text: string): string {
+  return text.replace(/[&"<>]/g, (c) => ({ '&': '&amp;', '"': '&quot;', '<': '&lt;', '>': '&gt;' })[c]!);
+}
 
 function only(method: string, allowed: readonly string[]): void {
   if (!allowed.includes(method)) {

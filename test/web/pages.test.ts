@@ -231,6 +231,10 @@ describe('the web page', () => {
     // A logged-out session's cookie is refused.
     const stale = await rawRequest(h.url, 'POST', '/query', { ...headers, Cookie: `${cookie.name}=not-a-session` }, body);
     expect(stale.status).toBe(401);
+    // Only the built files are served: no other name, no path out of dist/web.
+    for (const path of ['/ui/assets/chunk-NOPE.js', '/ui/assets/..%2F..%2Fpackage.json', '/ui/assets/app.js.map', '/ui/assets/']) {
+      expect((await rawRequest(h.url, 'GET', path, { Host: headers.Host })).status, path).toBe(404);
+    }
     // The page's CSP forbids inline script: one put into the page does not run.
     const ran = await page.evaluate(async () => {
       const s = document.createElement('script');

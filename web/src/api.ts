@@ -50,8 +50,14 @@ export async function getJson<T>(path: string): Promise<T> {
   return answer<T>(await fetch(path, { credentials: 'same-origin' }));
 }
 
-/** The current session, or null when a token login is needed. */
+/** The current session, or null when a token login is needed: the page names it (web.ts), else the server is asked. */
 export async function session(): Promise<SessionInfo | null> {
+  const meta = document.querySelector<HTMLMetaElement>('meta[name="mlmodel-session"]')?.content;
+  if (meta) {
+    const s = JSON.parse(meta) as SessionInfo;
+    csrf = s.csrf;
+    return s;
+  }
   try {
     const s = await getJson<SessionInfo>('/ui/session');
     csrf = s.csrf;

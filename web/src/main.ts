@@ -5,7 +5,8 @@ import { errorText, h, show } from './dom.js';
 import { listPage } from './list.js';
 import { modelPage } from './model.js';
 import { onNavigate } from './router.js';
-import { chartPage, comparePage, runsPage } from './runs.js';
+
+const runs = () => import('./runs.js');
 
 function route(s: SessionInfo): void {
   const path = location.pathname.replace(/^\/ui\/?/, '').split('/').filter((p) => p !== '').map(decodeURIComponent);
@@ -16,12 +17,13 @@ function route(s: SessionInfo): void {
       return listPage(s, params);
     case 'models':
       return modelPage(s, path[1] ?? '');
+    // The runs pages and uPlot load when first wanted: the model list does without them.
     case 'runs':
-      return runsPage(s);
+      return void runs().then((m) => m.runsPage(s));
     case 'chart':
-      return chartPage(s, params);
+      return void runs().then((m) => m.chartPage(s, params));
     case 'compare':
-      return comparePage(s, params);
+      return void runs().then((m) => m.comparePage(s, params));
     default:
       show('Not found', h('p', {}, 'There is no such page. ', h('a', { href: '/ui/' }, 'See the models.')));
       document.body.setAttribute('data-ready', 'error');
