@@ -28,6 +28,7 @@ export function servingSuite(label: string, makeEnv: () => Promise<Env>): void {
     let served: ModelServer;
     let server: PredictServer;
     let url: string;
+    let env: Env;
     const run = (q: string) => reg.run(q);
     const tar = (name: string) => join(models.dir, `${name}.tar`);
     const post = (path: string, body: unknown): Promise<Reply> => call({ url }, 'POST', path, { body });
@@ -37,7 +38,8 @@ export function servingSuite(label: string, makeEnv: () => Promise<Env>): void {
 
     beforeAll(async () => {
       models = await realModels();
-      const config = loadConfig(await makeEnv());
+      env = await makeEnv();
+      const config = loadConfig(env);
       reg = await openRegistry({ config });
       target = await openServingTarget(config);
       // iris@1: C=1; iris@2: C=0.01 (other probabilities); reg: petal width from three measurements.
@@ -176,6 +178,15 @@ export function servingSuite(label: string, makeEnv: () => Promise<Env>): void {
       await import('node:fs/promises').then((fs) => fs.writeFile(file, JSON.stringify({ dataframe_split: { data: models.expected.iris_reg.rows } })));
       const r = await run(`mlmodel predict reg file='${file}'`);
       expect(close(r.rows.map((x) => x[2]), models.expected.iris_reg.variable.map((v) => [v]))).toBe(true);
+      // A request body in a connector's store: read whole, as the local file is.
+      if (env.MLMODEL_CONNECTOR_REQUESTS !== undefined) {
+        const fs = await import('node:fs/promises');
+        await fs.mkdir(join(env.MLMODEL_CONNECTOR_REQUESTS, 'bodies'), { recursive: true });
+        await fs.writeFile(join(env.MLMODEL_CONNECTOR_REQUESTS, 'bodies', 'reg.json'), JSON.stringify({ instances: models.expected.iris_reg.rows }));
+        const c = await run("mlmodel predict reg file='OBJECTSTORAGE.REQUESTS:bodies/reg.json'");
+        expect(c.rows).toEqual(r.rows);
+        expect(await run("mlmodel predict reg file='OBJECTSTORAGE.REQUESTS:bodies/none.json'").catch((e: unknown) => e)).toMatchObject({ code: 'OBJECT_NOT_FOUND' });
+      }
       const sig = await run('mlmodel signature iris');
       expect(sig.rows.filter((x) => x[0] !== 'request').map((x) => x.slice(0, 4))).toEqual([
         ['input', 'X', 'float', [-1, 4]],
