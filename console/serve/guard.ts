@@ -166,6 +166,8 @@ export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   const tooLarge = () => new HttpError(413, 'PAYLOAD_TOO_LARGE', `the request body is larger than ${max} bytes`, { limit: max });
   if (Number.isFinite(declared) && declared > max) return Promise.reject(tooLarge());
+  // Already read to its end: nothing more will come (as a `for await` over it yields nothing).
+  if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
   // Events, not `for await`: an async iterator per request costs more than the small bodies it reads.
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
