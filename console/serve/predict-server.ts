@@ -37,6 +37,8 @@ const REQUEST_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_BODY = 32 * 1024 * 1024;
 /** URLs whose route is remembered; past it the memory starts afresh (a client sending ever new query strings). */
 const MAX_ROUTES = 1024;
+/** Longer URLs are routed afresh each time: the memory stays under 1024 × 1 KiB. */
+const MAX_ROUTE_URL = 1024;
 
 interface Route {
   readonly path: string;
@@ -65,8 +67,10 @@ export function createPredictServer(options: PredictServerOptions): PredictServe
     if (r === undefined) {
       const path = new URL(url, 'http://localhost').pathname.replace(/(?<=.)\/+$/, '');
       r = { path, protocol: protocols.find((p) => p.owns(path)) ?? null };
-      if (routes.size >= MAX_ROUTES) routes.clear();
-      routes.set(url, r);
+      if (url.length <= MAX_ROUTE_URL) {
+        if (routes.size >= MAX_ROUTES) routes.clear();
+        routes.set(url, r);
+      }
     }
     return r;
   };
