@@ -1,17 +1,26 @@
 /**
  * bench:serving — one scikit-learn model (iris LogisticRegression) served
- * two ways in the same run, and the floor under both:
+ * two ways in the same run, and the floors under them:
  *
  * - mlmodel: the model converted with skl2onnx, imported, served alone by
  *   `mlmodel serve --model iris` (onnxruntime-node), MLflow's /invocations;
  * - MLflow: the same fitted model saved with mlflow.sklearn, served by
  *   `mlflow models serve -m … --env-manager local` (its pyfunc);
- * - the floor: onnxruntime-node called in this process, no HTTP.
+ * - the floor: onnxruntime-node called in this process, no HTTP;
+ * - the HTTP floor: a bare node:http server in its own process that reads
+ *   the same body, parses it and answers a fixed JSON (no model): what
+ *   Node's HTTP/1.1 stack costs a request before any serving is done.
  *
  * Figures: time from start to ready (/ping answers 200), p50/p95 of one-row
- * requests one at a time, and throughput with 8 concurrent clients (one
- * keep-alive connection each). The load generator runs on the same cores as
- * the servers, as does the rest of the machine: the load average is printed.
+ * requests one at a time, throughput with 8 concurrent clients (one
+ * keep-alive connection each), and the CPU time each server process (its
+ * whole process tree) spent per request during that load, read from
+ * /proc: on a shared machine the wall-clock figures follow the other
+ * processes' load, the CPU per request much less. The load generator is
+ * bench/lib/http-load.ts (raw keep-alive sockets, request bytes built once;
+ * node:http's client cost about as much per request as the server it
+ * measured) in this process; its own CPU share is printed, so a saturated
+ * client shows.
  *
  *   npm run bench:serving
  *   MLMODEL_BENCH_SERVING_REQUESTS=500     timed one-at-a-time requests per server
@@ -22,13 +31,13 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadOnnxModel } from '../src/serving/onnx-runtime.js';
 import { cacheRoot, log, repoRoot } from './lib/cache.js';
+import { KeepAliveConnection } from './lib/http-load.js';
 import { fmt, goal, percentile, printTable, saveResults, type Row } from './lib/report.js';
 
 const REQUESTS = Number(process.env.MLMODEL_BENCH_SERVING_REQUESTS ?? 500);
@@ -94,56 +103,112 @@ interface Load {
   p50: number;
   p95: number;
   perSecond: number;
+  /** CPU time of the measured process (tree) per request during the concurrent load, µs. */
+  cpuPerRequest: number;
+  /** The share of one core the load generator (this process) used during the concurrent load, %. */
+  clientCpu: number;
 }
 
-/** One-row requests one at a time (p50/p95), then CLIENTS concurrent loops for SECONDS (throughput). */
-async function load(call: () => Promise<void>): Promise<Load> {
-  for (let i = 0; i < 50; i++) await call();
+/** A measured call and how to read the CPU time of whatever answers it (ms, process tree; this process for the in-process floor). */
+interface Target {
+  readonly call: (client: number) => Promise<void>;
+  readonly cpuMs: () => number;
+  readonly close?: () => void;
+}
+
+/** One-row requests one at a time (p50/p95), then CLIENTS concurrent loops for SECONDS (throughput, CPU per request). */
+async function load(t: Target): Promise<Load> {
+  for (let i = 0; i < 200; i++) await t.call(0);
   const ms: number[] = [];
   for (let i = 0; i < REQUESTS; i++) {
-    const t = performance.now();
-    await call();
-    ms.push(performance.now() - t);
+    const start = performance.now();
+    await t.call(0);
+    ms.push(performance.now() - start);
   }
+  // Warm every connection, then measure.
+  await Promise.all(Array.from({ length: CLIENTS }, (_, c) => t.call(c)));
   let done = 0;
-  const end = performance.now() + SECONDS * 1000;
+  const cpu0 = t.cpuMs();
+  const self0 = process.cpuUsage();
   const t0 = performance.now();
+  const end = t0 + SECONDS * 1000;
   await Promise.all(
-    Array.from({ length: CLIENTS }, async () => {
+    Array.from({ length: CLIENTS }, async (_, c) => {
       while (performance.now() < end) {
-        await call();
+        await t.call(c);
         done++;
       }
     }),
   );
-  return { p50: percentile(ms, 50), p95: percentile(ms, 95), perSecond: done / ((performance.now() - t0) / 1000) };
+  const wall = performance.now() - t0;
+  const self = process.cpuUsage(self0);
+  const cpu = t.cpuMs() - cpu0;
+  t.close?.();
+  return { p50: percentile(ms, 50), p95: percentile(ms, 95), perSecond: done / (wall / 1000), cpuPerRequest: (cpu * 1000) / done, clientCpu: ((self.user + self.system) / 1000 / wall) * 100 };
 }
 
-/** A keep-alive client for CLIENTS sockets: node:http, lighter than fetch, so the load generator takes less of the CPU the servers need. */
-const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
 
-function poster(url: string, body: unknown): () => Promise<void> {
-  const text = JSON.stringify(body);
-  const u = new URL(url);
-  return () =>
-    new Promise((res, rej) => {
-      const req = request(
-        { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) } },
-        (r) => {
-          const chunks: Buffer[] = [];
-          r.on('data', (c: Buffer) => chunks.push(c));
-          r.on('end', () => {
-            const answer = Buffer.concat(chunks).toString('utf8');
-            // Every answer is checked: a server that answered errors fast would not count.
-            if (r.statusCode !== 200 || !Array.isArray((JSON.parse(answer) as { predictions?: unknown }).predictions)) rej(new Error(`${url}: ${r.statusCode} ${answer.slice(0, 300)}`));
-            else res();
-          });
-        },
-      );
-      req.on('error', rej);
-      req.end(text);
-    });
+/** utime + stime of a process and every live descendant (MLflow's uvicorn runs under its CLI and a shell), ms. */
+function treeCpuMs(root: number): number {
+  const stats = new Map<number, { ppid: number; ms: number }>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${d}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // Fields after the command name (which may hold spaces): state ppid … utime(14) stime(15).
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    stats.set(Number(d), { ppid: Number(f[1]), ms: (Number(f[11]) + Number(f[12])) * TICK_MS });
+  }
+  let total = 0;
+  const todo = [root];
+  while (todo.length > 0) {
+    const pid = todo.pop()!;
+    total += stats.get(pid)?.ms ?? 0;
+    for (const [child, st] of stats) if (st.ppid === pid) todo.push(child);
+  }
+  return total;
 }
+
+/** CLIENTS keep-alive connections posting one body; every answer is checked (a server that answered errors fast would not count). */
+function httpTarget(url: string, body: unknown, pid: number, check: (answer: unknown) => boolean): Target {
+  const conns = Array.from({ length: CLIENTS }, () => new KeepAliveConnection(url, 'POST', JSON.stringify(body), { 'Content-Type': 'application/json' }));
+  return {
+    async call(client) {
+      const a = await conns[client]!.send();
+      const text = a.body.toString('utf8');
+      if (a.status !== 200 || !check(JSON.parse(text))) throw new Error(`${url}: ${a.status} ${text.slice(0, 300)}`);
+    },
+    cpuMs: () => treeCpuMs(pid),
+    close: () => conns.forEach((c) => c.close()),
+  };
+}
+
+const hasPredictions = (a: unknown) => Array.isArray((a as { predictions?: unknown }).predictions);
+
+/**
+ * The HTTP floor: node:http in a process of its own, with what any JSON
+ * server does per request (read the body, JSON.parse, JSON.stringify an
+ * answer of the same size, Content-Length) and nothing of serving.
+ */
+const HTTP_FLOOR = `
+const answer = ${JSON.stringify(JSON.stringify({ predictions: [{ label: 0, probabilities: [0.9815794229507446, 0.018420562148094177, 1.459569620720913e-8] }] }))};
+require('node:http').createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    if (req.url === '/ping') { res.writeHead(200, { 'Content-Length': '1' }); res.end('\\n'); return; }
+    JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    const text = JSON.stringify(JSON.parse(answer));
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+  });
+}).listen(Number(process.argv[1]), '127.0.0.1');
+`;
 
 const python = servingPython();
 const work = mkdtempSync(join(tmpdir(), 'mlmodel-bench-serving-'));
@@ -159,23 +224,35 @@ try {
   const imported = spawnSync(process.execPath, [CLI, '-c', `mlmodel import name=iris type=onnx path=${made.onnx_tar}`], { env, encoding: 'utf8' });
   if (imported.status !== 0) throw new Error(`import failed: ${imported.stderr}`);
 
-  // The floor: ONNX Runtime in this process, the same model, the same one row.
+  // The floor: ONNX Runtime in this process, the same model, the same one row, one run per row.
   const tarBytes = readFileSync(made.onnx_tar);
   const size = parseInt(tarBytes.subarray(124, 136).toString().replace(/\0/g, '').trim(), 8);
   const model = await loadOnnxModel(tarBytes.subarray(512, 512 + size));
   const input = [{ name: 'X', type: 'float' as const, shape: [1, 4], data: made.row }];
   log('in-process floor');
-  const floor = await load(async () => {
-    await model.run(input);
-  });
+  const selfMs = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  const floor = await load({ call: async () => void (await model.run(input)), cpuMs: selfMs });
   await model.release();
+
+  log('HTTP floor: bare node:http');
+  const floorPort = await freePort();
+  const bare = await startServer(process.execPath, ['-e', HTTP_FLOOR, String(floorPort)], `http://127.0.0.1:${floorPort}/ping`);
+  let bareLoad: Load;
+  try {
+    bareLoad = await load(httpTarget(`http://127.0.0.1:${floorPort}/invocations`, body, bare.child.pid!, hasPredictions));
+  } finally {
+    await stopServer(bare.child);
+  }
 
   log('mlmodel serve --model iris');
   const ourPort = await freePort();
   const ours = await startServer(process.execPath, [CLI, 'serve', '--model', 'iris', '--port', String(ourPort)], `http://127.0.0.1:${ourPort}/ping`, env);
   let oursLoad: Load;
   try {
-    oursLoad = await load(poster(`http://127.0.0.1:${ourPort}/invocations`, body));
+    oursLoad = await load(httpTarget(`http://127.0.0.1:${ourPort}/invocations`, body, ours.child.pid!, hasPredictions));
   } finally {
     await stopServer(ours.child);
   }
@@ -191,34 +268,59 @@ try {
   );
   let theirsLoad: Load;
   try {
-    theirsLoad = await load(poster(`http://127.0.0.1:${theirPort}/invocations`, body));
+    theirsLoad = await load(httpTarget(`http://127.0.0.1:${theirPort}/invocations`, body, theirs.child.pid!, hasPredictions));
   } finally {
     await stopServer(theirs.child);
   }
 
   const mlflowVersion = execFileSync(python, ['-c', 'import mlflow; print(mlflow.__version__)'], { encoding: 'utf8' }).trim();
   console.log(
-    `serving one iris LogisticRegression: mlmodel serve --model (onnxruntime-node ${JSON.parse(readFileSync(join(repoRoot, 'node_modules', 'onnxruntime-node', 'package.json'), 'utf8')).version as string}) vs mlflow models serve --env-manager local (MLflow ${mlflowVersion}, sklearn pyfunc); ${REQUESTS} one-row POST /invocations one at a time, then ${CLIENTS} clients for ${SECONDS} s; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} cores\n`,
+    `serving one iris LogisticRegression: mlmodel serve --model (onnxruntime-node ${JSON.parse(readFileSync(join(repoRoot, 'node_modules', 'onnxruntime-node', 'package.json'), 'utf8')).version as string}) vs mlflow models serve --env-manager local (MLflow ${mlflowVersion}, sklearn pyfunc); ${REQUESTS} one-row POST /invocations one at a time, then ${CLIENTS} keep-alive clients for ${SECONDS} s; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} cores\n`,
   );
+  const capacity = (l: Load) => 1e6 / l.cpuPerRequest;
   const rows: Row[] = [
     { what: 'start to ready (/ping 200)', unit: 'ms', ours: ours.ms, peer: theirs.ms, higherIsBetter: false },
     { what: 'one-row request p50', unit: 'ms', ours: oursLoad.p50, peer: theirsLoad.p50, higherIsBetter: false },
     { what: 'one-row request p95', unit: 'ms', ours: oursLoad.p95, peer: theirsLoad.p95, higherIsBetter: false },
     { what: `throughput, ${CLIENTS} clients`, unit: 'req/s', ours: oursLoad.perSecond, peer: theirsLoad.perSecond, higherIsBetter: true },
+    { what: 'server CPU per request (process tree)', unit: 'µs', ours: oursLoad.cpuPerRequest, peer: theirsLoad.cpuPerRequest, higherIsBetter: false },
+    { what: 'requests per CPU-second (1e6 / CPU per request)', unit: 'req/s', ours: capacity(oursLoad), peer: capacity(theirsLoad), higherIsBetter: true },
   ];
   const table = printTable('HTTP: mlmodel vs MLflow', `MLflow ${mlflowVersion}`, rows);
   const floorRows: Row[] = [
     { what: 'one-row p50', unit: 'ms', ours: oursLoad.p50, peer: floor.p50, higherIsBetter: false },
     { what: `throughput, ${CLIENTS} concurrent`, unit: 'req/s', ours: oursLoad.perSecond, peer: floor.perSecond, higherIsBetter: true },
+    { what: 'CPU per request (run)', unit: 'µs', ours: oursLoad.cpuPerRequest, peer: floor.cpuPerRequest, higherIsBetter: false },
   ];
   const floorTable = printTable('mlmodel over HTTP vs onnxruntime-node in-process (the floor)', 'in-process floor', floorRows);
+  const bareRows: Row[] = [
+    { what: 'one-row p50', unit: 'ms', ours: oursLoad.p50, peer: bareLoad.p50, higherIsBetter: false },
+    { what: `throughput, ${CLIENTS} clients`, unit: 'req/s', ours: oursLoad.perSecond, peer: bareLoad.perSecond, higherIsBetter: true },
+    { what: 'server CPU per request', unit: 'µs', ours: oursLoad.cpuPerRequest, peer: bareLoad.cpuPerRequest, higherIsBetter: false },
+  ];
+  const bareTable = printTable('mlmodel vs a bare node:http server answering the same body without a model (the HTTP floor)', 'bare node:http', bareRows);
+  console.log(
+    `load generator (this process) during the ${CLIENTS}-client loads: ${fmt(oursLoad.clientCpu, 0)}% of a core against mlmodel, ${fmt(theirsLoad.clientCpu, 0)}% against MLflow, ${fmt(bareLoad.clientCpu, 0)}% against the HTTP floor\n`,
+  );
   const goals = [
-    goal('≥ 10× MLflow throughput', oursLoad.perSecond >= 10 * theirsLoad.perSecond, `${fmt(oursLoad.perSecond / theirsLoad.perSecond, 1)}×`),
+    goal('≥ 10× MLflow throughput', oursLoad.perSecond >= 10 * theirsLoad.perSecond, `${fmt(oursLoad.perSecond / theirsLoad.perSecond, 1)}× (per CPU-second: ${fmt(capacity(oursLoad) / capacity(theirsLoad), 1)}×)`),
     goal('p50 ≤ a tenth of MLflow', oursLoad.p50 * 10 <= theirsLoad.p50, `${fmt(theirsLoad.p50 / oursLoad.p50, 1)}× lower`),
-    goal('HTTP ≥ 0.7× the in-process floor throughput', oursLoad.perSecond >= 0.7 * floor.perSecond, `${fmt(oursLoad.perSecond / floor.perSecond, 2)}×`),
+    goal(
+      'HTTP ≥ 0.7× the in-process floor throughput',
+      oursLoad.perSecond >= 0.7 * floor.perSecond,
+      `${fmt(oursLoad.perSecond / floor.perSecond, 2)}× (per CPU-second: ${fmt(floor.cpuPerRequest / oursLoad.cpuPerRequest, 2)}×; the bare HTTP floor alone reaches ${fmt(floor.cpuPerRequest / bareLoad.cpuPerRequest, 2)}×)`,
+    ),
     goal('start to ready ≤ a tenth of MLflow', ours.ms * 10 <= theirs.ms, `${fmt(theirs.ms / ours.ms, 1)}× faster`),
   ];
-  const file = saveResults('serving', { loadavg: loadavg(), ours: { ready: ours.ms, ...oursLoad }, mlflow: { version: mlflowVersion, ready: theirs.ms, ...theirsLoad }, floor, tables: [table, floorTable], goals });
+  const file = saveResults('serving', {
+    loadavg: loadavg(),
+    ours: { ready: ours.ms, ...oursLoad },
+    mlflow: { version: mlflowVersion, ready: theirs.ms, ...theirsLoad },
+    floor,
+    httpFloor: bareLoad,
+    tables: [table, floorTable, bareTable],
+    goals,
+  });
   log(`results in ${file}`);
 } finally {
   rmSync(work, { recursive: true, force: true });

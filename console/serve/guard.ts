@@ -27,6 +27,9 @@ export class RequestGuard {
   readonly #anyHost: boolean;
   readonly #origins: ReadonlySet<string>;
   readonly #anyOrigin: boolean;
+  /** Per listening address, the names it answers to by default; per raw Host header, its canonical form (both asked on every request). */
+  readonly #own = new Map<string, ReadonlySet<string>>();
+  readonly #canonical = new Map<string, string>();
 
   constructor(http: Pick<HttpConfig, 'allowedHosts' | 'allowedOrigins'>) {
     this.#anyHost = http.allowedHosts.includes('*');
@@ -48,13 +51,34 @@ export class RequestGuard {
   #checkHost(req: IncomingMessage): string {
     const raw = req.headers.host;
     if (raw === undefined || raw.trim() === '') throw forbiddenHost('the request has no Host header');
-    const host = normalizeHost(raw.trim());
+    const host = this.#canonicalHost(raw);
     if (host === '') throw forbiddenHost(`the Host header is not a host name: ${printable(raw)}`);
-    if (this.#anyHost || ownHosts(req).has(host)) return host;
+    if (this.#anyHost || this.#ownHosts(req).has(host)) return host;
     // A configured name without a port accepts that name on any port.
     const name = host.replace(/:\d+$/, '');
     if (this.#hosts.has(host) || this.#hosts.has(name)) return host;
     throw forbiddenHost(`this server does not answer to the host name ${printable(raw)}; add it to http.allowed_hosts if it is yours (docs/http.md)`);
+  }
+
+  #canonicalHost(raw: string): string {
+    let host = this.#canonical.get(raw);
+    if (host === undefined) {
+      host = normalizeHost(raw.trim());
+      if (this.#canonical.size >= MEMO_SIZE) this.#canonical.clear();
+      this.#canonical.set(raw, host);
+    }
+    return host;
+  }
+
+  #ownHosts(req: IncomingMessage): ReadonlySet<string> {
+    const key = `${req.socket.localAddress ?? ''} ${req.socket.localPort ?? 0}`;
+    let own = this.#own.get(key);
+    if (own === undefined) {
+      own = ownHosts(req);
+      if (this.#own.size >= MEMO_SIZE) this.#own.clear();
+      this.#own.set(key, own);
+    }
+    return own;
   }
 
   #checkOrigin(req: IncomingMessage, host: string): string | null {
@@ -80,6 +104,9 @@ export class RequestGuard {
   }
 }
 
+/** How many Host headers and listening addresses a guard remembers the answers for; past it it starts afresh. */
+const MEMO_SIZE = 256;
+
 /** The names a request may use for us by default: loopback names and the address it arrived on, each with the port it arrived on. */
 function ownHosts(req: IncomingMessage): Set<string> {
   const port = req.socket.localPort ?? 0;
@@ -96,6 +123,7 @@ function ownHosts(req: IncomingMessage): Set<string> {
  */
 export function requireJson(req: IncomingMessage): void {
   const raw = req.headers['content-type'];
+  if (raw === 'application/json') return;
   const accept = { 'Accept-Post': 'application/json' };
   if (raw === undefined || raw.trim() === '') {
     throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'the body must be sent with Content-Type: application/json', {}, accept);
@@ -134,16 +162,39 @@ function forbiddenOrigin(message: string): HttpError {
  * is refused before reading, a body that grows past it as soon as it does
  * (413), so a 100 MB body never sits in memory.
  */
-export async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   const tooLarge = () => new HttpError(413, 'PAYLOAD_TOO_LARGE', `the request body is larger than ${max} bytes`, { limit: max });
-  if (Number.isFinite(declared) && declared > max) throw tooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) throw tooLarge();
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+  if (Number.isFinite(declared) && declared > max) return Promise.reject(tooLarge());
+  // Already read to its end: nothing more will come (as a `for await` over it yields nothing).
+  if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  // Events, not `for await`: an async iterator per request costs more than the small bodies it reads.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (err: Error | null) => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', done);
+      req.off('close', onClose);
+      if (err) reject(err);
+      else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        // As a `for await` left early does: the rest of the body is not read.
+        req.destroy();
+        done(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => done(null);
+    const onClose = () => done(Object.assign(new Error('the request ended before its body did'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', done);
+    req.on('close', onClose);
+  });
 }

@@ -35,6 +35,16 @@ export interface PredictServer {
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_BODY = 32 * 1024 * 1024;
+/** URLs whose route is remembered; past it the memory starts afresh (a client sending ever new query strings). */
+const MAX_ROUTES = 1024;
+/** Longer URLs are routed afresh each time: the memory stays under 1024 × 1 KiB. */
+const MAX_ROUTE_URL = 1024;
+
+interface Route {
+  readonly path: string;
+  /** null: no protocol owns the path (404, in TF Serving's error shape). */
+  readonly protocol: PredictProtocol | null;
+}
 
 /**
  * The prediction port of `mlmodel serve`: TF Serving's REST API, KServe's
@@ -50,14 +60,29 @@ export function createPredictServer(options: PredictServerOptions): PredictServe
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const log = options.log ?? (() => undefined);
   const inFlight = new Set<Promise<void>>();
+  // A client sends the same few URLs again and again: each one's path and protocol is worked out once.
+  const routes = new Map<string, Route>();
+  const route = (url: string): Route => {
+    let r = routes.get(url);
+    if (r === undefined) {
+      const path = new URL(url, 'http://localhost').pathname.replace(/(?<=.)\/+$/, '');
+      r = { path, protocol: protocols.find((p) => p.owns(path)) ?? null };
+      if (url.length <= MAX_ROUTE_URL) {
+        if (routes.size >= MAX_ROUTES) routes.clear();
+        routes.set(url, r);
+      }
+    }
+    return r;
+  };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
     let path = '/';
     let protocol: PredictProtocol = tfServing;
     try {
-      path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/(?<=.)\/+$/, '');
-      protocol = protocols.find((p) => p.owns(path)) ?? tfServing;
+      const r = route(req.url ?? '/');
+      path = r.path;
+      protocol = r.protocol ?? tfServing;
       const crossOrigin = guard.check(req);
       if (crossOrigin !== null) for (const [k, v] of Object.entries(corsHeaders(crossOrigin))) res.setHeader(k, v);
       if (req.method === 'OPTIONS') {
@@ -69,7 +94,7 @@ export function createPredictServer(options: PredictServerOptions): PredictServe
         return;
       }
       auth.authenticate(req);
-      if (!protocols.some((p) => p.owns(path))) {
+      if (r.protocol === null) {
         throw new HttpError(404, 'ROUTE_NOT_FOUND', `no such endpoint: ${path.slice(0, 200)}; this port answers /v1/models/… (TF Serving), /v2/… (KServe) and /mlflow/NAME/… (MLflow); see docs/serving.md`);
       }
       const method = req.method ?? 'GET';

@@ -9,6 +9,7 @@ import { col, type JsonValue, type ResultTable } from '../result/table.js';
 import { recordModels } from '../serving/model-loader.js';
 import { inputsFromBody } from '../serving/request-forms.js';
 import { outputRows } from '../serving/tensors.js';
+import { readObject } from '../store/read-object.js';
 
 const syntax = {
   keywords: ['predict'],
@@ -72,9 +73,7 @@ async function readRequestFile(ctx: EngineContext, text: string): Promise<string
     const info = await store.stat(target.key);
     if (!info) throw new MlmodelError('OBJECT_NOT_FOUND', `${text} does not exist`, { path: text });
     if (info.size > MAX_FILE) throw tooLarge();
-    const chunks: Buffer[] = [];
-    for await (const c of await store.get(target.key)) chunks.push(c as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
+    return (await readObject(store, target.key)).toString('utf8');
   }
   await checkLocalRoots(target.path, ctx.localRoots, text);
   const fh = await open(target.path, 'r').catch((e: NodeJS.ErrnoException) => {

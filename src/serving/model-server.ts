@@ -43,6 +43,8 @@ export interface VersionSelector {
 export interface ModelServer {
   /** The models answerable now, by name. */
   names(): string[];
+  /** The first of names() without copying the list (the one model of `serve --model`, per request). */
+  first(): string | undefined;
   /** Each known version of a name and its state (NOT_FOUND for a name never seen). */
   states(name: string): VersionState[];
   /** The version a request reaches; NOT_FOUND naming what is missing. */
@@ -66,23 +68,60 @@ interface Entry {
   readonly byVersion: Map<number, Loaded>;
   readonly states: Map<number, VersionState>;
   labels: Record<string, number>;
+  /** The newest loaded version (what a request naming none reaches), kept as versions come and go. */
+  latest: Loaded | undefined;
 }
 
-/** The table both kinds of server keep: name → versions, loaded or failed. */
+/**
+ * The table both kinds of server keep: name → versions, loaded or failed.
+ * Versions come and go through put and remove only, which keep what every
+ * request reads (the names, each name's newest version) computed once per
+ * change rather than per request.
+ */
 class Table {
   readonly entries = new Map<string, Entry>();
+  #names: readonly string[] | null = null;
 
   entry(name: string): Entry {
     let e = this.entries.get(name);
     if (!e) {
-      e = { byVersion: new Map(), states: new Map(), labels: Object.create(null) as Record<string, number> };
+      e = { byVersion: new Map(), states: new Map(), labels: Object.create(null) as Record<string, number>, latest: undefined };
       this.entries.set(name, e);
     }
     return e;
   }
 
+  /** A loaded version becomes answerable. */
+  put(served: ServedModel, model: LoadedModel): void {
+    const e = this.entry(served.name);
+    const loaded = { served, model };
+    e.byVersion.set(served.version, loaded);
+    e.states.set(served.version, { version: served.version, state: 'AVAILABLE', error: null });
+    if (!e.latest || e.latest.served.version < served.version) e.latest = loaded;
+    this.#names = null;
+  }
+
+  /** A version leaves: no request reaches it from now on. */
+  remove(name: string, version: number): void {
+    const e = this.entry(name);
+    e.byVersion.delete(version);
+    e.states.delete(version);
+    if (e.latest?.served.version === version) {
+      e.latest = undefined;
+      for (const l of e.byVersion.values()) if (!e.latest || e.latest.served.version < l.served.version) e.latest = l;
+    }
+    this.#names = null;
+  }
+
   names(): string[] {
-    return [...this.entries].filter(([, e]) => e.byVersion.size > 0).map(([n]) => n).sort();
+    this.#names ??= [...this.entries].filter(([, e]) => e.byVersion.size > 0).map(([n]) => n).sort();
+    return [...this.#names];
+  }
+
+  /** The one model of a one-model server, or the first name; undefined when nothing is answerable. */
+  first(): string | undefined {
+    if (this.#names === null) this.names();
+    return this.#names![0];
   }
 
   states(name: string): VersionState[] {
@@ -99,10 +138,9 @@ class Table {
       version = Object.hasOwn(e.labels, sel.label) ? e.labels[sel.label] : undefined;
       if (version === undefined) throw new MlmodelError('NOT_FOUND', `model ${name} has no label ${sel.label}`, { name, label: sel.label });
     }
-    if (version === undefined) version = Math.max(...e.byVersion.keys());
-    const loaded = e.byVersion.get(version);
+    const loaded = version === undefined ? e.latest : e.byVersion.get(version);
     if (!loaded) {
-      const state = e.states.get(version);
+      const state = version === undefined ? undefined : e.states.get(version);
       const why = state?.state === 'FAILED' ? `: it failed to load (${state.error ?? ''})` : state?.state === 'LOADING' ? ': it is still loading' : '';
       throw new MlmodelError('NOT_FOUND', `version ${version} of model ${name} is not served${why}`, { name, version });
     }
@@ -165,8 +203,7 @@ export async function serveDeployed(ctx: EngineContext, options: DeployedServerO
       modelVersion: r.model_version,
       predict: (inputs) => model.run(inputs),
     };
-    e.byVersion.set(r.version, { served, model });
-    e.states.set(r.version, { version: r.version, state: 'AVAILABLE', error: null });
+    table.put(served, model);
     loaded.set(`${r.serving_name}/${r.version}`, { name: r.serving_name, version: r.version, model });
     log(`loaded ${r.serving_name}/${r.version}`);
   }
@@ -181,9 +218,7 @@ export async function serveDeployed(ctx: EngineContext, options: DeployedServerO
     // Stopped or failed elsewhere: out of the table first, then freed once idle.
     for (const [key, l] of loaded) {
       if (keys.has(key)) continue;
-      const e = table.entry(l.name);
-      e.byVersion.delete(l.version);
-      e.states.delete(l.version);
+      table.remove(l.name, l.version);
       loaded.delete(key);
       await l.model.release();
       log(`unloaded ${key}`);
@@ -225,6 +260,7 @@ export async function serveDeployed(ctx: EngineContext, options: DeployedServerO
 
   return {
     names: () => table.names(),
+    first: () => table.first(),
     states: (name) => table.states(name),
     resolve: (name, sel) => table.resolve(name, sel),
     labels: (name) => table.labels(name),
@@ -252,7 +288,6 @@ export async function serveOne(ctx: EngineContext, ref: ModelRef): Promise<Model
   const record = await resolveModel(ctx, ref);
   const model = await loadOnnxModel(await readRecordModelFile(ctx, record));
   const table = new Table();
-  const e = table.entry(record.name);
   const served: ServedModel = {
     name: record.name,
     version: record.version,
@@ -261,11 +296,11 @@ export async function serveOne(ctx: EngineContext, ref: ModelRef): Promise<Model
     modelVersion: record.version,
     predict: (inputs) => model.run(inputs),
   };
-  e.byVersion.set(record.version, { served, model });
-  e.states.set(record.version, { version: record.version, state: 'AVAILABLE', error: null });
-  if (ref.alias !== undefined) e.labels = Object.assign(Object.create(null) as Record<string, number>, { [ref.alias]: record.version });
+  table.put(served, model);
+  if (ref.alias !== undefined) table.entry(record.name).labels = Object.assign(Object.create(null) as Record<string, number>, { [ref.alias]: record.version });
   return {
     names: () => table.names(),
+    first: () => table.first(),
     states: (name) => table.states(name),
     resolve: (name, sel) => table.resolve(name, sel),
     labels: (name) => table.labels(name),

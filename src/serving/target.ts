@@ -7,6 +7,7 @@ import { extractArchive, type ManifestEntry } from '../archive/index.js';
 import { MlmodelError } from '../errors.js';
 import type { ObjectStore } from '../store/objects.js';
 import { deletePrefix } from '../store/prefix.js';
+import { readObject } from '../store/read-object.js';
 import { writerState, writerTag, type TemporaryInfo } from '../store/temporaries.js';
 import { createReadStream } from 'node:fs';
 
@@ -249,13 +250,13 @@ export class ObjectServingTarget implements ServingTarget {
   async readModelFile(servingName: string, file: string): Promise<string | null> {
     checkServingPath(servingName, 1);
     if (!(await this.store.stat(`${servingName}/${file}`))) return null;
-    return (await readAll(this.store, `${servingName}/${file}`)).toString('utf8');
+    return (await readObject(this.store, `${servingName}/${file}`)).toString('utf8');
   }
 
   async readVersionFile(servingName: string, version: number, file: string): Promise<Buffer> {
     checkServingPath(servingName, version);
     try {
-      return await readAll(this.store, `${servingName}/${version}/${file}`);
+      return await readObject(this.store, `${servingName}/${version}/${file}`);
     } catch (e) {
       throw missingFile(servingName, version, file, e);
     }
@@ -308,7 +309,7 @@ export class ObjectServingTarget implements ServingTarget {
 
   async readConfig(): Promise<string | null> {
     if (!(await this.store.stat(MODELS_CONFIG))) return null;
-    return (await readAll(this.store, MODELS_CONFIG)).toString('utf8');
+    return (await readObject(this.store, MODELS_CONFIG)).toString('utf8');
   }
 }
 
@@ -347,12 +348,6 @@ async function exists(path: string): Promise<boolean> {
 async function hasAny(store: ObjectStore, prefix: string): Promise<boolean> {
   for await (const _ of store.list(prefix)) return true;
   return false;
-}
-
-async function readAll(store: ObjectStore, key: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of await store.get(key)) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
 }
 
 function missingFile(servingName: string, version: number, file: string, cause: unknown): MlmodelError {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,6 +29,7 @@ export function servingSuite(label: string, makeEnv: () => Promise<Env>): void {
     let served: ModelServer;
     let server: PredictServer;
     let url: string;
+    let env: Env;
     const run = (q: string) => reg.run(q);
     const tar = (name: string) => join(models.dir, `${name}.tar`);
     const post = (path: string, body: unknown): Promise<Reply> => call({ url }, 'POST', path, { body });
@@ -37,7 +39,8 @@ export function servingSuite(label: string, makeEnv: () => Promise<Env>): void {
 
     beforeAll(async () => {
       models = await realModels();
-      const config = loadConfig(await makeEnv());
+      env = await makeEnv();
+      const config = loadConfig(env);
       reg = await openRegistry({ config });
       target = await openServingTarget(config);
       // iris@1: C=1; iris@2: C=0.01 (other probabilities); reg: petal width from three measurements.
@@ -176,6 +179,15 @@ export function servingSuite(label: string, makeEnv: () => Promise<Env>): void {
       await import('node:fs/promises').then((fs) => fs.writeFile(file, JSON.stringify({ dataframe_split: { data: models.expected.iris_reg.rows } })));
       const r = await run(`mlmodel predict reg file='${file}'`);
       expect(close(r.rows.map((x) => x[2]), models.expected.iris_reg.variable.map((v) => [v]))).toBe(true);
+      // A request body in a connector's store: read whole, as the local file is.
+      if (env.MLMODEL_CONNECTOR_REQUESTS !== undefined) {
+        const fs = await import('node:fs/promises');
+        await fs.mkdir(join(env.MLMODEL_CONNECTOR_REQUESTS, 'bodies'), { recursive: true });
+        await fs.writeFile(join(env.MLMODEL_CONNECTOR_REQUESTS, 'bodies', 'reg.json'), JSON.stringify({ instances: models.expected.iris_reg.rows }));
+        const c = await run("mlmodel predict reg file='OBJECTSTORAGE.REQUESTS:bodies/reg.json'");
+        expect(c.rows).toEqual(r.rows);
+        expect(await run("mlmodel predict reg file='OBJECTSTORAGE.REQUESTS:bodies/none.json'").catch((e: unknown) => e)).toMatchObject({ code: 'OBJECT_NOT_FOUND' });
+      }
       const sig = await run('mlmodel signature iris');
       expect(sig.rows.filter((x) => x[0] !== 'request').map((x) => x.slice(0, 4))).toEqual([
         ['input', 'X', 'float', [-1, 4]],
@@ -257,6 +269,42 @@ export function servingSuite(label: string, makeEnv: () => Promise<Env>): void {
       const after = await post('/v1/models/root_iris/versions/1:predict', { instances: good });
       expect(after.body.predictions[0].label).toBe(lr().label[0]);
     }, 300_000);
+
+    it('reads a chunked body (no Content-Length) piece by piece: answered whole under the limit, cut off past it, and goes on answering', async () => {
+      const small = createPredictServer({ models: served, http: reg.config.http, user: reg.config.user, secrets: reg.config.secrets, oneModel: false, version: '0.0.0-test', maxBodyBytes: 2048 });
+      const smallUrl = (await small.listen(0, '127.0.0.1')).url;
+      try {
+        const chunked = (text: string, pieces: number) =>
+          new Promise<{ status: number; body: string } | Error>((resolve) => {
+            const u = new URL(`${smallUrl}/mlflow/root_iris/invocations`);
+            const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent: false, headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' } }, (res) => {
+              let body = '';
+              res.on('data', (d: Buffer) => (body += d.toString()));
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+              res.on('error', resolve);
+            });
+            req.on('error', resolve);
+            const size = Math.ceil(text.length / pieces);
+            for (let i = 0; i < text.length; i += size) req.write(text.slice(i, i + size));
+            req.end();
+          });
+        const rows = lr().rows;
+        // Padded with spaces to several pieces, still under 2048 bytes: the pieces are joined in order.
+        const ok = await chunked(JSON.stringify({ instances: rows.slice(0, 3) }).padEnd(1500, ' '), 7);
+        expect(ok).toMatchObject({ status: 200 });
+        expect((JSON.parse((ok as { body: string }).body) as { predictions: { label: number }[] }).predictions.map((p) => p.label)).toEqual(lr().label.slice(0, 3));
+        // Past the limit with no length declared: a 413 if it gets out before the cut, else the connection is cut; never a crash.
+        const big = await chunked(JSON.stringify({ instances: rows.slice(0, 3) }).padEnd(64 * 1024, ' '), 32);
+        if (!(big instanceof Error)) {
+          expect(big.status).toBe(413);
+          expect(JSON.parse(big.body)).toMatchObject({ error_code: 'BAD_REQUEST', message: expect.stringMatching(/larger than 2048/) });
+        }
+        const after = await call({ url: smallUrl }, 'POST', '/mlflow/root_iris/invocations', { body: { instances: rows.slice(0, 1) } });
+        expect(after.status).toBe(200);
+      } finally {
+        await small.close();
+      }
+    }, 120_000);
 
     it('follows deploy and stop: a racing deploy never answers from a half-copied version; stop unloads', async () => {
       // Requests run while a third version (C=1 again) is deployed: each answer is version 2's or version 3's, never an error.

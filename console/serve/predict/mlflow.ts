@@ -30,7 +30,7 @@ export function mlflow(serverVersion: string): PredictProtocol {
       } else if (!req.oneModel) {
         throw routeNotFound(req.path, `this server serves many models: use /mlflow/NAME${req.path} (docs/serving.md)`);
       }
-      const model = (): ServedModel => (name === null ? req.models.resolve(req.models.names()[0] ?? '') : req.models.resolve(name));
+      const model = (): ServedModel => req.models.resolve(name ?? req.models.first() ?? '');
       if (endpoint === '/invocations') {
         if (req.method !== 'POST') throw methodNotAllowed(req.method, 'POST');
         const m = model();
