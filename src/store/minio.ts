@@ -22,6 +22,7 @@ import {
   checkPutOptions,
   type ObjectInfo,
   type ObjectStore,
+  type PrefixInfo,
   type PutOptions,
   type PutResult,
 } from './objects.js';
@@ -222,6 +223,24 @@ export class MinioObjectStore implements ObjectStore {
     }
   }
 
+  async *browse(prefix: string, recursive: boolean): AsyncIterable<ObjectInfo | PrefixInfo> {
+    if (recursive) {
+      yield* this.list(prefix);
+      return;
+    }
+    checkPrefix(prefix);
+    const strip = this.#loc.prefix.length;
+    try {
+      const stream = this.#client.listObjectsV2(this.#loc.bucket, this.#name(prefix), false);
+      for await (const item of stream as AsyncIterable<{ name?: string; prefix?: string; size: number; lastModified?: Date }>) {
+        if (item.prefix) yield { prefix: item.prefix.slice(strip) };
+        else if (item.name) yield { key: item.name.slice(strip), size: item.size, modified: new Date(item.lastModified ?? 0) };
+      }
+    } catch (e) {
+      throw this.#error(e, `cannot list objects under ${prefix || '/'}`);
+    }
+  }
+
   async copy(srcKey: string, dstKey: string): Promise<ObjectInfo> {
     checkKey(srcKey, 'source key');
     checkKey(dstKey, 'destination key');
@@ -303,8 +322,15 @@ export class MinioObjectStore implements ObjectStore {
     }
     const safe = redactError(e, this.#secrets);
     const code = (e as { code?: string }).code ?? '';
+    if (code === 'NoSuchBucket') {
+      // Said plainly: a connector pointed at a bucket nobody made is a configuration slip, not an outage.
+      return new MlmodelError('BUCKET_NOT_FOUND', `MinIO ${this.location}: the bucket "${this.#loc.bucket}" does not exist (${what})`, {
+        bucket: this.#loc.bucket,
+        s3Code: code,
+      }, { cause: safe });
+    }
     const unavailable = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|EAI_AGAIN|EPIPE)$/.test(code) ||
-      ['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'NoSuchBucket'].includes(code);
+      ['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch'].includes(code);
     return new MlmodelError(unavailable ? 'STORE_UNAVAILABLE' : 'STORE_ERROR', `MinIO ${this.location}: ${what}: ${safe.message}`, {
       s3Code: code || undefined,
     }, { cause: safe });
