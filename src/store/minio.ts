@@ -20,6 +20,7 @@ import {
   checkKey,
   checkPrefix,
   checkPutOptions,
+  compareKeys,
   type ObjectInfo,
   type ObjectStore,
   type PrefixInfo,
@@ -230,15 +231,20 @@ export class MinioObjectStore implements ObjectStore {
     }
     checkPrefix(prefix);
     const strip = this.#loc.prefix.length;
+    // The client hands each page's objects first and its common prefixes after them, with no mark where a
+    // page ends: the level is put in S3's byte order here (the caller holds the rows anyway).
+    const level: Array<ObjectInfo | PrefixInfo> = [];
     try {
       const stream = this.#client.listObjectsV2(this.#loc.bucket, this.#name(prefix), false);
       for await (const item of stream as AsyncIterable<{ name?: string; prefix?: string; size: number; lastModified?: Date }>) {
-        if (item.prefix) yield { prefix: item.prefix.slice(strip) };
-        else if (item.name) yield { key: item.name.slice(strip), size: item.size, modified: new Date(item.lastModified ?? 0) };
+        if (item.prefix) level.push({ prefix: item.prefix.slice(strip) });
+        else if (item.name) level.push({ key: item.name.slice(strip), size: item.size, modified: new Date(item.lastModified ?? 0) });
       }
     } catch (e) {
       throw this.#error(e, `cannot list objects under ${prefix || '/'}`);
     }
+    const keyOf = (e: ObjectInfo | PrefixInfo) => ('prefix' in e ? e.prefix : e.key);
+    yield* level.sort((a, b) => compareKeys(keyOf(a), keyOf(b)));
   }
 
   async copy(srcKey: string, dstKey: string): Promise<ObjectInfo> {
