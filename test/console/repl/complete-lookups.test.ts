@@ -96,6 +96,7 @@ describe('completing connector keys', () => {
   it('keeps the connector name as typed, and completes for every command with a path option', async () => {
     expect((await tab(`${imp}OBJECTSTORAGE.data:USERS/o`))!.text).toBe(`${imp}OBJECTSTORAGE.data:USERS/other/`);
     expect((await tab('mlmodel objects path=OBJECTSTORAGE.DATA:US'))!.text).toBe('mlmodel objects path=OBJECTSTORAGE.DATA:USERS/');
+    expect((await tab('mlmodel bundle m to=OBJECTSTORAGE.DATA:US'))!.text).toBe('mlmodel bundle m to=OBJECTSTORAGE.DATA:USERS/');
     expect((await tab('mlmodel export name=m path=OBJECTSTORAGE.DATA:USERS/root/a'))!.text).toBe(
       'mlmodel export name=m path=OBJECTSTORAGE.DATA:USERS/root/archive/',
     );
