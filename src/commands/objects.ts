@@ -41,9 +41,8 @@ export const objectsCommand = defineCommand({
   syntax,
   summary: "The keys under a prefix of a connector (or a local directory), like mc ls: key, kind (object or prefix), size, modified.",
   examples: [
-    'mlmodel objects path=OBJECTSTORAGE.MINIO:',
-    'mlmodel objects path=OBJECTSTORAGE.MINIO:USERS/root/ recursive=true | where size > 1000000 | sort -modified | head 10',
-    'mlmodel objects path=/srv/models/',
+    'mlmodel objects path=OBJECTSTORAGE.LAKE:',
+    'mlmodel objects path=OBJECTSTORAGE.LAKE:USERS/root/ recursive=true | where size > 1000000 | sort -modified | head 10',
   ],
   notes: [
     'The prefix is a string prefix, as in S3: models/ lists inside models, mod lists what starts with mod at that level.',
