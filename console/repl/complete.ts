@@ -41,10 +41,12 @@ export interface Lookups {
   locations(prefix: string, signal: AbortSignal): Promise<readonly string[]>;
   /** `NAME@N` for each version of a model and `NAME@ALIAS` for each alias, `model` as typed. */
   refs(model: string, signal: AbortSignal): Promise<readonly string[]>;
+  /** How long a Tab waits for these (default LOOKUP_TIMEOUT_MS). */
+  readonly timeoutMs?: number;
 }
 
 /** How long a Tab waits for a store: a slow one leaves the word as it was, never the prompt stuck. */
-export const LOOKUP_TIMEOUT_MS = 1000;
+export const LOOKUP_TIMEOUT_MS = 2000;
 
 export const EMPTY_CATALOG: Catalog = {
   models: [],
@@ -187,7 +189,7 @@ function lookupAt(text: string, cursor: number): { kind: 'location' | 'ref'; sta
  * (applyCompletion, at once). The lookup waits at most `timeoutMs`; on a
  * timeout or a failure the text stays as it was.
  */
-export function completeWithLookups(text: string, cursor: number, catalog: Catalog, timeoutMs = LOOKUP_TIMEOUT_MS): Promise<Completed> | null {
+export function completeWithLookups(text: string, cursor: number, catalog: Catalog, timeoutMs = catalog.lookups?.timeoutMs ?? LOOKUP_TIMEOUT_MS): Promise<Completed> | null {
   const lookups = catalog.lookups;
   const slot = lookups ? lookupAt(text, cursor) : null;
   if (!lookups || slot === null) return null;

@@ -18,9 +18,10 @@ const FILE_PART = /^FILE:/i;
  * configuration names any (with none, the console reads any absolute path,
  * and completes the same).
  */
-export function registryLookups(registry: Registry): Lookups {
+export function registryLookups(registry: Registry, opts: { timeoutMs?: number } = {}): Lookups {
   const roots = registry.config.http.localRoots;
   return {
+    ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
     async locations(prefix, signal) {
       const connector = CONNECTOR_PART.exec(prefix)?.[0];
       const lead = connector ?? FILE_PART.exec(prefix)?.[0] ?? '';

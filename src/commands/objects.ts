@@ -2,7 +2,7 @@ import { defineCommand, type CommandAst } from './command.js';
 import type { EngineContext } from '../engine/context.js';
 import { browseLocation } from '../executor/browse.js';
 import { optionValues } from '../executor/options.js';
-import { col, type Cell, type ResultTable } from '../result/table.js';
+import { bytesCol, col, type Cell, type ResultTable } from '../result/table.js';
 
 const syntax = {
   keywords: ['objects'],
@@ -19,7 +19,7 @@ const syntax = {
 
 export type ObjectsCommand = CommandAst<typeof syntax>;
 
-export const OBJECTS_COLUMNS = [col('key', 'TEXT'), col('kind', 'TEXT'), col('size', 'LONG'), col('modified', 'DATETIME')];
+export const OBJECTS_COLUMNS = [col('key', 'TEXT'), col('kind', 'TEXT'), bytesCol('size'), col('modified', 'DATETIME')];
 
 /**
  * `mlmodel objects path=OBJECTSTORAGE.X:models/ [recursive=true]`: what a

@@ -60,7 +60,7 @@ describe('browsing connectors in the REPL', () => {
     t.press('Enter');
     const screen = await t.waitFor(/\(2 rows\)/, 10_000, 'the listing');
     expect(screen).toMatch(/│ USERS\/root\/archive\/ +│ prefix │ +│ +│/);
-    expect(screen).toMatch(/│ USERS\/root\/mnist\.tar +│ object │ +\d+ │ \d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d │/);
+    expect(screen).toMatch(/│ USERS\/root\/mnist\.tar +│ object │ +[\d.]+ (B|KiB|MiB) │ \d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d │/);
   });
 
   it('completes an alias after NAME@ and runs it', async () => {

@@ -38,7 +38,8 @@ describeWithServer('minio', 'completing MinIO keys', (url) => {
     await rm(root, { recursive: true, force: true });
   });
 
-  const tab = async (text: string) => completeWithLookups(text, text.length, catalog);
+  // A patient wait: the suite shares the machine with others (the timeout itself: test/console/repl/complete-lookups.test.ts).
+  const tab = async (text: string) => completeWithLookups(text, text.length, catalog, 30_000);
   const imp = 'mlmodel import name=x type=tf path=';
 
   it('walks the keys level by level, objects and levels in key order', async () => {

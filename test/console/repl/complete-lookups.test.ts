@@ -16,6 +16,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ReplApp } from '../../../console/repl/app.js';
 import { completeWithLookups, type Catalog, type Completed } from '../../../console/repl/complete.js';
 import { ReplController } from '../../../console/repl/controller.js';
+import { registryLookups } from '../../../console/repl/lookups.js';
 import { registryBackend } from '../../../console/repl/session.js';
 import { loadConfig } from '../../../src/config/index.js';
 import { openRegistry, type Registry } from '../../../src/engine/registry.js';
@@ -29,8 +30,11 @@ let catalog: Catalog;
 let hang: Server;
 const sockets = new Set<Socket>();
 
+/** A wait no lookup here comes near unless it hangs: the suite shares the machine with others. */
+const PATIENT_MS = 30_000;
+
 /** What Tab leaves at the end of `text` (the cursor there), or null when the grammar answers alone. */
-async function tab(text: string, cat: Catalog = catalog, timeoutMs?: number): Promise<Completed | null> {
+async function tab(text: string, cat: Catalog = catalog, timeoutMs = PATIENT_MS): Promise<Completed | null> {
   const asked = completeWithLookups(text, text.length, cat, timeoutMs);
   return asked === null ? null : await asked;
 }
@@ -177,7 +181,7 @@ describe('completing versions and aliases', () => {
 });
 
 describe('the REPL', () => {
-  async function until(test: () => boolean, what: string, ms = 5000): Promise<void> {
+  async function until(test: () => boolean, what: string, ms = PATIENT_MS): Promise<void> {
     const deadline = Date.now() + ms;
     while (!test()) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -186,9 +190,18 @@ describe('the REPL', () => {
   }
 
   function repl() {
-    const controller = new ReplController({ backend: registryBackend(registry), history: { entries: [], add: () => undefined }, width: 120 });
+    const real = registryBackend(registry);
+    const lookups = registryLookups(registry, { timeoutMs: PATIENT_MS });
+    let answered = 0;
+    // The real backend, with lookups that wait as long as a loaded machine may need, counted as they answer.
+    const counted = {
+      ...lookups,
+      locations: (prefix: string, signal: AbortSignal) => lookups.locations(prefix, signal).finally(() => answered++),
+    };
+    const backend = { ...real, catalog: async () => ({ ...(await real.catalog()), lookups: counted }) };
+    const controller = new ReplController({ backend, history: { entries: [], add: () => undefined }, width: 120 });
     const app = render(createElement(ReplApp, { controller, color: false }));
-    return { controller, frame: () => app.lastFrame() ?? '' };
+    return { controller, frame: () => app.lastFrame() ?? '', answered: () => answered };
   }
 
   it('completes a key and a version on Tab, and shows the choices', async () => {
@@ -203,10 +216,14 @@ describe('the REPL', () => {
   });
 
   it('lets what is typed after a Tab win over a store that answers later', async () => {
-    const { controller } = repl();
+    const { controller, answered } = repl();
     await controller.refreshCatalog();
     controller.input('mlmodel objects path=OBJECTSTORAGE.DATA:US\tZ');
-    await new Promise((r) => setTimeout(r, 300));
+    await until(() => answered() === 1, 'the store to answer');
+    await new Promise((r) => setTimeout(r, 50));
     expect(controller.snapshot.editor.text).toBe('mlmodel objects path=OBJECTSTORAGE.DATA:USZ');
+    // The same Tab with nothing typed after it takes the answer.
+    controller.input('\x7f\t');
+    await until(() => controller.snapshot.editor.text === 'mlmodel objects path=OBJECTSTORAGE.DATA:USERS/', 'the completed level');
   });
 });
