@@ -35,13 +35,37 @@ export async function* browseLocation(ctx: EngineContext, text: string, recursiv
     const entries = untilAborted(browsed.store.browse(browsed.prefix, recursive), ctx.signal);
     for await (const e of entries) yield entryOf(e, browsed.show);
   } catch (e) {
-    if (isMlmodelError(e, 'BUCKET_NOT_FOUND')) {
-      throw new MlmodelError('BUCKET_NOT_FOUND', `${browsed.owner}: ${e.message}`, { ...e.details, path: text }, { cause: e });
-    }
-    throw e;
+    throw isMlmodelError(e, 'BUCKET_NOT_FOUND') ? ownedBy(browsed.owner, e) : e;
   } finally {
     await browsed.close();
   }
+}
+
+/**
+ * BUCKET_NOT_FOUND, naming `owner`, when the store's bucket (directory) does
+ * not exist: what a missing object is checked for before it is reported as
+ * missing, since a HEAD on a bucket that is not there says only "not found".
+ */
+export async function checkBucket(store: ObjectStore, owner: string): Promise<void> {
+  try {
+    for await (const _ of store.browse('', false)) break;
+  } catch (e) {
+    // Anything else is for the caller's own error to report.
+    if (isMlmodelError(e, 'BUCKET_NOT_FOUND')) throw ownedBy(owner, e);
+  }
+}
+
+/** `p`, with a BUCKET_NOT_FOUND saying whose bucket it is (`connector LAKE`): the store knows only its URL. */
+export async function namingBucket<T>(owner: string, p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    throw isMlmodelError(e, 'BUCKET_NOT_FOUND') ? ownedBy(owner, e) : e;
+  }
+}
+
+function ownedBy(owner: string, e: MlmodelError): MlmodelError {
+  return new MlmodelError('BUCKET_NOT_FOUND', `${owner}: ${e.message}`, { ...e.details }, { cause: e });
 }
 
 async function open(ctx: EngineContext, text: string): Promise<Browsed> {

@@ -143,6 +143,10 @@ export function browseSuite(open: () => Promise<Bucket>): void {
     if (secret !== undefined) expect(JSON.stringify(e)).not.toContain(decodeURIComponent(secret));
     expect((await failure(reg.run('mlmodel objects path=OBJECTSTORAGE.GONE:a/ recursive=true'))).code).toBe('BUCKET_NOT_FOUND');
     expect(await rowsOf(`mlmodel objects path=OBJECTSTORAGE.DATA:nothing-here-${run}/`)).toEqual([]);
+    // An import from that connector says the same, not that the object is missing; one from an existing bucket does.
+    const imp = await failure(reg.run('mlmodel import name=fromgone type=tf path=OBJECTSTORAGE.GONE:USERS/root/model.tar'));
+    expect([imp.code, imp.message]).toEqual(['BUCKET_NOT_FOUND', expect.stringMatching(/^connector GONE: .*does not exist/)]);
+    expect((await failure(reg.run(`mlmodel import name=fromdata type=tf path=OBJECTSTORAGE.DATA:nothing-here-${run}/m.tar`))).code).toBe('OBJECT_NOT_FOUND');
   });
 
   it('answers a name that is no configured connector with the nearest one', async () => {
