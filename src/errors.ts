@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'DUPLICATE_KEY'
   | 'NOT_FOUND'
   | 'OBJECT_NOT_FOUND'
+  | 'BUCKET_NOT_FOUND'
   | 'CHECKSUM_MISMATCH'
   | 'FILTER_INVALID'
   | 'STORE_ERROR'

@@ -1,5 +1,6 @@
 import type { IToken, TokenType } from 'chevrotain';
 import { kindFor, type OptionSyntax } from '../../grammar/command-syntax.js';
+import { quote } from '../../grammar/printer.js';
 import * as T from '../../grammar/tokens.js';
 import { LIST_COLUMNS } from '../../src/commands/list.js';
 import { commandModule, language } from '../../src/language.js';
@@ -22,7 +23,30 @@ export interface Catalog {
   readonly modelTypes: readonly string[];
   /** Connector names, offered as `OBJECTSTORAGE.<NAME>:` after `path=`. */
   readonly connectors: readonly string[];
+  /** What only the stores can say, asked for at Tab: absent, those words complete from the grammar alone. */
+  readonly lookups?: Lookups;
 }
+
+/**
+ * Names too many or too changeable to read ahead: the keys of a connector,
+ * local paths, a model's versions. Each answers within its signal (a Tab
+ * waits at most LOOKUP_TIMEOUT_MS) and with nothing on any failure.
+ */
+export interface Lookups {
+  /**
+   * What lies directly under a location prefix (`OBJECTSTORAGE.X:USERS/ro`,
+   * `/srv/mo`), as whole locations that start with the prefix as typed;
+   * a level ends in '/'.
+   */
+  locations(prefix: string, signal: AbortSignal): Promise<readonly string[]>;
+  /** `NAME@N` for each version of a model and `NAME@ALIAS` for each alias, `model` as typed. */
+  refs(model: string, signal: AbortSignal): Promise<readonly string[]>;
+  /** How long a Tab waits for these (default LOOKUP_TIMEOUT_MS). */
+  readonly timeoutMs?: number;
+}
+
+/** How long a Tab waits for a store: a slow one leaves the word as it was, never the prompt stuck. */
+export const LOOKUP_TIMEOUT_MS = 2000;
 
 export const EMPTY_CATALOG: Catalog = {
   models: [],
@@ -62,16 +86,9 @@ export function complete(text: string, cursor: number, catalog: Catalog): Comple
   if (/^\s*help\s+$/i.test(before.slice(0, start))) {
     return { start, word, candidates: helpTopics().filter((t) => t.startsWith(word.toLowerCase())), suffix: ' ' };
   }
-  const lexed = language.tokens.lexer.tokenize(before.slice(0, start));
-  // Inside an unterminated quote (or after a bad character) there is nothing to offer.
-  if (lexed.errors.length > 0) return NONE(start);
-  const tokens = lexed.tokens;
-  let paths;
-  try {
-    paths = language.parser.computeContentAssist('query', tokens);
-  } catch {
-    return NONE(start);
-  }
+  const assist = assistAt(before, start);
+  if (assist === null) return NONE(start);
+  const { tokens, paths } = assist;
 
   const out: string[] = [];
   let suffix = ' ';
@@ -126,6 +143,70 @@ export function complete(text: string, cursor: number, catalog: Catalog): Comple
   return { start, word, candidates, suffix: glued ? '' : suffix };
 }
 
+/** The tokens before the word and what the grammar takes there; null inside an unterminated quote or after a bad character. */
+function assistAt(before: string, start: number): { tokens: IToken[]; paths: ReturnType<typeof language.parser.computeContentAssist> } | null {
+  const lexed = language.tokens.lexer.tokenize(before.slice(0, start));
+  if (lexed.errors.length > 0) return null;
+  try {
+    return { tokens: lexed.tokens, paths: language.parser.computeContentAssist('query', lexed.tokens) };
+  } catch {
+    return null;
+  }
+}
+
+/** A location as a `path=` takes it: a connector and a key, or an absolute local path. */
+const LOCATION_WORD = /^(?:OBJECTSTORAGE\.[A-Za-z0-9][A-Za-z0-9_-]*:|(?:FILE:)?\/)/i;
+
+/** What the word before the cursor needs a store for: a location after a `path=`, or a version or alias after `NAME@`. */
+function lookupAt(text: string, cursor: number): { kind: 'location' | 'ref'; start: number; word: string } | null {
+  const before = text.slice(0, cursor);
+  const word = PARTIAL_WORD.exec(before)![0];
+  const start = cursor - word.length;
+  const location = LOCATION_WORD.test(word);
+  const at = word.indexOf('@');
+  if (!location && at <= 0) return null;
+  const assist = assistAt(before, start);
+  if (assist === null) return null;
+  const { tokens, paths } = assist;
+  for (const p of paths) {
+    if (p.nextTokenType !== T.Name && p.nextTokenType !== T.Word) continue;
+    const rule = p.ruleStack[p.ruleStack.length - 1] ?? '';
+    if (rule === 'modelRef' && at > 0) return { kind: 'ref', start, word };
+    if (rule !== 'value' || tokens.some((t) => t.tokenType === T.Pipe)) continue;
+    const key = tokens[tokens.length - 2]?.image.toLowerCase() ?? '';
+    const declared = commandOf(tokens)?.syntax.options;
+    const type = declared && Object.hasOwn(declared, key) ? declared[key]!.type : undefined;
+    if (type === 'path' && location) return { kind: 'location', start, word };
+    if (type === 'model' && at > 0) return { kind: 'ref', start, word };
+  }
+  return null;
+}
+
+/**
+ * What Tab does where only a store can answer — a key after
+ * `path=OBJECTSTORAGE.X:`, a local path after `path=/`, a version or alias
+ * after `NAME@` — or null where the grammar and the catalog answer
+ * (applyCompletion, at once). The lookup waits at most `timeoutMs`; on a
+ * timeout or a failure the text stays as it was.
+ */
+export function completeWithLookups(text: string, cursor: number, catalog: Catalog, timeoutMs = catalog.lookups?.timeoutMs ?? LOOKUP_TIMEOUT_MS): Promise<Completed> | null {
+  const lookups = catalog.lookups;
+  const slot = lookups ? lookupAt(text, cursor) : null;
+  if (!lookups || slot === null) return null;
+  const signal = AbortSignal.timeout(timeoutMs);
+  const asked = slot.kind === 'location' ? lookups.locations(slot.word, signal) : lookups.refs(slot.word.slice(0, slot.word.indexOf('@')), signal);
+  const late = new Promise<readonly string[]>((resolve) => signal.addEventListener('abort', () => resolve([]), { once: true }));
+  return Promise.race([asked.catch(() => [] as readonly string[]), late]).then((found) => {
+    // A key a bare word cannot hold (a space, a quote, '=') is offered quoted, and is then complete.
+    const candidates = found.filter((c) => c.startsWith(slot.word) && c !== slot.word).map((c) => (BARE_WORD.test(c) ? c : quote(c)));
+    const level = candidates.length === 1 && candidates[0]!.endsWith('/');
+    return applyCandidates(text, cursor, { start: slot.start, word: slot.word, candidates, suffix: level ? '' : ' ' });
+  });
+}
+
+/** A word the lexer reads back whole, unquoted (the printer's rule). */
+const BARE_WORD = /^[^,|\s()'"=<>!\\;]+$/;
+
 /** The longest prefix every candidate shares (case as in the first candidate). */
 export function commonPrefix(candidates: readonly string[]): string {
   if (candidates.length === 0) return '';
@@ -151,7 +232,10 @@ export interface Completed {
  * nothing, are listed for the person to choose.
  */
 export function applyCompletion(text: string, cursor: number, catalog: Catalog): Completed {
-  const c = complete(text, cursor, catalog);
+  return applyCandidates(text, cursor, complete(text, cursor, catalog));
+}
+
+function applyCandidates(text: string, cursor: number, c: Completion): Completed {
   if (c.candidates.length === 0) return { text, cursor, shown: [] };
   const put = (replacement: string) => {
     const next = text.slice(0, c.start) + replacement + text.slice(cursor);

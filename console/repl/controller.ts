@@ -3,7 +3,7 @@ import { FORMATS } from '../args.js';
 import { ProgressMeter, type ProgressReport, type ProgressView } from '../progress.js';
 import { render } from '../render/formats.js';
 import { terminalText } from '../render/terminal-text.js';
-import { applyCompletion, EMPTY_CATALOG, type Catalog } from './complete.js';
+import { applyCompletion, completeWithLookups, EMPTY_CATALOG, type Catalog } from './complete.js';
 import { splitScript } from '../../grammar/index.js';
 import { needsContinuation } from './continuation.js';
 import * as E from './editor.js';
@@ -309,6 +309,14 @@ export class ReplController {
 
   #complete(): void {
     const ed = this.#snapshot.editor;
+    const asked = completeWithLookups(ed.text, ed.cursor, this.#catalog);
+    if (asked) {
+      // A store answers later (within LOOKUP_TIMEOUT_MS); keys typed meanwhile win over its answer.
+      void asked.then((done) => {
+        if (this.#snapshot.editor === ed) this.#set({ editor: E.setText(ed, done.text, done.cursor), candidates: done.shown, hint: null });
+      });
+      return;
+    }
     const done = applyCompletion(ed.text, ed.cursor, this.#catalog);
     this.#set({ editor: E.setText(ed, done.text, done.cursor), candidates: done.shown, hint: null });
   }

@@ -8,6 +8,7 @@ import type { ResultTable } from '../../src/result/table.js';
 import { describeError } from '../errors.js';
 import type { ProgressReport } from '../progress.js';
 import type { Catalog } from './complete.js';
+import { registryLookups } from './lookups.js';
 
 export interface RunRequest {
   readonly signal: AbortSignal;
@@ -46,6 +47,7 @@ export function registryBackend(registry: Registry): ReplBackend {
         summaryFields: [...SUMMARY_FIELDS],
         modelTypes: [...MODEL_TYPES],
         connectors: Object.keys(registry.config.connectors).sort(),
+        lookups: registryLookups(registry),
       };
     },
     describeError(e) {

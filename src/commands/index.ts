@@ -5,6 +5,7 @@ import { deleteCommand } from './delete.js';
 import { deployCommand } from './deploy.js';
 import { exportCommand } from './export.js';
 import { filesCommand } from './files.js';
+import { objectsCommand } from './objects.js';
 import { fsckCommand } from './fsck.js';
 import { importCommand } from './import.js';
 import { listCommand } from './list.js';
@@ -52,6 +53,7 @@ export const COMMANDS: readonly CommandModule[] = [
   tagCommand,
   aliasCommand,
   filesCommand,
+  objectsCommand,
   pullCommand,
   verifyCommand,
   fsckCommand,

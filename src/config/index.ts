@@ -3,6 +3,7 @@ import { isUserName, USER_NAME_RULE } from '../engine/user-name.js';
 import { createRequire } from 'node:module';
 import { homedir, userInfo } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { nearest } from '../../grammar/suggest.js';
 import { MlmodelError } from '../errors.js';
 import { nearest } from '../../grammar/suggest.js';
 import {
@@ -342,10 +343,11 @@ export function getConnector(config: Config, name: string): Location {
   const loc = config.connectors[key];
   if (!loc) {
     const known = Object.keys(config.connectors).sort();
+    const suggestion = nearest(key, known);
     throw new MlmodelError(
       'CONNECTOR_UNKNOWN',
-      `unknown connector "${name}"; ${known.length ? `configured: ${known.join(', ')}` : 'none is configured (set MLMODEL_CONNECTOR_<NAME> or connectors: in the config file)'}`,
-      { connector: name, known },
+      `unknown connector "${name}"; ${suggestion ? `did you mean ${suggestion}? ` : ''}${known.length ? `configured: ${known.join(', ')}` : 'none is configured (set MLMODEL_CONNECTOR_<NAME> or connectors: in the config file)'}`,
+      { connector: name, known, ...(suggestion ? { suggestion } : {}) },
     );
   }
   return loc;

@@ -44,20 +44,23 @@ function checkHazards(text: string, part: string): void {
 }
 
 /**
- * Reads `OBJECTSTORAGE.<CONNECTOR>:<KEY>`, `FILE:/abs/path` or `/abs/path`.
+ * Reads `OBJECTSTORAGE.<CONNECTOR>:<KEY>`, `FILE:/abs/path` or `/abs/path`;
+ * with `prefix`, a key may be empty or end in '/', as a listing's prefix.
  * Keys are relative to the connector's bucket and may not start with `/` or
  * hold `#`, `;` or traversal; local paths must be absolute and already
  * normal (no `//`, no `.`/`..`).
  */
-export function parsePathOption(text: string): PathTarget {
+export function parsePathOption(text: string, opts: { prefix?: boolean } = {}): PathTarget {
   if (text === '') throw refused(text, 'it is empty');
   const m = CONNECTOR_PREFIX.exec(text);
   if (m) {
     const [, connector = '', key = ''] = m;
-    if (key === '') throw refused(text, 'the key after the connector name is missing');
+    // A prefix to browse may be empty (the whole bucket) and may end in '/' (one level).
+    const segments = opts.prefix && key.endsWith('/') ? key.slice(0, -1) : key;
+    if (key === '' && !opts.prefix) throw refused(text, 'the key after the connector name is missing');
     if (key.startsWith('/')) throw refused(text, 'a connector key is relative to its bucket: drop the leading /');
     if (/[#;]/.test(key)) throw refused(text, "'#' and ';' are not allowed in a key");
-    if (key.split('/').some((seg) => seg === '')) throw refused(text, 'empty path segments (//) are not allowed in a key');
+    if (key !== '' && segments.split('/').some((seg) => seg === '')) throw refused(text, 'empty path segments (//) are not allowed in a key');
     checkHazards(text, key);
     return { kind: 'connector', connector: connector.toUpperCase(), key };
   }

@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
+import { checkBucket, namingBucket } from './browse.js';
 import { checkLocalRoots, parsePathOption } from './location.js';
 
 export interface OpenedSource {
@@ -17,8 +18,9 @@ export async function openSource(ctx: EngineContext, text: string): Promise<Open
   const target = parsePathOption(text);
   if (target.kind === 'connector') {
     const store = await ctx.connector(target.connector);
-    const info = await store.stat(target.key);
+    const info = await namingBucket(`connector ${target.connector}`, store.stat(target.key));
     if (!info) {
+      await checkBucket(store, `connector ${target.connector}`);
       throw new MlmodelError('OBJECT_NOT_FOUND', `no object ${target.key} in connector ${target.connector}`, {
         connector: target.connector,
         key: target.key,

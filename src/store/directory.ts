@@ -19,6 +19,7 @@ import {
   TEMP_MARKER,
   type ObjectInfo,
   type ObjectStore,
+  type PrefixInfo,
   type PutOptions,
   type PutResult,
 } from './objects.js';
@@ -246,6 +247,55 @@ export class DirectoryObjectStore implements ObjectStore {
         if (!isMissing(e)) throw fsError(e, `cannot list object ${item.sortKey}`);
       }
     }
+  }
+
+  async *browse(prefix: string, recursive: boolean): AsyncIterable<ObjectInfo | PrefixInfo> {
+    checkPrefix(prefix);
+    await this.#checkRoot();
+    if (recursive) {
+      yield* this.list(prefix);
+      return;
+    }
+    const slash = prefix.lastIndexOf('/');
+    const base = prefix.slice(0, slash + 1);
+    const start = prefix.slice(slash + 1);
+    const dir = base === '' ? this.#root : this.#path(base.slice(0, -1));
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (e) {
+      if (isMissing(e)) return;
+      throw fsError(e, `cannot list objects under ${prefix || '/'}`);
+    }
+    // Links are neither objects nor levels here (list() skips them too): a browse never leads out of the root.
+    const items = entries
+      .filter((e) => e.name.startsWith(start) && !e.name.startsWith(TEMP_MARKER) && (e.isFile() || e.isDirectory()))
+      .map((e) => ({ name: e.name, isDir: e.isDirectory(), sortKey: base + e.name + (e.isDirectory() ? '/' : '') }))
+      .sort((a, b) => compareKeys(a.sortKey, b.sortKey));
+    for (const item of items) {
+      if (item.isDir) {
+        yield { prefix: item.sortKey };
+        continue;
+      }
+      try {
+        const st = await stat(join(dir, item.name));
+        if (st.isFile()) yield { key: item.sortKey, size: st.size, modified: st.mtime };
+      } catch (e) {
+        if (!isMissing(e)) throw fsError(e, `cannot list object ${item.sortKey}`);
+      }
+    }
+  }
+
+  /** BUCKET_NOT_FOUND unless the root is a directory: the directory store's bucket. */
+  async #checkRoot(): Promise<void> {
+    let why: string | null = null;
+    try {
+      if (!(await stat(this.#root)).isDirectory()) why = 'is not a directory';
+    } catch (e) {
+      if (!isMissing(e)) throw fsError(e, `cannot open the object directory ${this.#root}`);
+      why = 'does not exist';
+    }
+    if (why !== null) throw new MlmodelError('BUCKET_NOT_FOUND', `the directory ${this.#root} ${why}`, { directory: this.#root });
   }
 
   async copy(srcKey: string, dstKey: string): Promise<ObjectInfo> {

@@ -20,8 +20,10 @@ import {
   checkKey,
   checkPrefix,
   checkPutOptions,
+  compareKeys,
   type ObjectInfo,
   type ObjectStore,
+  type PrefixInfo,
   type PutOptions,
   type PutResult,
 } from './objects.js';
@@ -222,6 +224,29 @@ export class MinioObjectStore implements ObjectStore {
     }
   }
 
+  async *browse(prefix: string, recursive: boolean): AsyncIterable<ObjectInfo | PrefixInfo> {
+    if (recursive) {
+      yield* this.list(prefix);
+      return;
+    }
+    checkPrefix(prefix);
+    const strip = this.#loc.prefix.length;
+    // The client hands each page's objects first and its common prefixes after them, with no mark where a
+    // page ends: the level is put in S3's byte order here (the caller holds the rows anyway).
+    const level: Array<ObjectInfo | PrefixInfo> = [];
+    try {
+      const stream = this.#client.listObjectsV2(this.#loc.bucket, this.#name(prefix), false);
+      for await (const item of stream as AsyncIterable<{ name?: string; prefix?: string; size: number; lastModified?: Date }>) {
+        if (item.prefix) level.push({ prefix: item.prefix.slice(strip) });
+        else if (item.name) level.push({ key: item.name.slice(strip), size: item.size, modified: new Date(item.lastModified ?? 0) });
+      }
+    } catch (e) {
+      throw this.#error(e, `cannot list objects under ${prefix || '/'}`);
+    }
+    const keyOf = (e: ObjectInfo | PrefixInfo) => ('prefix' in e ? e.prefix : e.key);
+    yield* level.sort((a, b) => compareKeys(keyOf(a), keyOf(b)));
+  }
+
   async copy(srcKey: string, dstKey: string): Promise<ObjectInfo> {
     checkKey(srcKey, 'source key');
     checkKey(dstKey, 'destination key');
@@ -303,8 +328,15 @@ export class MinioObjectStore implements ObjectStore {
     }
     const safe = redactError(e, this.#secrets);
     const code = (e as { code?: string }).code ?? '';
+    if (code === 'NoSuchBucket') {
+      // Said plainly: a connector pointed at a bucket nobody made is a configuration slip, not an outage.
+      return new MlmodelError('BUCKET_NOT_FOUND', `MinIO ${this.location}: the bucket "${this.#loc.bucket}" does not exist (${what})`, {
+        bucket: this.#loc.bucket,
+        s3Code: code,
+      }, { cause: safe });
+    }
     const unavailable = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|EAI_AGAIN|EPIPE)$/.test(code) ||
-      ['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'NoSuchBucket'].includes(code);
+      ['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch'].includes(code);
     return new MlmodelError(unavailable ? 'STORE_UNAVAILABLE' : 'STORE_ERROR', `MinIO ${this.location}: ${what}: ${safe.message}`, {
       s3Code: code || undefined,
     }, { cause: safe });

@@ -31,6 +31,11 @@ export interface ObjectInfo {
   modified: Date;
 }
 
+/** A common prefix of a delimited listing: the keys below it share `prefix`, which ends in '/'. */
+export interface PrefixInfo {
+  prefix: string;
+}
+
 export interface ObjectStore {
   /** 'minio' or 'directory'. */
   readonly kind: string;
@@ -55,6 +60,15 @@ export interface ObjectStore {
   delete(key: string): Promise<void>;
   /** Every object whose key starts with `prefix`, in byte order of keys. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
+  /**
+   * What a person browses, as S3 lists with delimiter '/': the objects whose
+   * key starts with `prefix` and has no further '/', and one PrefixInfo for
+   * each deeper level (`prefix` up to and with the next '/'), in byte order;
+   * with `recursive`, every object under `prefix` as list() gives them.
+   * BUCKET_NOT_FOUND when the bucket (the directory) does not exist: a
+   * browse is never silently empty for a store that is not there.
+   */
+  browse(prefix: string, recursive: boolean): AsyncIterable<ObjectInfo | PrefixInfo>;
   /** Copies inside the store without streaming through this process. */
   copy(srcKey: string, dstKey: string): Promise<ObjectInfo>;
   /**

@@ -37,7 +37,8 @@ export async function startHarness(
   mkdirSync(inbox);
   const configFile = join(root, 'config.yaml');
   const tokens = opts.tokens === false ? '' : `  tokens:\n${Object.entries(TOKENS).map(([u, t]) => `    ${t}: ${u}\n`).join('')}  admins: [ops]\n`;
-  writeFileSync(configFile, `user: root\nhttp:\n${tokens}  local_roots: [${inbox}]\n${opts.httpConfig ?? ''}`);
+  // A directory connector that is never created: what reads through a connector answers (BUCKET_NOT_FOUND) without a server.
+  writeFileSync(configFile, `user: root\nconnectors:\n  LAKE: ${join(root, 'lake')}\nhttp:\n${tokens}  local_roots: [${inbox}]\n${opts.httpConfig ?? ''}`);
   const config = loadConfig({ HOME: root, MLMODEL_HOME: join(root, 'home'), MLMODEL_CONFIG: configFile }, {});
   const real = await openRegistry({ config, localRoots: config.http.localRoots });
   const registry = opts.wrap ? opts.wrap(real) : real;
