@@ -5,7 +5,6 @@ import { homedir, userInfo } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { nearest } from '../../grammar/suggest.js';
 import { MlmodelError } from '../errors.js';
-import { nearest } from '../../grammar/suggest.js';
 import {
   describeLocation,
   parseFileLocation,
