@@ -1,12 +1,9 @@
-import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archives } from '../integration/archives.js';
 import { startHarness, TOKENS, type Harness } from '../http/harness.js';
-import { notebookPython } from './python-env.js';
+import { CLI, ipython, needNotebook, notebook, type CellReport, type Notebook } from './ipython.js';
 
 /**
  * The IPython extension in notebook/, installed as a package (pip) into a
@@ -15,82 +12,33 @@ import { notebookPython } from './python-env.js';
  * query API. Without Python the suite skips loudly; under CI=true that is a
  * failure.
  */
-const ROOT = new URL('../../', import.meta.url).pathname;
-const CLI = join(ROOT, 'dist/console/cli.js');
-const DRIVER = join(ROOT, 'test/notebook/driver.py');
-const run = promisify(execFile);
-
-interface CellReport {
-  source: string;
-  success: boolean;
-  stdout: string;
-  stderr: string;
-  outputs: Record<string, string>[];
-  error?: { type: string; code: string | null; rendered: string };
-  result?: { type: string; mime: string[]; html?: string; plain?: string; dtypes?: Record<string, string>; frame?: { columns: string[]; data: unknown[][] } };
-}
-
-let python: string | null = null;
-let unavailable: Error | null = null;
-let site = '';
+let nb: Notebook | Error;
 let root = '';
 
 beforeAll(async () => {
-  try {
-    python = await notebookPython((m) => process.stderr.write(`[notebook] ${m}\n`));
-  } catch (e) {
-    unavailable = e as Error;
-    process.stderr.write(`[notebook] SKIPPING the IPython magic tests: ${unavailable.message}\n`);
-    return;
-  }
-  root = mkdtempSync(join(tmpdir(), 'mlmodel-notebook-'));
-  site = join(root, 'site');
-  // Installed from its pyproject.toml as a user would (pip install ./notebook), not imported from the source
-  // tree; from a copy, since building leaves build/ and *.egg-info behind.
-  const source = join(root, 'notebook-src');
-  cpSync(join(ROOT, 'notebook'), source, { recursive: true, filter: (p) => !/(__pycache__|\.egg-info|\/build)$/.test(p) });
-  await run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '-q', '--no-deps', '--no-build-isolation', '--target', site, source]);
+  nb = await notebook();
+  if (!(nb instanceof Error)) root = nb.root;
 }, 600_000);
 
-function needPython(ctx: { skip: (note?: string) => void }): string {
-  if (python) return python;
-  if (process.env.CI === 'true') throw new Error(`IPython is required under CI: ${unavailable?.message}`);
-  ctx.skip(`no IPython: ${unavailable?.message}`);
-  return '';
+function needPython(ctx: { skip: (note?: string) => void }): Notebook {
+  return needNotebook(nb, ctx);
 }
 
-/** Runs the cells in one fresh IPython process and returns what each produced. */
-async function ipython(py: string, cells: string[], env: Record<string, string>): Promise<CellReport[]> {
-  const dir = mkdtempSync(join(root, 'ipy-'));
-  const file = join(dir, 'cells.json');
-  writeFileSync(file, JSON.stringify(cells));
-  let stdout: string;
-  try {
-    ({ stdout } = await run(py, ['-m', 'IPython', '--quick', '--no-banner', '--colors=NoColor', DRIVER, file], {
-      env: { PATH: process.env.PATH ?? '', HOME: dir, IPYTHONDIR: join(dir, '.ipython'), PYTHONPATH: site, TZ: 'UTC', ...env },
-      maxBuffer: 32 * 1024 * 1024,
-      timeout: 120_000,
-    }));
-  } catch (e) {
-    // IPython exits with 1 when the last cell failed; the report is what counts.
-    const err = e as Error & { stdout?: string; stderr?: string };
-    if (!err.stdout?.includes('@@REPORT@@')) throw new Error(`IPython failed: ${err.message}\nstdout:\n${err.stdout}\nstderr:\n${err.stderr}`, { cause: e });
-    stdout = err.stdout;
-  }
-  const line = stdout.split('\n').find((l) => l.startsWith('@@REPORT@@'));
-  if (!line) throw new Error(`no report from IPython:\n${stdout}`);
-  return JSON.parse(line.slice('@@REPORT@@'.length)) as CellReport[];
+/** A notebook to run cells in, or none (the suite's tests then skip). */
+function ready(): Notebook | null {
+  return nb instanceof Error ? null : nb;
 }
 
 describe('%mlmodel / %%mlmodel through the CLI, with pandas', () => {
   let cells: CellReport[];
   let archive: string;
   beforeAll(async () => {
-    if (!python) return;
+    const py = ready();
+    if (!py) return;
     archive = join(root, 'clf.tar.gz');
     writeFileSync(archive, archives.sklearn());
     cells = await ipython(
-      python,
+      py,
       [
         '%load_ext mlmodel_magic',
         `%mlmodel import name=churn type=sklearn category=classification path=${archive}`,
@@ -225,12 +173,13 @@ describe('%%mlmodel over the HTTP query API, without pandas', () => {
   let h: Harness;
   let cells: CellReport[];
   beforeAll(async () => {
-    if (!python) return;
+    const py = ready();
+    if (!py) return;
     h = await startHarness();
     mkdirSync(h.inbox, { recursive: true });
     writeFileSync(join(h.inbox, 'm.tar'), archives.tfSavedModel());
     cells = await ipython(
-      python,
+      py,
       [
         '%load_ext mlmodel_magic',
         `%mlmodel import name=vision type=tf path=${join(h.inbox, 'm.tar')}`,
