@@ -126,9 +126,9 @@ function typedValue(r: ModelRecord, field: SummaryField): TypedValue {
     case 'size':
       return { type: 'LONG', value: r[field] };
     case 'cdate':
-      return { type: 'DATETIME', value: r.create.toISOString() };
+      return { type: 'DATETIME', value: isoSeconds(r.create) };
     case 'mdate':
-      return { type: 'DATETIME', value: r.modified.toISOString() };
+      return { type: 'DATETIME', value: isoSeconds(r.modified) };
     case 'tags':
       return { type: 'JSON', value: [...r.tags] };
     case 'user':
@@ -152,6 +152,11 @@ function typedValue(r: ModelRecord, field: SummaryField): TypedValue {
       return { type: 'JSON', value: v };
     }
   }
+}
+
+/** ISO 8601 in UTC to the second, the precision of the stamp beside it and of the machine formats' times. */
+function isoSeconds(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 function optionText(v: JsonValue | undefined, fallback: string): string {

@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archives } from '../integration/archives.js';
 import { startHarness, TOKENS, type Harness } from '../http/harness.js';
@@ -12,6 +14,7 @@ import { CLI, ipython, needNotebook, notebook, type CellReport, type Notebook } 
  * query API. Without Python the suite skips loudly; under CI=true that is a
  * failure.
  */
+const run = promisify(execFile);
 let nb: Notebook | Error;
 let root = '';
 
@@ -54,6 +57,21 @@ describe('%mlmodel / %%mlmodel through the CLI, with pandas', () => {
         '%mlmodel --html summary tuned parameter, label',
         `%mlmodel import name=labelled type=sklearn label=$epochs description={epochs} path=${archive}`,
         '%mlmodel --html summary labelled label, description',
+        // 14–17: help, from the CLI
+        '%mlmodel help',
+        '%mlmodel help deploy',
+        '%%mlmodel\nhelp deplyo',
+        '%mlmodel --url http://127.0.0.1:9 help summary',
+        // 18–19: a summary's values in their own types, after stages too
+        `%%mlmodel\nimport name=counted type=sklearn train_cnt=100 elapsed=1.5 parameter='{"epochs": 5}' path=${archive}\ntag counted a, b`,
+        TYPED_SUMMARY,
+        // 20–25: {var} expansion, asked for
+        "n = 'counted'\n%mlmodel --expand summary {n} id",
+        `%mlmodel --expand import name=braced type=sklearn parameter='{{"k": {len(n)}}}' description=$n path=${archive}`,
+        '%mlmodel --html summary braced parameter, description',
+        '%mlmodel --expand summary {nope} id',
+        "%config MlmodelMagics.expand = True\nm = 'braced'\n%mlmodel summary {m} name",
+        '%mlmodel --no-expand summary {m} name',
       ],
       { MLMODEL_CLI: `${process.execPath} ${CLI}`, MLMODEL_HOME: join(root, 'cli-home'), MLMODEL_USER: 'dana' },
     );
@@ -131,6 +149,62 @@ describe('%mlmodel / %%mlmodel through the CLI, with pandas', () => {
     expect(cells[13]!.result!.html).toContain('<tr><td>description</td><td>{epochs}</td></tr>');
   });
 
+  it('shows the CLI’s help for %mlmodel help and help TOPIC, and a did-you-mean for a topic it does not know', async (ctx) => {
+    needPython(ctx);
+    const cliHelp = async (topic: string) => (await run(process.execPath, [CLI, 'help', ...(topic ? [topic] : [])])).stdout;
+    expect(cells[14]!.error).toBeUndefined();
+    expect(cells[14]!.stdout).toBe(await cliHelp(''));
+    expect(cells[14]!.stdout).toMatch(/^Commands:\n {2}mlmodel list /);
+    expect(cells[15]!.stdout).toBe(await cliHelp('deploy'));
+    expect(cells[15]!.stdout).toMatch(/^mlmodel deploy — /);
+    expect(cells[15]!.stdout).toContain('label=');
+    expect(cells[16]!.error).toMatchObject({ type: 'QueryError', code: 'UNKNOWN_TOPIC' });
+    expect(cells[16]!.error!.rendered).toContain('no help on deplyo; did you mean help deploy?');
+    // Help needs no server: it is the CLI's even when queries go to a URL (here nothing listens).
+    expect(cells[17]!.error).toBeUndefined();
+    expect(cells[17]!.stdout).toBe(await cliHelp('summary'));
+  });
+
+  it('types a summary’s values by the types the result carries: numbers, UTC times, lists, JSON; after stages too', (ctx) => {
+    needPython(ctx);
+    expect(cells[18]!.error).toBeUndefined();
+    expect(cells[19]!.error).toBeUndefined();
+    const [rows, types, create, sorted] = JSON.parse(cells[19]!.stdout) as [Record<string, [string, unknown]>, Record<string, string>, string, [string, string][]];
+    expect(rows.id).toEqual(['int', expect.any(Number)]);
+    expect(rows.version).toEqual(['int', 1]);
+    expect(rows.size![0]).toBe('int');
+    expect(rows.train_cnt).toEqual(['int', 100]);
+    expect(rows.elapsed).toEqual(['float', 1.5]);
+    expect(rows.parameter).toEqual(['dict', { epochs: 5 }]);
+    expect(rows.tags).toEqual(['list', ['a', 'b']]);
+    expect(rows.evaluation).toEqual(['list', []]);
+    expect(rows.name).toEqual(['str', 'counted']);
+    expect(rows.category).toEqual(['NoneType', null]);
+    // The same instant as list's typed create column, as a UTC pandas Timestamp.
+    expect(rows.cdate).toEqual(['Timestamp', create]);
+    expect(rows.mdate![0]).toBe('Timestamp');
+    expect(types).toMatchObject({ id: 'LONG', cdate: 'DATETIME', elapsed: 'DOUBLE', parameter: 'JSON', tags: 'JSON', name: 'TEXT' });
+    expect(sorted).toEqual([
+      ['train_cnt', 'int'],
+      ['cdate', 'Timestamp'],
+    ]);
+  });
+
+  it('expands {var} and $var only when asked (--expand or %config MlmodelMagics.expand), {{ and $$ literal', (ctx) => {
+    needPython(ctx);
+    expect(cells[20]!.error).toBeUndefined();
+    expect(cells[20]!.result!.frame!.data).toEqual([['id', expect.any(Number)]]);
+    expect(cells[21]!.error).toBeUndefined();
+    expect(cells[22]!.result!.html).toContain('<tr><td>parameter</td><td>{&quot;k&quot;:7}</td></tr>');
+    expect(cells[22]!.result!.html).toContain('<tr><td>description</td><td>counted</td></tr>');
+    expect(cells[23]!.error).toMatchObject({ type: 'UsageError' });
+    expect(cells[23]!.error!.rendered).toContain("--expand: cannot expand the query: NameError: name 'nope' is not defined");
+    expect(cells[24]!.error).toBeUndefined();
+    expect(cells[24]!.result!.frame!.data).toEqual([['name', 'braced']]);
+    expect(cells[25]!.error).toMatchObject({ code: 'MODEL_NOT_FOUND' });
+    expect(cells[25]!.error!.rendered).toContain('{m}');
+  });
+
   it('escapes every cell of the HTML table', (ctx) => {
     needPython(ctx);
     const html = cells[8]!.result!.html!;
@@ -146,6 +220,14 @@ from mlmodel_magic import Result
 cols = [{"name": n, "type": t} for n, t in [("l", "LONG"), ("d", "DOUBLE"), ("b", "BOOLEAN"), ("t", "DATETIME"), ("j", "JSON"), ("s", "TEXT")]]
 df = Result(cols, [[1, 1.5, True, "2020-01-02T03:04:05+09:00", {"a": [1]}, "x"], [None] * 6]).to_dataframe()
 print(json.dumps([{k: str(v) for k, v in df.dtypes.items()}, str(df["t"][0]), df["j"][0], [bool(x) for x in df.isna().iloc[1]], df.attrs["mlmodel_types"]["t"]]))`;
+
+/** A summary as a DataFrame: each value's Python type and value; list's create; the types after sort and where. */
+const TYPED_SUMMARY = `import json
+df = get_ipython().run_line_magic('mlmodel', 'summary counted')
+rows = {n: [type(v).__name__, v.isoformat() if hasattr(v, 'isoformat') else v] for n, v in zip(df['name'], df['value'])}
+created = get_ipython().run_line_magic('mlmodel', 'list | where name = counted | fields create')['create'][0]
+sorted_ = get_ipython().run_line_magic('mlmodel', 'summary counted | where name = cdate or name = train_cnt | sort -name')
+print(json.dumps([rows, df.attrs['mlmodel_value_types'], created.isoformat(), [[n, type(v).__name__] for n, v in zip(sorted_['name'], sorted_['value'])]]))`;
 
 /**
  * A cell the splitter must cut into four statements, some without their
@@ -191,6 +273,9 @@ describe('%%mlmodel over the HTTP query API, without pandas', () => {
 ${CUT_HELPER}
 get_ipython().run_cell_magic('mlmodel', '-o parts', "list | fields name; serving status vision\\nlist | where name = 'vi\\nsion' \\\\\\n  | fields name")
 print(json.dumps(cut(parts)))`,
+        `import json
+r = get_ipython().run_line_magic('mlmodel', 'summary vision | where name = id or name = mdate or name = user')
+print(json.dumps([r.rows, r.typed_values(1), r.typed_values(0)]))`,
       ],
       { MLMODEL_URL: h.url, MLMODEL_TOKEN: TOKENS.alice, MLMODEL_TEST_HIDE_PANDAS: '1' },
     );
@@ -227,6 +312,22 @@ print(json.dumps(cut(parts)))`,
     expect(cells[4]!.error!.rendered).toContain('a bearer token is required');
     expect(cells[5]!.error).toMatchObject({ code: 'UNREACHABLE' });
     expect(cells[5]!.error!.rendered).toContain('cannot reach http://127.0.0.1:9');
+  });
+
+  it('carries a summary’s typed values in the API’s fields, for a Result without pandas too', (ctx) => {
+    needPython(ctx);
+    expect(cells[7]!.error).toBeUndefined();
+    const [rows, typed, names] = JSON.parse(cells[7]!.stdout) as [[string, string][], [string, unknown][], null];
+    expect(rows.map((r) => r[0])).toEqual(['id', 'user', 'mdate']);
+    expect(rows[2]![1]).toMatch(/^\d{14}$/); // the text stays IRIS's stamp
+    expect(typed).toEqual([
+      ['LONG', Number(rows[0]![1])],
+      ['TEXT', 'alice'],
+      ['DATETIME', expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/)],
+    ]);
+    // The stamp (TZ=UTC here) and the instant are the same time.
+    expect((typed[2]![1] as string).replace(/\D/g, '').slice(0, 14)).toBe(rows[2]![1]);
+    expect(names).toBeNull();
   });
 
   it('sends the cell whole and the server cuts it with the one splitter', (ctx) => {
