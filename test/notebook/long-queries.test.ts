@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSlowS3, type SlowS3 } from '../e2e/slow-s3.js';
+import { Tmux, tmuxAvailable } from '../e2e/tmux.js';
 import { startHarness, TOKENS, type Harness } from '../http/harness.js';
 import { CLI, needNotebook, notebook, startIPython, type CellReport, type Notebook } from './ipython.js';
 
@@ -114,6 +115,61 @@ describe('through the CLI', () => {
     expect(cells[2]!.error).toBeUndefined();
     expect(cells[2]!.result!.frame!.data).toEqual([]);
   }, 120_000);
+});
+
+describe('in a terminal IPython (tmux)', () => {
+  it('draws the bar as one line on stderr; Ctrl-C from the terminal stops the import with one line', async (ctx) => {
+    const py = needNotebook(nb, ctx);
+    if (!tmuxAvailable()) {
+      if (process.env.CI === 'true') throw new Error('tmux is required under CI');
+      ctx.skip('no tmux');
+    }
+    const home = join(py.root, 'tty-home');
+    const abortedBefore = slow.aborted();
+    const t = Tmux.start({
+      command: [py.python, '-m', 'IPython', '--quick', '--no-banner', '--colors=NoColor', '--ext=mlmodel_magic'],
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: py.root,
+        IPYTHONDIR: join(py.root, '.ipython-tty'),
+        PYTHONPATH: py.site,
+        TERM: 'xterm-256color',
+        LANG: 'C.UTF-8',
+        TZ: 'UTC',
+        MLMODEL_CLI: `${process.execPath} ${CLI}`,
+        MLMODEL_USER: 'dana',
+        MLMODEL_CONNECTOR_SLOW: slow.url,
+      },
+      width: 140,
+      height: 30,
+    });
+    try {
+      await t.waitFor(/In \[1\]:/, 60_000, 'the IPython prompt');
+      const query = 'import name=tty type=tf path=OBJECTSTORAGE.SLOW:big.tar';
+      t.type(`%mlmodel --home ${home} ${query}`);
+      t.press('Enter');
+      const screen = await t.waitFor(/^import +\[[█░]+\] +\d+% +[\d.]+ (KiB|MiB) \/ 64\.0 MiB/m, 60_000, 'the progress line');
+      // Rewritten in place: one line, not one per update.
+      expect(screen.split('\n').filter((l) => l.startsWith('import ')).length).toBe(1);
+      t.press('C-c');
+      const after = await t.waitFor(/In \[2\]:/, 30_000, 'the next prompt');
+      expect(after).toContain(`interrupted: ${query}`);
+      expect(after).not.toContain('Traceback');
+      expect(after).not.toContain('KeyboardInterrupt');
+      expect(after).not.toMatch(/^import +\[/m);
+      // The CLI had a session of its own, so the terminal's Ctrl-C reached it only through the magic: it exited cleanly.
+      await until('the server to see the download dropped', () => slow.aborted() === abortedBefore + 1, 10_000);
+      expect(processesNaming(home)).toEqual([]);
+      t.type(`%mlmodel --home ${home} list | where name = tty | fields name`);
+      t.press('Enter');
+      await t.waitFor(/Out\[\d+\]:[\s\S]*Empty DataFrame/, 30_000, 'an empty list');
+      t.type('exit');
+      t.press('Enter');
+      expect(await t.waitForExit(20_000)).toEqual({ code: 0, signal: null });
+    } finally {
+      t.kill();
+    }
+  }, 180_000);
 });
 
 describe('over the HTTP query API', () => {
