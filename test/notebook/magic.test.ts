@@ -72,6 +72,7 @@ describe('%mlmodel / %%mlmodel through the CLI, with pandas', () => {
         '%mlmodel --expand summary {nope} id',
         "%config MlmodelMagics.expand = True\nm = 'braced'\n%mlmodel summary {m} name",
         '%mlmodel --no-expand summary {m} name',
+        TYPED_EVERY_KIND,
       ],
       { MLMODEL_CLI: `${process.execPath} ${CLI}`, MLMODEL_HOME: join(root, 'cli-home'), MLMODEL_USER: 'dana' },
     );
@@ -205,6 +206,21 @@ describe('%mlmodel / %%mlmodel through the CLI, with pandas', () => {
     expect(cells[25]!.error!.rendered).toContain('{m}');
   });
 
+  it('turns each kind of typed value into its Python type, and leaves a row it does not name as text', (ctx) => {
+    needPython(ctx);
+    expect(cells[26]!.error).toBeUndefined();
+    expect(JSON.parse(cells[26]!.stdout)).toEqual([
+      ['l', 'int', '3'],
+      ['d', 'float', '2.5'],
+      ['b', 'bool', 'False'],
+      ['t', 'Timestamp', '2020-01-01 18:04:05+00:00'],
+      ['j', 'dict', "{'a': [1]}"],
+      ['s', 'str', 'x'],
+      ['n', 'NoneType', 'None'],
+      ['other', 'str', '7'],
+    ]);
+  });
+
   it('escapes every cell of the HTML table', (ctx) => {
     needPython(ctx);
     const html = cells[8]!.result!.html!;
@@ -228,6 +244,15 @@ rows = {n: [type(v).__name__, v.isoformat() if hasattr(v, 'isoformat') else v] f
 created = get_ipython().run_line_magic('mlmodel', 'list | where name = counted | fields create')['create'][0]
 sorted_ = get_ipython().run_line_magic('mlmodel', 'summary counted | where name = cdate or name = train_cnt | sort -name')
 print(json.dumps([rows, df.attrs['mlmodel_value_types'], created.isoformat(), [[n, type(v).__name__] for n, v in zip(sorted_['name'], sorted_['value'])]]))`;
+
+/** Each type a typed value may have, through to_dataframe; a row the map does not name stays text. */
+const TYPED_EVERY_KIND = `import json
+from mlmodel_magic import Result
+kinds = {"l": ("LONG", 3), "d": ("DOUBLE", 2.5), "b": ("BOOLEAN", False), "t": ("DATETIME", "2020-01-02T03:04:05+09:00"), "j": ("JSON", {"a": [1]}), "s": ("TEXT", "x"), "n": ("LONG", None)}
+typed = {k: {"type": t, "value": v} for k, (t, v) in kinds.items()}
+rows = [[k, "text"] for k in kinds] + [["other", "7"]]
+df = Result([{"name": "name", "type": "TEXT"}, {"name": "value", "type": "TEXT", "typed": typed}], rows).to_dataframe()
+print(json.dumps([[n, type(v).__name__, str(v)] for n, v in zip(df["name"], df["value"])]))`;
 
 /**
  * A cell the splitter must cut into four statements, some without their
