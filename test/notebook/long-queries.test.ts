@@ -100,7 +100,7 @@ describe('through the CLI', () => {
         `%mlmodel --home ${home} list | where name = slowmodel | fields name`,
         // The time limit cancels the same way.
         `%mlmodel --home ${home} --timeout 2 import name=late type=tf path=OBJECTSTORAGE.SLOW:big.tar`,
-        `%mlmodel --home ${home} list | fields name`,
+        `%mlmodel --home ${home} list | where name = late | fields name`,
       ],
       env,
     );

@@ -185,15 +185,18 @@ class ProgressBar:
     def __init__(self) -> None:
         self._handle = None
         self._terminal = False
+        self._mode: Optional[str] = None
 
     def __call__(self, report: Optional[dict]) -> None:
         if report is None or report.get("clear"):
             self._clear()
             return
         line = str(report.get("line", ""))
-        if self._handle is None and not self._terminal:
-            self._terminal = _on_terminal()
-        if self._terminal:
+        self._mode = self._mode or _progress_mode()
+        if self._mode == "none":
+            return
+        if self._mode == "text":
+            self._terminal = True
             sys.stderr.write(f"\r{line}\x1b[K")
             sys.stderr.flush()
             return
@@ -218,15 +221,18 @@ class ProgressBar:
             self._handle = None
 
 
-def _on_terminal() -> bool:
-    """A terminal IPython (no kernel, stderr a terminal) draws text; a notebook kernel draws a display."""
+def _progress_mode() -> str:
+    """"display" where outputs can be updated in place (a notebook kernel, or any front end with a display
+    publisher of its own); "text" in a terminal IPython whose stderr is a terminal; "none" otherwise (a terminal
+    IPython with stderr redirected would print every update as a line of its own)."""
     from IPython import get_ipython
+    from IPython.core.displaypub import DisplayPublisher
 
     shell = get_ipython()
-    if shell is not None and getattr(shell, "kernel", None) is not None:
-        return False
+    if shell is not None and (getattr(shell, "kernel", None) is not None or type(shell.display_pub) is not DisplayPublisher):
+        return "display"
     isatty = getattr(sys.stderr, "isatty", None)
-    return bool(isatty and isatty())
+    return "text" if isatty and isatty() else "none"
 
 
 def register(ipython) -> MlmodelMagics:
