@@ -4,6 +4,8 @@ import { parseCommandLine, USAGE, UsageError, type CliOptions } from './args.js'
 import { EXIT_OK, EXIT_QUERY_FAILED, EXIT_USAGE } from './exit-codes.js';
 import { runParseOnly } from './parse-mode.js';
 import { lineProgress } from './progress.js';
+import { progressChannel } from './progress-channel.js';
+import { helpTopicOf, runHelp } from './help-mode.js';
 import { terminalText } from './render/terminal-text.js';
 import { InputError, readStatements, type SourcedStatement } from './statements.js';
 
@@ -50,6 +52,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     io.stderr.write(`mlmodel: ${terminalText(e.message)}\n`);
     return EXIT_USAGE;
   }
+  const helpTopic = helpTopicOf(statements);
+  if (helpTopic !== undefined && !options.parseOnly) return runHelp(helpTopic, io);
   if (options.parseOnly) {
     return runParseOnly(statements, {
       stdout: io.stdout,
@@ -97,7 +101,7 @@ async function runQueries(options: CliOptions, statements: SourcedStatement[], i
       raw: options.raw,
       continueOnError: options.continueOnError,
       color: io.stdout.isTTY === true && !io.env.NO_COLOR,
-      progress: io.stderr.isTTY === true ? lineProgress(io.stderr) : undefined,
+      progress: progressChannel(io.env) ?? (io.stderr.isTTY === true ? lineProgress(io.stderr) : undefined),
       pager: options.pager ? terminalPager({ stdout: io.stdout, env: io.env }) : null,
       signal: cancel.signal,
     });

@@ -562,7 +562,8 @@ function resultBody(columns: readonly Column[], total: number, offset: number, r
   return {
     status: { current: end, total },
     isEnd: end >= total,
-    fields: columns.map((c) => ({ name: c.name, type: c.type })),
+    // `typed` (a summary's values in their own types) goes along for clients that keep types, as in --format json.
+    fields: columns.map((c) => ({ name: c.name, type: c.type, ...(c.typed ? { typed: c.typed } : {}) })),
     results: rows.map((r) => r.map((v) => machineCell(v))),
   };
 }

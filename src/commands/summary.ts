@@ -3,7 +3,7 @@ import type { EngineContext } from '../engine/context.js';
 import { nearest } from '../../grammar/suggest.js';
 import { MlmodelError } from '../errors.js';
 import { toStamp } from '../result/dates.js';
-import { col, type ResultTable } from '../result/table.js';
+import { col, type Column, type ResultTable, type TypedValue } from '../result/table.js';
 import type { JsonValue, ModelRecord } from '../store/metadata.js';
 import { resolveModel } from '../executor/models.js';
 import { IRIS_OPTION_FIELDS } from '../planner/schema.js';
@@ -118,6 +118,47 @@ function value(r: ModelRecord, field: SummaryField): string {
   }
 }
 
+/** The same value in its own type, for the `typed` of the value column (the text stays IRIS's). */
+function typedValue(r: ModelRecord, field: SummaryField): TypedValue {
+  switch (field) {
+    case 'id':
+    case 'version':
+    case 'size':
+      return { type: 'LONG', value: r[field] };
+    case 'cdate':
+      return { type: 'DATETIME', value: isoSeconds(r.create) };
+    case 'mdate':
+      return { type: 'DATETIME', value: isoSeconds(r.modified) };
+    case 'tags':
+      return { type: 'JSON', value: [...r.tags] };
+    case 'user':
+    case 'name':
+    case 'type':
+    case 'serving':
+    case 'sha256':
+    case 'filename':
+    case 'format':
+    case 'category':
+    case 'algorithm':
+    case 'serving_name':
+    case 'state':
+      return { type: 'TEXT', value: value(r, field) || null };
+    default: {
+      const v = r.options[field];
+      if (v === undefined || v === null) return OPTION_DEFAULTS[field] !== undefined ? { type: 'JSON', value: JSON.parse(OPTION_DEFAULTS[field]) as JsonValue } : { type: 'TEXT', value: null };
+      if (typeof v === 'number') return { type: Number.isInteger(v) ? 'LONG' : 'DOUBLE', value: v };
+      if (typeof v === 'boolean') return { type: 'BOOLEAN', value: v };
+      if (typeof v === 'string') return { type: 'TEXT', value: v };
+      return { type: 'JSON', value: v };
+    }
+  }
+}
+
+/** ISO 8601 in UTC to the second, the precision of the stamp beside it and of the machine formats' times. */
+function isoSeconds(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 function optionText(v: JsonValue | undefined, fallback: string): string {
   if (v === undefined || v === null) return fallback;
   return typeof v === 'string' ? v : JSON.stringify(v);
@@ -138,8 +179,9 @@ export async function executeSummary(ctx: EngineContext, cmd: SummaryCommand): P
     }
     return known;
   });
+  const typed: Column = { ...col('value', 'TEXT'), typed: Object.fromEntries(fields.map((f) => [f, typedValue(record, f)])) };
   return {
-    columns: [col('name', 'TEXT'), col('value', 'TEXT')],
+    columns: [col('name', 'TEXT'), typed],
     rows: fields.map((f) => [f, value(record, f)]),
   };
 }

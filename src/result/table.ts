@@ -15,6 +15,19 @@ export interface Column {
    * the machine formats keep the exact number). Machine formats ignore it.
    */
   readonly display?: 'sparkline' | 'marks-row' | 'bytes';
+  /**
+   * A name/value table shows every value as TEXT, as IRIS does (summary):
+   * this holds each row's value in its own type and machine form (numbers
+   * as numbers, times as ISO 8601 instants, tags as a list), keyed by the
+   * row's `name`, so it still fits after where, sort or head. For front ends
+   * that keep types (the notebook's DataFrame); text formats ignore it.
+   */
+  readonly typed?: Readonly<Record<string, TypedValue>>;
+}
+
+export interface TypedValue {
+  readonly type: ColumnType;
+  readonly value: JsonValue;
 }
 
 export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };

@@ -31,7 +31,9 @@ for source in cells:
         "success": res.success,
         "stdout": cap.stdout,
         "stderr": cap.stderr,
-        "outputs": [o.data for o in cap.outputs],
+        # A display with an id (the progress bar) and its updates are reported apart from the cell's outputs.
+        "outputs": [o.data for o in cap.outputs if not (o.transient or {}).get("display_id")],
+        "progress": [{"data": o.data, "update": bool(o.update)} for o in cap.outputs if (o.transient or {}).get("display_id")],
     }
     err = res.error_in_exec or res.error_before_exec
     if err is not None:

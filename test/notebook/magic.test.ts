@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archives } from '../integration/archives.js';
 import { startHarness, TOKENS, type Harness } from '../http/harness.js';
-import { notebookPython } from './python-env.js';
+import { CLI, ipython, needNotebook, notebook, type CellReport, type Notebook } from './ipython.js';
 
 /**
  * The IPython extension in notebook/, installed as a package (pip) into a
@@ -15,82 +14,34 @@ import { notebookPython } from './python-env.js';
  * query API. Without Python the suite skips loudly; under CI=true that is a
  * failure.
  */
-const ROOT = new URL('../../', import.meta.url).pathname;
-const CLI = join(ROOT, 'dist/console/cli.js');
-const DRIVER = join(ROOT, 'test/notebook/driver.py');
 const run = promisify(execFile);
-
-interface CellReport {
-  source: string;
-  success: boolean;
-  stdout: string;
-  stderr: string;
-  outputs: Record<string, string>[];
-  error?: { type: string; code: string | null; rendered: string };
-  result?: { type: string; mime: string[]; html?: string; plain?: string; dtypes?: Record<string, string>; frame?: { columns: string[]; data: unknown[][] } };
-}
-
-let python: string | null = null;
-let unavailable: Error | null = null;
-let site = '';
+let nb: Notebook | Error;
 let root = '';
 
 beforeAll(async () => {
-  try {
-    python = await notebookPython((m) => process.stderr.write(`[notebook] ${m}\n`));
-  } catch (e) {
-    unavailable = e as Error;
-    process.stderr.write(`[notebook] SKIPPING the IPython magic tests: ${unavailable.message}\n`);
-    return;
-  }
-  root = mkdtempSync(join(tmpdir(), 'mlmodel-notebook-'));
-  site = join(root, 'site');
-  // Installed from its pyproject.toml as a user would (pip install ./notebook), not imported from the source
-  // tree; from a copy, since building leaves build/ and *.egg-info behind.
-  const source = join(root, 'notebook-src');
-  cpSync(join(ROOT, 'notebook'), source, { recursive: true, filter: (p) => !/(__pycache__|\.egg-info|\/build)$/.test(p) });
-  await run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '-q', '--no-deps', '--no-build-isolation', '--target', site, source]);
+  nb = await notebook();
+  if (!(nb instanceof Error)) root = nb.root;
 }, 600_000);
 
-function needPython(ctx: { skip: (note?: string) => void }): string {
-  if (python) return python;
-  if (process.env.CI === 'true') throw new Error(`IPython is required under CI: ${unavailable?.message}`);
-  ctx.skip(`no IPython: ${unavailable?.message}`);
-  return '';
+function needPython(ctx: { skip: (note?: string) => void }): Notebook {
+  return needNotebook(nb, ctx);
 }
 
-/** Runs the cells in one fresh IPython process and returns what each produced. */
-async function ipython(py: string, cells: string[], env: Record<string, string>): Promise<CellReport[]> {
-  const dir = mkdtempSync(join(root, 'ipy-'));
-  const file = join(dir, 'cells.json');
-  writeFileSync(file, JSON.stringify(cells));
-  let stdout: string;
-  try {
-    ({ stdout } = await run(py, ['-m', 'IPython', '--quick', '--no-banner', '--colors=NoColor', DRIVER, file], {
-      env: { PATH: process.env.PATH ?? '', HOME: dir, IPYTHONDIR: join(dir, '.ipython'), PYTHONPATH: site, TZ: 'UTC', ...env },
-      maxBuffer: 32 * 1024 * 1024,
-      timeout: 120_000,
-    }));
-  } catch (e) {
-    // IPython exits with 1 when the last cell failed; the report is what counts.
-    const err = e as Error & { stdout?: string; stderr?: string };
-    if (!err.stdout?.includes('@@REPORT@@')) throw new Error(`IPython failed: ${err.message}\nstdout:\n${err.stdout}\nstderr:\n${err.stderr}`, { cause: e });
-    stdout = err.stdout;
-  }
-  const line = stdout.split('\n').find((l) => l.startsWith('@@REPORT@@'));
-  if (!line) throw new Error(`no report from IPython:\n${stdout}`);
-  return JSON.parse(line.slice('@@REPORT@@'.length)) as CellReport[];
+/** A notebook to run cells in, or none (the suite's tests then skip). */
+function ready(): Notebook | null {
+  return nb instanceof Error ? null : nb;
 }
 
 describe('%mlmodel / %%mlmodel through the CLI, with pandas', () => {
   let cells: CellReport[];
   let archive: string;
   beforeAll(async () => {
-    if (!python) return;
+    const py = ready();
+    if (!py) return;
     archive = join(root, 'clf.tar.gz');
     writeFileSync(archive, archives.sklearn());
     cells = await ipython(
-      python,
+      py,
       [
         '%load_ext mlmodel_magic',
         `%mlmodel import name=churn type=sklearn category=classification path=${archive}`,
@@ -106,6 +57,22 @@ describe('%mlmodel / %%mlmodel through the CLI, with pandas', () => {
         '%mlmodel --html summary tuned parameter, label',
         `%mlmodel import name=labelled type=sklearn label=$epochs description={epochs} path=${archive}`,
         '%mlmodel --html summary labelled label, description',
+        // 14–17: help, from the CLI
+        '%mlmodel help',
+        '%mlmodel help deploy',
+        '%%mlmodel\nhelp deplyo',
+        '%mlmodel --url http://127.0.0.1:9 help summary',
+        // 18–19: a summary's values in their own types, after stages too
+        `%%mlmodel\nimport name=counted type=sklearn train_cnt=100 elapsed=1.5 parameter='{"epochs": 5}' path=${archive}\ntag counted a, b`,
+        TYPED_SUMMARY,
+        // 20–25: {var} expansion, asked for
+        "n = 'counted'\n%mlmodel --expand summary {n} id",
+        `%mlmodel --expand import name=braced type=sklearn parameter='{{"k": {len(n)}}}' description=$n path=${archive}`,
+        '%mlmodel --html summary braced parameter, description',
+        '%mlmodel --expand summary {nope} id',
+        "%config MlmodelMagics.expand = True\nm = 'braced'\n%mlmodel summary {m} name",
+        '%mlmodel --no-expand summary {m} name',
+        TYPED_EVERY_KIND,
       ],
       { MLMODEL_CLI: `${process.execPath} ${CLI}`, MLMODEL_HOME: join(root, 'cli-home'), MLMODEL_USER: 'dana' },
     );
@@ -183,6 +150,77 @@ describe('%mlmodel / %%mlmodel through the CLI, with pandas', () => {
     expect(cells[13]!.result!.html).toContain('<tr><td>description</td><td>{epochs}</td></tr>');
   });
 
+  it('shows the CLI’s help for %mlmodel help and help TOPIC, and a did-you-mean for a topic it does not know', async (ctx) => {
+    needPython(ctx);
+    const cliHelp = async (topic: string) => (await run(process.execPath, [CLI, 'help', ...(topic ? [topic] : [])])).stdout;
+    expect(cells[14]!.error).toBeUndefined();
+    expect(cells[14]!.stdout).toBe(await cliHelp(''));
+    expect(cells[14]!.stdout).toMatch(/^Commands:\n {2}mlmodel list /);
+    expect(cells[15]!.stdout).toBe(await cliHelp('deploy'));
+    expect(cells[15]!.stdout).toMatch(/^mlmodel deploy — /);
+    expect(cells[15]!.stdout).toContain('label=');
+    expect(cells[16]!.error).toMatchObject({ type: 'QueryError', code: 'UNKNOWN_TOPIC' });
+    expect(cells[16]!.error!.rendered).toContain('no help on deplyo; did you mean help deploy?');
+    // Help needs no server: it is the CLI's even when queries go to a URL (here nothing listens).
+    expect(cells[17]!.error).toBeUndefined();
+    expect(cells[17]!.stdout).toBe(await cliHelp('summary'));
+  });
+
+  it('types a summary’s values by the types the result carries: numbers, UTC times, lists, JSON; after stages too', (ctx) => {
+    needPython(ctx);
+    expect(cells[18]!.error).toBeUndefined();
+    expect(cells[19]!.error).toBeUndefined();
+    const [rows, types, create, sorted] = JSON.parse(cells[19]!.stdout) as [Record<string, [string, unknown]>, Record<string, string>, string, [string, string][]];
+    expect(rows.id).toEqual(['int', expect.any(Number)]);
+    expect(rows.version).toEqual(['int', 1]);
+    expect(rows.size![0]).toBe('int');
+    expect(rows.train_cnt).toEqual(['int', 100]);
+    expect(rows.elapsed).toEqual(['float', 1.5]);
+    expect(rows.parameter).toEqual(['dict', { epochs: 5 }]);
+    expect(rows.tags).toEqual(['list', ['a', 'b']]);
+    expect(rows.evaluation).toEqual(['list', []]);
+    expect(rows.name).toEqual(['str', 'counted']);
+    expect(rows.category).toEqual(['NoneType', null]);
+    // The same instant as list's typed create column, as a UTC pandas Timestamp.
+    expect(rows.cdate).toEqual(['Timestamp', create]);
+    expect(rows.mdate![0]).toBe('Timestamp');
+    expect(types).toMatchObject({ id: 'LONG', cdate: 'DATETIME', elapsed: 'DOUBLE', parameter: 'JSON', tags: 'JSON', name: 'TEXT' });
+    expect(sorted).toEqual([
+      ['train_cnt', 'int'],
+      ['cdate', 'Timestamp'],
+    ]);
+  });
+
+  it('expands {var} and $var only when asked (--expand or %config MlmodelMagics.expand), {{ and $$ literal', (ctx) => {
+    needPython(ctx);
+    expect(cells[20]!.error).toBeUndefined();
+    expect(cells[20]!.result!.frame!.data).toEqual([['id', expect.any(Number)]]);
+    expect(cells[21]!.error).toBeUndefined();
+    expect(cells[22]!.result!.html).toContain('<tr><td>parameter</td><td>{&quot;k&quot;:7}</td></tr>');
+    expect(cells[22]!.result!.html).toContain('<tr><td>description</td><td>counted</td></tr>');
+    expect(cells[23]!.error).toMatchObject({ type: 'UsageError' });
+    expect(cells[23]!.error!.rendered).toContain("--expand: cannot expand the query: NameError: name 'nope' is not defined");
+    expect(cells[24]!.error).toBeUndefined();
+    expect(cells[24]!.result!.frame!.data).toEqual([['name', 'braced']]);
+    expect(cells[25]!.error).toMatchObject({ code: 'MODEL_NOT_FOUND' });
+    expect(cells[25]!.error!.rendered).toContain('{m}');
+  });
+
+  it('turns each kind of typed value into its Python type, and leaves a row it does not name as text', (ctx) => {
+    needPython(ctx);
+    expect(cells[26]!.error).toBeUndefined();
+    expect(JSON.parse(cells[26]!.stdout)).toEqual([
+      ['l', 'int', '3'],
+      ['d', 'float', '2.5'],
+      ['b', 'bool', 'False'],
+      ['t', 'Timestamp', '2020-01-01 18:04:05+00:00'],
+      ['j', 'dict', "{'a': [1]}"],
+      ['s', 'str', 'x'],
+      ['n', 'NoneType', 'None'],
+      ['other', 'str', '7'],
+    ]);
+  });
+
   it('escapes every cell of the HTML table', (ctx) => {
     needPython(ctx);
     const html = cells[8]!.result!.html!;
@@ -198,6 +236,23 @@ from mlmodel_magic import Result
 cols = [{"name": n, "type": t} for n, t in [("l", "LONG"), ("d", "DOUBLE"), ("b", "BOOLEAN"), ("t", "DATETIME"), ("j", "JSON"), ("s", "TEXT")]]
 df = Result(cols, [[1, 1.5, True, "2020-01-02T03:04:05+09:00", {"a": [1]}, "x"], [None] * 6]).to_dataframe()
 print(json.dumps([{k: str(v) for k, v in df.dtypes.items()}, str(df["t"][0]), df["j"][0], [bool(x) for x in df.isna().iloc[1]], df.attrs["mlmodel_types"]["t"]]))`;
+
+/** A summary as a DataFrame: each value's Python type and value; list's create; the types after sort and where. */
+const TYPED_SUMMARY = `import json
+df = get_ipython().run_line_magic('mlmodel', 'summary counted')
+rows = {n: [type(v).__name__, v.isoformat() if hasattr(v, 'isoformat') else v] for n, v in zip(df['name'], df['value'])}
+created = get_ipython().run_line_magic('mlmodel', 'list | where name = counted | fields create')['create'][0]
+sorted_ = get_ipython().run_line_magic('mlmodel', 'summary counted | where name = cdate or name = train_cnt | sort -name')
+print(json.dumps([rows, df.attrs['mlmodel_value_types'], created.isoformat(), [[n, type(v).__name__] for n, v in zip(sorted_['name'], sorted_['value'])]]))`;
+
+/** Each type a typed value may have, through to_dataframe; a row the map does not name stays text. */
+const TYPED_EVERY_KIND = `import json
+from mlmodel_magic import Result
+kinds = {"l": ("LONG", 3), "d": ("DOUBLE", 2.5), "b": ("BOOLEAN", False), "t": ("DATETIME", "2020-01-02T03:04:05+09:00"), "j": ("JSON", {"a": [1]}), "s": ("TEXT", "x"), "n": ("LONG", None)}
+typed = {k: {"type": t, "value": v} for k, (t, v) in kinds.items()}
+rows = [[k, "text"] for k in kinds] + [["other", "7"]]
+df = Result([{"name": "name", "type": "TEXT"}, {"name": "value", "type": "TEXT", "typed": typed}], rows).to_dataframe()
+print(json.dumps([[n, type(v).__name__, str(v)] for n, v in zip(df["name"], df["value"])]))`;
 
 /**
  * A cell the splitter must cut into four statements, some without their
@@ -225,12 +280,13 @@ describe('%%mlmodel over the HTTP query API, without pandas', () => {
   let h: Harness;
   let cells: CellReport[];
   beforeAll(async () => {
-    if (!python) return;
+    const py = ready();
+    if (!py) return;
     h = await startHarness();
     mkdirSync(h.inbox, { recursive: true });
     writeFileSync(join(h.inbox, 'm.tar'), archives.tfSavedModel());
     cells = await ipython(
-      python,
+      py,
       [
         '%load_ext mlmodel_magic',
         `%mlmodel import name=vision type=tf path=${join(h.inbox, 'm.tar')}`,
@@ -242,6 +298,9 @@ describe('%%mlmodel over the HTTP query API, without pandas', () => {
 ${CUT_HELPER}
 get_ipython().run_cell_magic('mlmodel', '-o parts', "list | fields name; serving status vision\\nlist | where name = 'vi\\nsion' \\\\\\n  | fields name")
 print(json.dumps(cut(parts)))`,
+        `import json
+r = get_ipython().run_line_magic('mlmodel', 'summary vision | where name = id or name = mdate or name = user')
+print(json.dumps([r.rows, r.typed_values(1), r.typed_values(0)]))`,
       ],
       { MLMODEL_URL: h.url, MLMODEL_TOKEN: TOKENS.alice, MLMODEL_TEST_HIDE_PANDAS: '1' },
     );
@@ -278,6 +337,22 @@ print(json.dumps(cut(parts)))`,
     expect(cells[4]!.error!.rendered).toContain('a bearer token is required');
     expect(cells[5]!.error).toMatchObject({ code: 'UNREACHABLE' });
     expect(cells[5]!.error!.rendered).toContain('cannot reach http://127.0.0.1:9');
+  });
+
+  it('carries a summary’s typed values in the API’s fields, for a Result without pandas too', (ctx) => {
+    needPython(ctx);
+    expect(cells[7]!.error).toBeUndefined();
+    const [rows, typed, names] = JSON.parse(cells[7]!.stdout) as [[string, string][], [string, unknown][], null];
+    expect(rows.map((r) => r[0])).toEqual(['id', 'user', 'mdate']);
+    expect(rows[2]![1]).toMatch(/^\d{14}$/); // the text stays IRIS's stamp
+    expect(typed).toEqual([
+      ['LONG', Number(rows[0]![1])],
+      ['TEXT', 'alice'],
+      ['DATETIME', expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/)],
+    ]);
+    // The stamp (TZ=UTC here) and the instant are the same time.
+    expect((typed[2]![1] as string).replace(/\D/g, '').slice(0, 14)).toBe(rows[2]![1]);
+    expect(names).toBeNull();
   });
 
   it('sends the cell whole and the server cuts it with the one splitter', (ctx) => {

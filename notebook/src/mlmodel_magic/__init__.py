@@ -10,11 +10,11 @@ Queries run through the mlmodel CLI's JSON output, or through the HTTP query
 API when a URL is set (MLMODEL_URL, ``--url`` or ``%config MlmodelMagics.url``).
 Results are pandas DataFrames when pandas is installed, HTML tables otherwise.
 """
-from .client import CliClient, HttpClient, QueryError
+from .client import CliClient, HttpClient, Interrupted, QueryError
 from .magic import MlmodelMagics
 from .result import Result, to_dataframe, to_html
 
-__all__ = ["CliClient", "HttpClient", "MlmodelMagics", "QueryError", "Result", "to_dataframe", "to_html",
+__all__ = ["CliClient", "HttpClient", "Interrupted", "MlmodelMagics", "QueryError", "Result", "to_dataframe", "to_html",
            "load_ipython_extension", "unload_ipython_extension"]
 __version__ = "0.1.0"
 

@@ -4,11 +4,16 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import shlex
+import signal
+import socket
 import subprocess
+import threading
+import time
 import urllib.error
 import urllib.request
-from typing import List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 from .result import Result
 
@@ -41,6 +46,35 @@ class QueryError(Exception):
         return self.display.splitlines()
 
 
+class Interrupted(QueryError):
+    """The query was stopped with Ctrl-C (KeyboardInterrupt): the CLI was told to cancel (SIGINT, as at its own
+    prompt) and waited for, or the HTTP request was dropped, which cancels it on the server. Shown as one line."""
+
+    def __init__(self, query: str):
+        super().__init__("INTERRUPTED", f"interrupted: {query}", display=f"interrupted: {query}")
+        self.query = query
+
+
+#: Called with each progress report of a long command ({"phase", "done", "total", "fraction", "rate", "eta",
+#: "line"}), {"clear": True} when the command ended, and None when the cell is over.
+ProgressCallback = Callable[[Optional[dict]], None]
+
+#: How long a cancelled CLI gets to tidy up (remove what it half-wrote) before it is killed.
+CANCEL_GRACE_SECONDS = 15.0
+
+
+def shown_query(source: str, line: Optional[int] = None) -> str:
+    """The statement to name in a message: the source line `line`, else the first line that is not blank or a
+    comment; "…" marks that the cell holds more."""
+    lines = [l.strip() for l in re.split(r"\r\n|\n|\r", source)]
+    if line is not None and 0 < line <= len(lines) and lines[line - 1]:
+        return lines[line - 1]
+    real = [l for l in lines if l and not l.startswith("#")]
+    if not real:
+        return source.strip()
+    return real[0] + (" …" if len(real) > 1 else "")
+
+
 def caret_display(text: str, line: int, column: int, length: int, message: str, where: str) -> str:
     """``parse error at <where>: message`` with the statement's line and a caret under the offending text."""
     lines = re.split(r"\r\n|\n|\r", text)
@@ -61,20 +95,18 @@ class CliClient:
         self.env = env
         self.timeout = timeout
 
-    def run_script(self, source: str) -> List[Result]:
+    def run_script(self, source: str, progress: Optional[ProgressCallback] = None) -> List[Result]:
+        """Runs the statements of `source`. With `progress`, long commands report through it, read from a pipe the
+        CLI writes JSON lines to (MLMODEL_PROGRESS_FD). Ctrl-C cancels the CLI and raises Interrupted."""
         args = [*self.command, "--implicit-command", "--format", "json", "-f", "-"]
         if self.home:
             args += ["--home", self.home]
         if self.user:
             args += ["--user", self.user]
-        try:
-            proc = subprocess.run(args, input=source, capture_output=True, text=True, env=self.env, timeout=self.timeout)
-        except FileNotFoundError:
-            raise QueryError("CLI_NOT_FOUND", f"cannot run {shlex.join(self.command)}: not found; set MLMODEL_CLI or "
-                             f"%config MlmodelMagics.cli, or use the HTTP API (MLMODEL_URL)") from None
+        stdout, stderr, returncode = self._run(args, source, progress)
         results: List[Result] = []
         error: Optional[dict] = None
-        for line in (l for l in proc.stdout.splitlines() if l.strip()):
+        for line in (l for l in stdout.splitlines() if l.strip()):
             try:
                 doc = json.loads(line)
             except ValueError:
@@ -83,14 +115,115 @@ class CliClient:
                 error = doc["error"]
                 break
             results.append(Result(doc["columns"], doc["rows"]))
-        if proc.returncode != 0 or error is not None:
-            stderr = proc.stderr.strip()
+        if returncode != 0 or error is not None:
+            stderr = stderr.strip()
             code = (error or {}).get("code", "FAILED")
-            message = (error or {}).get("message", stderr or f"mlmodel exited with status {proc.returncode}")
+            message = (error or {}).get("message", stderr or f"mlmodel exited with status {returncode}")
             issue = ((error or {}).get("issues") or [{}])[0]
             raise QueryError(code, message, line=issue.get("line"), column=issue.get("column"),
                              display=stderr or None).with_results(results)
         return results
+
+    def help(self, topic: str = "") -> str:
+        """The CLI's help (`help`, `help deploy`): the text the console shows. An unknown topic is a QueryError."""
+        stdout, stderr, returncode = self._run([*self.command, "-c", f"help {topic}".strip()], "", None)
+        if returncode != 0:
+            raise QueryError("UNKNOWN_TOPIC" if returncode == 2 else "FAILED", stderr.strip() or f"mlmodel exited with status {returncode}",
+                             display=stderr.strip() or None)
+        return stdout
+
+    def _run(self, args: List[str], source: str, progress: Optional[ProgressCallback]):
+        """Runs the CLI with `source` on stdin: (stdout, stderr, status). Ctrl-C or the time limit cancel it."""
+        posix = os.name == "posix"
+        env = dict(os.environ if self.env is None else self.env)
+        read_fd = write_fd = None
+        if progress is not None and posix:
+            read_fd, write_fd = os.pipe()
+            env["MLMODEL_PROGRESS_FD"] = str(write_fd)
+        try:
+            # Its own session: a terminal's Ctrl-C reaches IPython only, which then cancels the CLI once, itself.
+            proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True, encoding="utf-8", errors="replace", env=env,
+                                    pass_fds=(write_fd,) if write_fd is not None else (), start_new_session=posix)
+        except FileNotFoundError:
+            if read_fd is not None:
+                os.close(read_fd)
+            raise QueryError("CLI_NOT_FOUND", f"cannot run {shlex.join(self.command)}: not found; set MLMODEL_CLI or "
+                             f"%config MlmodelMagics.cli, or use the HTTP API (MLMODEL_URL)") from None
+        finally:
+            if write_fd is not None:
+                os.close(write_fd)  # the CLI holds the other copy: end of file on the pipe is the CLI gone
+        out: dict = {}
+
+        def talk() -> None:
+            try:
+                out["stdout"], out["stderr"] = proc.communicate(source)
+            except BaseException as e:  # noqa: B036 -- handed to the waiting thread
+                out["error"] = e
+
+        talker = threading.Thread(target=talk, name="mlmodel-cli", daemon=True)
+        talker.start()
+        deadline = time.monotonic() + self.timeout if self.timeout else None
+        try:
+            if read_fd is not None:
+                self._follow_progress(read_fd, progress, deadline)
+            while talker.is_alive():
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    self._cancel(proc, talker)
+                    raise QueryError("TIMEOUT", f"the query ran longer than {self.timeout:g} s and was cancelled")
+                talker.join(0.25 if left is None else min(0.25, left))
+        except KeyboardInterrupt:
+            self._cancel(proc, talker)
+            # The CLI's own answer names the statement it was running ("error at stdin, line 3: …").
+            m = re.search(r"\bline (\d+)\b", out.get("stderr") or "")
+            raise Interrupted(shown_query(source, int(m.group(1)) if m else None)) from None
+        finally:
+            if read_fd is not None:
+                os.close(read_fd)
+            if progress is not None:
+                progress(None)
+        if "error" in out:
+            raise out["error"]
+        return out.get("stdout", ""), out.get("stderr", ""), proc.returncode
+
+    @staticmethod
+    def _follow_progress(fd: int, progress: ProgressCallback, deadline: Optional[float]) -> None:
+        """Reads the CLI's progress lines until it closes the pipe (it exited) or the time is up."""
+        pending = b""
+        while True:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                return
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                try:
+                    doc = json.loads(line.decode("utf-8"))
+                except ValueError:
+                    continue  # a report is only a courtesy; a broken one is skipped
+                if isinstance(doc, dict):
+                    progress(doc)
+
+    @staticmethod
+    def _cancel(proc: subprocess.Popen, talker: threading.Thread) -> None:
+        """SIGINT, as Ctrl-C at the CLI's own prompt: it cancels the statement and removes what it half-wrote.
+        Killed if it has not exited after the grace period (or at a second Ctrl-C)."""
+        try:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+            talker.join(CANCEL_GRACE_SECONDS)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            talker.join(5)
 
 
 class HttpClient:
@@ -103,7 +236,9 @@ class HttpClient:
         self.user = user
         self.timeout = timeout
 
-    def run_script(self, source: str) -> List[Result]:
+    def run_script(self, source: str, progress: Optional[ProgressCallback] = None) -> List[Result]:
+        """One POST /query/script. Ctrl-C drops the connection, which the server takes as the query's
+        cancellation, and raises Interrupted. (The script API reports no progress: `progress` is not called.)"""
         body = {"script": source, "implicitCommand": True}
         if self.user:
             body["user"] = self.user
@@ -126,6 +261,11 @@ class HttpClient:
                 [Result(r["fields"], r["results"]) for r in doc.get("results", [])]) from None
         except urllib.error.URLError as e:
             raise QueryError("UNREACHABLE", f"cannot reach {self.url}: {e.reason}") from None
+        except socket.timeout:
+            raise QueryError("TIMEOUT", f"{self.url} did not answer within {self.timeout:g} s") from None
+        except KeyboardInterrupt:
+            # urlopen and the `with` have closed the connection by now; the server cancels a query whose client left.
+            raise Interrupted(shown_query(source)) from None
 
     @staticmethod
     def _error(err: dict, statement: Optional[dict], status: int) -> QueryError:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import html
 import json
-from typing import Any, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 
 class Result:
@@ -17,6 +17,25 @@ class Result:
     def __init__(self, columns: Sequence[dict], rows: Sequence[Sequence[Any]]):
         self.columns: List[dict] = [{"name": c["name"], "type": c["type"]} for c in columns]
         self.rows: List[List[Any]] = [list(r) for r in rows]
+        #: By column position, what a name/value table (summary) says of each value in its own type, by the row's
+        #: name: ``{"cdate": {"type": "DATETIME", "value": "2019-…Z"}, …}`` (the column's ``typed``).
+        self.typed: Dict[int, Dict[str, dict]] = {i: dict(c["typed"]) for i, c in enumerate(columns) if isinstance(c.get("typed"), dict)}
+
+    def typed_values(self, column: int) -> Optional[List[Tuple[str, Any]]]:
+        """The column's values each as (type, value) in its own type, when the table says so (a summary's value
+        column, with its name column still there); None otherwise."""
+        typed = self.typed.get(column)
+        at = self._name_column()
+        if typed is None or at is None:
+            return None
+        out = []
+        for r in self.rows:
+            t = typed.get(r[at]) if at < len(r) else None
+            out.append((t["type"], t["value"]) if t else ("TEXT", r[column] if column < len(r) else None))
+        return out
+
+    def _name_column(self) -> Optional[int]:
+        return next((i for i, c in enumerate(self.columns) if c["name"] == "name" and c["type"] == "TEXT"), None)
 
     @property
     def names(self) -> List[str]:
@@ -85,6 +104,9 @@ def to_dataframe(result: Result):
                 series = pd.to_datetime(raw, utc=True, format="ISO8601")
             except (TypeError, ValueError):  # pandas < 2 has no format="ISO8601"
                 series = pd.to_datetime(raw, utc=True)
+        elif kind == "TEXT" and result.typed_values(i) is not None:
+            # A summary's values: each in the type the table gives it (numbers, times, lists), not read from its text.
+            series = pd.Series([_typed_cell(pd, t, v) for t, v in result.typed_values(i)], dtype="object")
         elif kind == "TEXT":
             series = pd.Series(values, dtype="object")
         else:  # JSON: the decoded values as they are
@@ -93,4 +115,26 @@ def to_dataframe(result: Result):
     frame = pd.DataFrame(data, index=pd.RangeIndex(len(result.rows)))
     frame.columns = result.names
     frame.attrs["mlmodel_types"] = {c["name"]: c["type"] for c in result.columns}
+    for i in result.typed:
+        typed = result.typed_values(i)
+        if typed is not None:
+            # Which type each row's value has, by the row's name: {"id": "LONG", "cdate": "DATETIME", …}.
+            at = result._name_column()
+            frame.attrs["mlmodel_value_types"] = {str(r[at]): t for r, (t, _) in zip(result.rows, typed)}
     return frame
+
+
+def _typed_cell(pd, kind: str, value: Any) -> Any:
+    """One value of a typed name/value column: LONG an int, DOUBLE a float, BOOLEAN a bool, DATETIME a UTC
+    pandas Timestamp, JSON and TEXT as decoded; None stays None."""
+    if value is None:
+        return None
+    if kind == "LONG":
+        return int(value)
+    if kind == "DOUBLE":
+        return float(value)
+    if kind == "BOOLEAN":
+        return bool(value)
+    if kind == "DATETIME":
+        return pd.Timestamp(value).tz_convert("UTC")
+    return value

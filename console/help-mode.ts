@@ -1,0 +1,36 @@
+import type { Writable } from 'node:stream';
+import { EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+import type { SourcedStatement } from './statements.js';
+
+/** `help`, `mlmodel help` or `help deploy` as a whole line: the topic ('' for general help). */
+const HELP = /^\s*(?:mlmodel\s+)?help(?:\s+(\S+))?\s*;?\s*$/i;
+
+/**
+ * The REPL's `help` and `help TOPIC` outside the REPL, for a batch that is
+ * only that one line (`mlmodel help deploy`, `-c 'help deploy'`, the
+ * notebook's `%mlmodel help deploy`): the same text, from the same command
+ * declarations. Undefined for anything else, which runs as queries.
+ */
+export function helpTopicOf(statements: readonly SourcedStatement[]): string | undefined {
+  if (statements.length !== 1) return undefined;
+  const m = HELP.exec(statements[0]!.text);
+  return m ? (m[1] ?? '') : undefined;
+}
+
+/** Prints the help for `topic` on stdout, or a did-you-mean on stderr (status 2) for a topic help does not know. */
+export async function runHelp(topic: string, out: { stdout: Writable; stderr: Writable }): Promise<number> {
+  // The grammar and every command module load only for help, not for each query's start.
+  const [{ generalHelp, helpTopics, topicHelp }, { nearest }] = await Promise.all([import('./repl/help.js'), import('../grammar/suggest.js')]);
+  if (topic === '') {
+    out.stdout.write(generalHelp() + '\n');
+    return EXIT_OK;
+  }
+  const text = topicHelp(topic);
+  if (text !== undefined) {
+    out.stdout.write(text + '\n');
+    return EXIT_OK;
+  }
+  const near = nearest(topic, helpTopics());
+  out.stderr.write(`mlmodel: no help on ${topic}${near ? `; did you mean help ${near}?` : ''}; try help, or help followed by an action or a stage\n`);
+  return EXIT_USAGE;
+}
