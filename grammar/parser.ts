@@ -1,9 +1,12 @@
 import type { CstNode, IToken, TokenType } from 'chevrotain';
 import { CstParser, EOF, tokenMatcher } from './chevrotain.js';
 import { COMMAND_PREFIXES, type ArgSyntax, type CommandPrefix, type CommandSyntax } from './command-syntax.js';
+import { LazyLookaheadStrategy } from './lazy-lookahead.js';
 import * as T from './tokens.js';
 
 type RuleFn = () => CstNode;
+
+const MAX_LOOKAHEAD = 3;
 
 /** The grammar rule a command module's syntax became, with what the visitor needs to build its AST. */
 export interface CommandRule {
@@ -35,7 +38,12 @@ export class MlmodelParser extends CstParser {
    * the cost of building a parser.
    */
   constructor(tokens: T.TokenSet, commands: readonly CommandSyntax[], options: { validate?: boolean } = {}) {
-    super([...tokens.all], { recoveryEnabled: true, maxLookahead: 3, skipValidations: options.validate !== true });
+    super([...tokens.all], {
+      recoveryEnabled: true,
+      maxLookahead: MAX_LOOKAHEAD,
+      skipValidations: options.validate !== true,
+      lookaheadStrategy: new LazyLookaheadStrategy({ maxLookahead: MAX_LOOKAHEAD }),
+    });
     const keywordToken = (word: string): TokenType => tokens.byWord.get(word.toLowerCase())!;
     this.commandRules = commands.map((syntax) => {
       const rule: CommandRule = {
