@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureMongosh, MONGOSH_VERSION } from './lib/peers.js';
 import { goal, printTable, saveResults } from './lib/report.js';
@@ -37,6 +37,18 @@ function wall(args: string[], withEnv: NodeJS.ProcessEnv = env): number {
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr.toString()}`);
   return ms;
+}
+
+/**
+ * CPU time (user + system, ms) of one run, from /usr/bin/time: on a machine
+ * other jobs share, wall time measures the queue as much as the program, and
+ * the CPU a start-up spends is what is left of it.
+ */
+function cpu(args: string[], withEnv: NodeJS.ProcessEnv = env): number {
+  const r = spawnSync('/usr/bin/time', ['-f', 'CPU=%U %S', process.execPath, ...args], { env: withEnv, cwd: PACKAGE_ROOT, encoding: 'utf8' });
+  const m = /CPU=([\d.]+) ([\d.]+)/.exec(r.stderr);
+  if (r.status !== 0 || !m) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return (Number(m[1]) + Number(m[2])) * 1000;
 }
 
 const ours = [CLI, '-c', 'mlmodel list'];
@@ -98,6 +110,12 @@ for (let i = 0; i < RUNS; i++) {
     caOurs.push(wall(ours, envWithCa));
   }
 }
+const cpuOf = { floor: [] as number[], ours: [] as number[], file: [] as number[] };
+for (let i = 0; i < RUNS; i++) {
+  cpuOf.floor.push(cpu(floor));
+  cpuOf.ours.push(cpu(ours));
+  cpuOf.file.push(cpu(oursFile));
+}
 const rss = { ours: [] as number[], floor: [] as number[], peer: [] as number[] };
 for (let i = 0; i < 3; i++) {
   rss.floor.push(peakRss(process.execPath, floor));
@@ -146,6 +164,11 @@ if (CA_CERTS) {
   console.log(row('node -e 0', caFloor));
   console.log(row('mlmodel -c "mlmodel list"', caOurs, `   ${(median(caOurs) / median(caFloor)).toFixed(2)}× node with it`));
 }
+console.log(`CPU time (user + system), ${RUNS} interleaved runs, from /usr/bin/time (10 ms ticks):`);
+console.log(row('node -e 0', cpuOf.floor));
+console.log(row('mlmodel -c "mlmodel list"', cpuOf.ours, `   ${(median(cpuOf.ours) / median(cpuOf.floor)).toFixed(2)}× node`));
+console.log(row('mlmodel -f (ten queries)', cpuOf.file, `   ${(median(cpuOf.file) / median(cpuOf.floor)).toFixed(2)}× node`));
+console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 console.log(`floor used for the ratios: node -e 0 without NODE_EXTRA_CA_CERTS${CA_CERTS ? ' (the environment sets it; runs above clear it)' : ' (not set here)'}`);
 console.log('where it goes (each imported alone in a fresh process, median of 5, minus node -e 0):');
 for (const p of breakdown) console.log(`  ${p.label.padEnd(40)}${(median(p.ms) - median(b)).toFixed(1).padStart(8)} ms`);
@@ -160,6 +183,8 @@ const tables = [
     ...(CA_CERTS
       ? [{ what: '-c "mlmodel list", both with NODE_EXTRA_CA_CERTS', unit: 'ms', ours: median(caOurs), peer: median(caFloor), higherIsBetter: false }]
       : []),
+    { what: '-c "mlmodel list" CPU time', unit: 'ms', ours: median(cpuOf.ours), peer: median(cpuOf.floor), higherIsBetter: false },
+    { what: '-f (ten queries) CPU time', unit: 'ms', ours: median(cpuOf.file), peer: median(cpuOf.floor), higherIsBetter: false },
     { what: 'peak RSS', unit: 'MiB', ours: maxOf(rss.ours), peer: maxOf(rss.floor), higherIsBetter: false },
   ]),
   printTable(`start-up against the peer, mongosh ${MONGOSH_VERSION} --nodb --eval 1, same runs`, `mongosh ${MONGOSH_VERSION}`, [
@@ -173,4 +198,4 @@ const goals = [
   goal(`start-up (-f, ten queries) ≤ ${GOAL}× node -e 0`, fileRatio <= GOAL, `${fileRatio.toFixed(2)}×`),
   goal('≥ 4× faster than mongosh', median(c) / median(a) >= 4, `${(median(c) / median(a)).toFixed(2)}×`),
 ];
-saveResults('startup', { runs: RUNS, ours: a, oursFile: f, floor: b, mongosh: c, caFloor, caOurs, caCerts: CA_CERTS ?? null, rss, ratio, fileRatio, tables, goals });
+saveResults('startup', { runs: RUNS, cpu: cpuOf, ours: a, oursFile: f, floor: b, mongosh: c, caFloor, caOurs, caCerts: CA_CERTS ?? null, rss, ratio, fileRatio, tables, goals });
