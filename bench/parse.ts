@@ -13,37 +13,65 @@ const lines = corpus();
 const chars = lines.reduce((n, l) => n + l.length, 0);
 const asJson = lines.map((l) => JSON.stringify(parse(l)));
 
-function measure(label: string, work: () => void, seconds = 2): { label: string; perSecond: number } {
-  for (let i = 0; i < 3; i++) work(); // warm up the JIT
-  let rounds = 0;
-  const started = process.hrtime.bigint();
-  let elapsed = 0;
-  while (elapsed < seconds) {
-    work();
-    rounds++;
-    elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+/** CPU time of this thread so far, in seconds: what a slice cost, whatever else the machine runs. */
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+/**
+ * Queries per CPU-second of each piece of work, measured in alternating
+ * slices of about 100 ms (round-robin, 2 s each in all) so that the parse
+ * and its floors see the same machine: on a shared machine, measuring one
+ * after the other compared one moment's load with another's.
+ */
+function measureInterleaved(works: { label: string; work: () => void }[], seconds = 2): { label: string; perSecond: number }[] {
+  for (const w of works) for (let i = 0; i < 3; i++) w.work(); // warm up the JIT
+  const spent = works.map(() => ({ rounds: 0, cpu: 0 }));
+  while (spent.some((x) => x.cpu < seconds)) {
+    works.forEach((w, i) => {
+      const started = cpuSeconds();
+      const sliceEnd = started + 0.1;
+      let now = started;
+      while (now < sliceEnd) {
+        w.work();
+        spent[i]!.rounds++;
+        now = cpuSeconds();
+      }
+      spent[i]!.cpu += now - started;
+    });
   }
-  return { label, perSecond: (rounds * lines.length) / elapsed };
+  return works.map((w, i) => ({ label: w.label, perSecond: (spent[i]!.rounds * lines.length) / spent[i]!.cpu }));
 }
 
-const results = [
-  measure('mlmodel parse (text → AST)', () => {
-    for (const l of lines) parse(l);
-  }),
-  measure('floor: lexer only', () => {
-    for (const l of lines) language.tokens.lexer.tokenize(l);
-  }),
-  measure('floor: JSON.parse of the same ASTs', () => {
-    for (const j of asJson) JSON.parse(j);
-  }),
-];
+const results = measureInterleaved([
+  {
+    label: 'mlmodel parse (text → AST)',
+    work: () => {
+      for (const l of lines) parse(l);
+    },
+  },
+  {
+    label: 'floor: lexer only',
+    work: () => {
+      for (const l of lines) language.tokens.lexer.tokenize(l);
+    },
+  },
+  {
+    label: 'floor: JSON.parse of the same ASTs',
+    work: () => {
+      for (const j of asJson) JSON.parse(j);
+    },
+  },
+]);
 
 const ours = results[0]!.perSecond;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US').padStart(12);
 console.log(`corpus: ${lines.length} queries, ${(chars / lines.length).toFixed(1)} characters on average; node ${process.version}, one core`);
 console.log(`${'what'.padEnd(38)}${'queries/s'.padStart(12)}   ratio to ours`);
 for (const r of results) console.log(`${r.label.padEnd(38)}${fmt(r.perSecond)}   ${(r.perSecond / ours).toFixed(2)}×`);
-console.log(`goal: 200,000 queries/s — ${ours >= 200_000 ? 'met' : 'not met'}`);
+const toFloor = ours / results[1]!.perSecond;
+console.log(`goal: text → AST ≥ 0.6× the lexer-only floor — ${toFloor >= 0.6 ? 'met' : 'MISSED'}: ${toFloor.toFixed(2)}× (queries per CPU-second, interleaved)`);
 
 /**
  * Seconds per megabyte on long queries, valid and invalid, at 100 KB and at
@@ -54,18 +82,18 @@ console.log(`goal: 200,000 queries/s — ${ours >= 200_000 ? 'met' : 'not met'}`
 function secondsPerMb(text: string): number {
   let best = Infinity;
   for (let i = 0; i < 2; i++) {
-    const started = process.hrtime.bigint();
+    const started = cpuSeconds();
     try {
       parse(text);
     } catch {
       // Rejecting is the work being timed.
     }
-    best = Math.min(best, Number(process.hrtime.bigint() - started) / 1e9);
+    best = Math.min(best, cpuSeconds() - started);
   }
   return best / (text.length / 1e6);
 }
 
-console.log(`\nlong queries, seconds per MB (best of 2)`);
+console.log(`\nlong queries, CPU seconds per MB (best of 2)`);
 console.log(`${'shape'.padEnd(40)}${'100 KB'.padStart(10)}${'1 MB'.padStart(10)}`);
 for (const q of LONG_QUERIES) {
   const small = secondsPerMb(q.build(MAX_QUERY_LENGTH / 10));

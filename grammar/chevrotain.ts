@@ -19,6 +19,7 @@ export const {
   createTokenInstance,
   Lexer,
   CstParser,
+  LLkLookaheadStrategy,
   EOF,
   tokenMatcher,
   Alternation,

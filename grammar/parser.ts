@@ -1,9 +1,12 @@
 import type { CstNode, IToken, TokenType } from 'chevrotain';
 import { CstParser, EOF, tokenMatcher } from './chevrotain.js';
 import { COMMAND_PREFIXES, type ArgSyntax, type CommandPrefix, type CommandSyntax } from './command-syntax.js';
+import { LazyLookaheadStrategy } from './lazy-lookahead.js';
 import * as T from './tokens.js';
 
 type RuleFn = () => CstNode;
+
+const MAX_LOOKAHEAD = 3;
 
 /** The grammar rule a command module's syntax became, with what the visitor needs to build its AST. */
 export interface CommandRule {
@@ -35,7 +38,12 @@ export class MlmodelParser extends CstParser {
    * the cost of building a parser.
    */
   constructor(tokens: T.TokenSet, commands: readonly CommandSyntax[], options: { validate?: boolean } = {}) {
-    super([...tokens.all], { recoveryEnabled: true, maxLookahead: 3, skipValidations: options.validate !== true });
+    super([...tokens.all], {
+      recoveryEnabled: true,
+      maxLookahead: MAX_LOOKAHEAD,
+      skipValidations: options.validate !== true,
+      lookaheadStrategy: new LazyLookaheadStrategy({ maxLookahead: MAX_LOOKAHEAD }),
+    });
     const keywordToken = (word: string): TokenType => tokens.byWord.get(word.toLowerCase())!;
     this.commandRules = commands.map((syntax) => {
       const rule: CommandRule = {
@@ -142,17 +150,21 @@ export class MlmodelParser extends CstParser {
     this.SUBRULE(this.value);
   });
 
+  // The alternatives of each OR below are made once, not at every call: Chevrotain
+  // advises it, and making them was a tenth of parsing a `where` clause.
+  private readonly valueAlts = [{ ALT: () => this.CONSUME(T.Name) }, { ALT: () => this.CONSUME(T.Quoted) }];
   private value = this.RULE('value', () => {
-    this.OR([{ ALT: () => this.CONSUME(T.Name) }, { ALT: () => this.CONSUME(T.Quoted) }]);
+    this.OR(this.valueAlts);
   });
 
+  private readonly stageAlts = [
+    { ALT: () => this.SUBRULE(this.whereStage) },
+    { ALT: () => this.SUBRULE(this.fieldsStage) },
+    { ALT: () => this.SUBRULE(this.sortStage) },
+    { ALT: () => this.SUBRULE(this.headStage) },
+  ];
   private stage = this.RULE('stage', () => {
-    this.OR([
-      { ALT: () => this.SUBRULE(this.whereStage) },
-      { ALT: () => this.SUBRULE(this.fieldsStage) },
-      { ALT: () => this.SUBRULE(this.sortStage) },
-      { ALT: () => this.SUBRULE(this.headStage) },
-    ]);
+    this.OR(this.stageAlts);
   });
 
   private whereStage = this.RULE('whereStage', () => {
@@ -170,10 +182,11 @@ export class MlmodelParser extends CstParser {
     this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.sortKey) });
   });
 
+  private readonly directionAlts = [{ ALT: () => this.CONSUME(T.Asc) }, { ALT: () => this.CONSUME(T.Desc) }];
   private sortKey = this.RULE('sortKey', () => {
     this.CONSUME(T.Name);
     this.OPTION(() => {
-      this.OR([{ ALT: () => this.CONSUME(T.Asc) }, { ALT: () => this.CONSUME(T.Desc) }]);
+      this.OR(this.directionAlts);
     });
   });
 
@@ -202,58 +215,61 @@ export class MlmodelParser extends CstParser {
    * `not` binds tighter than `and`. A `not` directly followed by a comparison
    * operator, `like` or `in` is a field called "not", not the operator.
    */
+  private readonly notAlts = [
+    {
+      GATE: () => !this.startsPredicate(2),
+      ALT: () => {
+        this.CONSUME(T.Not);
+        this.SUBRULE(this.notExpr);
+      },
+    },
+    { ALT: () => this.SUBRULE(this.atom) },
+  ];
   private notExpr = this.RULE('notExpr', () => {
-    this.OR([
-      {
-        GATE: () => !this.startsPredicate(2),
-        ALT: () => {
-          this.CONSUME(T.Not);
-          this.SUBRULE(this.notExpr);
-        },
-      },
-      { ALT: () => this.SUBRULE(this.atom) },
-    ]);
+    this.OR(this.notAlts);
   });
 
+  private readonly atomAlts = [
+    {
+      ALT: () => {
+        this.CONSUME(T.LParen);
+        this.SUBRULE(this.orExpr);
+        this.CONSUME(T.RParen);
+      },
+    },
+    { ALT: () => this.SUBRULE(this.predicate) },
+  ];
   private atom = this.RULE('atom', () => {
-    this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(T.LParen);
-          this.SUBRULE(this.orExpr);
-          this.CONSUME(T.RParen);
-        },
-      },
-      { ALT: () => this.SUBRULE(this.predicate) },
-    ]);
+    this.OR(this.atomAlts);
   });
 
+  private readonly predicateAlts = [
+    {
+      ALT: () => {
+        this.CONSUME(T.CompareOp);
+        this.SUBRULE(this.value);
+      },
+    },
+    {
+      ALT: () => {
+        this.OPTION(() => this.CONSUME(T.Not, { LABEL: 'negated' }));
+        this.CONSUME(T.Like);
+        this.SUBRULE2(this.value, { LABEL: 'pattern' });
+      },
+    },
+    {
+      ALT: () => {
+        this.OPTION2(() => this.CONSUME2(T.Not, { LABEL: 'negated' }));
+        this.CONSUME(T.In);
+        this.CONSUME(T.LParen);
+        this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE3(this.value, { LABEL: 'member' }) });
+        this.CONSUME(T.RParen);
+      },
+    },
+  ];
   private predicate = this.RULE('predicate', () => {
     this.CONSUME(T.Name, { LABEL: 'field' });
-    this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(T.CompareOp);
-          this.SUBRULE(this.value);
-        },
-      },
-      {
-        ALT: () => {
-          this.OPTION(() => this.CONSUME(T.Not, { LABEL: 'negated' }));
-          this.CONSUME(T.Like);
-          this.SUBRULE2(this.value, { LABEL: 'pattern' });
-        },
-      },
-      {
-        ALT: () => {
-          this.OPTION2(() => this.CONSUME2(T.Not, { LABEL: 'negated' }));
-          this.CONSUME(T.In);
-          this.CONSUME(T.LParen);
-          this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE3(this.value, { LABEL: 'member' }) });
-          this.CONSUME(T.RParen);
-        },
-      },
-    ]);
+    this.OR(this.predicateAlts);
   });
 
   /**
