@@ -28,6 +28,7 @@ import {
   mergeParams,
   summarize,
   checkTag,
+  groupByKey,
   type CheckpointRecord,
   type EndStatus,
   type Experiment,
@@ -219,13 +220,7 @@ export class SqliteTrackingStore implements TrackingStore {
 
   async runMetrics(id: number): Promise<Map<string, MetricPoint[]>> {
     const rows = await this.#read((db) => db.prepare('SELECT key, step, value, time FROM tracking_points WHERE run = ? ORDER BY key, step, seq').all(id) as PointRow[]);
-    const out = new Map<string, MetricPoint[]>();
-    for (const r of rows) {
-      let list = out.get(r.key);
-      if (!list) out.set(r.key, (list = []));
-      list.push(toPoint(r));
-    }
-    return out;
+    return groupByKey(rows, toPoint);
   }
 
   async metricRanges(id: number): Promise<Map<string, MetricRange>> {

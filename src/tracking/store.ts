@@ -292,7 +292,20 @@ export function summarize(run: RunRecord, points: readonly MetricPoint[], at: Da
     }
     if (last === null || p.step > last) last = p.step;
   }
-  return { metrics, metric_steps: steps, last_step: last, last_time: points.length > 0 ? new Date(at.getTime()) : run.last_time };
+  // The latest write time, whichever writer took the run last (concurrent writers' clocks interleave).
+  const time = points.length === 0 || (run.last_time !== null && run.last_time.getTime() > at.getTime()) ? run.last_time : new Date(at.getTime());
+  return { metrics, metric_steps: steps, last_step: last, last_time: time };
+}
+
+/** Points ordered by key (then step), as one list per key in that order: what runMetrics answers on both stores. */
+export function groupByKey<R extends { key: string }>(rows: readonly R[], toPoint: (row: R) => MetricPoint): Map<string, MetricPoint[]> {
+  const out = new Map<string, MetricPoint[]>();
+  for (const r of rows) {
+    let list = out.get(r.key);
+    if (!list) out.set(r.key, (list = []));
+    list.push(toPoint(r));
+  }
+  return out;
 }
 
 /** NOT_FOUND or CONFLICT for a write to a run that is missing or no longer RUNNING. */

@@ -190,6 +190,31 @@ export function trackingConformance(h: TrackingHarness): void {
       expect(back[1234]).toEqual(points[1234]);
     });
 
+    it('concurrent writers to one run leave the summary its points make', async () => {
+      // Two connections, each with several calls in flight: one shared key at
+      // interleaved steps logged out of order, and a key of each writer's own.
+      const other = await h.reopen(s);
+      await s.insertRun(runRecord({ id: 3 }));
+      const steps = fc.sample(fc.shuffledSubarray(Array.from({ length: 16 }, (_, i) => i), { minLength: 16, maxLength: 16 }), 1)[0]!;
+      const value = (step: number) => 1 / (step + 1);
+      const calls = steps.map((step, i) => {
+        const store = step % 2 === 0 ? s : other;
+        const own = step % 2 === 0 ? 'even' : 'odd';
+        return () => store.logMetrics(3, [pt('loss', step, value(step), i), pt(own, step, value(step) * 2, i)], new Date(T0 + 1000 + i));
+      });
+      await Promise.all(Array.from({ length: 4 }, async (_, lane) => {
+        for (let i = lane; i < calls.length; i += 4) await calls[i]!();
+      }));
+      const expected = {
+        metrics: { loss: value(15), even: value(14) * 2, odd: value(15) * 2 },
+        metric_steps: { loss: 15, even: 14, odd: 15 },
+        last_step: 15,
+        last_time: new Date(T0 + 1000 + steps.length - 1),
+      };
+      for (const store of [s, other]) expect(await store.getRun(3)).toMatchObject(expected);
+      expect((await s.metricHistory(3, 'loss')).map((p) => p.step)).toEqual(Array.from({ length: 16 }, (_, i) => i));
+    }, 120_000);
+
     it('refuses points for an ended run and writes none', async () => {
       await s.endRun(2, 'FINISHED', new Date());
       await rejects(s.logMetrics(2, [pt('after', 0, 1)], new Date()), 'CONFLICT');
