@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Collection, type Db, type IndexDescription } from 'mongodb';
 import { MlmodelError } from '../errors.js';
+import { downsample, type Series } from './downsample.js';
 import { backoff, type MetadataStore } from '../store/metadata.js';
 import { ensureIndexes, isDuplicateKey, toServerFilter } from '../store/mongo.js';
 import {
@@ -250,6 +251,12 @@ export class MongoTrackingStore implements TrackingStore {
       this.#points.find({ run: id, key }, { projection: { _id: 0, key: 1, step: 1, value: 1, time: 1 } }).sort([['step', 1], ['_id', 1]]).toArray(),
     );
     return docs.map(toPoint);
+  }
+
+  /** FerretDB v1 has no $min/$max accumulators: the history is reduced here, in one pass. */
+  async metricSeries(id: number, key: string, max: number): Promise<Series> {
+    const points = await this.metricHistory(id, key);
+    return downsample({ steps: points.map((p) => p.step), values: points.map((p) => p.value) }, max);
   }
 
   async runMetrics(id: number): Promise<Map<string, MetricPoint[]>> {

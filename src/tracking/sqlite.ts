@@ -15,6 +15,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MlmodelError } from '../errors.js';
+import type { Series } from './downsample.js';
 import type { FilterDoc, Scalar } from '../store/filter.js';
 import { recordTest } from '../store/match.js';
 import { sortRecords } from '../store/order.js';
@@ -52,6 +53,16 @@ CREATE TABLE IF NOT EXISTS tracking_points (
 CREATE INDEX IF NOT EXISTS tracking_points_run_key_step ON tracking_points (run, key, step, seq);
 CREATE TABLE IF NOT EXISTS tracking_checkpoints (run INTEGER NOT NULL, step INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (run, step)) STRICT, WITHOUT ROWID;
 `;
+/**
+ * Each metric's lowest and highest value and its number of points, kept in
+ * the transaction that adds the points (compare reads it instead of
+ * scanning histories). A database made before it has it filled from the
+ * points when it is created.
+ */
+const RANGES = `
+CREATE TABLE tracking_ranges (run INTEGER NOT NULL, key TEXT NOT NULL, min REAL NOT NULL, max REAL NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (run, key)) STRICT, WITHOUT ROWID;
+INSERT INTO tracking_ranges (run, key, min, max, count) SELECT run, key, MIN(value), MAX(value), COUNT(*) FROM tracking_points GROUP BY run, key;
+`;
 
 /** Columns SQL narrows a run query by (exact matches at the top level of the filter). */
 const SQL_COLUMNS = new Set(['experiment', 'user', 'status', 'id']);
@@ -82,9 +93,18 @@ export class SqliteTrackingStore implements TrackingStore {
       try {
         await this.#busy(() => db.pragma('journal_mode = WAL'));
         db.pragma('synchronous = FULL');
-        const ready = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tracking_checkpoints'").get() !== undefined;
+        const has = (table: string) => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
         // Only a database without the tables takes the write lock at open.
-        if (!ready) await this.#busy(() => db.transaction(() => db.exec(SCHEMA)).immediate());
+        if (!has('tracking_checkpoints') || !has('tracking_ranges')) {
+          await this.#busy(() =>
+            db
+              .transaction(() => {
+                db.exec(SCHEMA);
+                if (!has('tracking_ranges')) db.exec(RANGES);
+              })
+              .immediate(),
+          );
+        }
       } catch (e) {
         db.close();
         throw e;
@@ -205,7 +225,20 @@ export class SqliteTrackingStore implements TrackingStore {
     return this.#write((db) => {
       const run = checkWritable(id, runIn(db, id));
       const insert = db.prepare('INSERT INTO tracking_points (run, key, step, value, time) VALUES (?, ?, ?, ?, ?)');
-      for (const p of checked) insert.run(id, p.key, p.step, p.value, p.time.getTime());
+      const ranges = new Map<string, MetricRange>();
+      for (const p of checked) {
+        insert.run(id, p.key, p.step, p.value, p.time.getTime());
+        const r = ranges.get(p.key);
+        if (r) {
+          r.min = Math.min(r.min, p.value);
+          r.max = Math.max(r.max, p.value);
+          r.count++;
+        } else ranges.set(p.key, { min: p.value, max: p.value, count: 1 });
+      }
+      const range = db.prepare(
+        'INSERT INTO tracking_ranges (run, key, min, max, count) VALUES (?, ?, ?, ?, ?) ON CONFLICT (run, key) DO UPDATE SET min = MIN(min, excluded.min), max = MAX(max, excluded.max), count = count + excluded.count',
+      );
+      for (const [key, r] of ranges) range.run(id, key, r.min, r.max, r.count);
       const next: RunRecord = { ...run, ...summarize(run, checked, at) };
       db.prepare('UPDATE tracking_runs SET doc = ? WHERE id = ?').run(toDoc(next), id);
       return next;
@@ -218,6 +251,61 @@ export class SqliteTrackingStore implements TrackingStore {
     );
   }
 
+  /**
+   * The reduction in SQL, so a million points never become objects: buckets
+   * are equal ranges of steps (the chart's x axis), and each bucket's
+   * lowest and highest point come from one grouped scan of the index each
+   * (SQLite returns the row a lone MIN or MAX picked).
+   */
+  async metricSeries(id: number, key: string, max: number): Promise<Series> {
+    return this.#read((db) => {
+      const range = db.prepare('SELECT COUNT(*) AS n, MIN(step) AS lo, MAX(step) AS hi FROM tracking_points WHERE run = ? AND key = ?').get(id, key) as {
+        n: number;
+        lo: number | null;
+        hi: number | null;
+      };
+      const limit = Math.max(2, Math.floor(max));
+      if (range.n <= limit || range.lo === null || range.hi === null) {
+        const rows = db.prepare('SELECT step, value FROM tracking_points WHERE run = ? AND key = ? ORDER BY step, seq').raw().all(id, key) as [number, number][];
+        return { steps: rows.map((r) => r[0]), values: rows.map((r) => r[1]) };
+      }
+      const buckets = Math.max(1, Math.floor(limit / 2));
+      const span = range.hi - range.lo + 1;
+      const grouped = (agg: 'MIN' | 'MAX') =>
+        db
+          .prepare(`SELECT CAST((step - ?) * ? / ? AS INTEGER) AS b, step, ${agg}(value) AS v FROM tracking_points WHERE run = ? AND key = ? GROUP BY b ORDER BY b`)
+          .raw()
+          .all(range.lo, buckets, span, id, key) as [number, number, number][];
+      const lows = grouped('MIN');
+      const highs = grouped('MAX');
+      const end = (dir: 'ASC' | 'DESC') =>
+        db.prepare(`SELECT step, value FROM tracking_points WHERE run = ? AND key = ? ORDER BY step ${dir}, seq ${dir} LIMIT 1`).raw().get(id, key) as [number, number];
+      const steps: number[] = [];
+      const values: number[] = [];
+      const first = end('ASC');
+      const last = end('DESC');
+      for (let i = 0; i < lows.length; i++) {
+        const [, ls, lv] = lows[i]!;
+        const [, hs, hv] = highs[i]!;
+        const pair: [number, number][] = lv === hv && ls === hs ? [[ls, lv]] : ls <= hs ? [[ls, lv], [hs, hv]] : [[hs, hv], [ls, lv]];
+        for (const [st, v] of pair) {
+          steps.push(st);
+          values.push(v);
+        }
+      }
+      // The first and last point always stay: a chart's x axis spans the whole run.
+      if (steps[0] !== first[0]) {
+        steps.unshift(first[0]);
+        values.unshift(first[1]);
+      }
+      if (steps[steps.length - 1] !== last[0]) {
+        steps.push(last[0]);
+        values.push(last[1]);
+      }
+      return { steps, values };
+    });
+  }
+
   async runMetrics(id: number): Promise<Map<string, MetricPoint[]>> {
     const rows = await this.#read((db) => db.prepare('SELECT key, step, value, time FROM tracking_points WHERE run = ? ORDER BY key, step, seq').all(id) as PointRow[]);
     return groupByKey(rows, toPoint);
@@ -225,7 +313,7 @@ export class SqliteTrackingStore implements TrackingStore {
 
   async metricRanges(id: number): Promise<Map<string, MetricRange>> {
     const rows = await this.#read(
-      (db) => db.prepare('SELECT key, MIN(value) AS min, MAX(value) AS max, COUNT(*) AS count FROM tracking_points WHERE run = ? GROUP BY key ORDER BY key').all(id) as Array<MetricRange & { key: string }>,
+      (db) => db.prepare('SELECT key, min, max, count FROM tracking_ranges WHERE run = ? ORDER BY key').all(id) as Array<MetricRange & { key: string }>,
     );
     return new Map(rows.map((r) => [r.key, { min: r.min, max: r.max, count: r.count }]));
   }
