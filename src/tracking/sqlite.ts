@@ -372,13 +372,42 @@ function fromDoc(text: string): RunRecord {
   return cloneRun({ ...d, start: new Date(d.start), end: d.end === null ? null : new Date(d.end), last_time: d.last_time === null ? null : new Date(d.last_time) });
 }
 
-/** SQL for the top-level exact matches on indexed columns; the whole filter is still tested after. */
+const SQL_OPS: Readonly<Record<string, string>> = { $eq: '=', $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' };
+
+/**
+ * The comparisons of a params./metrics./tags. condition SQL can narrow by
+ * without losing a run the filter matches: a number under =, <, <=, >, >=
+ * (SQLite orders numbers before text, as the filter's type brackets keep
+ * them apart) and text under = only (text order differs). Anything else
+ * narrows nothing; the filter is tested in full after.
+ */
+function jsonConditions(cond: unknown): Array<[string, number | string]> {
+  if (typeof cond === 'number' || typeof cond === 'string') return [['=', cond]];
+  if (cond === null || typeof cond !== 'object' || Array.isArray(cond) || cond instanceof Date) return [];
+  const out: Array<[string, number | string]> = [];
+  for (const [op, value] of Object.entries(cond as Record<string, unknown>)) {
+    if (!Object.hasOwn(SQL_OPS, op)) continue;
+    if (typeof value === 'number' && Number.isFinite(value)) out.push([SQL_OPS[op]!, value]);
+    else if (typeof value === 'string' && op === '$eq') out.push(['=', value]);
+  }
+  return out;
+}
+
+/** SQL for the top-level exact matches on indexed columns and the comparisons on params, metrics and tags; the whole filter is still tested after. */
 function narrowing(filter: FilterDoc): { where: string; params: unknown[] } {
   const parts: string[] = [];
   const params: unknown[] = [];
   const conjuncts = filter.$and ? [filter, ...filter.$and] : [filter];
   for (const doc of conjuncts) {
     for (const [field, cond] of Object.entries(doc)) {
+      const open = /^(params|metrics|tags)\.([A-Za-z_][A-Za-z0-9_-]*)$/.exec(field);
+      if (open) {
+        for (const [op, value] of jsonConditions(cond)) {
+          parts.push(`json_extract(doc, ?) ${op} ?`);
+          params.push(`$.${open[1]}."${open[2]}"`, value);
+        }
+        continue;
+      }
       if (!SQL_COLUMNS.has(field)) continue;
       const values: Scalar[] | null =
         cond !== null && typeof cond === 'object' && !(cond instanceof Date) && !Array.isArray(cond)
