@@ -254,43 +254,45 @@ export class SqliteTrackingStore implements TrackingStore {
   /**
    * The reduction in SQL, so a million points never become objects: buckets
    * are equal ranges of steps (the chart's x axis), and each bucket's
-   * lowest and highest point come from one grouped scan of the index each
-   * (SQLite returns the row a lone MIN or MAX picked).
+   * lowest and highest point are one indexed range query each (SQLite
+   * returns the row a lone MIN or MAX picked). Counting stops at max + 1.
    */
   async metricSeries(id: number, key: string, max: number): Promise<Series> {
     return this.#read((db) => {
-      const range = db.prepare('SELECT COUNT(*) AS n, MIN(step) AS lo, MAX(step) AS hi FROM tracking_points WHERE run = ? AND key = ?').get(id, key) as {
-        n: number;
-        lo: number | null;
-        hi: number | null;
-      };
       const limit = Math.max(2, Math.floor(max));
-      if (range.n <= limit || range.lo === null || range.hi === null) {
+      const n = (db.prepare('SELECT COUNT(*) AS n FROM (SELECT 1 FROM tracking_points WHERE run = ? AND key = ? LIMIT ?)').get(id, key, limit + 1) as { n: number }).n;
+      if (n <= limit) {
         const rows = db.prepare('SELECT step, value FROM tracking_points WHERE run = ? AND key = ? ORDER BY step, seq').raw().all(id, key) as [number, number][];
         return { steps: rows.map((r) => r[0]), values: rows.map((r) => r[1]) };
       }
-      const buckets = Math.max(1, Math.floor(limit / 2));
-      const span = range.hi - range.lo + 1;
-      const grouped = (agg: 'MIN' | 'MAX') =>
-        db
-          .prepare(`SELECT CAST((step - ?) * ? / ? AS INTEGER) AS b, step, ${agg}(value) AS v FROM tracking_points WHERE run = ? AND key = ? GROUP BY b ORDER BY b`)
-          .raw()
-          .all(range.lo, buckets, span, id, key) as [number, number, number][];
-      const lows = grouped('MIN');
-      const highs = grouped('MAX');
       const end = (dir: 'ASC' | 'DESC') =>
         db.prepare(`SELECT step, value FROM tracking_points WHERE run = ? AND key = ? ORDER BY step ${dir}, seq ${dir} LIMIT 1`).raw().get(id, key) as [number, number];
-      const steps: number[] = [];
-      const values: number[] = [];
       const first = end('ASC');
       const last = end('DESC');
-      for (let i = 0; i < lows.length; i++) {
-        const [, ls, lv] = lows[i]!;
-        const [, hs, hv] = highs[i]!;
-        const pair: [number, number][] = lv === hv && ls === hs ? [[ls, lv]] : ls <= hs ? [[ls, lv], [hs, hv]] : [[hs, hv], [ls, lv]];
-        for (const [st, v] of pair) {
-          steps.push(st);
-          values.push(v);
+      const buckets = Math.max(1, Math.floor(limit / 2));
+      const span = last[0] - first[0] + 1;
+      const lowest = db.prepare('SELECT step, MIN(value) FROM tracking_points WHERE run = ? AND key = ? AND step >= ? AND step < ?').raw();
+      const highest = db.prepare('SELECT step, MAX(value) FROM tracking_points WHERE run = ? AND key = ? AND step >= ? AND step < ?').raw();
+      const steps: number[] = [];
+      const values: number[] = [];
+      const push = (st: number, v: number) => {
+        steps.push(st);
+        values.push(v);
+      };
+      for (let b = 0; b < buckets; b++) {
+        const from = first[0] + Math.floor((b * span) / buckets);
+        const to = first[0] + Math.floor(((b + 1) * span) / buckets);
+        if (to <= from) continue;
+        const [ls, lv] = lowest.get(id, key, from, to) as [number | null, number | null];
+        if (ls === null || lv === null) continue;
+        const [hs, hv] = highest.get(id, key, from, to) as [number, number];
+        if (lv === hv && ls === hs) push(ls, lv);
+        else if (ls <= hs) {
+          push(ls, lv);
+          push(hs, hv);
+        } else {
+          push(hs, hv);
+          push(ls, lv);
         }
       }
       // The first and last point always stay: a chart's x axis spans the whole run.
@@ -298,10 +300,7 @@ export class SqliteTrackingStore implements TrackingStore {
         steps.unshift(first[0]);
         values.unshift(first[1]);
       }
-      if (steps[steps.length - 1] !== last[0]) {
-        steps.push(last[0]);
-        values.push(last[1]);
-      }
+      if (steps[steps.length - 1] !== last[0]) push(last[0], last[1]);
       return { steps, values };
     });
   }
