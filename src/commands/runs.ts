@@ -4,7 +4,6 @@ import { optionValues } from '../executor/options.js';
 import { applyRunStages, runQuery, WHOLE_RUNS, type PushedRunStages } from '../planner/runs.js';
 import { col, type Cell, type Column, type ResultTable } from '../result/table.js';
 import { F } from '../store/filter.js';
-import { downsample } from '../tracking/downsample.js';
 import { checkKey, checkName, type RunRecord } from '../tracking/store.js';
 
 const syntax = {
@@ -69,8 +68,7 @@ export async function executeRuns(ctx: EngineContext, cmd: RunsCommand, pushed: 
   for (const r of records) {
     const row = runRow(r, now, staleAfter);
     if (trend !== undefined) {
-      const points = await tracking.metricHistory(r.id, trend);
-      row.push(downsample({ steps: points.map((p) => p.step), values: points.map((p) => p.value) }, TREND_POINTS).values as number[]);
+      row.push((await tracking.metricSeries(r.id, trend, TREND_POINTS)).values as number[]);
     }
     rows.push(row);
   }

@@ -4,12 +4,15 @@
  * every registry write. There are no multi-document transactions to lean on
  * (FerretDB v1 has none), so a batch of metric points is inserted with one
  * batch id and removed again if any insert fails; the run's summary is
- * written after its points. A run query's filter, sort and limit go to the
+ * written after its points by the holder of the run's claim (see
+ * #withSummaryClaim). A run query's filter, sort and limit go to the
  * server as one find.
  */
 import { randomUUID } from 'node:crypto';
 import { type Collection, type Db, type IndexDescription } from 'mongodb';
 import { MlmodelError } from '../errors.js';
+import { downsample, type Series } from './downsample.js';
+import { backoff, type MetadataStore } from '../store/metadata.js';
 import { ensureIndexes, isDuplicateKey, toServerFilter } from '../store/mongo.js';
 import {
   checkCheckpoint,
@@ -19,6 +22,7 @@ import {
   checkTag,
   checkWritable,
   cloneRun,
+  groupByKey,
   mergeParams,
   summarize,
   type CheckpointRecord,
@@ -33,6 +37,10 @@ import {
 } from './store.js';
 
 const WRITE = { writeConcern: { w: 'majority' as const, journal: true } };
+/** The claims' scope in the metadata store, and how long a summary claim lives unrenewed (a write holds it for a few round trips). */
+const CLAIM_SCOPE = 'tracking';
+const SUMMARY_CLAIM_TTL_MS = 15_000;
+const SUMMARY_WAIT_MS = 60_000;
 
 const RUN_INDEXES: IndexDescription[] = [
   { key: { uid: 1 }, name: 'uid_unique', unique: true },
@@ -51,6 +59,8 @@ interface PointDoc extends MetricPoint {
   run: number;
   batch: string;
 }
+type SummaryClaims = Pick<MetadataStore, 'claimName' | 'getClaim' | 'releaseName'>;
+
 interface ExperimentDoc extends Experiment {
   _id: string;
 }
@@ -59,10 +69,13 @@ export class MongoTrackingStore implements TrackingStore {
   readonly kind = 'mongodb';
   readonly #db: Db;
   readonly #what: string;
+  readonly #claims: SummaryClaims;
 
-  constructor(db: Db, what: string) {
+  /** `claims`: the metadata store of the same database, whose unique claims serialise writers of one run's summary. */
+  constructor(db: Db, what: string, claims: SummaryClaims) {
     this.#db = db;
     this.#what = what;
+    this.#claims = claims;
   }
 
   get #runs(): Collection<RunDoc> {
@@ -155,7 +168,9 @@ export class MongoTrackingStore implements TrackingStore {
       }
     });
     const claim = won ? { status, end } : await this.#try('end run', () => ends.findOne({ _id: id }));
-    if (claim && run.status === 'RUNNING') await this.#try('end run', () => this.#runs.updateOne({ _id: id }, { $set: { status: claim.status, end: claim.end } }, WRITE));
+    if (claim && run.status === 'RUNNING') {
+      await this.#withSummaryClaim(id, () => this.#try('end run', () => this.#runs.updateOne({ _id: id }, { $set: { status: claim.status, end: claim.end } }, WRITE)));
+    }
     return won ? { ...run, status, end: new Date(end.getTime()) } : null;
   }
 
@@ -168,7 +183,7 @@ export class MongoTrackingStore implements TrackingStore {
     for (const [k, v] of Object.entries(tags)) set[`tags.${k}`] = v;
     if (Object.keys(set).length > 0) {
       // Conditional on RUNNING: an end that came meanwhile wins, and this writes nothing.
-      const res = await this.#try('log params', () => this.#runs.updateOne({ _id: id, status: 'RUNNING' }, { $set: set }, WRITE));
+      const res = await this.#withSummaryClaim(id, () => this.#try('log params', () => this.#runs.updateOne({ _id: id, status: 'RUNNING' }, { $set: set }, WRITE)));
       if (res.matchedCount !== 1) checkWritable(id, await this.getRun(id));
     }
     return { ...run, params: merged, tags: { ...run.tags, ...tags } };
@@ -188,15 +203,47 @@ export class MongoTrackingStore implements TrackingStore {
       await this.#points.deleteMany({ batch }, WRITE).catch(() => undefined);
       throw e;
     }
-    const summary = summarize(run, checked, at);
-    await this.#try('log metrics', () =>
-      this.#runs.updateOne(
-        { _id: id },
-        { $set: { metrics: summary.metrics, metric_steps: summary.metric_steps, last_step: summary.last_step, last_time: summary.last_time } },
-        WRITE,
-      ),
-    );
-    return { ...run, ...summary };
+    // Every writer of a summary holds the run's claim while it reads and
+    // writes it, so concurrent writers to one run cannot leave an older value.
+    return this.#withSummaryClaim(id, async () => {
+      // Not checked for RUNNING again: the points are in, and their summary follows them.
+      const now = (await this.getRun(id)) ?? run;
+      const summary = summarize(now, checked, at);
+      await this.#try('log metrics', () =>
+        this.#runs.updateOne(
+          { _id: id },
+          { $set: { metrics: summary.metrics, metric_steps: summary.metric_steps, last_step: summary.last_step, last_time: summary.last_time } },
+          WRITE,
+        ),
+      );
+      return { ...now, ...summary };
+    });
+  }
+
+  /**
+   * Runs `fn` holding the claim on run `id`'s document (every update of it
+   * takes it, so none undoes another's): a name claimed under a
+   * unique index (docs/reliability.md), the one primitive that is exclusive
+   * on MongoDB and on FerretDB v1 — which applies every update, operators
+   * like $max included, as read-then-write of the whole document. A claim
+   * its holder left (the process died) is taken over after SUMMARY_CLAIM_TTL_MS.
+   */
+  async #withSummaryClaim<T>(id: number, fn: () => Promise<T>): Promise<T> {
+    const name = `summary:${id}`;
+    const owner = randomUUID();
+    const started = Date.now();
+    for (let attempt = 0; !(await this.#claims.claimName(CLAIM_SCOPE, name, owner)); attempt++) {
+      const holder = await this.#claims.getClaim(CLAIM_SCOPE, name);
+      if (holder && Date.now() - holder.at.getTime() > SUMMARY_CLAIM_TTL_MS) await this.#claims.releaseName(CLAIM_SCOPE, name, holder.owner);
+      else if (Date.now() - started > SUMMARY_WAIT_MS) {
+        throw new MlmodelError('CONFLICT', `run ${id}: another writer has held its summary for ${Math.round((Date.now() - started) / 1000)} s`, { run: id });
+      } else await backoff(attempt);
+    }
+    try {
+      return await fn();
+    } finally {
+      await this.#claims.releaseName(CLAIM_SCOPE, name, owner);
+    }
   }
 
   async metricHistory(id: number, key: string): Promise<MetricPoint[]> {
@@ -206,17 +253,17 @@ export class MongoTrackingStore implements TrackingStore {
     return docs.map(toPoint);
   }
 
+  /** FerretDB v1 has no $min/$max accumulators: the history is reduced here, in one pass. */
+  async metricSeries(id: number, key: string, max: number): Promise<Series> {
+    const points = await this.metricHistory(id, key);
+    return downsample({ steps: points.map((p) => p.step), values: points.map((p) => p.value) }, max);
+  }
+
   async runMetrics(id: number): Promise<Map<string, MetricPoint[]>> {
     const docs = await this.#try('run metrics', () =>
       this.#points.find({ run: id }, { projection: { _id: 0, key: 1, step: 1, value: 1, time: 1 } }).sort([['key', 1], ['step', 1], ['_id', 1]]).toArray(),
     );
-    const out = new Map<string, MetricPoint[]>();
-    for (const d of docs) {
-      let list = out.get(d.key);
-      if (!list) out.set(d.key, (list = []));
-      list.push(toPoint(d));
-    }
-    return out;
+    return groupByKey(docs, toPoint);
   }
 
   /**

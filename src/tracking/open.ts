@@ -14,7 +14,7 @@ export async function openTrackingStore(config: Config, meta: MetadataStore): Pr
   if (m.kind === 'mongodb') {
     const [{ MongoTrackingStore }, { MongoMetadataStore }] = await Promise.all([import('./mongo.js'), import('../store/mongo.js')]);
     if (!(meta instanceof MongoMetadataStore)) throw new Error('a MongoDB configuration opened a metadata store that is not MongoDB');
-    store = new MongoTrackingStore(meta.client.db(m.database), meta.location);
+    store = new MongoTrackingStore(meta.client.db(m.database), meta.location, meta);
   } else {
     const { SqliteTrackingStore } = await import('./sqlite.js');
     store = new SqliteTrackingStore({ path: m.path });

@@ -15,6 +15,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MlmodelError } from '../errors.js';
+import type { Series } from './downsample.js';
 import type { FilterDoc, Scalar } from '../store/filter.js';
 import { recordTest } from '../store/match.js';
 import { sortRecords } from '../store/order.js';
@@ -28,6 +29,7 @@ import {
   mergeParams,
   summarize,
   checkTag,
+  groupByKey,
   type CheckpointRecord,
   type EndStatus,
   type Experiment,
@@ -50,6 +52,16 @@ CREATE TABLE IF NOT EXISTS tracking_points (
 ) STRICT;
 CREATE INDEX IF NOT EXISTS tracking_points_run_key_step ON tracking_points (run, key, step, seq);
 CREATE TABLE IF NOT EXISTS tracking_checkpoints (run INTEGER NOT NULL, step INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (run, step)) STRICT, WITHOUT ROWID;
+`;
+/**
+ * Each metric's lowest and highest value and its number of points, kept in
+ * the transaction that adds the points (compare reads it instead of
+ * scanning histories). A database made before it has it filled from the
+ * points when it is created.
+ */
+const RANGES = `
+CREATE TABLE tracking_ranges (run INTEGER NOT NULL, key TEXT NOT NULL, min REAL NOT NULL, max REAL NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (run, key)) STRICT, WITHOUT ROWID;
+INSERT INTO tracking_ranges (run, key, min, max, count) SELECT run, key, MIN(value), MAX(value), COUNT(*) FROM tracking_points GROUP BY run, key;
 `;
 
 /** Columns SQL narrows a run query by (exact matches at the top level of the filter). */
@@ -81,9 +93,18 @@ export class SqliteTrackingStore implements TrackingStore {
       try {
         await this.#busy(() => db.pragma('journal_mode = WAL'));
         db.pragma('synchronous = FULL');
-        const ready = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tracking_checkpoints'").get() !== undefined;
+        const has = (table: string) => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
         // Only a database without the tables takes the write lock at open.
-        if (!ready) await this.#busy(() => db.transaction(() => db.exec(SCHEMA)).immediate());
+        if (!has('tracking_checkpoints') || !has('tracking_ranges')) {
+          await this.#busy(() =>
+            db
+              .transaction(() => {
+                db.exec(SCHEMA);
+                if (!has('tracking_ranges')) db.exec(RANGES);
+              })
+              .immediate(),
+          );
+        }
       } catch (e) {
         db.close();
         throw e;
@@ -204,7 +225,20 @@ export class SqliteTrackingStore implements TrackingStore {
     return this.#write((db) => {
       const run = checkWritable(id, runIn(db, id));
       const insert = db.prepare('INSERT INTO tracking_points (run, key, step, value, time) VALUES (?, ?, ?, ?, ?)');
-      for (const p of checked) insert.run(id, p.key, p.step, p.value, p.time.getTime());
+      const ranges = new Map<string, MetricRange>();
+      for (const p of checked) {
+        insert.run(id, p.key, p.step, p.value, p.time.getTime());
+        const r = ranges.get(p.key);
+        if (r) {
+          r.min = Math.min(r.min, p.value);
+          r.max = Math.max(r.max, p.value);
+          r.count++;
+        } else ranges.set(p.key, { min: p.value, max: p.value, count: 1 });
+      }
+      const range = db.prepare(
+        'INSERT INTO tracking_ranges (run, key, min, max, count) VALUES (?, ?, ?, ?, ?) ON CONFLICT (run, key) DO UPDATE SET min = MIN(min, excluded.min), max = MAX(max, excluded.max), count = count + excluded.count',
+      );
+      for (const [key, r] of ranges) range.run(id, key, r.min, r.max, r.count);
       const next: RunRecord = { ...run, ...summarize(run, checked, at) };
       db.prepare('UPDATE tracking_runs SET doc = ? WHERE id = ?').run(toDoc(next), id);
       return next;
@@ -217,20 +251,68 @@ export class SqliteTrackingStore implements TrackingStore {
     );
   }
 
+  /**
+   * The reduction in SQL, so a million points never become objects: buckets
+   * are equal ranges of steps (the chart's x axis), and each bucket's
+   * lowest and highest point are one indexed range query each (SQLite
+   * returns the row a lone MIN or MAX picked). Counting stops at max + 1.
+   */
+  async metricSeries(id: number, key: string, max: number): Promise<Series> {
+    return this.#read((db) => {
+      const limit = Math.max(2, Math.floor(max));
+      const n = (db.prepare('SELECT COUNT(*) AS n FROM (SELECT 1 FROM tracking_points WHERE run = ? AND key = ? LIMIT ?)').get(id, key, limit + 1) as { n: number }).n;
+      if (n <= limit) {
+        const rows = db.prepare('SELECT step, value FROM tracking_points WHERE run = ? AND key = ? ORDER BY step, seq').raw().all(id, key) as [number, number][];
+        return { steps: rows.map((r) => r[0]), values: rows.map((r) => r[1]) };
+      }
+      const end = (dir: 'ASC' | 'DESC') =>
+        db.prepare(`SELECT step, value FROM tracking_points WHERE run = ? AND key = ? ORDER BY step ${dir}, seq ${dir} LIMIT 1`).raw().get(id, key) as [number, number];
+      const first = end('ASC');
+      const last = end('DESC');
+      const buckets = Math.max(1, Math.floor(limit / 2));
+      const span = last[0] - first[0] + 1;
+      const lowest = db.prepare('SELECT step, MIN(value) FROM tracking_points WHERE run = ? AND key = ? AND step >= ? AND step < ?').raw();
+      const highest = db.prepare('SELECT step, MAX(value) FROM tracking_points WHERE run = ? AND key = ? AND step >= ? AND step < ?').raw();
+      const steps: number[] = [];
+      const values: number[] = [];
+      const push = (st: number, v: number) => {
+        steps.push(st);
+        values.push(v);
+      };
+      for (let b = 0; b < buckets; b++) {
+        const from = first[0] + Math.floor((b * span) / buckets);
+        const to = first[0] + Math.floor(((b + 1) * span) / buckets);
+        if (to <= from) continue;
+        const [ls, lv] = lowest.get(id, key, from, to) as [number | null, number | null];
+        if (ls === null || lv === null) continue;
+        const [hs, hv] = highest.get(id, key, from, to) as [number, number];
+        if (lv === hv && ls === hs) push(ls, lv);
+        else if (ls <= hs) {
+          push(ls, lv);
+          push(hs, hv);
+        } else {
+          push(hs, hv);
+          push(ls, lv);
+        }
+      }
+      // The first and last point always stay: a chart's x axis spans the whole run.
+      if (steps[0] !== first[0]) {
+        steps.unshift(first[0]);
+        values.unshift(first[1]);
+      }
+      if (steps[steps.length - 1] !== last[0]) push(last[0], last[1]);
+      return { steps, values };
+    });
+  }
+
   async runMetrics(id: number): Promise<Map<string, MetricPoint[]>> {
     const rows = await this.#read((db) => db.prepare('SELECT key, step, value, time FROM tracking_points WHERE run = ? ORDER BY key, step, seq').all(id) as PointRow[]);
-    const out = new Map<string, MetricPoint[]>();
-    for (const r of rows) {
-      let list = out.get(r.key);
-      if (!list) out.set(r.key, (list = []));
-      list.push(toPoint(r));
-    }
-    return out;
+    return groupByKey(rows, toPoint);
   }
 
   async metricRanges(id: number): Promise<Map<string, MetricRange>> {
     const rows = await this.#read(
-      (db) => db.prepare('SELECT key, MIN(value) AS min, MAX(value) AS max, COUNT(*) AS count FROM tracking_points WHERE run = ? GROUP BY key ORDER BY key').all(id) as Array<MetricRange & { key: string }>,
+      (db) => db.prepare('SELECT key, min, max, count FROM tracking_ranges WHERE run = ? ORDER BY key').all(id) as Array<MetricRange & { key: string }>,
     );
     return new Map(rows.map((r) => [r.key, { min: r.min, max: r.max, count: r.count }]));
   }
@@ -289,13 +371,42 @@ function fromDoc(text: string): RunRecord {
   return cloneRun({ ...d, start: new Date(d.start), end: d.end === null ? null : new Date(d.end), last_time: d.last_time === null ? null : new Date(d.last_time) });
 }
 
-/** SQL for the top-level exact matches on indexed columns; the whole filter is still tested after. */
+const SQL_OPS: Readonly<Record<string, string>> = { $eq: '=', $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' };
+
+/**
+ * The comparisons of a params./metrics./tags. condition SQL can narrow by
+ * without losing a run the filter matches: a number under =, <, <=, >, >=
+ * (SQLite orders numbers before text, as the filter's type brackets keep
+ * them apart) and text under = only (text order differs). Anything else
+ * narrows nothing; the filter is tested in full after.
+ */
+function jsonConditions(cond: unknown): Array<[string, number | string]> {
+  if (typeof cond === 'number' || typeof cond === 'string') return [['=', cond]];
+  if (cond === null || typeof cond !== 'object' || Array.isArray(cond) || cond instanceof Date) return [];
+  const out: Array<[string, number | string]> = [];
+  for (const [op, value] of Object.entries(cond as Record<string, unknown>)) {
+    if (!Object.hasOwn(SQL_OPS, op)) continue;
+    if (typeof value === 'number' && Number.isFinite(value)) out.push([SQL_OPS[op]!, value]);
+    else if (typeof value === 'string' && op === '$eq') out.push(['=', value]);
+  }
+  return out;
+}
+
+/** SQL for the top-level exact matches on indexed columns and the comparisons on params, metrics and tags; the whole filter is still tested after. */
 function narrowing(filter: FilterDoc): { where: string; params: unknown[] } {
   const parts: string[] = [];
   const params: unknown[] = [];
   const conjuncts = filter.$and ? [filter, ...filter.$and] : [filter];
   for (const doc of conjuncts) {
     for (const [field, cond] of Object.entries(doc)) {
+      const open = /^(params|metrics|tags)\.([A-Za-z_][A-Za-z0-9_-]*)$/.exec(field);
+      if (open) {
+        for (const [op, value] of jsonConditions(cond)) {
+          parts.push(`json_extract(doc, ?) ${op} ?`);
+          params.push(`$.${open[1]}."${open[2]}"`, value);
+        }
+        continue;
+      }
       if (!SQL_COLUMNS.has(field)) continue;
       const values: Scalar[] | null =
         cond !== null && typeof cond === 'object' && !(cond instanceof Date) && !Array.isArray(cond)

@@ -11,6 +11,7 @@
  * a refused write has written nothing.
  */
 import { MlmodelError } from '../errors.js';
+import type { Series } from './downsample.js';
 import { isNestedPath, validateFilter, validateSort, withTieBreak, type FieldType, type FilterDoc, type SortSpec } from '../store/filter.js';
 
 export const RUN_STATUSES = ['RUNNING', 'FINISHED', 'FAILED', 'KILLED'] as const;
@@ -124,6 +125,13 @@ export interface TrackingStore {
   logMetrics(id: number, points: readonly MetricPoint[], at: Date): Promise<RunRecord>;
   /** One metric's points by step (ties in the order they were logged). */
   metricHistory(id: number, key: string): Promise<MetricPoint[]>;
+  /**
+   * One metric's points by step reduced to about `max` (max ≥ 2) for a
+   * chart: the whole history when it has at most `max` points, otherwise
+   * each of max/2 buckets' lowest and highest point, in step order, and
+   * the first and last point (downsample.ts says how; SQLite does it in SQL).
+   */
+  metricSeries(id: number, key: string, max: number): Promise<Series>;
   /** Every metric of a run, by key, each by step. */
   runMetrics(id: number): Promise<Map<string, MetricPoint[]>>;
   /** Each metric's lowest and highest value and its number of points, computed by the store (compare's best values). */
@@ -292,7 +300,20 @@ export function summarize(run: RunRecord, points: readonly MetricPoint[], at: Da
     }
     if (last === null || p.step > last) last = p.step;
   }
-  return { metrics, metric_steps: steps, last_step: last, last_time: points.length > 0 ? new Date(at.getTime()) : run.last_time };
+  // The latest write time, whichever writer took the run last (concurrent writers' clocks interleave).
+  const time = points.length === 0 || (run.last_time !== null && run.last_time.getTime() > at.getTime()) ? run.last_time : new Date(at.getTime());
+  return { metrics, metric_steps: steps, last_step: last, last_time: time };
+}
+
+/** Points ordered by key (then step), as one list per key in that order: what runMetrics answers on both stores. */
+export function groupByKey<R extends { key: string }>(rows: readonly R[], toPoint: (row: R) => MetricPoint): Map<string, MetricPoint[]> {
+  const out = new Map<string, MetricPoint[]>();
+  for (const r of rows) {
+    let list = out.get(r.key);
+    if (!list) out.set(r.key, (list = []));
+    list.push(toPoint(r));
+  }
+  return out;
 }
 
 /** NOT_FOUND or CONFLICT for a write to a run that is missing or no longer RUNNING. */

@@ -108,6 +108,57 @@ export function trackingCommandsSuite(env: () => Promise<Env>): void {
     ]);
   });
 
+  it('shows a RUNNING run stale once its writer has sent nothing for the time stale= gives (10 minutes unless given)', async () => {
+    // A second registry on the same stores whose clock the test moves: a writer that stops, and readers later on.
+    let clock = Date.UTC(2030, 0, 1, 12, 0, 0);
+    const timed = await openRegistry({ config: loadConfig(await env()), now: () => new Date(clock) });
+    try {
+      const as = (q: string) => timed.run(q, { user: 'alice' });
+      const id = (await as('mlmodel run start experiment=stale-check name=writer')).rows[0]![0] as number;
+      const quiet = (await as('mlmodel run start experiment=stale-check name=silent')).rows[0]![0] as number;
+      const done = (await as('mlmodel run start experiment=stale-check name=done')).rows[0]![0] as number;
+      clock += 30_000;
+      await as(`mlmodel log metrics ${id} step=0 loss=1`);
+      await as(`mlmodel run end ${done}`);
+      const look = async (after: number, opts = '') => {
+        clock += after;
+        const t = await as(`mlmodel runs stale-check${opts} | sort id | fields id, status, last_step, idle, stale`);
+        return t.rows;
+      };
+      // 40 s after the last point: idle counts from it (the silent run from its start), nothing stale yet.
+      expect(await look(40_000)).toEqual([
+        [id, 'RUNNING', 0, 40, false],
+        [quiet, 'RUNNING', null, 70, false],
+        [done, 'FINISHED', null, null, null],
+      ]);
+      expect(await look(0, ' stale=1m')).toEqual([
+        [id, 'RUNNING', 0, 40, false],
+        [quiet, 'RUNNING', null, 70, true],
+        [done, 'FINISHED', null, null, null],
+      ]);
+      // The writer sends again: it is fresh; then it stops for longer than the default.
+      await as(`mlmodel log metrics ${id} step=1 loss=0.5`);
+      expect((await look(0, ' stale=1m')).map((r) => r[4])).toEqual([false, true, null]);
+      expect(await look(10 * 60_000 + 1000)).toEqual([
+        [id, 'RUNNING', 1, 601, true],
+        [quiet, 'RUNNING', null, 671, true],
+        [done, 'FINISHED', null, null, null],
+      ]);
+      expect((await look(0, ' stale=1h')).map((r) => r[4])).toEqual([false, false, null]);
+      // stale is a column like any other: where runs on it.
+      expect((await as('mlmodel runs stale-check | where stale = true | fields id')).rows).toEqual([[id], [quiet]]);
+      // Ending a stale run makes it neither idle nor stale.
+      await as(`mlmodel run end ${id} status=KILLED`);
+      expect((await look(0)).map((r) => [r[1], r[3], r[4]])).toEqual([
+        ['KILLED', null, null],
+        ['RUNNING', 671, true],
+        ['FINISHED', null, null],
+      ]);
+    } finally {
+      await timed.close();
+    }
+  });
+
   it('compares runs side by side and marks what changed', async () => {
     const ids = column(await alice('mlmodel runs mnist'), 'id') as number[];
     const t = await alice(`mlmodel compare ${ids.join(', ')}`);

@@ -190,6 +190,64 @@ export function trackingConformance(h: TrackingHarness): void {
       expect(back[1234]).toEqual(points[1234]);
     });
 
+    it('concurrent writers to one run leave the summary its points make', async () => {
+      // Two connections, each with several calls in flight: one shared key at
+      // interleaved steps logged out of order, and a key of each writer's own.
+      const other = await h.reopen(s);
+      await s.insertRun(runRecord({ id: 3 }));
+      const steps = fc.sample(fc.shuffledSubarray(Array.from({ length: 16 }, (_, i) => i), { minLength: 16, maxLength: 16 }), 1)[0]!;
+      const value = (step: number) => 1 / (step + 1);
+      const calls = steps.map((step, i) => {
+        const store = step % 2 === 0 ? s : other;
+        const own = step % 2 === 0 ? 'even' : 'odd';
+        return () => store.logMetrics(3, [pt('loss', step, value(step), i), pt(own, step, value(step) * 2, i)], new Date(T0 + 1000 + i));
+      });
+      await Promise.all(Array.from({ length: 4 }, async (_, lane) => {
+        for (let i = lane; i < calls.length; i += 4) await calls[i]!();
+      }));
+      const expected = {
+        metrics: { loss: value(15), even: value(14) * 2, odd: value(15) * 2 },
+        metric_steps: { loss: 15, even: 14, odd: 15 },
+        last_step: 15,
+        last_time: new Date(T0 + 1000 + steps.length - 1),
+      };
+      for (const store of [s, other]) expect(await store.getRun(3)).toMatchObject(expected);
+      expect((await s.metricHistory(3, 'loss')).map((p) => p.step)).toEqual(Array.from({ length: 16 }, (_, i) => i));
+    }, 120_000);
+
+    it('reduces a series for a chart keeping its extremes, its ends and its order', async () => {
+      await s.insertRun(runRecord({ id: 4 }));
+      let key = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.tuple(fc.nat(300), fc.double({ min: -1e6, max: 1e6, noNaN: true })), { minLength: 1, maxLength: 120 }),
+          fc.integer({ min: 2, max: 40 }),
+          async (raw, max) => {
+            const name = `s${++key}`;
+            await s.logMetrics(4, raw.map(([step, value], i) => pt(name, step, value, i)), new Date(T0));
+            const history = await s.metricHistory(4, name);
+            const got = await s.metricSeries(4, name, max);
+            expect(got.steps).toHaveLength(got.values.length);
+            if (history.length <= max) {
+              expect(got).toEqual({ steps: history.map((p) => p.step), values: history.map((p) => p.value) });
+              return;
+            }
+            expect(got.steps.length).toBeLessThanOrEqual(max + 2);
+            expect([...got.steps].sort((a, b) => a - b)).toEqual(got.steps);
+            expect(got.steps[0]).toBe(history[0]!.step);
+            expect(got.steps.at(-1)).toBe(history.at(-1)!.step);
+            expect(Math.min(...got.values)).toBe(Math.min(...history.map((p) => p.value)));
+            expect(Math.max(...got.values)).toBe(Math.max(...history.map((p) => p.value)));
+            // Every point kept is one that was logged.
+            const logged = new Set(history.map((p) => `${p.step}:${p.value}`));
+            for (let i = 0; i < got.steps.length; i++) expect(logged.has(`${got.steps[i]}:${got.values[i]}`)).toBe(true);
+          },
+        ),
+        { numRuns: 25 },
+      );
+      expect(await s.metricSeries(4, 'never', 10)).toEqual({ steps: [], values: [] });
+    }, 120_000);
+
     it('refuses points for an ended run and writes none', async () => {
       await s.endRun(2, 'FINISHED', new Date());
       await rejects(s.logMetrics(2, [pt('after', 0, 1)], new Date()), 'CONFLICT');

@@ -1,26 +1,79 @@
 /**
  * The Python tracking client (notebook/src/mlmodel_magic/tracking.py) in a
- * real virtualenv with scikit-learn, against a real HTTP server on a socket
- * (the server `mlmodel serve` runs, with tokens): a small SGDClassifier
- * training loop on iris logs its epochs; then the registry is asked what
+ * real virtualenv with scikit-learn, against a real `mlmodel serve`: the
+ * built CLI (dist/) spawned on a free loopback port with bearer tokens for
+ * alice and bob. A small SGDClassifier training loop on iris logs its epochs
+ * (a context-managed run, the Keras-style callback's protocol, the
+ * scikit-learn helper), a second run changes alpha; then the server is asked
+ * in the language (`runs`, `metric`, `compare` over POST /query) what
  * arrived, and the bad inputs must have written nothing.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cachedPython } from '../notebook/python-env.js';
-import { startHarness, TOKENS, type Harness } from '../http/harness.js';
+import { CLI } from '../support/cli-process.js';
 
 const run = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;
 const REQUIREMENTS = new URL('./python-requirements.txt', import.meta.url).pathname;
 const SCRIPT = new URL('./train_iris.py', import.meta.url).pathname;
+const TOKENS = { alice: 'alice-tracking-token-0123456789ab', bob: 'bob-tracking-token-0123456789abcd' } as const;
 
 let python: string | null = null;
 let unavailable: Error | null = null;
-let h: Harness;
+let serve: ChildProcess | null = null;
+let serveExit: Promise<number | null> | null = null;
+let serveLog = '';
+let url = '';
+let home = '';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the script's JSON report, asserted below
 let report: any;
+
+/** Starts `mlmodel serve --port 0` on a fresh home and waits for the URL it prints. */
+async function startServe(): Promise<void> {
+  home = mkdtempSync(join(tmpdir(), 'mlmodel-tracking-py-'));
+  writeFileSync(join(home, 'config.yaml'), `user: root\nhttp:\n  tokens:\n    ${TOKENS.alice}: alice\n    ${TOKENS.bob}: bob\n`);
+  const env = { PATH: process.env.PATH ?? '', HOME: home, MLMODEL_HOME: join(home, 'home'), MLMODEL_CONFIG: join(home, 'config.yaml'), TZ: 'UTC' };
+  const child = spawn(process.execPath, [CLI, 'serve', '--host', '127.0.0.1', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  serve = child;
+  serveExit = new Promise((r) => child.on('close', (code) => r(code)));
+  child.stderr.on('data', (d) => (serveLog += d));
+  url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`mlmodel serve printed no URL; stderr: ${serveLog}`)), 30_000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.on('close', (code) => reject(new Error(`mlmodel serve exited (${code}) before listening: ${serveLog}`)));
+  });
+}
+
+interface Table {
+  names: string[];
+  rows: unknown[][];
+}
+
+/** One statement of the language, run by the spawned server as `user`. */
+async function query(q: string, user: keyof typeof TOKENS): Promise<Table> {
+  const res = await fetch(`${url}/query`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${TOKENS[user]}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ q }),
+  });
+  const body = (await res.json()) as { fields: { name: string }[]; results: unknown[][] };
+  if (res.status !== 200) throw new Error(`${q}: ${res.status} ${JSON.stringify(body)}`);
+  return { names: body.fields.map((f) => f.name), rows: body.results };
+}
+const record = (t: Table, i = 0) => Object.fromEntries(t.names.map((n, j) => [n, t.rows[i]![j]]));
 
 beforeAll(async () => {
   try {
@@ -31,9 +84,9 @@ beforeAll(async () => {
     process.stderr.write(`[tracking] SKIPPING the Python client test: ${unavailable.message}\n`);
     return;
   }
-  h = await startHarness();
+  await startServe();
   const { stdout } = await run(python, [SCRIPT], {
-    env: { PATH: process.env.PATH ?? '', PYTHONPATH: `${ROOT}notebook/src`, MLMODEL_URL: h.url, ALICE_TOKEN: TOKENS.alice, BOB_TOKEN: TOKENS.bob },
+    env: { PATH: process.env.PATH ?? '', PYTHONPATH: `${ROOT}notebook/src`, MLMODEL_URL: url, ALICE_TOKEN: TOKENS.alice, BOB_TOKEN: TOKENS.bob },
     timeout: 120_000,
     maxBuffer: 16 * 1024 * 1024,
   });
@@ -43,33 +96,59 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  await h?.close();
+  if (serve && serve.exitCode === null) serve.kill('SIGTERM');
+  if (serveExit) expect(await serveExit).toBe(0);
+  if (home) rmSync(home, { recursive: true, force: true });
 });
 
-describe('the Python tracking client against mlmodel serve', () => {
+describe('the Python tracking client against a spawned mlmodel serve', () => {
   it('logs a real scikit-learn training loop, epoch by epoch, and ends the run FINISHED', async (ctx) => {
     if (!python) return ctx.skip(`no Python: ${unavailable?.message}`);
-    const t = await h.registry.run(`mlmodel runs iris | where id = ${report.run}`, { user: 'alice' });
-    const row = Object.fromEntries(t.columns.map((c, i) => [c.name, t.rows[0]![i]]));
-    expect(row).toMatchObject({ experiment: 'iris', name: 'sgd', user: 'alice', status: 'FINISHED', last_step: 14 });
+    const row = record(await query(`mlmodel runs iris | where id = ${report.run}`, 'alice'));
+    expect(row).toMatchObject({ experiment: 'iris', name: 'sgd', user: 'alice', status: 'FINISHED', last_step: 14, idle: null, stale: null });
     expect(row.params).toMatchObject({ epochs: 15, learning_rate: 'optimal', steps: 1, verbose: 0, estimator: 'SGDClassifier', loss: 'log_loss', alpha: 0.001 });
     expect(row.tags).toEqual({ model: 'sgd' });
     const metrics = row.metrics as Record<string, number>;
     expect(Object.keys(metrics).sort()).toEqual(['accuracy', 'loss', 'test_score', 'train_accuracy']);
     expect(metrics.test_score).toBeCloseTo(report.score, 12);
     // The history the script read back is the one the store holds: 15 epochs, real accuracies.
-    const history = await h.registry.run(`mlmodel metric ${report.run} accuracy`, { user: 'bob' });
+    const history = await query(`mlmodel metric ${report.run} accuracy`, 'bob');
     expect(history.rows.map((r) => r[0])).toEqual(Array.from({ length: 15 }, (_, i) => i));
     expect(history.rows.map((r) => r[1])).toEqual(report.history);
     expect((history.rows.map((r) => r[1]) as number[]).every((a) => a >= 0 && a <= 1)).toBe(true);
     expect(metrics.accuracy).toBe(report.history.at(-1));
-    const loss = await h.registry.run(`mlmodel metric ${report.run} loss`, { user: 'alice' });
-    expect((loss.rows.map((r) => r[1]) as number[]).every((v) => Number.isFinite(v) && v > 0)).toBe(true);
+    const loss = await query(`mlmodel metric ${report.run} loss`, 'alice');
+    expect(loss.rows.map((r) => r[1])).toEqual(report.losses);
+    expect(metrics.loss).toBe(report.losses.at(-1));
+  });
+
+  it('compares the two runs: alpha marked changed, each metric\'s last and best value from the epochs logged', async (ctx) => {
+    if (!python) return ctx.skip(`no Python: ${unavailable?.message}`);
+    const t = await query(`mlmodel compare ${report.run}, ${report.strong}`, 'bob');
+    expect(t.names).toEqual(['field', String(report.run), String(report.strong), 'changed']);
+    const rows = new Map(t.rows.map((r) => [r[0] as string, r.slice(1)]));
+    expect(rows.get('params.alpha')).toEqual([0.001, 0.01, true]);
+    expect(rows.get('params.epochs')).toEqual([15, 15, false]);
+    expect(rows.get('params.estimator')).toEqual(['SGDClassifier', 'SGDClassifier', false]);
+    expect(rows.get('status')).toEqual(['FINISHED', 'FINISHED', false]);
+    expect(rows.get('last_step')).toEqual([14, 14, false]);
+    // loss is best at its lowest, accuracy at its highest.
+    expect(rows.get('metrics.loss.last')!.slice(0, 2)).toEqual([report.losses.at(-1), report.strong_losses.at(-1)]);
+    expect(rows.get('metrics.loss.best')!.slice(0, 2)).toEqual([Math.min(...report.losses), Math.min(...report.strong_losses)]);
+    expect(rows.get('metrics.accuracy.best')![0]).toBe(Math.max(...report.history));
+    expect(rows.get('metrics.test_score.last')!.slice(0, 2)).toEqual([report.score, report.strong_score]);
+    // Only the first run has the callback's training params and train_accuracy: a field one lacks differs.
+    expect(rows.get('params.steps')).toEqual([1, null, true]);
+    expect(rows.get('metrics.train_accuracy.last')![1]).toBeNull();
+    // The listing's search runs on what was logged: the stronger alpha, sorted by its final loss.
+    const found = await query('mlmodel runs iris | where params.alpha >= 0.001 and status = FINISHED | sort metrics.loss | fields id, params', 'alice');
+    const byLoss = [report.run, report.strong].sort((a, b) => (a === report.run ? report.losses.at(-1) : report.strong_losses.at(-1)) - (b === report.run ? report.losses.at(-1) : report.strong_losses.at(-1)));
+    expect(found.rows.map((r) => r[0])).toEqual(byLoss);
   });
 
   it('ends a run FAILED when its with-block raises', async (ctx) => {
     if (!python) return ctx.skip(`no Python: ${unavailable?.message}`);
-    const t = await h.registry.run(`mlmodel runs | where id = ${report.crashed} | fields status, last_step`, { user: 'alice' });
+    const t = await query(`mlmodel runs | where id = ${report.crashed} | fields status, last_step`, 'alice');
     expect(t.rows).toEqual([['FAILED', 0]]);
   });
 
@@ -89,10 +168,14 @@ describe('the Python tracking client against mlmodel serve', () => {
     expect(e.bobs_write[2]).toMatch(/is alice's/);
     expect(e.bobs_end.slice(0, 2)).toEqual(['NOT_FOUND', 404]);
     expect(e.param_changed.slice(0, 2)).toEqual(['CONFLICT', 409]);
-    const other = await h.registry.run(`mlmodel runs | where id = ${report.other} | fields status, last_step, metrics, params`, { user: 'alice' });
+    const other = await query(`mlmodel runs | where id = ${report.other} | fields status, last_step, metrics, params`, 'alice');
     expect(other.rows).toEqual([['RUNNING', null, {}, { alpha: 0.1 }]]);
-    expect((await h.registry.run(`mlmodel metric ${report.run} loss`, { user: 'alice' })).rows).toHaveLength(15);
+    expect((await query(`mlmodel metric ${report.run} loss`, 'alice')).rows).toHaveLength(15);
     // Bob reads alice's runs.
-    expect(report.bob_reads).toEqual(expect.arrayContaining([report.run, report.other]));
+    expect(report.bob_reads).toEqual(expect.arrayContaining([report.run, report.strong, report.other]));
+    // The server logged each request under its token's user and printed no token.
+    expect(serveLog).toMatch(/POST \/runs 200 \d+ms user=alice\n/);
+    expect(serveLog).not.toContain(TOKENS.alice);
+    expect(serveLog).not.toContain(TOKENS.bob);
   });
 });

@@ -18,7 +18,7 @@ describeWithServer('mongodb', 'MongoDB tracking store', (url) => {
     const meta = new MongoMetadataStore({ url, database });
     await meta.init();
     metas.push(meta);
-    const store = new MongoTrackingStore(meta.client.db(database), meta.location);
+    const store = new MongoTrackingStore(meta.client.db(database), meta.location, meta);
     await store.init();
     databases.set(store, database);
     return store;

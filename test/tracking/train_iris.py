@@ -2,8 +2,10 @@
 
 SGDClassifier trained epoch by epoch with partial_fit on iris; every epoch's
 log loss and accuracy go to mlmodel serve at step=epoch, through a run used as
-a context manager, the Keras-style callback and the scikit-learn helper. Then
-the ways it can go wrong. Prints one JSON report line.
+a context manager, the Keras-style callback (its calling protocol driven by
+this loop: no TensorFlow here) and the scikit-learn helper; a second run with
+a stronger alpha, to compare. Then the ways it can go wrong. Prints one JSON
+report line.
 """
 import json
 import os
@@ -38,11 +40,25 @@ with alice.start_run(experiment="iris", name="sgd", params={"epochs": EPOCHS, "l
     for epoch in range(EPOCHS):
         clf.partial_fit(X_train, y_train, classes=classes)
         proba = clf.predict_proba(X_test)
-        callback.on_epoch_end(epoch, {"loss": log_loss(y_test, proba, labels=classes), "accuracy": accuracy_score(y_test, clf.predict(X_test))})
+        logs = {"loss": log_loss(y_test, proba, labels=classes), "accuracy": accuracy_score(y_test, clf.predict(X_test))}
+        report.setdefault("losses", []).append(logs["loss"])
+        callback.on_epoch_end(epoch, logs)
         run.log_metrics({"train_accuracy": float(clf.score(X_train, y_train))}, step=epoch)
     report["score"] = log_sklearn(run, clf, X_test, y_test, step=EPOCHS - 1, metric="test_score")
     report["history"] = [p["value"] for p in run.history("accuracy")]
     run.set_tags({"model": "sgd"})
+
+# A second run, only the regularisation changed, to compare with the first (a with-block and the helper alone).
+with alice.start_run(experiment="iris", name="sgd-strong", params={"epochs": EPOCHS}) as strong:
+    report["strong"] = strong.id
+    clf = SGDClassifier(loss="log_loss", alpha=1e-2, random_state=0)
+    losses = []
+    for epoch in range(EPOCHS):
+        clf.partial_fit(X_train, y_train, classes=classes)
+        losses.append(log_loss(y_test, clf.predict_proba(X_test), labels=classes))
+        strong.log_metrics({"loss": losses[-1], "accuracy": accuracy_score(y_test, clf.predict(X_test))}, step=epoch)
+    report["strong_score"] = log_sklearn(strong, clf, X_test, y_test, step=EPOCHS - 1, metric="test_score")
+    report["strong_losses"] = losses
 
 errors = {}
 def expect_error(name, fn):
