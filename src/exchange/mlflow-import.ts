@@ -35,6 +35,7 @@ const FLAVOR_TYPES: ReadonlyArray<[string, ModelFacts['type']]> = [
 export interface MlflowVersionSource {
   readonly facts: VersionFacts;
   readonly archivePath: string;
+  open(): Promise<Readable>;
 }
 
 /** One registered model, ready to publish, with what did not come along. */
@@ -152,6 +153,7 @@ export async function readMlflowRegistry(dbPath: string, opts: { only?: string; 
         if (v.user_id) options.mlflow_user = String(v.user_id);
         versions.push({
           archivePath,
+          open: () => Promise.resolve(createReadStream(archivePath)),
           facts: {
             version: number,
             format: report.format,

@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +32,7 @@ export interface CheckedBundle {
   readonly manifestSha256: string;
   readonly model: ModelFacts;
   /** Oldest first. */
-  readonly versions: ReadonlyArray<{ readonly facts: VersionFacts; readonly archivePath: string }>;
+  readonly versions: ReadonlyArray<{ readonly facts: VersionFacts; readonly archivePath: string; open(): Promise<Readable> }>;
   readonly deployments: readonly DeploymentFacts[];
   /** Sections this mlmodel does not know and that said they may be skipped: not carried over. */
   readonly skipped: readonly BundleSection[];
@@ -102,7 +103,7 @@ export async function readBundle(source: Readable, opts: { expectedSha256?: stri
     const skipped: BundleSection[] = [];
     let model: ModelFacts | undefined;
     let deployments: DeploymentFacts[] = [];
-    const versions: Array<{ facts: VersionFacts; archivePath: string }> = [];
+    const versions: Array<CheckedBundle['versions'][number]> = [];
     const expectFiles = (s: BundleSection, want: string[]) => {
       if (s.files.length !== want.length || s.files.some((p, i) => p !== want[i])) {
         throw refuse('manifest-mismatch', `bundle section ${s.type} must hold ${want.join(', ')}`);
@@ -130,7 +131,8 @@ export async function readBundle(source: Readable, opts: { expectedSha256?: stri
         if (facts.size !== archive.size || facts.sha256 !== archive.sha256) {
           throw new MlmodelError('CHECKSUM_MISMATCH', `bundle version ${v}: its record names an archive of ${facts.size} bytes and sha256 ${facts.sha256}, the bundle holds another`, { version: v });
         }
-        versions.push({ facts, archivePath: file(versionArchivePath(v)) });
+        const archivePath = file(versionArchivePath(v));
+        versions.push({ facts, archivePath, open: () => Promise.resolve(createReadStream(archivePath)) });
       }
     }
     if (!model) throw refuse('missing-required', 'bundle has no model section');
