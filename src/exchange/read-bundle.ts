@@ -1,11 +1,11 @@
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { extractArchive } from '../archive/index.js';
 import { refuse } from '../archive/refuse.js';
 import { MlmodelError } from '../errors.js';
+import { makeStaging } from './staging.js';
 import {
   digestLine,
   KNOWN_SECTIONS,
@@ -48,7 +48,8 @@ export interface CheckedBundle {
 const BUNDLE_LIMITS = { maxUnpackedBytes: 256 * 1024 ** 3 };
 
 /**
- * Unpacks a bundle into a private staging directory with the archive
+ * Unpacks a bundle into a private staging directory (staging.ts: one a
+ * killed unbundle left is removed by the next) with the archive
  * layer's strict reader (every hostile-archive rule: traversal, links,
  * devices, duplicates, truncation …), then checks it whole before anyone
  * uses a byte: the manifest's digest, the files against the manifest (the
@@ -56,7 +57,7 @@ const BUNDLE_LIMITS = { maxUnpackedBytes: 256 * 1024 ** 3 };
  * registry is touched here; on failure the staging directory is gone.
  */
 export async function readBundle(source: Readable, opts: { expectedSha256?: string; signal?: AbortSignal } = {}): Promise<CheckedBundle> {
-  const staging = await mkdtemp(join(tmpdir(), 'mlmodel-unbundle-'));
+  const staging = await makeStaging('unbundle');
   const close = () => rm(staging, { recursive: true, force: true });
   try {
     const root = join(staging, 'bundle');
