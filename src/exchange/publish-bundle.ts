@@ -130,15 +130,24 @@ function refuseConflicts<W>(name: string, c: { plan: Plan; missing: W[]; conflic
  * deleted, an alias here pointing elsewhere — or, alone, a model of another
  * type. Reads records and claims only.
  */
+/** How conflict notes name the two sides: this registry (`here`) and the source (`theirs`, possessive; `it` as a subject). */
+export interface ConflictWords {
+  readonly here: string;
+  readonly theirs: string;
+  readonly it: string;
+}
+const BUNDLE_WORDS: ConflictWords = { here: 'here', theirs: "the bundle's", it: 'the bundle' };
+
 export async function compareVersions<W extends ComparedSource['versions'][number]>(
   ctx: EngineContext,
   name: string,
   source: { readonly model: ComparedSource['model']; readonly versions: readonly W[] },
+  words: ConflictWords = BUNDLE_WORDS,
 ): Promise<{ plan: Plan; missing: W[]; conflicts: PublishConflict[]; typeConflict: boolean }> {
   const [head] = await ctx.meta.findModels({ filter: F.and(F.eq('user', ctx.user), F.eq('name', name), F.eq('latest', true), F.eq('state', 'ACTIVE')), limit: 1 });
   if (!head) return { plan: { kind: 'new' }, missing: [...source.versions], conflicts: [], typeConflict: false };
   if (head.type !== source.model.type) {
-    return { plan: { kind: 'existing', head }, missing: [], conflicts: [{ version: null, note: `${name} is a ${head.type} model here; the bundle holds a ${source.model.type} model` }], typeConflict: true };
+    return { plan: { kind: 'existing', head }, missing: [], conflicts: [{ version: null, note: `${name} is a ${head.type} model ${words.here}; ${words.it} holds a ${source.model.type} model` }], typeConflict: true };
   }
   const here = new Map((await ctx.meta.findModels({ filter: F.eq('model_uid', head.model_uid) })).map((r) => [r.version, r]));
   const seq = `version:${head.model_uid}`;
@@ -148,17 +157,17 @@ export async function compareVersions<W extends ComparedSource['versions'][numbe
     const v = w.facts.version;
     const r = here.get(v);
     if (r) {
-      if (r.state !== 'ACTIVE' || r.sha256 !== w.facts.sha256) conflicts.push({ version: v, note: `${name}@${v} is here with sha256 ${r.sha256}, the bundle's has ${w.facts.sha256}` });
+      if (r.state !== 'ACTIVE' || r.sha256 !== w.facts.sha256) conflicts.push({ version: v, note: `${name}@${v} is ${words.here} with sha256 ${r.sha256}, ${words.theirs} has ${w.facts.sha256}` });
       continue;
     }
     // A number used here before (a version since deleted) is never used again.
-    if (v <= (await ctx.meta.lastClaimed(seq)) && !isBundleClaim(await ctx.meta.claimOwner(seq, v))) conflicts.push({ version: v, note: `${name}@${v} was a version here (since deleted); its number is not used again` });
+    if (v <= (await ctx.meta.lastClaimed(seq)) && !isBundleClaim(await ctx.meta.claimOwner(seq, v))) conflicts.push({ version: v, note: `${name}@${v} was a version ${words.here} (since deleted); its number is not used again` });
     else missing.push(w);
   }
   const aliases = new Map((await aliasesOf(ctx, head.model_uid)).map((a) => [a.alias, a.version]));
   for (const a of source.model.aliases) {
     const at = aliases.get(a.alias);
-    if (at !== undefined && at !== a.version) conflicts.push({ version: null, alias: a.alias, note: `alias ${a.alias} points at ${name}@${at} here, the bundle's at @${a.version}` });
+    if (at !== undefined && at !== a.version) conflicts.push({ version: null, alias: a.alias, note: `alias ${a.alias} points at ${name}@${at} ${words.here}, ${words.theirs} at @${a.version}` });
   }
   return { plan: { kind: 'existing', head }, missing, conflicts, typeConflict: false };
 }

@@ -20,6 +20,8 @@ import { deploymentsOf, modelFacts, versionFacts } from './write-bundle.js';
 
 export const SYNC_COLUMNS = [col('result', 'TEXT'), col('name', 'TEXT'), col('version', 'LONG'), col('size', 'LONG'), col('sha256', 'TEXT'), col('note', 'TEXT')];
 
+const SYNC_WORDS = { here: 'on the receiving side', theirs: "the sending side's", it: 'the sending side' };
+
 /** What to move of one model: its latest record, and the versions (all, or the one named). */
 export interface SyncItem {
   readonly head: ModelRecord;
@@ -43,7 +45,7 @@ async function syncOne(from: EngineContext, to: EngineContext, { head, only }: S
   const name = head.name;
   const records = (await versionsOf(from, head.model_uid)).filter((r) => only === null || r.version === only);
   const aliases = (await aliasesOf(from, head.model_uid)).filter((a) => records.some((r) => r.version === a.version));
-  const cmp = await compareVersions(to, name, { model: { type: head.type as PublishSource['model']['type'], aliases }, versions: records.map((r) => ({ facts: { version: r.version, sha256: r.sha256 }, record: r })) });
+  const cmp = await compareVersions(to, name, { model: { type: head.type as PublishSource['model']['type'], aliases }, versions: records.map((r) => ({ facts: { version: r.version, sha256: r.sha256 }, record: r })) }, SYNC_WORDS);
   const row = (result: string, r: ModelRecord | null, note: string | null): Cell[] => [result, name, r?.version ?? null, r?.size ?? null, r?.sha256 ?? null, note];
   if (cmp.typeConflict) return records.map((r) => row('conflict', r, cmp.conflicts[0]!.note));
 

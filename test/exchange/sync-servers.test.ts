@@ -132,7 +132,7 @@ function syncSuite(makeRemote: () => Promise<TestRegistry>): void {
       ['conflict', 'c', 1],
       ['copied', 'c', 2],
     ]);
-    expect(String(column(out, 'note')[0])).toMatch(/c@1 is here with sha256 [0-9a-f]{64}/);
+    expect(String(column(out, 'note')[0])).toMatch(/c@1 is on the receiving side with sha256 [0-9a-f]{64}, the sending side's has [0-9a-f]{64}/);
     const after = await remote.reg.run('mlmodel versions c');
     expect(column(after, 'sha256')[0]).toEqual(theirs[0]);
     expect(column(after, 'version')).toEqual([1, 2]);
@@ -144,7 +144,7 @@ function syncSuite(makeRemote: () => Promise<TestRegistry>): void {
       ['present', 'c', 2],
       ['conflict', 'c', null],
     ]);
-    expect(String(column(aliased, 'note')[2])).toMatch(/alias best points at c@1/);
+    expect(String(column(aliased, 'note')[2])).toMatch(/alias best points at c@1 on the receiving side, the sending side's at @2/);
     expect(column(await remote.reg.run('mlmodel versions c'), 'aliases')).toEqual(['best', '']);
     // A model of another type there: every version is a conflict.
     await local.reg.run(`mlmodel import name=t type=tf path=${await archive(31)}`);
@@ -157,7 +157,7 @@ function syncSuite(makeRemote: () => Promise<TestRegistry>): void {
       ['conflict', 't', 1],
       ['conflict', 't', 2],
     ]);
-    expect(String(column(typed, 'note')[0])).toMatch(/t is a sklearn model here/);
+    expect(String(column(typed, 'note')[0])).toMatch(/t is a sklearn model on the receiving side; the sending side holds a tf model/);
     expect(column(await remote.reg.run('mlmodel versions t'), 'version')).toEqual([1]);
   }, 120_000);
 
