@@ -19,6 +19,8 @@ export interface CliOptions {
   readonly continueOnError: boolean;
   /** Statements may leave out their leading `mlmodel` (as the notebook's %mlmodel does). */
   readonly implicitCommand: boolean;
+  /** Results taller than the terminal go through a pager (off with --no-pager). */
+  readonly pager: boolean;
   readonly help: boolean;
   readonly version: boolean;
 }
@@ -42,6 +44,8 @@ export const USAGE = `usage: mlmodel [options]
       --parse             print each query's syntax tree as JSON instead of running it
       --continue-on-error keep going after a failed query in a batch
       --implicit-command  a query may leave out its leading mlmodel (list | head 5)
+      --no-pager          never page; by default a result taller than the terminal
+                          goes through $MLMODEL_PAGER, $PAGER or less -SR
       --home DIR          registry home (default $MLMODEL_HOME or ~/.mlmodel)
       --config FILE       config file (default $MLMODEL_CONFIG or <home>/config.yaml)
       --user NAME         act as this user (default $MLMODEL_USER)
@@ -69,6 +73,7 @@ export function parseCommandLine(argv: readonly string[]): CliOptions {
         user: { type: 'string' },
         'continue-on-error': { type: 'boolean' },
         'implicit-command': { type: 'boolean' },
+        'no-pager': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
       },
@@ -103,6 +108,7 @@ export function parseCommandLine(argv: readonly string[]): CliOptions {
     user: v.user,
     continueOnError: v['continue-on-error'] ?? false,
     implicitCommand: v['implicit-command'] ?? false,
+    pager: !(v['no-pager'] ?? false),
     help: v.help ?? false,
     version: v.version ?? false,
   };

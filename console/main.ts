@@ -10,7 +10,7 @@ import { InputError, readStatements, type SourcedStatement } from './statements.
 /** The process's streams, passed in so that tests can drive `main` without a process. */
 export interface Io {
   readonly stdin: Readable & { isTTY?: boolean };
-  readonly stdout: Writable & { isTTY?: boolean; columns?: number };
+  readonly stdout: Writable & { isTTY?: boolean; columns?: number; rows?: number };
   readonly stderr: Writable & { isTTY?: boolean; columns?: number };
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -67,7 +67,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
  * start without them.
  */
 async function runQueries(options: CliOptions, statements: SourcedStatement[], io: Io): Promise<number> {
-  const [{ runStatements }, { openFromCommandLine }] = await Promise.all([import('./run-mode.js'), import('./open-registry.js')]);
+  const [{ runStatements }, { openFromCommandLine }, { terminalPager }] = await Promise.all([
+    import('./run-mode.js'),
+    import('./open-registry.js'),
+    import('./pager.js'),
+  ]);
   const registry = await openFromCommandLine(options, io);
   if (typeof registry === 'number') return registry;
   const cancel = new AbortController();
@@ -94,6 +98,7 @@ async function runQueries(options: CliOptions, statements: SourcedStatement[], i
       continueOnError: options.continueOnError,
       color: io.stdout.isTTY === true && !io.env.NO_COLOR,
       progress: io.stderr.isTTY === true ? lineProgress(io.stderr) : undefined,
+      pager: options.pager ? terminalPager({ stdout: io.stdout, env: io.env }) : null,
       signal: cancel.signal,
     });
     return readerGone ? EXIT_OK : status;
@@ -127,6 +132,7 @@ function watchedOutput(to: Io['stdout'], gone: () => void): Io['stdout'] {
   });
   Object.defineProperty(out, 'isTTY', { get: () => to.isTTY });
   Object.defineProperty(out, 'columns', { get: () => to.columns });
+  Object.defineProperty(out, 'rows', { get: () => to.rows });
   return out;
 }
 

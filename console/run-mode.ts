@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 import type { Registry } from '../src/engine/registry.js';
 import type { Format } from './args.js';
 import type { LineProgress } from './progress.js';
+import { tallerThan, type Pager } from './pager.js';
 import { errorJson, errorReport, errorText } from './errors.js';
 import { EXIT_OK, exitStatusOf, exitStatusOfTable } from './exit-codes.js';
 import { lineEnd, render } from './render/formats.js';
@@ -10,7 +11,7 @@ import { terminalText } from './render/terminal-text.js';
 import type { SourcedStatement } from './statements.js';
 
 export interface RunOutput {
-  readonly stdout: Writable & { isTTY?: boolean; columns?: number };
+  readonly stdout: Writable & { isTTY?: boolean; columns?: number; rows?: number };
   readonly stderr: Writable;
   readonly format: Format;
   /** --raw: CSV/TSV cells exactly as stored. */
@@ -20,6 +21,8 @@ export interface RunOutput {
   readonly signal?: AbortSignal;
   /** Progress of long commands (a line on a terminal's stderr); none when stderr is not a terminal. */
   readonly progress?: LineProgress | undefined;
+  /** Shows a result taller than the terminal (console/pager.ts); none when stdout is not a terminal or paging is off. */
+  readonly pager?: Pager | null | undefined;
 }
 
 /**
@@ -39,14 +42,19 @@ export async function runStatements(registry: Registry, statements: readonly Sou
     ...(out.progress ? { onProgress: out.progress.report } : {}),
     continueOnError: out.continueOnError,
   };
+  let results = 0;
   for await (const outcome of registry.runStatements(statements, runOptions)) {
     out.progress?.clear();
     const statement = outcome.statement;
     if ('table' in outcome) {
       const width = out.stdout.isTTY ? out.stdout.columns : undefined;
       const text = render(outcome.table, out.format, { width, color: out.color, raw: out.raw ?? false });
+      // CSV and TSV: each result with its own header, an empty line between
+      // results, so a spreadsheet shows them as separate blocks.
+      if (results++ > 0 && (out.format === 'csv' || out.format === 'tsv')) out.stdout.write(lineEnd(out.format));
       // JSON Lines of no rows is no line at all, not an empty one a strict reader would choke on.
-      if (text !== '' || out.format !== 'jsonl') out.stdout.write(text + lineEnd(out.format));
+      if (out.pager && tallerThan(text, out.stdout.rows)) await out.pager(text + lineEnd(out.format));
+      else if (text !== '' || out.format !== 'jsonl') out.stdout.write(text + lineEnd(out.format));
       status = Math.max(status, exitStatusOfTable(outcome.table));
       continue;
     }

@@ -3,6 +3,7 @@ import { strlen } from 'cli-table3/src/utils.js';
 import { charWidth, displayWidth } from '../../grammar/text-width.js';
 import type { ColumnType, ResultTable } from '../../src/result/table.js';
 import { sparkline } from './chart.js';
+import { formatBytes } from '../progress.js';
 import { displayCell } from './cells.js';
 import { terminalText } from './terminal-text.js';
 
@@ -42,6 +43,8 @@ export function renderTable(t: ResultTable, opts: TableOptions = {}): string {
   const body = t.rows.map((row) =>
     t.columns.map((c, i) => {
       if (c.display === 'sparkline' && Array.isArray(row[i])) return sparkline(row[i] as unknown[]);
+      // Sizes read as `300 MiB` here; expanded display and machine formats keep the exact bytes.
+      if (c.display === 'bytes' && typeof row[i] === 'number') return formatBytes(row[i]);
       // Other users' text: controls, bidi and invisible characters show as escapes, never act.
       const cell = terminalText(displayCell(row[i] ?? null, c), { lines: true });
       // Within a width a row stays one line; a cell's own line breaks show as ↵.

@@ -1,5 +1,5 @@
 import { Box, Static, Text, useApp, useStdin, useStdout } from 'ink';
-import { useEffect, useSyncExternalStore } from 'react';
+import { useEffect, useRef, useSyncExternalStore } from 'react';
 import { CONTINUATION_PROMPT, PROMPT, type OutputItem, type ReplController, type ReplSnapshot, type Running } from './controller.js';
 import type { EditorState } from './editor.js';
 import { ProgressBar } from './progress-bar.js';
@@ -23,10 +23,16 @@ export function ReplApp({ controller, color }: ReplAppProps) {
     () => controller.snapshot,
   );
   const { exit } = useApp();
-  const { stdout } = useStdout();
+  const { stdout, write } = useStdout();
   const { setRawMode, internal_eventEmitter: input } = useStdin();
 
+  // While a result is in the pager the keys are the pager's: raw mode off and
+  // no reading (Ink stops reading stdin when raw mode goes off).
   useEffect(() => {
+    if (snapshot.paging) {
+      controller.inputReleased();
+      return;
+    }
     setRawMode(true);
     const onInput = (data: string) => controller.input(data);
     input.on('input', onInput);
@@ -34,7 +40,7 @@ export function ReplApp({ controller, color }: ReplAppProps) {
       input.off('input', onInput);
       setRawMode(false);
     };
-  }, [controller, input, setRawMode]);
+  }, [controller, input, setRawMode, snapshot.paging]);
 
   useEffect(() => {
     const update = () => {
@@ -50,6 +56,16 @@ export function ReplApp({ controller, color }: ReplAppProps) {
   useEffect(() => {
     if (snapshot.exited) exit();
   }, [snapshot.exited, exit]);
+
+  // Ctrl-L, \clear: home the cursor and erase the screen (not the scrollback,
+  // as readline's clear-screen). Ink's write takes its prompt away first and
+  // draws it again after, so the prompt comes back at the top.
+  const clears = useRef(snapshot.clears);
+  useEffect(() => {
+    if (snapshot.clears === clears.current) return;
+    clears.current = snapshot.clears;
+    write('\x1b[H\x1b[2J');
+  }, [snapshot.clears, write]);
 
   return (
     <>

@@ -11,6 +11,7 @@ import { nearest } from '../../grammar/suggest.js';
 import { generalHelp, helpTopics, topicHelp } from './help.js';
 import { decodeKeys, type KeyEvent } from './keys.js';
 import { changesModels, type ReplBackend } from './session.js';
+import { tallerThan, type Pager } from '../pager.js';
 
 export const PROMPT = 'mlmodel> ';
 export const CONTINUATION_PROMPT = '      -> ';
@@ -41,6 +42,10 @@ export interface ReplSnapshot {
   /** A line under the prompt, e.g. how to leave after a Ctrl-C. */
   readonly hint: string | null;
   readonly exited: boolean;
+  /** Counts Ctrl-L and `\clear`: the screen is cleared each time it goes up. */
+  readonly clears: number;
+  /** A result is in the pager: the terminal's keys are the pager's until it closes. */
+  readonly paging: boolean;
 }
 
 export interface HistoryLike {
@@ -59,6 +64,8 @@ export interface ControllerOptions {
   readonly progressIntervalMs?: number;
   readonly now?: () => number;
   readonly banner?: string;
+  /** Shows results taller than the terminal (console/pager.ts); absent when there is no pager to use. */
+  readonly pager?: { readonly page: Pager; readonly rows: () => number | undefined };
 }
 
 const EXIT_HINT = 'To leave, press Ctrl-C again or Ctrl-D, or type \\q.';
@@ -84,6 +91,19 @@ export class ReplController {
   #lastCtrlC = false;
   #running: Promise<void> = Promise.resolve();
   #runs = 0;
+  /** The entry running, from Enter until its every statement has run and printed (or it was let go). */
+  #busyEntry: number | null = null;
+  #entries = 0;
+  /**
+   * Keys that came while an entry ran (typed ahead, the rest of a paste):
+   * played back in order when it ends, as psql and mongosh do.
+   */
+  #typedAhead: KeyEvent[] = [];
+  readonly #pager: ControllerOptions['pager'];
+  /** `\pager on|off`. */
+  #pagerOn = true;
+  /** Resolves when the component has let go of the terminal's input for the pager. */
+  #released: (() => void) | null = null;
 
   constructor(options: ControllerOptions) {
     this.#backend = options.backend;
@@ -92,6 +112,7 @@ export class ReplController {
     this.width = options.width ?? 80;
     this.#interval = options.progressIntervalMs ?? 100;
     this.#now = options.now ?? (() => performance.now());
+    this.#pager = options.pager;
     this.#snapshot = {
       items: [],
       editor: E.initialEditor(options.history.entries),
@@ -101,6 +122,8 @@ export class ReplController {
       candidates: [],
       hint: null,
       exited: false,
+      clears: 0,
+      paging: false,
     };
     if (options.banner) this.#emitItems([{ kind: 'info', text: options.banner }]);
     void this.refreshCatalog();
@@ -114,9 +137,15 @@ export class ReplController {
     return this.#catalog;
   }
 
-  /** Settles when the query in flight (if any) has finished and printed. */
+  /** Settles when the entry in flight and any entries typed ahead behind it have finished and printed. */
   get idle(): Promise<void> {
-    return this.#running;
+    return (async () => {
+      let seen: Promise<void>;
+      do {
+        seen = this.#running;
+        await seen;
+      } while (seen !== this.#running);
+    })();
   }
 
   subscribe(listener: () => void): () => void {
@@ -136,8 +165,24 @@ export class ReplController {
   input(raw: string): void {
     for (const key of decodeKeys(raw)) {
       if (this.#snapshot.exited) return;
+      if (this.#busyEntry !== null) {
+        // Ctrl-C cancels the running statement and drops what was typed
+        // ahead: a pasted script stops where it was stopped. (Once the last
+        // answer is printed, the entry is still finishing, e.g. reading model
+        // names for completion again: a Ctrl-C then is meant for the prompt.)
+        if (key.kind === 'ctrl' && key.key === 'c' && this.#snapshot.running) {
+          this.#typedAhead = [];
+          this.cancel();
+        } else this.#typedAhead.push(key);
+        continue;
+      }
       this.#key(key);
     }
+  }
+
+  /** Plays back the keys typed while the last entry ran, until one of them starts another. */
+  #playTypedAhead(): void {
+    while (this.#busyEntry === null && !this.#snapshot.exited && this.#typedAhead.length > 0) this.#key(this.#typedAhead.shift()!);
   }
 
   #set(patch: Partial<ReplSnapshot>): void {
@@ -155,14 +200,8 @@ export class ReplController {
   }
 
   #key(key: KeyEvent): void {
-    const isCtrlC = key.kind === 'ctrl' && key.key === 'c';
     const wasCtrlC = this.#lastCtrlC;
     this.#lastCtrlC = false;
-    if (this.#snapshot.running) {
-      // While a query runs, only Ctrl-C means something: cancel it.
-      if (isCtrlC) this.cancel();
-      return;
-    }
     const ed = this.#snapshot.editor;
     if (ed.search) return this.#searchKey(key);
     switch (key.kind) {
@@ -209,12 +248,15 @@ export class ReplController {
           this.#emitItems([{ kind: 'echo', text: echo(ed.text) + '^C' }], { editor: E.initialEditor(this.#history.entries), candidates: [], hint: null });
           return;
         }
-        if (wasCtrlC) return this.#exit();
+        if (wasCtrlC) return this.#exit(true);
         this.#lastCtrlC = true;
         return this.#set({ hint: EXIT_HINT, candidates: [] });
       case 'd':
-        if (ed.text === '') return this.#exit();
+        if (ed.text === '') return this.#exit(true);
         return this.#edit(E.deleteForward);
+      case 'l':
+        // readline's clear-screen: the screen is wiped, the entry being typed stays.
+        return this.#clear();
       case 'a':
         return this.#edit(E.home);
       case 'e':
@@ -314,12 +356,29 @@ export class ReplController {
       this.#set({ format: name as Format });
       return this.#info(`Output format is ${name}.`);
     }
+    if (head === '\\clear') return this.#clear();
+    if (head === '\\pager') {
+      const arg = (words[1] ?? '').toLowerCase();
+      if (arg !== '' && arg !== 'on' && arg !== 'off') return this.#error('\\pager takes on, off or nothing (to toggle)');
+      this.#pagerOn = arg === '' ? !this.#pagerOn : arg === 'on';
+      if (this.#pagerOn && !this.#pager) return this.#info('Pager is on, but there is none to use (the output is not a terminal, or MLMODEL_PAGER/PAGER is empty).');
+      return this.#info(`Pager is ${this.#pagerOn ? 'used for results taller than the window' : 'off'}.`);
+    }
     if (head.startsWith('\\')) return this.#error(`unknown console command ${words[0]}; type help`);
     // One entry may hold several statements (`a; b`, a pasted script): each runs in turn, as psql does.
     const statements = splitScript(entry);
     if (statements.length === 0) return;
+    const entryId = ++this.#entries;
+    this.#busyEntry = entryId;
     this.#running = (async () => {
-      for (const s of statements) if (!(await this.#run(s.text))) break;
+      try {
+        for (const s of statements) if (!(await this.#run(s.text))) break;
+      } finally {
+        if (this.#busyEntry === entryId) {
+          this.#busyEntry = null;
+          this.#playTypedAhead();
+        }
+      }
     })();
   }
 
@@ -345,7 +404,13 @@ export class ReplController {
       if (!current()) return false;
       const { format, expanded } = this.#snapshot;
       const text = render(table, format, { width: this.width, color: this.#color, expanded });
-      this.#emitItems([{ kind: 'result', text }], { running: null });
+      if (this.#pager && this.#pagerOn && tallerThan(text, this.#pager.rows())) {
+        await this.#page(text);
+        if (!current()) return false;
+        // The table went to the pager; its row count stays on the screen.
+        const last = text.slice(text.lastIndexOf('\n') + 1);
+        this.#emitItems([{ kind: 'info', text: /^\(\d+ rows?\)$/.test(last) ? `${last} shown in the pager` : '(shown in the pager)' }], { running: null });
+      } else this.#emitItems([{ kind: 'result', text }], { running: null });
       if (changesModels(query)) await this.refreshCatalog();
       return true;
     } catch (e) {
@@ -359,6 +424,28 @@ export class ReplController {
     }
   }
 
+  /** Hands the terminal to the pager once the component has let go of its input, and takes it back after. */
+  async #page(text: string): Promise<void> {
+    const released = new Promise<void>((resolve) => (this.#released = resolve));
+    this.#set({ paging: true });
+    // The component lets go once React has committed the change; a pager
+    // started before would race it for the keys. (Bounded, should it never.)
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([released, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+    clearTimeout(timer);
+    this.#released = null;
+    try {
+      await this.#pager!.page(text);
+    } finally {
+      this.#set({ paging: false });
+    }
+  }
+
+  /** The component has stopped reading keys: the pager may read them. */
+  inputReleased(): void {
+    this.#released?.();
+  }
+
   /** Ctrl-C while a query runs: abort it; the engine stops and the prompt returns. */
   cancel(): void {
     const r = this.#snapshot.running;
@@ -366,6 +453,7 @@ export class ReplController {
     if (r.cancelling) {
       // A second Ctrl-C does not wait for the store to notice: the prompt comes back now.
       this.#abort = null;
+      this.#busyEntry = null;
       this.#emitItems([{ kind: 'info', text: 'cancelled (not waiting for the store to stop)' }], { running: null });
       return;
     }
@@ -381,8 +469,19 @@ export class ReplController {
     this.#emitItems([{ kind: 'error', text: terminalText(text, { lines: true, tabs: true }) }]);
   }
 
-  #exit(): void {
+  #clear(): void {
+    this.#set({ clears: this.#snapshot.clears + 1, candidates: [], hint: null });
+  }
+
+  /**
+   * Leaves the console. A key that leaves (Ctrl-D, a second Ctrl-C) leaves the
+   * prompt it was pressed at on the screen, as psql and mongosh do, so the
+   * shell's next prompt does not take the place of the last line.
+   */
+  #exit(keepPrompt = false): void {
     this.#abort?.abort();
+    const ed = this.#snapshot.editor;
+    if (keepPrompt) this.#emitItems([{ kind: 'echo', text: echo(ed.text) }]);
     this.#set({ exited: true, hint: null, candidates: [] });
   }
 }

@@ -62,8 +62,11 @@ const CONSOLE_HELP = `Console:
   Enter runs the query; a trailing \\, an open quote or parenthesis continues it on the next line.
   Tab completes actions, options, model and field names; Up/Down recall history; Ctrl-R searches it.
   Ctrl-C cancels a running query (or clears the line); Ctrl-D on an empty line exits.
+  What is typed or pasted while a query runs waits, and runs after it; Ctrl-L clears the screen.
   \\x [on|off|auto]   expanded display, one record per block (auto: when a table is too wide)
   \\format NAME       table, json, jsonl, csv, tsv, markdown or html
+  \\clear             clear the screen
+  \\pager [on|off]    results taller than the window in $MLMODEL_PAGER, $PAGER or less -SR
   help COMMAND       the grammar of a command or stage, with an example
   \\q, exit           leave`;
 

@@ -8,7 +8,7 @@ import type { Io } from '../main.js';
  * is a terminal, so batch runs never load Ink or React.
  */
 export async function runRepl(options: CliOptions, io: Io): Promise<number> {
-  const [{ openFromCommandLine }, ink, react, { ReplApp }, { ReplController }, { History }, { registryBackend }] =
+  const [{ openFromCommandLine }, ink, react, { ReplApp }, { ReplController }, { History }, { registryBackend }, { terminalPager }] =
     await Promise.all([
       import('../open-registry.js'),
       import('ink'),
@@ -17,13 +17,16 @@ export async function runRepl(options: CliOptions, io: Io): Promise<number> {
       import('./controller.js'),
       import('./history.js'),
       import('./session.js'),
+      import('../pager.js'),
     ]);
   const registry = await openFromCommandLine(options, io);
   if (typeof registry === 'number') return registry;
   try {
     const history = await History.load(registry.config.historyFile, { secrets: registry.config.secrets });
     const color = io.stdout.isTTY === true && !io.env.NO_COLOR;
+    const page = options.pager ? terminalPager({ stdout: io.stdout, env: io.env }) : null;
     const controller = new ReplController({
+      ...(page ? { pager: { page, rows: () => io.stdout.rows } } : {}),
       backend: registryBackend(registry),
       history,
       format: options.format,

@@ -37,11 +37,17 @@ export class Authenticator {
     if (!header) throw new HttpError(401, 'UNAUTHORIZED', 'a bearer token is required: Authorization: Bearer <token>', {}, challenge);
     const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
     if (!m) throw new HttpError(401, 'UNAUTHORIZED', 'the Authorization header must be "Bearer <token>"', {}, challenge);
-    const digest = sha256(m[1]!);
+    const user = this.userOfToken(m[1]!);
+    if (user === undefined) throw new HttpError(401, 'UNAUTHORIZED', 'the bearer token is not valid', {}, { 'WWW-Authenticate': 'Bearer realm="mlmodel", error="invalid_token"' });
+    return user;
+  }
+
+  /** The user a token belongs to (the web page's login takes one), or undefined. */
+  userOfToken(token: string): string | undefined {
+    const digest = sha256(token);
     let user: string | undefined;
     // Look at every token, so the time taken does not say which one matched.
     for (const t of this.#tokens) if (timingSafeEqual(t.digest, digest)) user = t.user;
-    if (user === undefined) throw new HttpError(401, 'UNAUTHORIZED', 'the bearer token is not valid', {}, { 'WWW-Authenticate': 'Bearer realm="mlmodel", error="invalid_token"' });
     return user;
   }
 }

@@ -20,6 +20,7 @@ import { corsHeaders, readBody, RequestGuard, requireJson } from './guard.js';
 import { JobTable, type Job } from './jobs.js';
 import { ResultStore } from './results.js';
 import { trackingRoute, type TrackingRoute } from './tracking-routes.js';
+import { createWebUi } from './web.js';
 
 export interface QueryServerOptions {
   /** The open registry every request runs against (as the request's user). */
@@ -132,6 +133,7 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
   const log = options.log ?? (() => undefined);
   const auth = new Authenticator(http, config.user);
   const guard = new RequestGuard(http);
+  const web = createWebUi(http, auth, config.user, maxBody);
   const results = new ResultStore(options.spillDir ?? join(config.home, 'serve'), {
     memoryBytes: options.resultMemoryBytes ?? DEFAULTS.resultMemoryBytes,
     inlineBytes: options.resultInlineBytes ?? DEFAULTS.resultInlineBytes,
@@ -294,7 +296,12 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
         preflight(req, res, url, crossOrigin);
         return;
       }
-      user = auth.authenticate(req);
+      // The web page (web.ts) and the API requests it makes with its session cookie and CSRF token.
+      if (web.serves(url.pathname)) {
+        user = await web.handle(req, res, url);
+        return;
+      }
+      user = web.sessionUser(req) ?? auth.authenticate(req);
       const r = route(url.pathname);
       if (!r) throw new HttpError(404, 'ROUTE_NOT_FOUND', `no such endpoint: ${url.pathname}; see docs/http.md`);
       if (!r.methods.includes(req.method ?? '')) {

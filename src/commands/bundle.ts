@@ -1,7 +1,7 @@
 import { defineCommand, type CommandAst } from './command.js';
 import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
-import { col, type ResultTable } from '../result/table.js';
+import { bytesCol, col, type ResultTable } from '../result/table.js';
 import { collectBundle, writeBundle } from '../exchange/write-bundle.js';
 import { resolveModel, versionsOf } from '../executor/models.js';
 import { optionValues } from '../executor/options.js';
@@ -23,7 +23,7 @@ export const BUNDLE_COLUMNS = [
   col('name', 'TEXT'),
   col('versions', 'TEXT'),
   col('location', 'TEXT'),
-  col('size', 'LONG'),
+  bytesCol('size'),
   col('sha256', 'TEXT'),
   col('manifest_sha256', 'TEXT'),
 ];

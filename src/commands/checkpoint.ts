@@ -4,7 +4,7 @@ import type { EngineContext } from '../engine/context.js';
 import { isMlmodelError, MlmodelError } from '../errors.js';
 import { openSource } from '../executor/source.js';
 import { optionValues } from '../executor/options.js';
-import { col, type ResultTable } from '../result/table.js';
+import { bytesCol, col, type ResultTable } from '../result/table.js';
 import { ownRun, parseRunId, readRun } from '../tracking/runs.js';
 import { checkWritable, type CheckpointRecord } from '../tracking/store.js';
 import { exportObject } from './export.js';
@@ -28,7 +28,7 @@ const syntax = {
 
 export type CheckpointCommand = CommandAst<typeof syntax>;
 
-export const CHECKPOINT_COLUMNS = [col('run', 'LONG'), col('step', 'LONG'), col('result', 'TEXT'), col('size', 'LONG'), col('sha256', 'TEXT'), col('location', 'TEXT')];
+export const CHECKPOINT_COLUMNS = [col('run', 'LONG'), col('step', 'LONG'), col('result', 'TEXT'), bytesCol('size'), col('sha256', 'TEXT'), col('location', 'TEXT')];
 
 /**
  * `checkpoint add` stores a model archive for a step of one of your running

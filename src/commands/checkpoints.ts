@@ -1,6 +1,6 @@
 import { defineCommand, type CommandAst } from './command.js';
 import type { EngineContext } from '../engine/context.js';
-import { col, type ResultTable } from '../result/table.js';
+import { bytesCol, col, type ResultTable } from '../result/table.js';
 import { parseRunId, readRun } from '../tracking/runs.js';
 
 const syntax = { keywords: ['checkpoints'], args: [{ kind: 'word', field: 'run', label: 'a run id' }] } as const;
@@ -12,7 +12,7 @@ export const CHECKPOINTS_COLUMNS = [
   col('type', 'TEXT'),
   col('format', 'TEXT'),
   col('filename', 'TEXT'),
-  col('size', 'LONG'),
+  bytesCol('size'),
   col('sha256', 'TEXT'),
   col('created', 'DATETIME'),
 ];

@@ -1,6 +1,6 @@
 import { defineCommand, type CommandAst } from './command.js';
 import type { EngineContext } from '../engine/context.js';
-import { col, type ResultTable } from '../result/table.js';
+import { bytesCol, col, type ResultTable } from '../result/table.js';
 import { globMatcher, readManifest } from '../executor/manifest.js';
 import { resolveModel } from '../executor/models.js';
 import { optionValues } from '../executor/options.js';
@@ -18,7 +18,7 @@ const syntax = {
 
 export type FilesCommand = CommandAst<typeof syntax>;
 
-export const FILES_COLUMNS = [col('path', 'TEXT'), col('size', 'LONG'), col('modified', 'DATETIME'), col('sha256', 'TEXT')];
+export const FILES_COLUMNS = [col('path', 'TEXT'), bytesCol('size'), col('modified', 'DATETIME'), col('sha256', 'TEXT')];
 
 /**
  * `mlmodel files NAME[@V] [include='*.pb'] [sortby=name|mod|size]`: the

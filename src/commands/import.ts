@@ -3,7 +3,7 @@ import { defineCommand, type CommandAst } from './command.js';
 import { inspectArchive, MODEL_TYPES, parseModelType, type ArchiveReport } from '../archive/index.js';
 import type { EngineContext } from '../engine/context.js';
 import { isMlmodelError, MlmodelError } from '../errors.js';
-import { col, type ResultTable } from '../result/table.js';
+import { bytesCol, col, type ResultTable } from '../result/table.js';
 import { F } from '../store/filter.js';
 import type { JsonValue, ModelRecord } from '../store/metadata.js';
 import { claimModelName, nameScope } from '../executor/models.js';
@@ -39,7 +39,7 @@ import { allRecordsOf, finishDelete } from './delete.js';
 const NUMERIC_OPTIONS = new Set(['train_cnt', 'elapsed']);
 const JSON_OPTIONS = new Set(['parameter', 'evaluation', 'cross_validation', 'grid_info']);
 
-export const IMPORT_COLUMNS = [col('result', 'TEXT'), col('name', 'TEXT'), col('version', 'LONG'), col('size', 'LONG'), col('sha256', 'TEXT')];
+export const IMPORT_COLUMNS = [col('result', 'TEXT'), col('name', 'TEXT'), col('version', 'LONG'), bytesCol('size'), col('sha256', 'TEXT')];
 
 /**
  * `mlmodel import`: the source is read once, through archive inspection and
@@ -345,6 +345,7 @@ async function registerAs(ctx: EngineContext, r: Registration, modelUid: string)
     latest: true,
     create: r.existing?.create ?? now,
     modified: now,
+    imported: now,
     size: r.report.size,
     sha256: r.report.sha256,
     object_key: r.key,

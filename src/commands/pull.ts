@@ -5,7 +5,7 @@ import { extractArchive, type ManifestEntry } from '../archive/index.js';
 import type { EngineContext } from '../engine/context.js';
 import { withProgress } from '../engine/progress.js';
 import { MlmodelError } from '../errors.js';
-import { col, type ResultTable } from '../result/table.js';
+import { bytesCol, col, type ResultTable } from '../result/table.js';
 import { checkLocalRoots, parsePathOption } from '../executor/location.js';
 import { globMatcher, readManifest } from '../executor/manifest.js';
 import { resolveModel } from '../executor/models.js';
@@ -23,7 +23,7 @@ const syntax = {
 
 export type PullCommand = CommandAst<typeof syntax>;
 
-export const PULL_COLUMNS = [col('path', 'TEXT'), col('size', 'LONG'), col('sha256', 'TEXT')];
+export const PULL_COLUMNS = [col('path', 'TEXT'), bytesCol('size'), col('sha256', 'TEXT')];
 
 /**
  * `mlmodel pull NAME[@V] to=DIR [include=…] [overwrite=true]`: the archive

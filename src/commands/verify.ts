@@ -3,7 +3,7 @@ import { inspectArchive, type ManifestEntry } from '../archive/index.js';
 import type { EngineContext } from '../engine/context.js';
 import { withProgress } from '../engine/progress.js';
 import { isMlmodelError, MlmodelError } from '../errors.js';
-import { col, type ResultTable } from '../result/table.js';
+import { bytesCol, col, type ResultTable } from '../result/table.js';
 import type { ModelRecord } from '../store/metadata.js';
 import { readManifest } from '../executor/manifest.js';
 import { resolveModel } from '../executor/models.js';
@@ -12,7 +12,7 @@ const syntax = { keywords: ['verify'], args: [{ kind: 'model' }] } as const;
 
 export type VerifyCommand = CommandAst<typeof syntax>;
 
-export const VERIFY_COLUMNS = [col('name', 'TEXT'), col('version', 'LONG'), col('files', 'LONG'), col('size', 'LONG'), col('sha256', 'TEXT'), col('result', 'TEXT')];
+export const VERIFY_COLUMNS = [col('name', 'TEXT'), col('version', 'LONG'), col('files', 'LONG'), bytesCol('size'), col('sha256', 'TEXT'), col('result', 'TEXT')];
 
 /**
  * `mlmodel verify NAME[@V]`: reads the stored archive again, through the same

@@ -1,7 +1,7 @@
 import { defineCommand, type CommandAst } from './command.js';
 import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
-import { col, type ResultTable } from '../result/table.js';
+import { bytesCol, col, type ResultTable } from '../result/table.js';
 import { aliasesOf } from './alias.js';
 import { resolveModel, versionsOf } from '../executor/models.js';
 import { F } from '../store/filter.js';
@@ -12,7 +12,7 @@ export type VersionsCommand = CommandAst<typeof syntax>;
 
 export const VERSIONS_COLUMNS = [
   col('version', 'LONG'),
-  col('size', 'LONG'),
+  bytesCol('size'),
   col('sha256', 'TEXT'),
   col('created', 'DATETIME'),
   col('user', 'TEXT'),
@@ -39,7 +39,7 @@ export async function executeVersions(ctx: EngineContext, cmd: VersionsCommand):
     r.version,
     r.size,
     r.sha256,
-    r.modified,
+    r.imported,
     r.user,
     r.tags.join(','),
     aliases

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { homedir, userInfo } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { MlmodelError } from '../errors.js';
+import { nearest } from '../../grammar/suggest.js';
 import {
   describeLocation,
   parseFileLocation,
@@ -464,7 +465,7 @@ function readConfigFile(path: string): FileSettings {
     if (!(FILE_KEYS as readonly string[]).includes(key)) {
       throw new MlmodelError(
         'CONFIG_INVALID',
-        `config file ${path}: unknown setting ${shownKey(key)}; valid settings: ${FILE_KEYS.join(', ')}`,
+        `config file ${path}: unknown setting ${shownKey(key)}${didYouMean(key, FILE_KEYS)}; valid settings: ${FILE_KEYS.join(', ')}`,
         { path },
       );
     }
@@ -507,7 +508,7 @@ function parseHttpSection(section: Record<string, unknown>, where: string, env: 
   const bad = (msg: string) => new MlmodelError('CONFIG_INVALID', `${where}: http.${msg}`);
   for (const key of Object.keys(section)) {
     if (!(HTTP_KEYS as readonly string[]).includes(key)) {
-      throw new MlmodelError('CONFIG_INVALID', `${where}: http: unknown key ${shownKey(key)}; valid: ${HTTP_KEYS.join(', ')}`);
+      throw new MlmodelError('CONFIG_INVALID', `${where}: http: unknown key ${shownKey(key)}${didYouMean(key, HTTP_KEYS)}; valid: ${HTTP_KEYS.join(', ')}`);
     }
   }
   const tokens = new Map<Secret, string>();
@@ -692,4 +693,10 @@ function safeDecode(s: string): string {
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** `; did you mean local_roots?` for a near miss of a setting's name, or nothing. */
+function didYouMean(key: string, valid: readonly string[]): string {
+  const near = nearest(key, valid);
+  return near ? `; did you mean ${near}?` : '';
 }

@@ -75,6 +75,8 @@ export interface VersionFacts {
   readonly algorithm: string | null;
   readonly create: string;
   readonly modified: string;
+  /** When the version was stored; absent in bundles written before it was kept. */
+  readonly imported?: string;
   readonly size: number;
   readonly sha256: string;
   readonly tags: readonly string[];
@@ -243,7 +245,7 @@ export function parseModelFacts(bytes: Buffer): ModelFacts {
 
 export function parseVersionFacts(bytes: Buffer, what: string): VersionFacts {
   const v = parseJsonFile(bytes, what);
-  onlyKeys(v, what, ['version', 'format', 'filename', 'category', 'algorithm', 'create', 'modified', 'size', 'sha256', 'tags', 'options']);
+  onlyKeys(v, what, ['version', 'format', 'filename', 'category', 'algorithm', 'create', 'modified', 'imported', 'size', 'sha256', 'tags', 'options']);
   if (!Number.isSafeInteger(v.size) || (v.size as number) < 0) throw bad(what, 'size must be a non-negative integer');
   if (typeof v.sha256 !== 'string' || !SHA256.test(v.sha256)) throw bad(what, 'sha256 must be 64 lower-case hex digits');
   if (!Array.isArray(v.tags) || !v.tags.every((t) => typeof t === 'string')) throw bad(what, 'tags must be a list of strings');
@@ -256,6 +258,7 @@ export function parseVersionFacts(bytes: Buffer, what: string): VersionFacts {
     algorithm: strOrNull(v.algorithm, `${what} algorithm`),
     create: date(v.create, `${what} create`),
     modified: date(v.modified, `${what} modified`),
+    ...(v.imported === undefined ? {} : { imported: date(v.imported, `${what} imported`) }),
     size: v.size as number,
     sha256: v.sha256,
     tags: v.tags as string[],

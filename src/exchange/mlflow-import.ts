@@ -162,6 +162,7 @@ export async function readMlflowRegistry(dbPath: string, opts: { only?: string; 
             algorithm: null,
             create: iso(v.creation_time),
             modified: iso(v.last_updated_time ?? v.creation_time),
+            imported: iso(v.creation_time),
             size: report.size,
             sha256: report.sha256,
             tags: [],

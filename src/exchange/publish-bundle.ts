@@ -8,13 +8,13 @@ import { MlmodelError } from '../errors.js';
 import { aliasScope, aliasSequence, claimModelName, nameScope } from '../executor/models.js';
 import { checkModelName } from '../executor/names.js';
 import { servingHistoryKey } from '../executor/object-keys.js';
-import { col, type Cell, type ResultTable } from '../result/table.js';
+import { bytesCol, type Cell, col, type ResultTable } from '../result/table.js';
 import { F } from '../store/filter.js';
-import type { ModelRecord } from '../store/metadata.js';
+import { importedFallback, type ModelRecord } from '../store/metadata.js';
 import { encodeJson, type DeploymentFacts, type VersionFacts } from './bundle-format.js';
 import type { CheckedBundle } from './read-bundle.js';
 
-export const UNBUNDLE_COLUMNS = [col('result', 'TEXT'), col('name', 'TEXT'), col('version', 'LONG'), col('size', 'LONG'), col('sha256', 'TEXT'), col('note', 'TEXT')];
+export const UNBUNDLE_COLUMNS = [col('result', 'TEXT'), col('name', 'TEXT'), col('version', 'LONG'), bytesCol('size'), col('sha256', 'TEXT'), col('note', 'TEXT')];
 
 /**
  * Owners of version-number claims that a bundle's import makes: a number
@@ -217,6 +217,7 @@ function recordFor(ctx: EngineContext, modelUid: string, name: string, bundle: P
     latest: false,
     create: new Date(f.create),
     modified: new Date(f.modified),
+    imported: f.imported === undefined ? importedFallback({ version: f.version, create: new Date(f.create), modified: new Date(f.modified) }) : new Date(f.imported),
     size: s.report.size,
     sha256: s.report.sha256,
     object_key: s.key,

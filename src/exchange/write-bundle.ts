@@ -111,6 +111,7 @@ export function versionFacts(r: ModelRecord): VersionFacts {
     algorithm: r.algorithm,
     create: r.create.toISOString(),
     modified: r.modified.toISOString(),
+    imported: r.imported.toISOString(),
     size: r.size,
     sha256: r.sha256,
     tags: [...r.tags],

@@ -10,10 +10,11 @@ export interface Column {
   /**
    * How a person should see it, for the renderers: `sparkline`, a JSON list
    * of numbers drawn as a small line; `marks-row`, a BOOLEAN that, when
-   * true, highlights its whole row (compare's `changed`). Machine formats
-   * ignore it.
+   * true, highlights its whole row (compare's `changed`); `bytes`, a LONG
+   * count of bytes the table format shows as `300 MiB` (expanded display and
+   * the machine formats keep the exact number). Machine formats ignore it.
    */
-  readonly display?: 'sparkline' | 'marks-row';
+  readonly display?: 'sparkline' | 'marks-row' | 'bytes';
 }
 
 export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
@@ -56,3 +57,6 @@ export function table(columns: readonly Column[], rows: readonly (readonly Cell[
 }
 
 export const col = (name: string, type: ColumnType): Column => ({ name, type });
+
+/** A LONG column of byte counts, shown human-readable in tables. */
+export const bytesCol = (name: string): Column => ({ name, type: 'LONG', display: 'bytes' });

@@ -46,6 +46,8 @@ export interface ModelRecord {
   latest: boolean;
   create: Date;
   modified: Date;
+  /** When this version was stored (`versions`' created): set once, unlike modified. */
+  imported: Date;
   size: number;
   sha256: string;
   /** Key of the archive in the object store. */
@@ -254,7 +256,15 @@ function cloneValue<T>(v: T): T {
 export function cloneRecord(r: ModelRecord): ModelRecord {
   const out: Record<string, unknown> = {};
   for (const f of MODEL_FIELD_NAMES) out[f] = cloneValue(r[f]);
+  // Records stored before versions kept their own time: the first version's is
+  // the model's create; a later one's is the best known, its last change.
+  out.imported ??= cloneValue(importedFallback(r));
   return out as unknown as ModelRecord;
+}
+
+/** When a version was stored, for records and bundles written before `imported` existed. */
+export function importedFallback(r: { readonly version: number; readonly create: Date; readonly modified: Date }): Date {
+  return r.version === 1 ? r.create : r.modified;
 }
 
 export function checkSequence(sequence: string): void {

@@ -27,7 +27,7 @@ export type ColumnKind = 'text' | 'int' | 'bool' | 'date';
 export interface ModelFieldSpec {
   readonly type: FieldType;
   readonly check: FieldCheck;
-  /** Whether an update may set it; identity (uid, model_uid, id, version, create) never changes. */
+  /** Whether an update may set it; identity (uid, model_uid, id, version, create, imported) never changes. */
   readonly updatable: boolean;
   /** A real SQLite column of this kind. */
   readonly column?: ColumnKind;
@@ -55,6 +55,8 @@ export const MODEL_FIELD_TABLE = {
   latest: { type: 'boolean', check: 'boolean', updatable: true, column: 'bool', queryable: false },
   create: { type: 'date', check: 'date', updatable: false, column: 'date', queryable: true, aliases: ['cdate'] },
   modified: { type: 'date', check: 'date', updatable: true, column: 'date', queryable: true, aliases: ['mdate'] },
+  // When this version was stored; a rename, a tag or a deploy changes modified, never this.
+  imported: { type: 'date', check: 'date', updatable: false, queryable: false },
   size: { type: 'number', check: 'count', updatable: true, column: 'int', queryable: true },
   sha256: { type: 'string', check: 'string', updatable: true, queryable: true },
   object_key: { type: 'string', check: 'string', updatable: true, queryable: false },

@@ -654,8 +654,13 @@ function toSqlValue(kind: ColumnKind, v: Scalar): unknown {
 }
 
 function parseDoc(json: string): ModelRecord {
-  const raw = JSON.parse(json) as ModelRecord & { create: string; modified: string };
-  return cloneRecord({ ...raw, create: new Date(raw.create), modified: new Date(raw.modified) });
+  const raw = JSON.parse(json) as ModelRecord & { create: string; modified: string; imported?: string };
+  return cloneRecord({
+    ...raw,
+    create: new Date(raw.create),
+    modified: new Date(raw.modified),
+    ...(raw.imported === undefined ? {} : { imported: new Date(raw.imported) }),
+  } as ModelRecord);
 }
 
 function isEmpty(doc: FilterDoc): boolean {

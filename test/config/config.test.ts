@@ -144,6 +144,8 @@ describe('loadConfig', () => {
 
   it('refuses unknown settings, bad URLs and bad names with CONFIG_INVALID', () => {
     fails(() => loadConfig({ HOME: home('mongo_url: x') }), 'CONFIG_INVALID', /unknown setting "mongo_url".*mongodb_url/);
+    fails(() => loadConfig({ HOME: home('mongodb_ulr: x') }), 'CONFIG_INVALID', /unknown setting "mongodb_ulr"; did you mean mongodb_url\?/);
+    fails(() => loadConfig({ HOME: home('http:\n  local_root: [/tmp]') }), 'CONFIG_INVALID', /unknown key "local_root"; did you mean local_roots\?/);
     fails(() => loadConfig({ HOME: home('user: [a]') }), 'CONFIG_INVALID', /user must be a string/);
     fails(() => loadConfig({ HOME: home(': : :') }), 'CONFIG_INVALID');
     fails(() => loadConfig({ HOME: home(), MLMODEL_MONGODB_URL: 'postgres://x' }), 'CONFIG_INVALID', /MLMODEL_MONGODB_URL/);

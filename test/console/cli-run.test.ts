@@ -62,6 +62,8 @@ describe('mlmodel -c / -f / stdin running queries', () => {
     // RFC 4180: every record ends in CRLF, the last one too.
     expect(r.stdout).toBe('name\r\nmnist_v1\r\n');
     expect(r.stderr).toBe('error at stdin, line 4: no model called nope (MODEL_NOT_FOUND)\n');
+    const two = mlmodel(['--format', 'csv', '-c', 'mlmodel list | fields name', '-c', 'mlmodel list | fields id, name']);
+    expect(two.stdout).toBe('name\r\nmnist_v1\r\n\r\nid,name\r\n1,mnist_v1\r\n');
   });
 
   it('says which of several -c queries failed, and runs queries without mlmodel only when asked', () => {
@@ -73,7 +75,8 @@ describe('mlmodel -c / -f / stdin running queries', () => {
     expect(one.stderr).toBe('error at -c, line 1: no model called nope (MODEL_NOT_FOUND)\n');
     const implicit = mlmodel(['--implicit-command', '--format', 'tsv', '-c', 'list | fields name; summary mnist_v1 type']);
     expect(implicit.status, implicit.stderr).toBe(0);
-    expect(implicit.stdout).toBe('name\nmnist_v1\nname\tvalue\ntype\ttf\n');
+    // Each result its own header, an empty line between results.
+    expect(implicit.stdout).toBe('name\nmnist_v1\n\nname\tvalue\ntype\ttf\n');
     expect(mlmodel(['-c', 'list | fields name']).status).toBe(2);
   });
 
@@ -84,7 +87,7 @@ describe('mlmodel -c / -f / stdin running queries', () => {
     expect(list.stdout).toBe('name\nmnist_v1\n');
     const quoted = mlmodel(['--format', 'tsv', 'summary mnist_v1 type; serving status mnist_v1']);
     expect(quoted.status, quoted.stderr).toBe(0);
-    expect(quoted.stdout).toBe('name\tvalue\ntype\ttf\nversion\tstate\tlabel\tdeployed_at\treason\n');
+    expect(quoted.stdout).toBe('name\tvalue\ntype\ttf\n\nversion\tstate\tlabel\tdeployed_at\treason\n');
     const explicit = mlmodel(['--format', 'tsv', 'mlmodel', 'list', '|', 'head', '1', '|', 'fields', 'name']);
     expect(explicit.stdout).toBe('name\nmnist_v1\n');
     const missing = mlmodel(['summary', 'nope']);
@@ -169,7 +172,7 @@ describe('mlmodel -c / -f / stdin running queries', () => {
     withMnist();
     const r = mlmodel(['--format', 'tsv', '-c', "mlmodel deploy mnist_v1 label='stable'", '-c', 'serving status mnist_v1 | fields version, state, label']);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toBe('result\tlatest_version\tserving_name\non\t1\troot_mnist_v1\nversion\tstate\tlabel\n1\tAVAILABLE\tstable\n');
+    expect(r.stdout).toBe('result\tlatest_version\tserving_name\non\t1\troot_mnist_v1\n\nversion\tstate\tlabel\n1\tAVAILABLE\tstable\n');
   });
 
   it('refuses a bad config with status 2 and never prints a secret', () => {

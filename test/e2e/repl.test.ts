@@ -16,6 +16,8 @@ const CLI = new URL('../../dist/console/cli.js', import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), 'mlmodel-e2e-repl-'));
 const home = join(root, 'home');
 let slow: SlowS3;
+/** A slow archive small enough to finish: about a second of import to type over. */
+let quick: SlowS3;
 let env: Record<string, string>;
 
 function cli(args: string[]) {
@@ -26,6 +28,7 @@ function cli(args: string[]) {
 
 beforeAll(async () => {
   slow = await startSlowS3();
+  quick = await startSlowS3({ payload: 2 * 1024 * 1024, chunk: 64 * 1024, tickMs: 40 });
   env = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: root,
@@ -35,6 +38,7 @@ beforeAll(async () => {
     TERM: 'xterm-256color',
     LANG: 'C.UTF-8',
     MLMODEL_CONNECTOR_SLOW: slow.url,
+    MLMODEL_CONNECTOR_QUICK: quick.url,
   };
   writeFileSync(join(root, 'mnist.tar'), archives.tfSavedModel());
   writeFileSync(join(root, 'iris.tar.gz'), archives.sklearn());
@@ -44,6 +48,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await slow?.close();
+  await quick?.close();
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -167,6 +172,60 @@ describe('the REPL in a terminal', () => {
     expect(t.exit()).toBeNull();
   });
 
+  it('runs every query of a paste, in order, each with its own echo and answer', async () => {
+    // Three Enter-terminated queries in one write, as a terminal delivers a paste.
+    t.type('mlmodel list | where id = 1 | fields name\rmlmodel list | where id = 2 | fields name\rmlmodel summary mnist_v1 type\r');
+    const screen = await t.waitFor(/│ type +│ tf +│[\s\S]*\(1 row\)/, 10_000, 'the third answer');
+    const first = screen.indexOf('mlmodel> mlmodel list | where id = 1 | fields name');
+    const second = screen.indexOf('mlmodel> mlmodel list | where id = 2 | fields name');
+    const third = screen.indexOf('mlmodel> mlmodel summary mnist_v1 type');
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(second).toBeGreaterThan(screen.indexOf('│ mnist_v1 │', first));
+    expect(screen.indexOf('│ iris_classifier │', second)).toBeGreaterThan(second);
+    expect(third).toBeGreaterThan(screen.indexOf('│ iris_classifier │', second));
+    await t.waitFor(() => t.lastLine() === 'mlmodel>', 5000, 'the prompt back');
+  });
+
+  it('keeps what is typed while an import runs and runs it when the import is done', async () => {
+    t.type('mlmodel import name=quick_model type=tf path=OBJECTSTORAGE.QUICK:big.tar');
+    t.press('Enter');
+    await t.waitFor(/running… \(Ctrl-C cancels\)/, 10_000, 'the import running');
+    t.type('mlmodel list | where name = quick_model | fields name, type');
+    t.press('Enter');
+    const screen = await t.waitFor(/│ quick_model │ tf +│\n└─+┴─+┘\n\(1 row\)/, 20_000, 'the typed-ahead list');
+    // The import answered first, then the list that was typed during it.
+    expect(screen.indexOf('mlmodel> mlmodel list | where name = quick_model')).toBeGreaterThan(screen.indexOf('mlmodel> mlmodel import name=quick_model'));
+    await t.waitFor(() => t.lastLine() === 'mlmodel>', 5000, 'the prompt back');
+  });
+
+  it('drops what was typed ahead when Ctrl-C cancels the running query', async () => {
+    t.type('mlmodel import name=slowmodel2 type=tf path=OBJECTSTORAGE.SLOW:big.tar');
+    t.press('Enter');
+    await t.waitFor(/running… \(Ctrl-C cancels\)/, 10_000, 'the import running');
+    t.type('mlmodel list | fields name | head 1');
+    t.press('Enter');
+    t.press('C-c');
+    await t.waitFor(/^cancelled$/m, 10_000, 'the cancellation');
+    await t.waitFor(() => t.lastLine() === 'mlmodel>', 5000, 'the prompt back');
+    expect(t.scrollback()).not.toContain('mlmodel> mlmodel list | fields name | head 1');
+  });
+
+  it('clears the screen with Ctrl-L, keeping the entry being typed, and with \\clear', async () => {
+    await enter(t, 'mlmodel list | fields name', /\(2 rows\)/);
+    t.type('mlmodel summary mni');
+    t.press('C-l');
+    await t.waitFor(() => t.screen() === 'mlmodel> mlmodel summary mni', 5000, 'a clear screen with the entry on top');
+    t.type('st_v1 type');
+    t.press('Enter');
+    await t.waitFor(/│ type +│ tf +│/, 10_000, 'the answer');
+    await t.waitFor(() => t.lastLine() === 'mlmodel>', 5000, 'the prompt back');
+    t.type('\\clear');
+    t.press('Enter');
+    await t.waitFor(() => t.screen() === 'mlmodel>', 5000, 'a clear screen');
+    // The scrollback keeps what was on the screen, as readline's clear-screen does.
+    expect(t.scrollback()).toContain('│ iris_classifier │');
+  });
+
   it('toggles expanded display with \\x', async () => {
     t.type('\\x');
     t.press('Enter');
@@ -196,6 +255,8 @@ describe('the REPL in a terminal', () => {
     await t.waitFor(/To leave, press Ctrl-C again or Ctrl-D/);
     t.press('C-d');
     expect(await t.waitForExit()).toEqual({ code: 0, signal: null });
+    // The prompt Ctrl-D was pressed at stays on the screen, above the shell's next line.
+    expect(t.screen()).toMatch(/^mlmodel>\n+\[exited 0\]$/m);
     const file = join(replEnv.MLMODEL_HOME!, 'history');
     const history = readFileSync(file, 'utf8').split('\n');
     // One entry a line; a backslash is doubled and a line break is written \n.

@@ -249,6 +249,7 @@ export function registrySuite(setup: () => Promise<Backend>): void {
 
   it('lists versions with tags and aliases; tags filter the list; aliases move and resolve', async () => {
     await importVv();
+    const createdAtImport = (await run('mlmodel versions vv | fields version, created')).rows;
     expect((await run('mlmodel tag vv stable, prod')).rows).toEqual([['vv', 2, 'stable,prod']]);
     expect((await run('mlmodel tag vv@1 old')).rows).toEqual([['vv', 1, 'old']]);
     expect(column(await run('mlmodel list | where tags = stable'), 'name')).toEqual(['vv']);
@@ -266,6 +267,11 @@ export function registrySuite(setup: () => Promise<Backend>): void {
       [1, 'root', 'old', '', false],
       [2, 'root', 'stable', 'champion', true],
     ]);
+    // created is when each version was stored: tags, aliases, a rename and a deploy leave it.
+    await run('mlmodel rename vv as vv_renamed');
+    await run('mlmodel rename vv_renamed as vv');
+    expect((await run('mlmodel versions vv | fields version, created')).rows).toEqual(createdAtImport);
+    expect((createdAtImport[1]![1] as Date).getTime()).toBeGreaterThanOrEqual((createdAtImport[0]![1] as Date).getTime());
     // Concurrent moves: the alias ends on exactly one version, one of those asked for.
     await Promise.all(Array.from({ length: 8 }, (_, i) => run(`mlmodel alias vv@${(i % 2) + 1} racer`)));
     const racer = await run('mlmodel versions vv | fields version, aliases');

@@ -39,6 +39,7 @@ export function record(over: Partial<ModelRecord> & { id: number }): ModelRecord
     latest: true,
     create: new Date(D0),
     modified: new Date(D0),
+    imported: new Date(D0),
     size: 0,
     sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
     object_key: `models/${uid}/archive`,
@@ -177,7 +178,7 @@ export function metadataConformance(h: MetadataHarness): void {
     });
 
     it('insert, get, update, delete', async () => {
-      const rec = record({ id: 1, name: 'crud', category: 'classification', tags: ['a'], options: { feature: ['x', 'y'], n: 1.5, nested: { ok: true, none: null } } });
+      const rec = record({ id: 1, name: 'crud', imported: new Date(D0 + 7_000), category: 'classification', tags: ['a'], options: { feature: ['x', 'y'], n: 1.5, nested: { ok: true, none: null } } });
       await store.insertModel(rec);
       expect(await store.getModel(rec.uid)).toEqual(rec);
       expect(await store.getModel('no-such-uid')).toBeNull();
@@ -220,6 +221,7 @@ export function metadataConformance(h: MetadataHarness): void {
       await expectCode(store.updateModel(rec.uid, { id: 99 } as never), 'INVALID_ARGUMENT');
       await expectCode(store.updateModel(rec.uid, { version: 9 } as never), 'INVALID_ARGUMENT');
       await expectCode(store.updateModel(rec.uid, { uid: 'x' } as never), 'INVALID_ARGUMENT');
+      await expectCode(store.updateModel(rec.uid, { imported: new Date(D0) } as never), 'INVALID_ARGUMENT');
       await expectCode(store.updateModel(rec.uid, {}), 'INVALID_ARGUMENT');
     });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderCsv, renderHtml, renderJson, renderJsonl, renderMarkdown, renderTsv } from '../../../console/render/formats.js';
 import { renderTable } from '../../../console/render/table.js';
-import { col, type ResultTable } from '../../../src/result/table.js';
+import { bytesCol, col, type ResultTable } from '../../../src/result/table.js';
 
 const t: ResultTable = {
   columns: [col('id', 'LONG'), col('name', 'TEXT'), col('create', 'DATETIME'), col('parameter', 'JSON'), col('ok', 'BOOLEAN')],
@@ -13,6 +13,18 @@ const t: ResultTable = {
 };
 
 describe('renderers', () => {
+  it('sizes: human-readable in the table, exact bytes in expanded display and machine formats', () => {
+    const sizes: ResultTable = { columns: [col('path', 'TEXT'), bytesCol('size')], rows: [['a', 512], ['b', 300 * 1024 * 1024], ['c', 1536], ['d', null]] };
+    const out = renderTable(sizes);
+    expect(out).toMatch(/│ a +│ +512 B │/);
+    expect(out).toMatch(/│ b +│ +300 MiB │/);
+    expect(out).toMatch(/│ c +│ +1\.50 KiB │/);
+    expect(out).toMatch(/│ d +│ +│/);
+    expect(renderTable(sizes, { expanded: true })).toContain('size | 314572800');
+    expect(renderCsv(sizes)).toContain('b,314572800');
+    expect(JSON.parse(renderJson(sizes)).rows[1][1]).toBe(314572800);
+  });
+
   it('table: IRIS dates, JSON cells, row count, Hangul aligned by display width', () => {
     const out = renderTable({ columns: t.columns.slice(0, 3), rows: [t.rows[0]!.slice(0, 3), t.rows[2]!.slice(0, 3)] });
     const lines = out.split('\n');
