@@ -10,12 +10,24 @@
  *   MLMODEL_BENCH_EXCHANGE_VERSIONS=8   versions of the model
  *   MLMODEL_BENCH_EXCHANGE_MIB=32       MiB of each version's archive
  *   MLMODEL_BENCH_REPEAT=3
+ *
+ * Then sync (`mlmodel sync to=… where=…`) between two embedded registries:
+ * MLMODEL_BENCH_SYNC_MODELS models (default 1000) pushed once, then again
+ * after MLMODEL_BENCH_SYNC_CHANGED of them (default 10) got a new version,
+ * then once more with nothing changed, counting the object-store requests of
+ * each run on both sides (every call of the ObjectStore interface).
+ *   MLMODEL_BENCH_SYNC_MODELS=0 skips it.
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, openSync, rmSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { loadConfig } from '../src/config/index.js';
+import { executeSync, type SyncCommand } from '../src/commands/sync.js';
+import type { EngineContext } from '../src/engine/context.js';
+import { openRemoteRegistry } from '../src/exchange/remote-registry.js';
+import { parse } from '../src/language.js';
+import type { ObjectStore } from '../src/store/objects.js';
 import { openRegistry } from '../src/engine/registry.js';
 import { openStores } from '../src/store/open.js';
 import { benchCache, log } from './lib/cache.js';
@@ -103,3 +115,67 @@ console.log('| step | mlmodel (bundle) | raw copy of the same bytes | bundle ÷ 
 console.log('|---|---|---|---|');
 console.log(`| export: registry → one file | ${fmt(med(times.bundle))} ms (${fmt(mibps(med(times.bundle)))} MiB/s) | ${fmt(med(times.rawOut))} ms (${fmt(mibps(med(times.rawOut)))} MiB/s) | ${fmt(med(times.rawOut) / med(times.bundle), 2)}× |`);
 console.log(`| import: file → registry | ${fmt(med(times.unbundle))} ms (${fmt(mibps(med(times.unbundle)))} MiB/s) | ${fmt(med(times.rawIn))} ms (${fmt(mibps(med(times.rawIn)))} MiB/s) | ${fmt(med(times.rawIn) / med(times.unbundle), 2)}× |`);
+
+// ---- sync: only the changed models' new versions travel ----------------------------------------
+const syncModelsCount = Number(process.env.MLMODEL_BENCH_SYNC_MODELS ?? 1000);
+const syncChanged = Number(process.env.MLMODEL_BENCH_SYNC_CHANGED ?? 10);
+if (syncModelsCount > 0) {
+  const dirOf = mkdtempSync(join(benchCache('tmp'), 'sync-'));
+  const srcHome = join(dirOf, 'src');
+  const dstHome = join(dirOf, 'dst');
+  const env = { HOME: dirOf, MLMODEL_HOME: srcHome, MLMODEL_USER: 'bench', MLMODEL_REGISTRY_SRC: srcHome, MLMODEL_REGISTRY_DST: dstHome };
+  const small = (i: number) => {
+    const p = join(dirOf, `m${i}.tar`);
+    archive(p, 4096 + i);
+    return p;
+  };
+  log(`bench:exchange sync — ${syncModelsCount} models, ${syncChanged} changed`);
+  const reg = await openRegistry({ config: loadConfig(env) });
+  const first = small(0);
+  await reg.importBatch(Array.from({ length: syncModelsCount }, (_, i) => parse(`mlmodel import name=s${String(i).padStart(5, '0')} type=onnx path=${first}`)));
+  await reg.close();
+
+  const config = loadConfig(env);
+  const [src, dst] = [await openRemoteRegistry(config, 'src'), await openRemoteRegistry(config, 'dst')];
+  const base = { localRoots: null, user: 'bench', signal: undefined, onProgress: undefined, now: () => new Date() } as unknown as EngineContext;
+  const counts = { src: 0, dst: 0 };
+  /** The store, with every call of its interface counted. */
+  const counted = (store: ObjectStore, side: keyof typeof counts): ObjectStore =>
+    new Proxy(store, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => {
+          counts[side]++;
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+  const dstCtx: EngineContext = { ...dst.context(base), objects: counted(dst.context(base).objects, 'dst') };
+  const srcCtx: EngineContext = { ...src.context(base), objects: counted(src.context(base).objects, 'src'), remote: () => Promise.resolve(dstCtx) };
+  const command = parse(`mlmodel sync to=dst where="name like 's%'"`).command as SyncCommand;
+  const syncRun = async (what: string) => {
+    counts.src = 0;
+    counts.dst = 0;
+    const t = performance.now();
+    const out = await executeSync(srcCtx, command);
+    const ms = performance.now() - t;
+    const copied = out.rows.filter((r) => r[0] === 'copied').length;
+    const others = out.rows.filter((r) => r[0] !== 'copied' && r[0] !== 'present').length;
+    if (others > 0) throw new Error(`${what}: ${others} rows neither copied nor present`);
+    return { what, ms, copied, rows: out.rows.length, src: counts.src, dst: counts.dst };
+  };
+  const results = [await syncRun(`first sync (${syncModelsCount} models)`)];
+  const changedReg = await openRegistry({ config: loadConfig(env) });
+  for (let i = 0; i < syncChanged; i++) await changedReg.run(`mlmodel import name=s${String(i * Math.floor(syncModelsCount / syncChanged)).padStart(5, '0')} type=onnx path=${small(1 + i)}`);
+  await changedReg.close();
+  results.push(await syncRun(`${syncChanged} models changed`));
+  results.push(await syncRun('nothing changed'));
+  await src.close();
+  await dst.close();
+  rmSync(dirOf, { recursive: true, force: true });
+  console.log(`\nsync of ${syncModelsCount} models between two embedded registries (one run)\n`);
+  console.log('| run | versions copied | rows | object requests, sending side | object requests, receiving side | time |');
+  console.log('|---|---|---|---|---|---|');
+  for (const r of results) console.log(`| ${r.what} | ${r.copied} | ${r.rows} | ${r.src} | ${r.dst} | ${fmt(r.ms)} ms |`);
+}

@@ -13,6 +13,7 @@ import { migrateCommand } from './migrate.js';
 import { mlflowCommand } from './mlflow.js';
 import { pullCommand } from './pull.js';
 import { remotesCommand } from './remotes.js';
+import { syncCommand } from './sync.js';
 import { renameCommand } from './rename.js';
 import { servingStatusCommand } from './serving-status.js';
 import { stopCommand } from './stop.js';
@@ -61,6 +62,7 @@ export const COMMANDS: readonly CommandModule[] = [
   unbundleCommand,
   migrateCommand,
   remotesCommand,
+  syncCommand,
   mlflowCommand,
   servingStatusCommand,
   predictCommand,

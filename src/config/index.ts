@@ -142,6 +142,12 @@ export interface Config {
    * an absolute directory, checked like a `path=`; null: no push.
    */
   modelStore: string | null;
+  /**
+   * Other registries this one syncs with (`mlmodel sync … to=NAME|from=NAME`,
+   * docs/exchange.md), keyed by lower-case name: each is another registry's
+   * metadata store, object store and serving base.
+   */
+  registries: Record<string, RemoteRegistryConfig>;
   origin: {
     home: Origin;
     user: Origin;
@@ -152,6 +158,19 @@ export interface Config {
   };
   /** Every credential in this config, for `redact(text, config.secrets)`. */
   secrets: Secret[];
+}
+
+/**
+ * A registry reached as a remote: the stores another mlmodel opens with the
+ * same settings. An embedded one is its home directory (mlmodel.db,
+ * objects/, serving/ inside); a server one names its MongoDB and MinIO.
+ */
+export interface RemoteRegistryConfig {
+  metadata: MongoMetadataConfig | SqliteMetadataConfig;
+  objects: MinioObjectsConfig | DirectoryObjectsConfig;
+  servingBase: Location;
+  /** One line for messages, without secrets. */
+  display: string;
 }
 
 /** What command-line flags can set; each wins over env and file. */
@@ -169,7 +188,9 @@ export interface ConfigOptions {
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Keys a config file may hold; anything else is refused so a typo is not silently ignored. */
-const FILE_KEYS = ['user', 'mongodb_url', 'minio_url', 'serving_base', 'model_store', 'connectors', 'http'] as const;
+const FILE_KEYS = ['user', 'mongodb_url', 'minio_url', 'serving_base', 'model_store', 'connectors', 'registries', 'http'] as const;
+const REGISTRY_KEYS = ['home', 'mongodb_url', 'minio_url', 'serving_base'] as const;
+const REGISTRY_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 const HTTP_KEYS = ['tokens', 'admins', 'readers', 'local_roots', 'query_timeout', 'allowed_hosts', 'allowed_origins'] as const;
 const CONNECTOR_KEYS = ['url', 'endpoint', 'bucket', 'prefix', 'access_key', 'secret_key', 'region', 'path'] as const;
 const CONNECTOR_NAME = /^[A-Z0-9][A-Z0-9_-]*$/;
@@ -181,6 +202,7 @@ interface FileSettings {
   serving_base?: string;
   model_store?: string;
   connectors?: Record<string, unknown>;
+  registries?: Record<string, unknown>;
   http?: Record<string, unknown>;
 }
 
@@ -290,6 +312,17 @@ export function loadConfig(env: Env, options: ConfigOptions = {}): Config {
     }
   }
 
+  // Remote registries: the file's, then env's MLMODEL_REGISTRY_<NAME>=<home of an embedded registry>.
+  const registries: Record<string, RemoteRegistryConfig> = {};
+  for (const [rawName, value] of Object.entries(file.registries ?? {})) {
+    const name = normalizeRegistryName(rawName, `registries in ${configFile ?? 'the config file'}`);
+    registries[name] = parseRemoteRegistry(value, `registries.${rawName}`, secrets);
+  }
+  for (const [key, value] of Object.entries(env)) {
+    if (!key.startsWith('MLMODEL_REGISTRY_') || value === undefined || value === '') continue;
+    registries[normalizeRegistryName(key.slice('MLMODEL_REGISTRY_'.length), key)] = parseRemoteRegistry({ home: value }, key, secrets);
+  }
+
   const http = parseHttpSection(file.http ?? {}, configFile ?? 'the config file', env);
   secrets.push(...http.tokens.keys());
 
@@ -304,6 +337,7 @@ export function loadConfig(env: Env, options: ConfigOptions = {}): Config {
     historyFile: join(home, 'history'),
     http,
     modelStore: storePick?.value ?? null,
+    registries,
     origin: {
       home: homeOrigin,
       user: userPick?.origin ?? 'default',
@@ -442,6 +476,12 @@ function readConfigFile(path: string): FileSettings {
       out.http = value;
       continue;
     }
+    if (key === 'registries') {
+      if (value === null) continue;
+      if (!isPlainObject(value)) throw new MlmodelError('CONFIG_INVALID', `config file ${path}: registries must be a mapping NAME: {home | mongodb_url, minio_url}`, { path });
+      out.registries = value;
+      continue;
+    }
     if (key === 'connectors') {
       if (value === null) continue;
       if (!isPlainObject(value)) {
@@ -454,7 +494,7 @@ function readConfigFile(path: string): FileSettings {
     if (typeof value !== 'string') {
       throw new MlmodelError('CONFIG_INVALID', `config file ${path}: ${key} must be a string`, { path, key });
     }
-    out[key as Exclude<(typeof FILE_KEYS)[number], 'connectors' | 'http'>] = value;
+    out[key as Exclude<(typeof FILE_KEYS)[number], 'connectors' | 'registries' | 'http'>] = value;
   }
   return out;
 }
@@ -574,6 +614,45 @@ function parseFileConnector(value: unknown, what: string): Location {
   loc.secretKey = new Secret(v.secret_key ?? '');
   if (v.region) loc.region = v.region;
   return loc;
+}
+
+/**
+ * One remote registry: `home` alone (an embedded registry), or `mongodb_url`
+ * and `minio_url` together (a server pair), with `serving_base` (required for
+ * a server pair without a home). Its passwords join `secrets`.
+ */
+function parseRemoteRegistry(value: unknown, what: string, secrets: Secret[]): RemoteRegistryConfig {
+  if (!isPlainObject(value)) throw new MlmodelError('CONFIG_INVALID', `${what}: expected a mapping with home, or mongodb_url and minio_url`);
+  for (const key of Object.keys(value)) {
+    if (!(REGISTRY_KEYS as readonly string[]).includes(key)) throw new MlmodelError('CONFIG_INVALID', `${what}: unknown key ${shownKey(key)}; valid keys: ${REGISTRY_KEYS.join(', ')}`);
+    if (typeof value[key] !== 'string' || value[key] === '') throw new MlmodelError('CONFIG_INVALID', `${what}.${key} must be a non-empty string`);
+  }
+  const v = value as Partial<Record<(typeof REGISTRY_KEYS)[number], string>>;
+  if (v.home !== undefined && !isAbsolute(v.home)) throw new MlmodelError('CONFIG_INVALID', `${what}.home must be an absolute directory`);
+  const home = v.home === undefined ? undefined : resolve(v.home);
+  if ((v.mongodb_url === undefined) !== (v.minio_url === undefined)) throw new MlmodelError('CONFIG_INVALID', `${what}: mongodb_url and minio_url go together (a registry's metadata and its objects)`);
+  if (home === undefined && v.mongodb_url === undefined) throw new MlmodelError('CONFIG_INVALID', `${what}: give home (an embedded registry) or mongodb_url and minio_url`);
+  let metadata: RemoteRegistryConfig['metadata'] = { kind: 'sqlite', path: join(home ?? '', 'mlmodel.db') };
+  let objects: RemoteRegistryConfig['objects'] = { kind: 'directory', path: join(home ?? '', 'objects') };
+  if (v.mongodb_url !== undefined && v.minio_url !== undefined) {
+    const parsed = parseMongoUrl(v.mongodb_url, `${what}.mongodb_url`);
+    metadata = { kind: 'mongodb', url: new Secret(v.mongodb_url), display: redactUrl(v.mongodb_url), database: parsed.database };
+    if (parsed.password) secrets.push(...secretForms(parsed.password));
+    const location = parseS3Url(v.minio_url, `${what}.minio_url`, 'mlmodel');
+    objects = { kind: 'minio', location };
+    secrets.push(...typedPassword(v.mongodb_url), ...secretForms(location.secretKey), ...typedPassword(v.minio_url));
+  }
+  if (v.serving_base === undefined && home === undefined) throw new MlmodelError('CONFIG_INVALID', `${what}: serving_base is required without home (where the registry lays out what it serves)`);
+  const servingBase: Location = v.serving_base !== undefined ? parseLocation(v.serving_base, `${what}.serving_base`) : { kind: 'file', path: join(home!, 'serving') };
+  if (v.serving_base !== undefined && servingBase.kind === 's3') secrets.push(...secretForms(servingBase.secretKey), ...typedPassword(v.serving_base));
+  const display = metadata.kind === 'mongodb' && objects.kind === 'minio' ? `mongodb ${metadata.display} + minio ${describeLocation(objects.location)}` : `embedded ${home!}`;
+  return { metadata, objects, servingBase, display };
+}
+
+function normalizeRegistryName(raw: string, what: string): string {
+  const name = raw.toLowerCase();
+  if (!REGISTRY_NAME.test(name)) throw new MlmodelError('CONFIG_INVALID', `${what}: the registry name ${shownKey(raw)} must be letters, digits, '_' or '-'`);
+  return name;
 }
 
 function normalizeConnectorName(raw: string, what: string): string {

@@ -24,6 +24,12 @@ export interface EngineContext {
    * at first use, so a registry that never tracks never opens it.
    */
   tracking(): Promise<TrackingStore>;
+  /**
+   * A context on another registry configured as a remote (config
+   * `registries:`), as this command's user; INVALID_ARGUMENT if none is
+   * called so. Absent where no remote can be reached (a remote's own context).
+   */
+  remote?(name: string): Promise<EngineContext>;
   /** The object store behind `OBJECTSTORAGE.<NAME>:`; CONNECTOR_UNKNOWN if none. */
   connector(name: string): Promise<ObjectStore>;
   /** Directories local `path=` imports and exports may use; null allows any absolute path. */

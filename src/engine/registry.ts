@@ -97,6 +97,8 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
     throw e;
   }
   const connectors = new Map<string, ObjectStore>();
+  /** Remote registries opened by sync, by name; imported and opened at first use. */
+  const remotes = new Map<string, Promise<import('../exchange/remote-registry.js').RemoteRegistry>>();
   const now = options.now ?? (() => new Date());
   /** Work commands left to run after they answered (a deploy's push to the model store). */
   const pending = new Set<Promise<void>>();
@@ -136,6 +138,17 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
           connectors.set(key, store);
         }
         return store;
+      },
+      async remote(name) {
+        const key = name.toLowerCase();
+        let r = remotes.get(key);
+        if (!r) {
+          // A failed open is not kept: the next command tries again.
+          r = import('../exchange/remote-registry.js').then((m) => m.openRemoteRegistry(config, key));
+          r.catch(() => remotes.delete(key));
+          remotes.set(key, r);
+        }
+        return (await r).context(this);
       },
       localRoots: options.localRoots ?? null,
       user,
@@ -207,7 +220,7 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
       }
       // The tracking store first: on MongoDB it uses the metadata store's client.
       if (tracking) await tracking.then((t) => t.close()).catch(() => undefined);
-      await Promise.allSettled([stores.close(), ...[...connectors.values()].map((c) => c.close())]);
+      await Promise.allSettled([stores.close(), ...[...connectors.values()].map((c) => c.close()), ...[...remotes.values()].map((r) => r.then((x) => x.close()))]);
     },
   };
   return registry;

@@ -8,9 +8,8 @@
  * last. What cannot be carried over is said per model and per version.
  */
 import { createReadStream } from 'node:fs';
-import { lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { lstat, readdir, readFile, rm } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -19,6 +18,7 @@ import { createRequire } from 'node:module';
 import { inspectArchive } from '../archive/index.js';
 import { writeTar, type TarWriteEntry } from '../archive/tar-writer.js';
 import { MlmodelError } from '../errors.js';
+import { makeStaging } from './staging.js';
 import type { JsonValue } from '../store/metadata.js';
 import type { ModelFacts, VersionFacts } from './bundle-format.js';
 
@@ -35,6 +35,7 @@ const FLAVOR_TYPES: ReadonlyArray<[string, ModelFacts['type']]> = [
 export interface MlflowVersionSource {
   readonly facts: VersionFacts;
   readonly archivePath: string;
+  open(): Promise<Readable>;
 }
 
 /** One registered model, ready to publish, with what did not come along. */
@@ -73,7 +74,7 @@ export async function readMlflowRegistry(dbPath: string, opts: { only?: string; 
   } catch (e) {
     throw new MlmodelError('INVALID_ARGUMENT', `cannot open ${dbPath} as an MLflow tracking database: ${(e as Error).message}`, { path: dbPath });
   }
-  const staging = await mkdtemp(join(tmpdir(), 'mlmodel-mlflow-'));
+  const staging = await makeStaging('mlflow');
   const close = () => rm(staging, { recursive: true, force: true });
   try {
     const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Row[]).map((r) => String(r.name)));
@@ -152,6 +153,7 @@ export async function readMlflowRegistry(dbPath: string, opts: { only?: string; 
         if (v.user_id) options.mlflow_user = String(v.user_id);
         versions.push({
           archivePath,
+          open: () => Promise.resolve(createReadStream(archivePath)),
           facts: {
             version: number,
             format: report.format,

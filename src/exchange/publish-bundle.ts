@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { storeArchive, discardImport, finishStaleDelete, settleLatest, type StagedImport } from '../commands/import.js';
 import { finishDelete } from '../commands/delete.js';
@@ -28,14 +27,35 @@ const BUNDLE_CLAIM = 'bundle:';
 const BUNDLE_GAP = 'bundle-gap';
 const isBundleClaim = (owner: string | null) => owner === BUNDLE_GAP || (owner?.startsWith(BUNDLE_CLAIM) ?? false);
 
-/** What publishing needs of a bundle: checked facts and archives on local disk (an MLflow registry read by mlflow-import.ts gives the same). */
-export type PublishSource = Pick<CheckedBundle, 'model' | 'versions' | 'deployments' | 'skipped'>;
+/** One version to publish: its checked facts, and its archive's bytes (checked again against the facts as they are stored). */
+export interface Wanted {
+  readonly facts: VersionFacts;
+  open(): Promise<Readable>;
+}
+
+/**
+ * What publishing needs: checked facts and a way to each archive — a bundle's
+ * unpacked files (read-bundle.ts), an MLflow registry's (mlflow-import.ts) or
+ * another registry's object store (sync.ts).
+ */
+export interface PublishSource extends Pick<CheckedBundle, 'model' | 'deployments' | 'skipped'> {
+  readonly versions: readonly Wanted[];
+}
 
 type Plan = { kind: 'new' } | { kind: 'existing'; head: ModelRecord };
 
-interface Wanted {
-  readonly facts: VersionFacts;
-  readonly archivePath: string;
+/** A version or alias of a source that the registry holds otherwise: never overwritten. */
+export interface PublishConflict {
+  readonly version: number | null;
+  /** The alias in conflict, for an alias's. */
+  readonly alias?: string;
+  readonly note: string;
+}
+
+/** The facts `compareVersions` needs: records alone, so a model already here costs no object request. */
+export interface ComparedSource {
+  readonly model: Pick<PublishSource['model'], 'type' | 'aliases'>;
+  readonly versions: ReadonlyArray<{ readonly facts: Pick<VersionFacts, 'version' | 'sha256'> }>;
 }
 
 /**
@@ -66,7 +86,7 @@ export async function publishBundle(ctx: EngineContext, bundle: PublishSource, o
     ...bundle.skipped.map((s) => ['skipped', name, null, null, null, `section ${s.type} (schema ${s.schema}) is not known here: not carried over`] as Cell[]),
   ];
   // A first look without the lock decides what to stage; it is looked at again under the lock.
-  const first = await missingVersions(ctx, name, bundle);
+  const first = refuseConflicts(name, await compareVersions(ctx, name, bundle));
   if (first.missing.length === 0) return { columns: UNBUNDLE_COLUMNS, rows: rows(bundle.versions, new Set()) };
 
   const staged = new Map<number, StagedImport>();
@@ -76,7 +96,7 @@ export async function publishBundle(ctx: EngineContext, bundle: PublishSource, o
       for (const s of staged.values()) {
         if (!(await s.lease.renew())) throw new MlmodelError('CONFLICT', `the import of ${name} stalled and fsck removed its archives meanwhile; run it again`, { name });
       }
-      const now = await missingVersions(ctx, name, bundle);
+      const now = refuseConflicts(name, await compareVersions(ctx, name, bundle));
       const todo = now.missing.filter((w) => staged.has(w.facts.version));
       if (todo.length !== now.missing.length) throw new MlmodelError('CONFLICT', `${name} changed while the bundle was read; run it again`, { name });
       if (todo.length === 0) return new Set<number>();
@@ -94,37 +114,62 @@ export async function publishBundle(ctx: EngineContext, bundle: PublishSource, o
   }
 }
 
-/** Which of the bundle's versions the registry lacks; CONFLICT if any it has differs, or an alias here points elsewhere. */
-async function missingVersions(ctx: EngineContext, name: string, bundle: PublishSource): Promise<{ plan: Plan; missing: Wanted[] }> {
+/** A bundle is taken whole or not at all: CONFLICT naming every conflict, if there is one. */
+function refuseConflicts<W>(name: string, c: { plan: Plan; missing: W[]; conflicts: PublishConflict[]; typeConflict: boolean }): { plan: Plan; missing: W[] } {
+  const notes = c.conflicts.map((x) => x.note);
+  if (notes.length > 0) {
+    throw new MlmodelError('CONFLICT', c.typeConflict ? notes[0]! : `bundle refused, nothing was imported: ${notes.slice(0, 5).join('; ')}${notes.length > 5 ? ` (and ${notes.length - 5} more)` : ''}`, { name, conflicts: notes });
+  }
+  return c;
+}
+
+/**
+ * Which of the source's versions the registry lacks under `name` (the
+ * current user's), and every version or alias it holds otherwise: a version
+ * number here with other bytes, a number used here by a version since
+ * deleted, an alias here pointing elsewhere — or, alone, a model of another
+ * type. Reads records and claims only.
+ */
+/** How conflict notes name the two sides: this registry (`here`) and the source (`theirs`, possessive; `it` as a subject). */
+export interface ConflictWords {
+  readonly here: string;
+  readonly theirs: string;
+  readonly it: string;
+}
+const BUNDLE_WORDS: ConflictWords = { here: 'here', theirs: "the bundle's", it: 'the bundle' };
+
+export async function compareVersions<W extends ComparedSource['versions'][number]>(
+  ctx: EngineContext,
+  name: string,
+  source: { readonly model: ComparedSource['model']; readonly versions: readonly W[] },
+  words: ConflictWords = BUNDLE_WORDS,
+): Promise<{ plan: Plan; missing: W[]; conflicts: PublishConflict[]; typeConflict: boolean }> {
   const [head] = await ctx.meta.findModels({ filter: F.and(F.eq('user', ctx.user), F.eq('name', name), F.eq('latest', true), F.eq('state', 'ACTIVE')), limit: 1 });
-  if (!head) return { plan: { kind: 'new' }, missing: [...bundle.versions] };
-  if (head.type !== bundle.model.type) {
-    throw new MlmodelError('CONFLICT', `${name} is a ${head.type} model here; the bundle holds a ${bundle.model.type} model`, { name });
+  if (!head) return { plan: { kind: 'new' }, missing: [...source.versions], conflicts: [], typeConflict: false };
+  if (head.type !== source.model.type) {
+    return { plan: { kind: 'existing', head }, missing: [], conflicts: [{ version: null, note: `${name} is a ${head.type} model ${words.here}; ${words.it} holds a ${source.model.type} model` }], typeConflict: true };
   }
   const here = new Map((await ctx.meta.findModels({ filter: F.eq('model_uid', head.model_uid) })).map((r) => [r.version, r]));
   const seq = `version:${head.model_uid}`;
-  const conflicts: string[] = [];
-  const missing: Wanted[] = [];
-  for (const w of bundle.versions) {
+  const conflicts: PublishConflict[] = [];
+  const missing: W[] = [];
+  for (const w of source.versions) {
     const v = w.facts.version;
     const r = here.get(v);
     if (r) {
-      if (r.state !== 'ACTIVE' || r.sha256 !== w.facts.sha256) conflicts.push(`${name}@${v} is here with sha256 ${r.sha256}, the bundle's has ${w.facts.sha256}`);
+      if (r.state !== 'ACTIVE' || r.sha256 !== w.facts.sha256) conflicts.push({ version: v, note: `${name}@${v} is ${words.here} with sha256 ${r.sha256}, ${words.theirs} has ${w.facts.sha256}` });
       continue;
     }
     // A number used here before (a version since deleted) is never used again.
-    if (v <= (await ctx.meta.lastClaimed(seq)) && !isBundleClaim(await ctx.meta.claimOwner(seq, v))) conflicts.push(`${name}@${v} was a version here (since deleted); its number is not used again`);
+    if (v <= (await ctx.meta.lastClaimed(seq)) && !isBundleClaim(await ctx.meta.claimOwner(seq, v))) conflicts.push({ version: v, note: `${name}@${v} was a version ${words.here} (since deleted); its number is not used again` });
     else missing.push(w);
   }
   const aliases = new Map((await aliasesOf(ctx, head.model_uid)).map((a) => [a.alias, a.version]));
-  for (const a of bundle.model.aliases) {
+  for (const a of source.model.aliases) {
     const at = aliases.get(a.alias);
-    if (at !== undefined && at !== a.version) conflicts.push(`alias ${a.alias} points at ${name}@${at} here, the bundle's at @${a.version}`);
+    if (at !== undefined && at !== a.version) conflicts.push({ version: null, alias: a.alias, note: `alias ${a.alias} points at ${name}@${at} ${words.here}, ${words.theirs} at @${a.version}` });
   }
-  if (conflicts.length > 0) {
-    throw new MlmodelError('CONFLICT', `bundle refused, nothing was imported: ${conflicts.slice(0, 5).join('; ')}${conflicts.length > 5 ? ` (and ${conflicts.length - 5} more)` : ''}`, { name, conflicts });
-  }
-  return { plan: { kind: 'existing', head }, missing };
+  return { plan: { kind: 'existing', head }, missing, conflicts, typeConflict: false };
 }
 
 /** Stores one version's archive (its bytes must be the bundle record's) and its serving history, under a fresh uid. */
@@ -133,7 +178,7 @@ async function stageVersion(ctx: EngineContext, name: string, bundle: PublishSou
     name,
     type: bundle.model.type,
     o: {},
-    source: { stream: createReadStream(w.archivePath), size: w.facts.size },
+    source: { stream: await w.open(), size: w.facts.size },
     expect: { size: w.facts.size, sha256: w.facts.sha256 },
   });
   try {

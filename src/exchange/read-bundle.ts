@@ -1,10 +1,11 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { createReadStream } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { extractArchive } from '../archive/index.js';
 import { refuse } from '../archive/refuse.js';
 import { MlmodelError } from '../errors.js';
+import { makeStaging } from './staging.js';
 import {
   digestLine,
   KNOWN_SECTIONS,
@@ -31,7 +32,7 @@ export interface CheckedBundle {
   readonly manifestSha256: string;
   readonly model: ModelFacts;
   /** Oldest first. */
-  readonly versions: ReadonlyArray<{ readonly facts: VersionFacts; readonly archivePath: string }>;
+  readonly versions: ReadonlyArray<{ readonly facts: VersionFacts; readonly archivePath: string; open(): Promise<Readable> }>;
   readonly deployments: readonly DeploymentFacts[];
   /** Sections this mlmodel does not know and that said they may be skipped: not carried over. */
   readonly skipped: readonly BundleSection[];
@@ -47,7 +48,8 @@ export interface CheckedBundle {
 const BUNDLE_LIMITS = { maxUnpackedBytes: 256 * 1024 ** 3 };
 
 /**
- * Unpacks a bundle into a private staging directory with the archive
+ * Unpacks a bundle into a private staging directory (staging.ts: one a
+ * killed unbundle left is removed by the next) with the archive
  * layer's strict reader (every hostile-archive rule: traversal, links,
  * devices, duplicates, truncation …), then checks it whole before anyone
  * uses a byte: the manifest's digest, the files against the manifest (the
@@ -55,7 +57,7 @@ const BUNDLE_LIMITS = { maxUnpackedBytes: 256 * 1024 ** 3 };
  * registry is touched here; on failure the staging directory is gone.
  */
 export async function readBundle(source: Readable, opts: { expectedSha256?: string; signal?: AbortSignal } = {}): Promise<CheckedBundle> {
-  const staging = await mkdtemp(join(tmpdir(), 'mlmodel-unbundle-'));
+  const staging = await makeStaging('unbundle');
   const close = () => rm(staging, { recursive: true, force: true });
   try {
     const root = join(staging, 'bundle');
@@ -102,7 +104,7 @@ export async function readBundle(source: Readable, opts: { expectedSha256?: stri
     const skipped: BundleSection[] = [];
     let model: ModelFacts | undefined;
     let deployments: DeploymentFacts[] = [];
-    const versions: Array<{ facts: VersionFacts; archivePath: string }> = [];
+    const versions: Array<CheckedBundle['versions'][number]> = [];
     const expectFiles = (s: BundleSection, want: string[]) => {
       if (s.files.length !== want.length || s.files.some((p, i) => p !== want[i])) {
         throw refuse('manifest-mismatch', `bundle section ${s.type} must hold ${want.join(', ')}`);
@@ -130,7 +132,8 @@ export async function readBundle(source: Readable, opts: { expectedSha256?: stri
         if (facts.size !== archive.size || facts.sha256 !== archive.sha256) {
           throw new MlmodelError('CHECKSUM_MISMATCH', `bundle version ${v}: its record names an archive of ${facts.size} bytes and sha256 ${facts.sha256}, the bundle holds another`, { version: v });
         }
-        versions.push({ facts, archivePath: file(versionArchivePath(v)) });
+        const archivePath = file(versionArchivePath(v));
+        versions.push({ facts, archivePath, open: () => Promise.resolve(createReadStream(archivePath)) });
       }
     }
     if (!model) throw refuse('missing-required', 'bundle has no model section');

@@ -45,17 +45,7 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
  * round trip through another registry gives the same manifest.
  */
 export async function collectBundle(ctx: EngineContext, head: ModelRecord, versions: readonly ModelRecord[]): Promise<BundleContent> {
-  const numbers = new Set(versions.map((v) => v.version));
-  const aliases = (await aliasesOf(ctx, head.model_uid)).filter((a) => numbers.has(a.version)).sort((a, b) => (a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : 0));
-  const model: ModelFacts = {
-    name: head.name,
-    user: head.user,
-    type: head.type as ModelFacts['type'],
-    category: head.category,
-    algorithm: head.algorithm,
-    create: head.create.toISOString(),
-    aliases,
-  };
+  const model = await modelFacts(ctx, head, versions);
   const deployments = await deploymentsOf(ctx, head.model_uid, versions);
   const files: Array<BundleFile & { body: TarWriteEntry['body'] }> = [];
   const addJson = (path: string, value: unknown) => {
@@ -70,21 +60,7 @@ export async function collectBundle(ctx: EngineContext, head: ModelRecord, versi
     { type: 'serving', schema: 1, critical: false, files: [SERVING_PATH] },
   ];
   for (const r of versions) {
-    const facts: VersionFacts = {
-      version: r.version,
-      format: r.format,
-      filename: r.filename,
-      category: r.category,
-      algorithm: r.algorithm,
-      create: r.create.toISOString(),
-      modified: r.modified.toISOString(),
-      imported: r.imported.toISOString(),
-      size: r.size,
-      sha256: r.sha256,
-      tags: [...r.tags],
-      options: r.options,
-    };
-    addJson(versionRecordPath(r.version), facts);
+    addJson(versionRecordPath(r.version), versionFacts(r));
     files.push({ path: versionArchivePath(r.version), size: r.size, sha256: r.sha256, body: () => checkedArchive(ctx, r) });
     sections.push({ type: 'version', schema: 1, critical: true, version: r.version, files: [versionRecordPath(r.version), versionArchivePath(r.version)] });
   }
@@ -107,6 +83,39 @@ export async function collectBundle(ctx: EngineContext, head: ModelRecord, versi
       { path: MANIFEST_DIGEST_PATH, size: digest.length, body: digest },
       ...files.map((f) => ({ path: f.path, size: f.size, body: f.body })),
     ],
+  };
+}
+
+/** The model's facts as a bundle of `versions` carries them: its aliases that point at one of those versions, by name. */
+export async function modelFacts(ctx: EngineContext, head: ModelRecord, versions: readonly ModelRecord[]): Promise<ModelFacts> {
+  const numbers = new Set(versions.map((v) => v.version));
+  const aliases = (await aliasesOf(ctx, head.model_uid)).filter((a) => numbers.has(a.version)).sort((a, b) => (a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : 0));
+  return {
+    name: head.name,
+    user: head.user,
+    type: head.type as ModelFacts['type'],
+    category: head.category,
+    algorithm: head.algorithm,
+    create: head.create.toISOString(),
+    aliases,
+  };
+}
+
+/** A version record's facts that mean the same in any registry. */
+export function versionFacts(r: ModelRecord): VersionFacts {
+  return {
+    version: r.version,
+    format: r.format,
+    filename: r.filename,
+    category: r.category,
+    algorithm: r.algorithm,
+    create: r.create.toISOString(),
+    modified: r.modified.toISOString(),
+    imported: r.imported.toISOString(),
+    size: r.size,
+    sha256: r.sha256,
+    tags: [...r.tags],
+    options: r.options,
   };
 }
 
@@ -135,7 +144,7 @@ export function bundleStream(content: BundleContent): Readable {
  * This registry's own deployments of the bundled versions, and the history
  * that came with them from the registry they were imported from, oldest first.
  */
-async function deploymentsOf(ctx: EngineContext, modelUid: string, versions: readonly ModelRecord[]): Promise<DeploymentFacts[]> {
+export async function deploymentsOf(ctx: EngineContext, modelUid: string, versions: readonly ModelRecord[]): Promise<DeploymentFacts[]> {
   const byUid = new Map(versions.map((v) => [v.uid, v]));
   const out: DeploymentFacts[] = [];
   for (const v of versions) {

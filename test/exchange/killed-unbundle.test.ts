@@ -3,11 +3,12 @@
  * run (reading the bundle, storing archives, writing records): afterwards
  * the model is either not there at all or there whole (every version), never
  * part of it; the same unbundle run again succeeds without any repair and
- * gives the same model (its bundle has the original manifest); and once the
+ * gives the same model (its bundle has the original manifest) and removes
+ * the staging directory the killed one left in the OS tmp; and once the
  * killed run's leases have lapsed, fsck repair=true removes what it left and
  * fsck then finds nothing.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -95,7 +96,9 @@ it('a killed unbundle leaves nothing half-imported, and the rerun gives the whol
     .sample(fc.integer({ min: 0, max: Math.max(200, fullMs) }), { numRuns: rounds, seed })
     .map((ms, i) => [i % 2 === 0, ms] as const);
   let lastKill = 0;
-  const seen = { beforeRecords: 0, duringOrAfterRecords: 0, finished: 0 };
+  const seen = { beforeRecords: 0, duringOrAfterRecords: 0, finished: 0, stagingLeft: 0 };
+  /** Unbundle's staging directories in the children's TMPDIR. */
+  const staging = () => readdirSync(root).filter((n) => n.startsWith('mlmodel-unbundle-'));
   for (const [inRecords, ms] of kills) {
     const child = startCli(['-c', `mlmodel unbundle path=${bundle}`], target);
     const done = finished(child, 120_000);
@@ -107,6 +110,7 @@ it('a killed unbundle leaves nothing half-imported, and the rerun gives the whol
     lastKill = Date.now();
     const outcome = await done;
     const began = (await recordCount()) > 0;
+    if (staging().length > 0) seen.stagingLeft++;
     if (outcome.signal !== 'SIGKILL') seen.finished++;
     else if (began) seen.duringOrAfterRecords++;
     else seen.beforeRecords++;
@@ -116,6 +120,8 @@ it('a killed unbundle leaves nothing half-imported, and the rerun gives the whol
     // The same command again, with no repair in between: the whole model.
     const rerun = await json(`mlmodel unbundle path=${bundle}`, target);
     expect(rerun.stderr).toBe('');
+    // The killed run's staging directory went at the start of the rerun, and the rerun's own at its end.
+    expect(staging()).toEqual([]);
     expect(rerun.rows.map((r) => r[2])).toEqual(all);
     expect(await visibleVersions()).toEqual(all);
     const again = await json(`mlmodel bundle m to=${join(root, `again-${ms}-${String(inRecords)}.tar`)} all=true`, target);
@@ -131,3 +137,24 @@ it('a killed unbundle leaves nothing half-imported, and the rerun gives the whol
   for (const row of repaired.rows) expect([row[0], row[3]]).toEqual([expect.stringMatching(/^(orphan object|temporary|interrupted delete|stale name|lease)$/), 'repaired']);
   expect((await json('mlmodel fsck grace=0', target)).rows).toEqual([]);
 }, 600_000);
+
+it('the staging directory of an unbundle killed while unpacking goes with the next unbundle', async () => {
+  const home = envFor('staging-target');
+  const staging = () => readdirSync(root).filter((n) => n.startsWith('mlmodel-unbundle-'));
+  expect(staging()).toEqual([]);
+  const child = startCli(['-c', `mlmodel unbundle path=${bundle}`], home);
+  const done = finished(child, 120_000);
+  // Killed as soon as its staging directory exists: mid-unpack.
+  const end = Date.now() + 60_000;
+  while (Date.now() < end && staging().length === 0) await new Promise((r) => setTimeout(r, 2));
+  child.kill('SIGKILL');
+  expect((await done).signal).toBe('SIGKILL');
+  const left = staging();
+  expect(left).toHaveLength(1);
+  // Named for its dead writer, so a new unbundle (in any registry) knows it for an orphan.
+  expect(left[0]).toMatch(/^mlmodel-unbundle-tmp-[0-9a-f]{8}\.\d+\./);
+  const rerun = await json(`mlmodel unbundle path=${bundle}`, home);
+  expect(rerun.status).toBe(0);
+  expect(rerun.rows).toHaveLength(VERSIONS);
+  expect(staging()).toEqual([]);
+}, 180_000);

@@ -24,7 +24,8 @@ it('docs/exchange.md runs as written', () => {
   const r = spawnSync('bash', ['-eu', '-c', blocks.join('\n')], {
     env: { PATH: `${bin}:${process.env.PATH ?? ''}`, HOME: join(root, 'home'), TMPDIR: root, TZ: 'UTC' },
     encoding: 'utf8',
-    timeout: 120_000,
+    // A hang bound: the page runs some forty CLI commands, each a fresh process (minutes on a loaded machine).
+    timeout: 360_000,
   });
   expect(r.status, r.stderr).toBe(0);
   const out = r.stdout;
@@ -40,4 +41,8 @@ it('docs/exchange.md runs as written', () => {
   expect(out).toMatch(/name: 'bob_mnist'\n\s+versions: 2\n/);
   expect(out).toMatch(/│ mnist │ bob\s+│\s+1 │ pushed │\s+1 │/);
   expect(out).toMatch(/│ imported │ mnist │\s+1 │\n└/);
-}, 180_000);
+  // Sync: pushed, then nothing moves; a conflict is a row and the rest travels; pulled by a condition.
+  expect(out).toMatch(/│ present │\s+2 │ already there with the same sha256 │/);
+  expect(out).toMatch(/│ conflict │\s+1 │ iris@1 is on the receiving side with sha256 [0-9a-f]{64}, the sending side's has [0-9a-f]{64} │\n│ copied {3}│\s+2 │/);
+  expect(out.match(/│ copied │ mnist │\s+2 │[^\n]*\n└/g)).toHaveLength(2);
+}, 400_000);

@@ -1,0 +1,86 @@
+/**
+ * Sync between two registries (docs/exchange.md): every version of the
+ * chosen models that the target lacks travels, through the path an
+ * unbundle takes (publish-bundle.ts: archives staged under leases, their
+ * bytes checked against the source's sha256 as they are stored, records
+ * last); a version the target holds with the same sha256 is left alone
+ * without a single object request, and one it holds otherwise — or an
+ * alias it points elsewhere — is a conflict row, never overwritten. A sync
+ * killed at any point leaves nothing half-published, and the next run
+ * moves what is still missing.
+ */
+import type { EngineContext } from '../engine/context.js';
+import { isMlmodelError } from '../errors.js';
+import { aliasesOf } from '../commands/alias.js';
+import { versionsOf } from '../executor/models.js';
+import { col, type Cell } from '../result/table.js';
+import type { ModelRecord } from '../store/metadata.js';
+import { compareVersions, publishBundle, type PublishSource } from './publish-bundle.js';
+import { deploymentsOf, modelFacts, versionFacts } from './write-bundle.js';
+
+export const SYNC_COLUMNS = [col('result', 'TEXT'), col('name', 'TEXT'), col('version', 'LONG'), col('size', 'LONG'), col('sha256', 'TEXT'), col('note', 'TEXT')];
+
+const SYNC_WORDS = { here: 'on the receiving side', theirs: "the sending side's", it: 'the sending side' };
+
+/** What to move of one model: its latest record, and the versions (all, or the one named). */
+export interface SyncItem {
+  readonly head: ModelRecord;
+  readonly only: number | null;
+}
+
+/**
+ * Syncs each item from `from` to `to` (both acting as the same user), one
+ * model at a time: a model that fails (a conflict that appeared meanwhile, a
+ * source archive that does not match its record) gives `failed` rows and the
+ * next model still runs. Rows per version: copied, present, conflict or
+ * failed, each model's in version order, its alias conflicts after them.
+ */
+export async function syncModels(from: EngineContext, to: EngineContext, items: readonly SyncItem[]): Promise<Cell[][]> {
+  const rows: Cell[][] = [];
+  for (const item of items) rows.push(...(await syncOne(from, to, item)));
+  return rows;
+}
+
+async function syncOne(from: EngineContext, to: EngineContext, { head, only }: SyncItem): Promise<Cell[][]> {
+  const name = head.name;
+  const records = (await versionsOf(from, head.model_uid)).filter((r) => only === null || r.version === only);
+  const aliases = (await aliasesOf(from, head.model_uid)).filter((a) => records.some((r) => r.version === a.version));
+  const cmp = await compareVersions(to, name, { model: { type: head.type as PublishSource['model']['type'], aliases }, versions: records.map((r) => ({ facts: { version: r.version, sha256: r.sha256 }, record: r })) }, SYNC_WORDS);
+  const row = (result: string, r: ModelRecord | null, note: string | null): Cell[] => [result, name, r?.version ?? null, r?.size ?? null, r?.sha256 ?? null, note];
+  if (cmp.typeConflict) return records.map((r) => row('conflict', r, cmp.conflicts[0]!.note));
+
+  const conflictAt = new Map(cmp.conflicts.filter((c) => c.version !== null).map((c) => [c.version!, c.note]));
+  const missing = new Set(cmp.missing.map((m) => m.record.version));
+  const byVersion = new Map<number, Cell[]>();
+  for (const r of records) {
+    if (conflictAt.has(r.version)) byVersion.set(r.version, row('conflict', r, conflictAt.get(r.version)!));
+    else if (!missing.has(r.version)) byVersion.set(r.version, row('present', r, 'already there with the same sha256'));
+  }
+  const aliasConflicts = cmp.conflicts.filter((c) => c.version === null);
+  if (missing.size > 0) {
+    const sent = records.filter((r) => missing.has(r.version));
+    // Aliases go with the versions that travel, or that are there already; one pointing elsewhere there stays as it is.
+    const reachable = records.filter((r) => !conflictAt.has(r.version));
+    const model = await modelFacts(from, head, reachable);
+    const clashing = new Set(aliasConflicts.map((c) => c.alias));
+    const source: PublishSource = {
+      model: { ...model, aliases: model.aliases.filter((a) => !clashing.has(a.alias)) },
+      versions: sent.map((r) => ({ facts: versionFacts(r), open: () => from.objects.get(r.object_key) })),
+      deployments: await deploymentsOf(from, head.model_uid, sent),
+      skipped: [],
+    };
+    try {
+      const published = await publishBundle(to, source);
+      for (const p of published.rows) {
+        const r = sent.find((s) => s.version === p[2])!;
+        byVersion.set(r.version, p[0] === 'imported' ? row('copied', r, null) : row('present', r, 'already there with the same sha256'));
+      }
+    } catch (e) {
+      if (isMlmodelError(e, 'CANCELLED') || from.signal?.aborted) throw e;
+      // Nothing of this model was published (publishBundle undoes its own); the next run tries again.
+      const why = isMlmodelError(e) ? `${e.code}: ${e.message}` : String(e);
+      for (const r of sent) byVersion.set(r.version, row('failed', r, why));
+    }
+  }
+  return [...[...byVersion.entries()].sort(([a], [b]) => a - b).map(([, r]) => r), ...aliasConflicts.map((c) => row('conflict', null, c.note))];
+}
