@@ -60,7 +60,8 @@ for (const rule of language.commandRules) {
 
 const CONSOLE_HELP = `Console:
   Enter runs the query; a trailing \\, an open quote or parenthesis continues it on the next line.
-  Tab completes actions, options, model and field names; Up/Down recall history; Ctrl-R searches it.
+  Tab completes actions, options, model and field names, versions after NAME@, object keys and paths;
+  Up/Down recall history; Ctrl-R searches it.
   Ctrl-C cancels a running query (or clears the line); Ctrl-D on an empty line exits.
   What is typed or pasted while a query runs waits, and runs after it; Ctrl-L clears the screen.
   \\x [on|off|auto]   expanded display, one record per block (auto: when a table is too wide)
