@@ -46,6 +46,9 @@ export const MODEL_INDEXES: IndexDescription[] = [
   { key: { modified: -1, id: -1 }, name: 'modified' },
   { key: { create: -1, id: -1 }, name: 'create' },
   { key: { name: 1, version: 1 }, name: 'name_version' },
+  // The list sorted by name or id (the web page's sortable columns, keyset paging).
+  { key: { latest: 1, name: 1, id: 1 }, name: 'latest_name' },
+  { key: { latest: 1, id: -1 }, name: 'latest_id' },
 ];
 const SEQ_INDEXES: IndexDescription[] = [{ key: { seq: 1, n: 1 }, name: 'seq_n_unique', unique: true }];
 const NAME_INDEXES: IndexDescription[] = [{ key: { scope: 1, name: 1 }, name: 'scope_name_unique', unique: true }];

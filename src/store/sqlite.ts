@@ -75,6 +75,10 @@ CREATE INDEX IF NOT EXISTS models_latest_modified ON models ("latest", "modified
 CREATE INDEX IF NOT EXISTS models_modified ON models ("modified", "id");
 CREATE INDEX IF NOT EXISTS models_create ON models ("create", "id");
 CREATE INDEX IF NOT EXISTS models_name ON models ("name", "version");
+-- The list sorted by name or id (the web page's sortable columns, keyset paging):
+-- a page of a million models is read from the index, not sorted whole.
+CREATE INDEX IF NOT EXISTS models_latest_name ON models ("latest", "name", "id");
+CREATE INDEX IF NOT EXISTS models_latest_id ON models ("latest", "id");
 CREATE INDEX IF NOT EXISTS models_algorithm ON models ("algorithm");
 CREATE INDEX IF NOT EXISTS models_serving ON models ("serving", "serving_name");
 CREATE TABLE IF NOT EXISTS seq_claims (

@@ -96,7 +96,12 @@ describe('SQLite specifics', () => {
     const reopened = new SqliteMetadataStore({ path });
     await reopened.init();
     const { details } = reopened.explain({ filter: F.and(F.eq('latest', true), F.eq('state', 'ACTIVE'), F.eq('name', 'm1500')) });
-    expect(details.join('\n')).toMatch(/USING INDEX models_(name|user_name_version) \(/);
+    expect(details.join('\n')).toMatch(/USING INDEX models_(name|user_name_version|latest_name) \(/);
+    // A page of the list sorted by name, or newest id first, is read from an index, not sorted whole.
+    for (const sort of [[['name', 1], ['id', 1]], [['id', -1]]] as const) {
+      const page = reopened.explain({ filter: F.and(F.eq('latest', true), F.eq('state', 'ACTIVE')), sort: sort.map(([f, d]) => [f, d] as [string, 1 | -1]), limit: 51 });
+      expect(page.details.join('\n')).not.toMatch(/TEMP B-TREE/);
+    }
     expect((await reopened.findModels({ filter: F.eq('name', 'm1500') })).map((r) => r.id)).toEqual([1500]);
     await reopened.close();
   });
