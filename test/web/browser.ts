@@ -45,16 +45,5 @@ export async function axeViolations(page: Page): Promise<string[]> {
   return result;
 }
 
-/** What the chart page leaves for tests (web/src/runs.ts ChartProbe). */
-export interface ChartProbe {
-  data: (number | null)[][];
-  series: string[];
-  drawMs: number;
-  log: boolean;
-  x: [number, number];
-}
-declare global {
-  interface Window {
-    mlmodelChart?: ChartProbe;
-  }
-}
+/** What the chart page leaves for tests: declared once, beside the code that fills it. */
+export type { ChartProbe } from '../../web/src/runs.js';
