@@ -14,6 +14,7 @@ const SERVE_USAGE = `usage: mlmodel serve [--port N] [--predict-port N] [--host 
     POST /query            {"q": "<query>"}  → {"fields", "results", …}
     POST /query/jobs       {"q": "<query>"}  → {"sid"}
     GET  /query/jobs/SID                     → {"status", "isEnd", "fields", "results"}
+    GET  /ui/                                  the web page: models, runs, charts (docs/web.md)
   and, with --predict-port, predictions from every deployed onnx model
   (see docs/serving.md):
     /v1/models/NAME…       TensorFlow Serving's REST API (:predict, metadata)
