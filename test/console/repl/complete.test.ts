@@ -24,7 +24,7 @@ describe('completion from the grammar', () => {
   it('offers commands, actions and stages where the grammar takes them', () => {
     expect(at('')).toEqual(['mlmodel', 'serving', 'help']);
     expect(at('he')).toEqual(['help']);
-    expect(at('help s')).toEqual(['summary', 'stop', 'status', 'serving', 'signature', 'sort']);
+    expect(at('help s')).toEqual(['summary', 'stop', 'sync', 'status', 'serving', 'signature', 'sort']);
     expect(at('ml')).toEqual(['mlmodel']);
     expect(at('mlmodel ')).toEqual(expect.arrayContaining(['list', 'summary', 'delete', 'rename', 'import', 'export', 'deploy', 'stop']));
     expect(at('mlmodel su')).toEqual(['summary']);
