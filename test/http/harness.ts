@@ -30,7 +30,15 @@ export interface Harness {
  * `tokens: false`), served on a free loopback port.
  */
 export async function startHarness(
-  opts: { tokens?: boolean; wrap?: (r: Registry) => Registry; server?: Partial<QueryServerOptions>; httpConfig?: string } = {},
+  opts: {
+    tokens?: boolean;
+    wrap?: (r: Registry) => Registry;
+    server?: Partial<QueryServerOptions>;
+    /** Lines added to the config's http section. */
+    httpConfig?: string;
+    /** More connectors, NAME: URL, beside LAKE. */
+    connectors?: Readonly<Record<string, string>>;
+  } = {},
 ): Promise<Harness> {
   const root = mkdtempSync(join(tmpdir(), 'mlmodel-http-'));
   const inbox = join(root, 'inbox');
@@ -38,7 +46,10 @@ export async function startHarness(
   const configFile = join(root, 'config.yaml');
   const tokens = opts.tokens === false ? '' : `  tokens:\n${Object.entries(TOKENS).map(([u, t]) => `    ${t}: ${u}\n`).join('')}  admins: [ops]\n`;
   // A directory connector that is never created: what reads through a connector answers (BUCKET_NOT_FOUND) without a server.
-  writeFileSync(configFile, `user: root\nconnectors:\n  LAKE: ${join(root, 'lake')}\nhttp:\n${tokens}  local_roots: [${inbox}]\n${opts.httpConfig ?? ''}`);
+  const connectors = Object.entries({ LAKE: join(root, 'lake'), ...opts.connectors })
+    .map(([name, url]) => `  ${name}: ${JSON.stringify(url)}\n`)
+    .join('');
+  writeFileSync(configFile, `user: root\nconnectors:\n${connectors}http:\n${tokens}  local_roots: [${inbox}]\n${opts.httpConfig ?? ''}`);
   const config = loadConfig({ HOME: root, MLMODEL_HOME: join(root, 'home'), MLMODEL_CONFIG: configFile }, {});
   const real = await openRegistry({ config, localRoots: config.http.localRoots });
   const registry = opts.wrap ? opts.wrap(real) : real;

@@ -197,7 +197,7 @@ describe('over the HTTP query API', () => {
 
   it('stops at SIGINT with one line; the dropped request cancels the import on the server', async (ctx) => {
     const py = needNotebook(nb, ctx);
-    h = await startHarness({ httpConfig: `connectors:\n  SLOW: "${slow.url}"\n` });
+    h = await startHarness({ connectors: { SLOW: slow.url } });
     const abortedBefore = slow.aborted();
     const servedBefore = slow.served();
     const query = 'import name=slowmodel type=tf path=OBJECTSTORAGE.SLOW:big.tar';
