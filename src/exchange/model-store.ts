@@ -14,6 +14,7 @@ import { isMlmodelError } from '../errors.js';
 import { F } from '../store/filter.js';
 import type { ModelRecord } from '../store/metadata.js';
 import { collectBundle, writeBundle } from './write-bundle.js';
+import { readObject } from '../store/read-object.js';
 
 export const PUSH_STATUS_PREFIX = 'model-store/';
 const statusKey = (uid: string) => `${PUSH_STATUS_PREFIX}${uid}.json`;
@@ -100,9 +101,7 @@ async function saveStatus(ctx: EngineContext, uid: string, s: PushStatus): Promi
 export async function pushStatuses(ctx: EngineContext): Promise<PushStatus[]> {
   const out: PushStatus[] = [];
   for await (const o of ctx.objects.list(PUSH_STATUS_PREFIX)) {
-    const chunks: Buffer[] = [];
-    for await (const c of await ctx.objects.get(o.key)) chunks.push(c as Buffer);
-    out.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as PushStatus);
+    out.push(JSON.parse((await readObject(ctx.objects, o.key)).toString('utf8')) as PushStatus);
   }
   return out.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.version - b.version));
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { aliasesOf } from '../commands/alias.js';
+import { readObject } from '../store/read-object.js';
 import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
 import { servingHistoryKey } from '../executor/object-keys.js';
@@ -150,9 +151,7 @@ export async function deploymentsOf(ctx: EngineContext, modelUid: string, versio
   for (const v of versions) {
     const key = servingHistoryKey(v.uid);
     if (!(await ctx.objects.stat(key))) continue;
-    const chunks: Buffer[] = [];
-    for await (const c of await ctx.objects.get(key)) chunks.push(c as Buffer);
-    out.push(...parseServingFacts(Buffer.concat(chunks)));
+    out.push(...parseServingFacts(await readObject(ctx.objects, key)));
   }
   for (const s of await ctx.meta.findServings({ model_uid: modelUid })) {
     const v = byUid.get(s.record_uid);

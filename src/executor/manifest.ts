@@ -2,15 +2,14 @@ import type { ManifestEntry } from '../archive/index.js';
 import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
 import { manifestKey } from './object-keys.js';
+import { readObject } from '../store/read-object.js';
 
 /** The per-file manifest (path, size, mtime, sha256) recorded when a version was imported. */
 export async function readManifest(ctx: EngineContext, uid: string): Promise<ManifestEntry[]> {
   if (!(await ctx.objects.stat(manifestKey(uid)))) {
     throw new MlmodelError('OBJECT_NOT_FOUND', `the manifest of version ${uid} is missing; run mlmodel fsck`, { uid });
   }
-  const chunks: Buffer[] = [];
-  for await (const c of await ctx.objects.get(manifestKey(uid))) chunks.push(c as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as ManifestEntry[];
+  return JSON.parse((await readObject(ctx.objects, manifestKey(uid))).toString('utf8')) as ManifestEntry[];
 }
 
 /**

@@ -78,6 +78,17 @@ interface Entry {
  * request reads (the names, each name's newest version) computed once per
  * change rather than per request.
  */
+/** The read side of a ModelServer, answered from its table (both kinds of server share it). */
+function lookups(table: Table): Pick<ModelServer, 'names' | 'first' | 'states' | 'resolve' | 'labels'> {
+  return {
+    names: () => table.names(),
+    first: () => table.first(),
+    states: (name) => table.states(name),
+    resolve: (name, sel) => table.resolve(name, sel),
+    labels: (name) => table.labels(name),
+  };
+}
+
 class Table {
   readonly entries = new Map<string, Entry>();
   #names: readonly string[] | null = null;
@@ -259,11 +270,7 @@ export async function serveDeployed(ctx: EngineContext, options: DeployedServerO
   timer.unref();
 
   return {
-    names: () => table.names(),
-    first: () => table.first(),
-    states: (name) => table.states(name),
-    resolve: (name, sel) => table.resolve(name, sel),
-    labels: (name) => table.labels(name),
+    ...lookups(table),
     get ready() {
       return ready;
     },
@@ -299,11 +306,7 @@ export async function serveOne(ctx: EngineContext, ref: ModelRef): Promise<Model
   table.put(served, model);
   if (ref.alias !== undefined) table.entry(record.name).labels = Object.assign(Object.create(null) as Record<string, number>, { [ref.alias]: record.version });
   return {
-    names: () => table.names(),
-    first: () => table.first(),
-    states: (name) => table.states(name),
-    resolve: (name, sel) => table.resolve(name, sel),
-    labels: (name) => table.labels(name),
+    ...lookups(table),
     ready: true,
     refresh: async () => undefined,
     close: () => model.release(),
