@@ -3,10 +3,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { file, tar } from '../archive/tar-writer.js';
-import { describeWithServer } from '../servers/servers.js';
+import { databaseOfItsOwn, describeWithServer } from '../servers/servers.js';
 import { CLI } from './fault-harness.js';
 
 /**
@@ -124,24 +123,17 @@ describe(`${PROCESSES} concurrent console processes`, () => {
 describeWithServer('mongodb', `${PROCESSES} concurrent console processes on the servers`, (mongoUrl) => {
   describeWithServer('minio', 'with MinIO', (minioUrl) => {
     const run = randomBytes(3).toString('hex');
-    const database = `mlmodel_conc_${run}`;
-    afterAll(async () => {
-      const c = new MongoClient(mongoUrl);
-      await c.db(database).dropDatabase().catch(() => undefined);
-      await c.close();
-    });
+    const mongo = databaseOfItsOwn(mongoUrl, `mlmodel_conc_${run}`);
     it('on MongoDB-wire + MinIO', async () => {
       const work = await mkdtemp(join(tmpdir(), 'mlmodel-conc-'));
       created.push(work);
-      const mongo = new URL(mongoUrl);
-      mongo.pathname = `/${database}`;
       const base = minioUrl.replace(/\/+$/, '');
       const figures = await scenario(work, {
         PATH: process.env.PATH,
         HOME: work,
         MLMODEL_HOME: join(work, 'home'),
         MLMODEL_USER: 'root',
-        MLMODEL_MONGODB_URL: mongo.toString(),
+        MLMODEL_MONGODB_URL: mongo,
         MLMODEL_MINIO_URL: `${base}/conc-${run}`,
         MLMODEL_SERVING_BASE: `${base}/conc-serving-${run}/tf`,
       });

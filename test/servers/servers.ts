@@ -3,7 +3,8 @@
  * is missing, a failure under CI=true (never a silent skip) and a loud skip
  * elsewhere.
  */
-import { describe, inject, it } from 'vitest';
+import { MongoClient } from 'mongodb';
+import { afterAll, describe, inject, it } from 'vitest';
 import './context.js';
 
 export type ServerName = 'mongodb' | 'minio';
@@ -37,4 +38,19 @@ export function describeWithServer(name: ServerName, title: string, body: (url: 
   process.stderr.write(`\n[test-servers] SKIPPING "${title}": no ${name} server (${reason}); under CI=true this fails\n`);
   // A URL that parses (the bodies build URLs from it while vitest collects them), naming no host that exists.
   describe.skip(title, () => body('http://unavailable.invalid/'));
+}
+
+/**
+ * A database of the suite's own on the MongoDB-wire server, dropped after
+ * the suite: its URL. Call it in the suite's describe body.
+ */
+export function databaseOfItsOwn(mongoUrl: string, database: string): string {
+  afterAll(async () => {
+    const client = new MongoClient(mongoUrl);
+    await client.db(database).dropDatabase().catch(() => undefined);
+    await client.close();
+  });
+  const url = new URL(mongoUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
 }
