@@ -25,6 +25,8 @@ const SERVE_USAGE = `usage: mlmodel serve [--port N] [--predict-port N] [--host 
   --predict-port N  also answer predictions on this port, following deploy and stop
   --model REF       serve this one model version alone, on --port, the way
                     mlflow models serve -m does (MLflow's /invocations at the root)
+  --max-batch N     most rows one model run stacks from concurrent prediction
+                    requests (default 64; 1 runs every request alone; docs/serving.md)
   --host ADDR       address to listen on (default 127.0.0.1). Without tokens in
                     the config's http.tokens only a loopback address is allowed.`;
 
@@ -50,6 +52,7 @@ export async function serveMain(argv: readonly string[], io: ServeIo, stop?: Abo
         port: { type: 'string' },
         'predict-port': { type: 'string' },
         model: { type: 'string' },
+        'max-batch': { type: 'string' },
         host: { type: 'string' },
         home: { type: 'string' },
         config: { type: 'string' },
@@ -72,6 +75,11 @@ export async function serveMain(argv: readonly string[], io: ServeIo, stop?: Abo
       io.stderr.write(`mlmodel serve: ${flag} must be a number from 0 to 65535\n`);
       return EXIT_USAGE;
     }
+  }
+  const maxBatch = values['max-batch'];
+  if (maxBatch !== undefined && (!/^[1-9]\d{0,5}$/.test(maxBatch) || Number(maxBatch) > 65536)) {
+    io.stderr.write(`mlmodel serve: --max-batch must be a number from 1 to 65536\n`);
+    return EXIT_USAGE;
   }
   if (values.model !== undefined && predictPort !== null) {
     io.stderr.write(`mlmodel serve: --model serves one model on --port alone; --predict-port is for the registry's server\n`);
@@ -137,7 +145,8 @@ export async function serveMain(argv: readonly string[], io: ServeIo, stop?: Abo
         import('../../src/executor/models.js'),
         import('../version.js'),
       ]);
-      models = await registry.serveModels(values.model !== undefined ? { model: parseModelRefText(values.model) } : { log });
+      const batching = maxBatch === undefined ? {} : { maxBatchRows: Number(maxBatch) };
+      models = await registry.serveModels(values.model !== undefined ? { model: parseModelRefText(values.model), ...batching } : { log, ...batching });
       predictor = createPredictServer({
         models,
         http: registry.config.http,
