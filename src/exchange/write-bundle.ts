@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { aliasesOf } from '../commands/alias.js';
 import { readObject } from '../store/read-object.js';
 import type { EngineContext } from '../engine/context.js';
@@ -9,7 +9,6 @@ import { checkLocalRoots, parsePathOption } from '../executor/location.js';
 import { writeLocalFile } from '../executor/local-file.js';
 import type { ModelRecord } from '../store/metadata.js';
 import { writeTar, type TarWriteEntry } from '../archive/tar-writer.js';
-import { ParallelDigest } from './parallel-digest.js';
 import {
   BUNDLE_FORMAT,
   BUNDLE_FORMAT_VERSION,
@@ -171,31 +170,24 @@ export async function deploymentsOf(ctx: EngineContext, modelUid: string, versio
   return out.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
-/** Archives at least this large are checked on a worker thread (parallel-digest.ts); a worker's start would cost smaller ones more than it saves. */
-const PARALLEL_MIN = 8 * 1024 * 1024;
-
 /** A version's stored archive, failing the bundle if its bytes are not the ones recorded. */
 async function checkedArchive(ctx: EngineContext, r: ModelRecord): Promise<AsyncIterable<Uint8Array>> {
-  const source = await ctx.objects.get(r.object_key);
-  return (async function* () {
-    // The bundle's own sha256 hashes these bytes again on this thread: this check runs beside it.
-    const parallel = r.size >= PARALLEL_MIN ? new ParallelDigest() : null;
-    const hash = parallel ? null : createHash('sha256');
-    let size = 0;
-    try {
-      for await (const chunk of source as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (parallel) await parallel.update(chunk);
-        else hash!.update(chunk);
-        yield chunk;
-      }
-      const got = parallel ? await parallel.digest() : hash!.digest('hex');
+  const hash = createHash('sha256');
+  let size = 0;
+  const check = new Transform({
+    transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
+      hash.update(chunk);
+      size += chunk.length;
+      cb(null, chunk);
+    },
+    flush(cb: TransformCallback) {
+      const got = hash.digest('hex');
       if (size !== r.size || got !== r.sha256) {
-        throw new MlmodelError('CHECKSUM_MISMATCH', `the stored archive of ${r.name}@${r.version} does not match its record (${size} bytes, sha256 ${got}); run mlmodel verify`, { name: r.name, version: r.version });
-      }
-    } finally {
-      source.destroy();
-      await parallel?.close();
-    }
-  })();
+        cb(new MlmodelError('CHECKSUM_MISMATCH', `the stored archive of ${r.name}@${r.version} does not match its record (${size} bytes, sha256 ${got}); run mlmodel verify`, { name: r.name, version: r.version }));
+      } else cb();
+    },
+  });
+  const source = await ctx.objects.get(r.object_key);
+  source.on('error', (e) => check.destroy(e));
+  return source.pipe(check);
 }
