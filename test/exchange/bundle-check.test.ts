@@ -1,9 +1,8 @@
 /**
- * bundle checks every stored archive against its record as it writes it —
- * on a worker thread for large archives (parallel-digest.ts), inline for
- * small ones: a version whose stored bytes were changed (same size) fails
- * the bundle with CHECKSUM_MISMATCH and leaves no file, whichever path
- * checked it; intact ones round-trip through unbundle with the same manifest.
+ * bundle checks every stored archive against its record as it writes it: a
+ * version whose stored bytes were changed (same size; a large archive and a
+ * small one) fails the bundle with CHECKSUM_MISMATCH and leaves no file;
+ * intact ones round-trip through unbundle with the same manifest.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -22,7 +21,7 @@ import { column, embeddedRegistry, type TestRegistry } from './stores.js';
 let work: string;
 let source: TestRegistry;
 let target: TestRegistry;
-// 9 MiB: past the size at which the check runs on a worker thread.
+// Several MiB: many chunks of the store's stream, the last ones changed.
 const big = tar(file('model.onnx', randomBytes(9 * 1024 * 1024)));
 const small = tar(file('model.onnx', randomBytes(5000)));
 
@@ -41,7 +40,7 @@ afterAll(async () => {
   await target?.close();
 });
 
-it('a large and a small archive round-trip; changed stored bytes fail the bundle, large or small, and leave no file', async () => {
+it('a large and a small archive round-trip; changed stored bytes fail the bundle and leave no file', async () => {
   const out = join(work, 'ok.tar');
   const made = await source.reg.run(`mlmodel bundle m to=${out} all=true`);
   await target.reg.run(`mlmodel unbundle path=${out}`);
