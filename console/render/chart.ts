@@ -7,7 +7,7 @@
  * points draw as fast as a thousand.
  */
 import type { ChartSpec, ResultTable } from '../../src/result/table.js';
-import { downsample, type Series } from '../../src/tracking/downsample.js';
+import { downsample, type SeriesColumns } from '../../src/tracking/downsample.js';
 import { terminalText } from './terminal-text.js';
 
 export interface ChartOptions {
@@ -17,7 +17,7 @@ export interface ChartOptions {
   readonly height?: number;
 }
 
-interface Named extends Series {
+interface Named extends SeriesColumns {
   readonly name: string;
 }
 
@@ -28,26 +28,36 @@ const COLORS = [36, 33, 35, 32, 34, 31];
 /** SVG colours for series, in order. */
 const SVG_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
 
-/** The series of a chart table, in the order they first appear, each in step order. */
+/**
+ * The series of a chart table, in the order they first appear, each in step
+ * order, as columns: one pass counts each series' points, a second fills
+ * its Float64Arrays (no object per point, however many rows).
+ */
 export function chartSeries(t: ResultTable, spec: ChartSpec): Named[] {
   const si = t.columns.findIndex((c) => c.name === spec.series);
   const xi = t.columns.findIndex((c) => c.name === spec.x);
   const yi = t.columns.findIndex((c) => c.name === spec.y);
-  const by = new Map<string, { steps: number[]; values: number[] }>();
+  const usable = (x: unknown, y: unknown) => typeof x === 'number' && typeof y === 'number' && Number.isFinite(x) && Number.isFinite(y);
+  const counts = new Map<string, number>();
   for (const row of t.rows) {
+    if (!usable(row[xi], row[yi])) continue;
     const name = String(row[si] ?? '');
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  const by = new Map<string, { steps: Float64Array; values: Float64Array; n: number }>();
+  for (const [name, n] of counts) by.set(name, { steps: new Float64Array(n), values: new Float64Array(n), n: 0 });
+  for (const row of t.rows) {
     const x = row[xi];
     const y = row[yi];
-    if (typeof x !== 'number' || typeof y !== 'number' || !Number.isFinite(x) || !Number.isFinite(y)) continue;
-    let s = by.get(name);
-    if (!s) by.set(name, (s = { steps: [], values: [] }));
-    s.steps.push(x);
-    s.values.push(y);
+    if (!usable(x, y)) continue;
+    const s = by.get(String(row[si] ?? ''))!;
+    s.steps[s.n] = x as number;
+    s.values[s.n++] = y as number;
   }
-  return [...by].map(([name, s]) => ({ name, ...s }));
+  return [...by].map(([name, s]) => ({ name, steps: s.steps, values: s.values }));
 }
 
-function bounds(series: readonly Series[]): { x0: number; x1: number; y0: number; y1: number } {
+function bounds(series: readonly SeriesColumns[]): { x0: number; x1: number; y0: number; y1: number } {
   let x0 = Infinity;
   let x1 = -Infinity;
   let y0 = Infinity;
