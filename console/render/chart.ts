@@ -30,31 +30,45 @@ const SVG_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c5
 
 /**
  * The series of a chart table, in the order they first appear, each in step
- * order, as columns: one pass counts each series' points, a second fills
- * its Float64Arrays (no object per point, however many rows).
+ * order, as columns: one pass over the rows fills each series' Float64Arrays
+ * (grown by doubling; no object per point, however many rows).
  */
 export function chartSeries(t: ResultTable, spec: ChartSpec): Named[] {
   const si = t.columns.findIndex((c) => c.name === spec.series);
   const xi = t.columns.findIndex((c) => c.name === spec.x);
   const yi = t.columns.findIndex((c) => c.name === spec.y);
-  const usable = (x: unknown, y: unknown) => typeof x === 'number' && typeof y === 'number' && Number.isFinite(x) && Number.isFinite(y);
-  const counts = new Map<string, number>();
-  for (const row of t.rows) {
-    if (!usable(row[xi], row[yi])) continue;
-    const name = String(row[si] ?? '');
-    counts.set(name, (counts.get(name) ?? 0) + 1);
+  interface Filling {
+    steps: Float64Array;
+    values: Float64Array;
+    n: number;
   }
-  const by = new Map<string, { steps: Float64Array; values: Float64Array; n: number }>();
-  for (const [name, n] of counts) by.set(name, { steps: new Float64Array(n), values: new Float64Array(n), n: 0 });
+  const by = new Map<string, Filling>();
+  let lastName: string | undefined;
+  let s: Filling | undefined;
   for (const row of t.rows) {
     const x = row[xi];
     const y = row[yi];
-    if (!usable(x, y)) continue;
-    const s = by.get(String(row[si] ?? ''))!;
-    s.steps[s.n] = x as number;
-    s.values[s.n++] = y as number;
+    if (typeof x !== 'number' || typeof y !== 'number' || !Number.isFinite(x) || !Number.isFinite(y)) continue;
+    const cell = row[si];
+    const name = typeof cell === 'string' ? cell : String(cell ?? '');
+    // A series' rows usually come together: look the series up only when the name changes.
+    if (name !== lastName || !s) {
+      lastName = name;
+      s = by.get(name);
+      if (!s) by.set(name, (s = { steps: new Float64Array(1024), values: new Float64Array(1024), n: 0 }));
+    }
+    if (s.n === s.steps.length) {
+      const steps = new Float64Array(s.n * 2);
+      const values = new Float64Array(s.n * 2);
+      steps.set(s.steps);
+      values.set(s.values);
+      s.steps = steps;
+      s.values = values;
+    }
+    s.steps[s.n] = x;
+    s.values[s.n++] = y;
   }
-  return [...by].map(([name, s]) => ({ name, steps: s.steps, values: s.values }));
+  return [...by].map(([name, f]) => ({ name, steps: f.steps.subarray(0, f.n), values: f.values.subarray(0, f.n) }));
 }
 
 function bounds(series: readonly SeriesColumns[]): { x0: number; x1: number; y0: number; y1: number } {
