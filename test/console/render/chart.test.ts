@@ -27,7 +27,7 @@ describe('chart renderer', () => {
     const rows = fc.array(fc.tuple(row, fc.integer({ min: 1, max: 700 })), { maxLength: 8 }).map((runs) => runs.flatMap(([r, n]) => Array.from({ length: n }, (_, i) => [r[0], typeof r[1] === 'number' ? r[1] + i : r[1], r[2]] as Cell[])));
     fc.assert(
       fc.property(rows, (rs) => {
-        const got = chartSeries(table(rs), spec).map((s) => ({ name: s.name, steps: [...s.steps], values: [...s.values] }));
+        const got = chartSeries(table(rs), spec).map((s) => ({ name: s.name, steps: Array.from(s.steps), values: Array.from(s.values) }));
         const want = new Map<string, { name: string; steps: number[]; values: number[] }>();
         for (const [name, x, y] of rs) {
           if (typeof x !== 'number' || typeof y !== 'number' || !Number.isFinite(x) || !Number.isFinite(y)) continue;
