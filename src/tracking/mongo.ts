@@ -255,23 +255,10 @@ export class MongoTrackingStore implements TrackingStore {
     return docs.map(toPoint);
   }
 
-  /** FerretDB v1 has no $min/$max accumulators: the history is read as two columns (step, value only) and reduced here, in one pass. */
+  /** FerretDB v1 has no $min/$max accumulators: the history is reduced here, in one pass. */
   async metricSeries(id: number, key: string, max: number): Promise<Series> {
-    return this.#try('metric series', async () => {
-      const filter = { run: id, key };
-      const n = await this.#points.countDocuments(filter);
-      const steps = new Float64Array(n);
-      const values = new Float64Array(n);
-      let i = 0;
-      const cursor = this.#points.find(filter, { projection: { _id: 0, step: 1, value: 1 } }).sort([['step', 1], ['_id', 1]]);
-      // Points logged after the count are left for the next chart; the columns are cut to what was read.
-      for await (const d of cursor) {
-        if (i === n) break;
-        steps[i] = d.step;
-        values[i++] = d.value;
-      }
-      return downsample({ steps: steps.subarray(0, i), values: values.subarray(0, i) }, max);
-    });
+    const points = await this.metricHistory(id, key);
+    return downsample({ steps: points.map((p) => p.step), values: points.map((p) => p.value) }, max);
   }
 
   async runMetrics(id: number): Promise<Map<string, MetricPoint[]>> {
