@@ -1,8 +1,11 @@
 import { pathToFileURL } from 'node:url';
-import { parseCommandLine } from './args.js';
+import { FORMATS, parseCommandLine } from './args.js';
 import { main, opensRepl } from './main.js';
 import { failQuietly, swallowClosedOutput } from './process-guard.js';
 import { COMMANDS } from '../src/commands/index.js';
+import { LIST_COLUMNS } from '../src/commands/list.js';
+import { planQuery } from '../src/planner/plan.js';
+import { render } from './render/formats.js';
 import { language } from '../src/language.js';
 // What a one-shot query runs, evaluated while the snapshot is built rather
 // than at every start (main imports them on first use; here they are already
@@ -21,14 +24,18 @@ import '../src/engine/registry.js';
  * `npm run build`. Native modules (the SQLite addon) and every package the
  * snapshot leaves out load after it is restored, when first used.
  *
- * Every statement's examples are parsed once here, so the lookahead of the
- * decisions they reach (grammar/lazy-lookahead.ts builds it on first use) is
- * in the snapshot too. The examples come from the command modules, so the
- * warm-up follows the command list.
+ * Every statement's examples are parsed and planned once here, so the
+ * lookahead of the decisions they reach (grammar/lazy-lookahead.ts builds it
+ * on first use) is in the snapshot too. The examples come from the command
+ * modules, so the warm-up follows the command list.
  */
-for (const c of COMMANDS) for (const e of c.examples) language.parse(e);
-// Node compiles util.parseArgs on its first call: once here, not at every start.
+for (const c of COMMANDS) for (const e of c.examples) planQuery(language.parse(e));
+// Functions that ran here keep their bytecode in the snapshot; the others are
+// compiled when first called after it is restored. So the pure steps of a
+// query run once: util.parseArgs (Node compiles it on first use), the planner
+// above, and every renderer over the list's columns.
 parseCommandLine(['-c', 'mlmodel list']);
+for (const format of FORMATS) render({ columns: LIST_COLUMNS, rows: [] }, format, { width: 80, color: false, raw: false });
 
 /**
  * Runs the command line as console/cli.ts does. `entry` is the bundled ESM
