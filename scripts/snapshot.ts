@@ -117,7 +117,10 @@ function answersAsTheBin(blob: string, env: NodeJS.ProcessEnv): boolean {
 /**
  * /bin/sh, not node: deciding costs a shell's start (a millisecond or two)
  * instead of a second node's. `readlink -f` only when the bin is reached
- * through a link (npm's node_modules/.bin), to find the files beside it.
+ * through a link (npm's node_modules/.bin), to find the files beside it, and
+ * when the node on PATH is not the building one's path as written (a link to
+ * it, as /usr/bin/node may be, is the same node; process.execPath is the
+ * real path).
  */
 function writeLauncher(): void {
   const file = `${bin}mlmodel`;
@@ -129,7 +132,9 @@ self=$0
 if [ -L "$self" ]; then self=$(readlink -f "$self"); fi
 dir=\${self%/*}
 node=${shellQuote(process.execPath)}
-if [ -z "\${NODE_OPTIONS-}" ] && [ -f "$dir/mlmodel.blob" ] && [ "$(command -v node)" = "$node" ] && ! [ "$node" -nt "$dir/mlmodel.blob" ]; then
+found=$(command -v node)
+if [ "$found" != "$node" ] && [ -n "$found" ]; then found=$(readlink -f "$found"); fi
+if [ -z "\${NODE_OPTIONS-}" ] && [ -f "$dir/mlmodel.blob" ] && [ "$found" = "$node" ] && ! [ "$node" -nt "$dir/mlmodel.blob" ]; then
   exec "$node" --snapshot-blob "$dir/mlmodel.blob" "$dir/mlmodel.js" "$@"
 fi
 exec node "$dir/mlmodel.js" "$@"

@@ -41,6 +41,13 @@ function run(way: readonly string[], home: string, args: string[], env: Record<s
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** A directory holding `node`, a symbolic link to `target`. */
+function linkTo(target: string): string {
+  const dir = mkdtempSync(join(root, 'link-'));
+  symlinkSync(target, join(dir, 'node'));
+  return dir;
+}
+
 /** Whether a run took the ESM bin: Node's module debug log names better-sqlite3's JavaScript only then (the snapshot holds it). */
 function ranTheEsmBin(stderr: string): boolean {
   return /better-sqlite3\/lib\/index\.js/.test(stderr);
@@ -92,9 +99,12 @@ describe('the bundled mlmodel bin', () => {
       stdout: restored.stdout,
       esm: true,
     });
-    // A node on PATH other than the one that built the snapshot (a link to it is another path).
+    // A node on PATH other than the one that built the snapshot: here a script that runs it.
     const other = mkdtempSync(join(root, 'path-'));
-    symlinkSync(process.execPath, join(other, 'node'));
+    writeFileSync(join(other, 'node'), `#!/bin/sh\nexec ${process.execPath} "$@"\n`, { mode: 0o755 });
+    const linked = run(WAYS.launcher, home, q, { ...debug, PATH: `${linkTo(process.execPath)}:${process.env.PATH}` });
+    // A link to the very node that built it is that node: the snapshot is used.
+    expect({ status: linked.status, stdout: linked.stdout, esm: ranTheEsmBin(linked.stderr) }).toEqual({ status: 0, stdout: restored.stdout, esm: false });
     const otherNode = run(WAYS.launcher, home, q, { ...debug, PATH: `${other}:${process.env.PATH}` });
     expect({ status: otherNode.status, stdout: otherNode.stdout, esm: ranTheEsmBin(otherNode.stderr) }).toEqual({ status: 0, stdout: restored.stdout, esm: true });
     // The same node, replaced since the snapshot was built: a copy of dist/bin inside the package
