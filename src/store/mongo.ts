@@ -25,6 +25,7 @@ import {
   checkUpdate,
   cloneRecord,
   MAX_CLAIM_ATTEMPTS,
+  type ClaimWriteOptions,
   type MetadataStore,
   type ModelRecord,
   type ModelUpdate,
@@ -306,7 +307,7 @@ export class MongoMetadataStore implements MetadataStore {
     return doc?.owner ?? null;
   }
 
-  async claimName(scope: string, name: string, owner: string): Promise<boolean> {
+  async claimName(scope: string, name: string, owner: string, _opts: ClaimWriteOptions = {}): Promise<boolean> {
     checkClaimArgs(scope, name, owner);
     try {
       await this.#coll<NameClaim>('name_claims').insertOne({ scope, name, owner, at: new Date() });
@@ -324,13 +325,13 @@ export class MongoMetadataStore implements MetadataStore {
     return doc ? { scope: doc.scope, name: doc.name, owner: doc.owner, at: doc.at } : null;
   }
 
-  async releaseName(scope: string, name: string, owner: string): Promise<boolean> {
+  async releaseName(scope: string, name: string, owner: string, _opts: ClaimWriteOptions = {}): Promise<boolean> {
     checkClaimArgs(scope, name, owner);
     const res = await this.#run('release claim', () => this.#coll<NameClaim>('name_claims').deleteOne({ scope, name, owner }));
     return res.deletedCount > 0;
   }
 
-  async renewClaim(scope: string, name: string, owner: string): Promise<boolean> {
+  async renewClaim(scope: string, name: string, owner: string, _opts: ClaimWriteOptions = {}): Promise<boolean> {
     checkClaimArgs(scope, name, owner);
     const res = await this.#run('renew claim', () =>
       this.#coll<NameClaim>('name_claims').updateOne({ scope, name, owner }, { $set: { at: new Date() } }),
