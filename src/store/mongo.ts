@@ -411,8 +411,9 @@ export function isDuplicateKey(e: unknown): boolean {
   const err = e as { code?: unknown; message?: unknown; writeErrors?: Array<{ code?: unknown }> };
   if (err?.code === 11000 || (Array.isArray(err?.writeErrors) && err.writeErrors.some((w) => w.code === 11000))) return true;
   // FerretDB v1 reports a unique violation inside findAndModify as a plain
-  // server error carrying SQLite's message, not as code 11000.
-  return e instanceof MongoServerError && /UNIQUE constraint failed/.test(String(err.message));
+  // server error carrying its backend's message, not as code 11000: SQLite's,
+  // or PostgreSQL's unique_violation (SQLSTATE 23505).
+  return e instanceof MongoServerError && /UNIQUE constraint failed|SQLSTATE 23505/.test(String(err.message));
 }
 
 function duplicateIndex(e: unknown): string {
