@@ -7,7 +7,7 @@ import { bytesCol, col, type ResultTable } from '../result/table.js';
 import { F } from '../store/filter.js';
 import type { JsonValue, ModelRecord } from '../store/metadata.js';
 import { claimModelName, nameScope } from '../executor/models.js';
-import { withModelLock } from '../engine/lock.js';
+import { withLock, withModelLock } from '../engine/lock.js';
 import { acquireLease, LEASE_SCOPE, LEASE_TTL_MS, tryLease, uploadLease, type Lease } from '../engine/lease.js';
 import { checkModelName } from '../executor/names.js';
 import { optionValues } from '../executor/options.js';
@@ -361,12 +361,20 @@ async function registerAs(ctx: EngineContext, r: Registration, modelUid: string)
  * Exactly one version stays `latest` however imports interleave: each new
  * version clears older ones, and steps back itself if a newer one already
  * exists (it may have been written before this one's clear could see it).
+ *
+ * Under the model's lock, as tag, rename, deploy and stop write its records:
+ * FerretDB v1 applies an update as read-then-write of the whole document, so
+ * clearing `latest` on the version a tag was just being added to dropped the
+ * tag (an acknowledged tag lost, found by writers importing and tagging one
+ * model at once, test/integration/restart-pg-servers.test.ts).
  */
 export async function settleLatest(ctx: EngineContext, modelUid: string, version: number, uid: string): Promise<void> {
-  // Version 1 has no older version to clear.
-  if (version > 1) await ctx.meta.updateModels(F.and(F.eq('model_uid', modelUid), F.lt('version', version), F.eq('latest', true)), { latest: false });
-  const newer = await ctx.meta.countModels(F.and(F.eq('model_uid', modelUid), F.gt('version', version)));
-  if (newer > 0) await ctx.meta.updateModel(uid, { latest: false });
+  await withLock(ctx, `model:${modelUid}`, { what: `model ${modelUid}` }, async () => {
+    // Version 1 has no older version to clear.
+    if (version > 1) await ctx.meta.updateModels(F.and(F.eq('model_uid', modelUid), F.lt('version', version), F.eq('latest', true)), { latest: false });
+    const newer = await ctx.meta.countModels(F.and(F.eq('model_uid', modelUid), F.gt('version', version)));
+    if (newer > 0) await ctx.meta.updateModel(uid, { latest: false });
+  });
 }
 
 function recordedOptions(o: Partial<Record<string, string>>): Record<string, JsonValue> {
