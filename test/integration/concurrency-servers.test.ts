@@ -22,7 +22,7 @@ const PROCESSES = Number(process.env.MLMODEL_CONCURRENCY ?? 32);
  * model's name lock took 177 s with the machine loaded, and some waited past
  * the lock's 60 s and failed with CONFLICT (clearly, losing nothing).
  */
-const PROCESSES_PG = Number(process.env.MLMODEL_CONCURRENCY_PG ?? process.env.MLMODEL_CONCURRENCY ?? 12);
+const PROCESSES_PG = Number(process.env.MLMODEL_CONCURRENCY_PG ?? process.env.MLMODEL_CONCURRENCY ?? 8);
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 type Outcome = { rows: unknown[][] } | { error: { code: string; message: string } };
