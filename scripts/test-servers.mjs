@@ -445,9 +445,8 @@ export async function startPostgres({ env = process.env, log = () => {} } = {}) 
     async kill() {
       if (!proc) return;
       const { pid } = proc;
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {}
+      // The postmaster leads a process group of its own (detached): the group is the whole cluster.
+      process.kill(-pid, 'SIGKILL');
       pg.kills++;
       await proc.stop();
       proc = null;
@@ -459,6 +458,7 @@ export async function startPostgres({ env = process.env, log = () => {} } = {}) 
         }
         await new Promise((r) => setTimeout(r, 100));
       }
+      if (await tcpOpen(port)) throw new Error(`PostgreSQL on port ${port} still answers after SIGKILL of its process group ${pid}`);
     },
     async restart() {
       await pg.kill();

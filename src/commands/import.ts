@@ -189,7 +189,7 @@ export async function commitImport(ctx: EngineContext, staged: StagedImport, opt
   } catch (e) {
     // Once a record names them the objects stay (keepOrUndo removed the record
     // if it must go); before that, a failed import leaves nothing.
-    if (!state.registered) await removeObjects(ctx, staged.uid);
+    if (!state.registered) await removeUnlessRecorded(ctx, staged.uid);
     throw e;
   }
 }
@@ -257,8 +257,25 @@ async function keepOrUndo(ctx: EngineContext, staged: StagedImport, modelUid: st
 
 /** Removes a staged import's objects (its record was never written). */
 export async function discardImport(ctx: EngineContext, staged: StagedImport): Promise<void> {
-  await removeObjects(ctx, staged.uid);
+  await removeUnlessRecorded(ctx, staged.uid);
   await staged.lease.release().catch(() => undefined);
+}
+
+/**
+ * Removes a failed import's objects only once it is certain that no record
+ * names them. A write whose answer was lost (the metadata store died after
+ * committing it: PostgreSQL killed under FerretDB) may have registered the
+ * version all the same; removing its archive then left a record without one
+ * (found by test/integration/restart-pg-servers.test.ts). If the store cannot
+ * be asked, the objects stay: fsck removes them as orphans once their lease
+ * is dead, and only if no record points to them.
+ */
+async function removeUnlessRecorded(ctx: EngineContext, uid: string): Promise<void> {
+  const recorded = await ctx.meta.getModel(uid).then(
+    (r) => r !== null,
+    () => true,
+  );
+  if (!recorded) await removeObjects(ctx, uid);
 }
 
 async function removeObjects(ctx: EngineContext, uid: string): Promise<void> {

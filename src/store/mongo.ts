@@ -176,7 +176,7 @@ export class MongoMetadataStore implements MetadataStore {
     const safe = redactError(e, secrets);
     const name = e instanceof Error ? e.name : '';
     const code =
-      /Network|ServerSelection|Topology|PoolClosed|NotConnected/.test(name) || name === 'MongoServerSelectionError'
+      /Network|ServerSelection|Topology|PoolClosed|NotConnected/.test(name) || name === 'MongoServerSelectionError' || backendUnavailable(e)
         ? 'STORE_UNAVAILABLE'
         : 'STORE_ERROR';
     return new MlmodelError(code, `MongoDB ${this.location}: ${what}: ${safe.message}`, { driverError: safe.name }, { cause: safe });
@@ -414,6 +414,16 @@ export function isDuplicateKey(e: unknown): boolean {
   // server error carrying its backend's message, not as code 11000: SQLite's,
   // or PostgreSQL's unique_violation (SQLSTATE 23505).
   return e instanceof MongoServerError && /UNIQUE constraint failed|SQLSTATE 23505/.test(String(err.message));
+}
+
+/**
+ * FerretDB up, its PostgreSQL down or restarting: FerretDB answers with a
+ * server error carrying PostgreSQL's connection failure (SQLSTATE class 08,
+ * or 57P01-57P03: shut down, crashed, starting up) or pgx's "failed to
+ * connect". The store is unavailable, as when MongoDB itself is.
+ */
+function backendUnavailable(e: unknown): boolean {
+  return e instanceof MongoServerError && /SQLSTATE (08[0-9A-Z]{3}|57P0[123])|failed to connect to `/.test(String(e.message));
 }
 
 function duplicateIndex(e: unknown): string {
