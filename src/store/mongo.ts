@@ -177,7 +177,7 @@ export class MongoMetadataStore implements MetadataStore {
     const safe = redactError(e, secrets);
     const name = e instanceof Error ? e.name : '';
     const code =
-      /Network|ServerSelection|Topology|PoolClosed|NotConnected/.test(name) || name === 'MongoServerSelectionError'
+      /Network|ServerSelection|Topology|PoolClosed|NotConnected/.test(name) || name === 'MongoServerSelectionError' || backendUnavailable(e)
         ? 'STORE_UNAVAILABLE'
         : 'STORE_ERROR';
     return new MlmodelError(code, `MongoDB ${this.location}: ${what}: ${safe.message}`, { driverError: safe.name }, { cause: safe });
@@ -412,8 +412,19 @@ export function isDuplicateKey(e: unknown): boolean {
   const err = e as { code?: unknown; message?: unknown; writeErrors?: Array<{ code?: unknown }> };
   if (err?.code === 11000 || (Array.isArray(err?.writeErrors) && err.writeErrors.some((w) => w.code === 11000))) return true;
   // FerretDB v1 reports a unique violation inside findAndModify as a plain
-  // server error carrying SQLite's message, not as code 11000.
-  return e instanceof MongoServerError && /UNIQUE constraint failed/.test(String(err.message));
+  // server error carrying its backend's message, not as code 11000: SQLite's,
+  // or PostgreSQL's unique_violation (SQLSTATE 23505).
+  return e instanceof MongoServerError && /UNIQUE constraint failed|SQLSTATE 23505/.test(String(err.message));
+}
+
+/**
+ * FerretDB up, its PostgreSQL down or restarting: FerretDB answers with a
+ * server error carrying PostgreSQL's connection failure (SQLSTATE class 08,
+ * or 57P01-57P03: shut down, crashed, starting up) or pgx's "failed to
+ * connect". The store is unavailable, as when MongoDB itself is.
+ */
+function backendUnavailable(e: unknown): boolean {
+  return e instanceof MongoServerError && /SQLSTATE (08[0-9A-Z]{3}|57P0[123])|failed to connect to `/.test(String(e.message));
 }
 
 function duplicateIndex(e: unknown): string {
