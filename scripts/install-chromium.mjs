@@ -2,24 +2,16 @@
 // Debian's chromium for the browser tests (test/web/) and bench:web: installed with apt-get when
 // /usr/bin/chromium is missing (a clean CI machine), skipped when it is there. Needs root, as apt does.
 //   node scripts/install-chromium.mjs        installs if needed, prints the path
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { aptGetInstall } from './apt-install.mjs';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
 /** The path of a usable chromium, installing Debian's package first if it is missing. */
 export function ensureChromium(log = (m) => process.stderr.write(`[chromium] ${m}\n`)) {
   if (existsSync(CHROMIUM)) return CHROMIUM;
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    throw new Error(`${CHROMIUM} is missing and installing it needs root: run apt-get install -y chromium (or this script) as root`);
-  }
-  log('installing Debian\'s chromium package (once per machine)…');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update'], ['install', '-y', '--no-install-recommends', 'chromium']]) {
-    const r = spawnSync('apt-get', args, { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 15 * 60_000 });
-    if (r.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed (${r.error?.message ?? `status ${r.status}`}): ${(r.stderr ?? '').slice(-2000)}`);
-  }
+  aptGetInstall(['chromium'], `${CHROMIUM} is missing`, log);
   if (!existsSync(CHROMIUM)) throw new Error(`apt-get installed chromium but ${CHROMIUM} is still missing`);
   return CHROMIUM;
 }

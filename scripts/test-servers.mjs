@@ -33,6 +33,7 @@ import { createServer, connect } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { aptGetInstall } from './apt-install.mjs';
 
 export const FERRETDB_VERSION = 'v1.24.2';
 export const MINIO_VERSION = 'v0.0.0-20260212201848-7aac2a2c5b7c';
@@ -355,19 +356,28 @@ export async function startMinio({ env = process.env, log = () => {} } = {}) {
 
 /**
  * PostgreSQL is not built here: it is the machine's own (Debian's
- * `postgresql` package, or any install with initdb and postgres on PATH).
+ * `postgresql` package, or any install with initdb and postgres on PATH),
+ * installed with apt-get when the machine has none.
  * Returns the real directory of its binaries (pg_isready sits beside them).
  */
 export async function findPostgres(env = process.env) {
+  const found = await postgresBinaries(env);
+  if (found) return found;
+  // A clean Debian machine without it: the project installs it, as it does chromium.
+  aptGetInstall(['postgresql'], 'no PostgreSQL server found (initdb, postgres and pg_isready on PATH or in /usr/lib/postgresql/N/bin)', (m) => process.stderr.write(`[test-servers] ${m}\n`));
+  const installed = await postgresBinaries(env);
+  if (!installed) throw new Error('apt-get installed postgresql but no initdb, postgres and pg_isready are in /usr/lib/postgresql/N/bin');
+  return installed;
+}
+
+async function postgresBinaries(env) {
   const candidates = [];
   const initdb = onPath('initdb', env);
   if (initdb) candidates.push(await realpath(initdb).then((p) => dirname(p)));
   const debian = '/usr/lib/postgresql';
   const versions = existsSync(debian) ? (await readdir(debian)).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
   candidates.push(...versions.map((v) => join(debian, v, 'bin')));
-  const found = candidates.find((d) => ['initdb', 'postgres', 'pg_isready'].every((b) => existsSync(join(d, b))));
-  if (!found) throw new Error('no PostgreSQL server found (initdb, postgres and pg_isready on PATH or in /usr/lib/postgresql/N/bin): apt-get install postgresql');
-  return found;
+  return candidates.find((d) => ['initdb', 'postgres', 'pg_isready'].every((b) => existsSync(join(d, b))));
 }
 
 /**

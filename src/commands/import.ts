@@ -385,8 +385,10 @@ async function registerAs(ctx: EngineContext, r: Registration, modelUid: string)
  * tag (an acknowledged tag lost, found by writers importing and tagging one
  * model at once, test/integration/restart-pg-servers.test.ts).
  */
-export async function settleLatest(ctx: EngineContext, modelUid: string, version: number, uid: string): Promise<void> {
+export async function settleLatest(ctx: EngineContext, modelUid: string, version: number, uid: string, opts: { readonly mark?: boolean } = {}): Promise<void> {
   await withLock(ctx, `model:${modelUid}`, { what: `model ${modelUid}` }, async () => {
+    // A publish whose records were written with latest=false marks its newest one here, under the same lock.
+    if (opts.mark) await ctx.meta.updateModel(uid, { latest: true });
     // Version 1 has no older version to clear.
     if (version > 1) await ctx.meta.updateModels(F.and(F.eq('model_uid', modelUid), F.lt('version', version), F.eq('latest', true)), { latest: false });
     const newer = await ctx.meta.countModels(F.and(F.eq('model_uid', modelUid), F.gt('version', version)));

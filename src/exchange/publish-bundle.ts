@@ -3,7 +3,7 @@ import { storeArchive, discardImport, finishStaleDelete, settleLatest, type Stag
 import { finishDelete } from '../commands/delete.js';
 import { aliasesOf } from '../commands/alias.js';
 import type { EngineContext } from '../engine/context.js';
-import { withModelLock } from '../engine/lock.js';
+import { withLock, withModelLock } from '../engine/lock.js';
 import { MlmodelError } from '../errors.js';
 import { aliasScope, aliasSequence, claimModelName, nameScope } from '../executor/models.js';
 import { checkModelName } from '../executor/names.js';
@@ -336,13 +336,13 @@ async function publishMore(ctx: EngineContext, head: ModelRecord, bundle: Publis
     }
     const newest = written.at(-1)!;
     if (newest.version > head.version) {
-      await ctx.meta.updateModel(newest.uid, { latest: true });
-      await settleLatest(ctx, head.model_uid, newest.version, newest.uid);
+      await settleLatest(ctx, head.model_uid, newest.version, newest.uid, { mark: true });
     }
   } catch (e) {
     await finishDelete(ctx, head.model_uid, written, false).catch(() => undefined);
     await settleLatest(ctx, head.model_uid, head.version, head.uid).catch(() => undefined);
-    await ctx.meta.updateModel(head.uid, { latest: true }).catch(() => undefined);
+    // Back to the head the bundle found, whatever is left over: under the lock tag takes, so no tag written meanwhile is lost.
+    await withLock(ctx, `model:${head.model_uid}`, { what: head.name }, () => ctx.meta.updateModel(head.uid, { latest: true })).catch(() => undefined);
     throw e;
   }
 }
