@@ -469,9 +469,12 @@ function clusterNode({ index, bin, port, consolePort, drive, endpoints, env, dir
  * reads need 2 drives and writes 3), each with its own drive directory
  * and port, each listing all of them. Resolves once every node is up and
  * every drive online. Returns the nodes (url, port, drive, kill9(),
- * start()), admin(method, path, body), waitOnline(n), heal(bucket) and
+ * start()), admin(method, path, body), waitOnline(), heal(bucket) and
  * stop(), which stops every node and removes the data.
  */
+/** The distributed MinIO's own bucket for the probes of waitOnline(). */
+const PROBE_BUCKET = 'cluster-probe';
+
 export async function startDistributedMinio({ nodes: count = 4, env = process.env, log = () => {} } = {}) {
   const bin = await ensureMinio({ env, log });
   const dir = await mkdtemp(join(tmpdir(), 'mlmodel-minio-cluster-'));
@@ -506,18 +509,34 @@ export async function startDistributedMinio({ nodes: count = 4, env = process.en
       if (r.status !== 200 || !r.json) return 0;
       return (r.json.servers ?? []).flatMap((s) => s.drives ?? []).filter((d) => d.state === 'ok').length;
     },
-    /** Waits until N drives are online and, with write quorum, the cluster answers healthy. */
-    async waitOnline(n = count, timeoutMs = 90_000) {
+    /**
+     * Waits until every running node writes to every running node's drive.
+     * MinIO's admin info and health checks add up what each node says of its
+     * own drives, not whether its peers have reconnected to a restarted one
+     * (they do within seconds): so each node writes a small probe object, and
+     * the probe must appear on every running drive. With fewer nodes running
+     * than a write needs, it waits for those to answer only.
+     */
+    async waitOnline(timeoutMs = 90_000) {
+      const { Client } = await import('minio');
+      const up = nodes.filter((x) => x.running);
+      if (up.length < Math.floor(count / 2) + 1) return;
       const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const online = await cluster.drivesOnline().catch(() => 0);
-        const node = nodes.find((x) => x.running);
-        const healthy = node
-          ? (await fetch(`http://127.0.0.1:${node.port}/minio/health/cluster`, { signal: AbortSignal.timeout(5000) }).catch(() => null))?.ok
-          : false;
-        if (online >= n && (healthy || n <= count / 2)) return;
-        if (Date.now() > deadline) throw new Error(`distributed MinIO: ${online} of ${count} drives online after ${timeoutMs / 1000} s, ${n} wanted`);
-        await new Promise((r) => setTimeout(r, 250));
+      for (let attempt = 0; ; attempt++) {
+        const missing = [];
+        for (const node of up) {
+          const client = new Client({ endPoint: '127.0.0.1', port: node.port, useSSL: false, accessKey: user, secretKey: password, pathStyle: true, retryOptions: { disableRetry: true } });
+          const key = `node${node.index}-${Date.now()}-${attempt}`;
+          const put = await Promise.race([
+            client.putObject(PROBE_BUCKET, key, Buffer.from(key)).then(() => true, () => false),
+            new Promise((r) => setTimeout(() => r(false), 10_000)),
+          ]);
+          const on = put ? up.filter((d) => existsSync(join(d.drive, PROBE_BUCKET, key, 'xl.meta'))).length : 0;
+          if (on < up.length) missing.push(`node ${node.index} wrote to ${on} of ${up.length} drives`);
+        }
+        if (missing.length === 0) return;
+        if (Date.now() > deadline) throw new Error(`distributed MinIO not whole after ${timeoutMs / 1000} s: ${missing.join('; ')}`);
+        await new Promise((r) => setTimeout(r, 300));
       }
     },
     /**
@@ -550,7 +569,15 @@ export async function startDistributedMinio({ nodes: count = 4, env = process.en
   };
   try {
     await Promise.all(nodes.map((x) => x.start()));
-    await cluster.waitOnline(count);
+    const { Client } = await import('minio');
+    const client = new Client({ endPoint: '127.0.0.1', port: api[0], useSSL: false, accessKey: user, secretKey: password, pathStyle: true, retryOptions: { disableRetry: true } });
+    for (const deadline = Date.now() + 90_000; ; ) {
+      // A fresh cluster answers 503 until its drives are formatted.
+      const made = await client.makeBucket(PROBE_BUCKET).then(() => true, (e) => (Date.now() > deadline ? Promise.reject(e) : false));
+      if (made) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await cluster.waitOnline();
   } catch (e) {
     await cluster.stop();
     throw e;

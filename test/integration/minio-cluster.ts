@@ -40,7 +40,8 @@ export interface MinioCluster {
   readonly url: string;
   admin(method: string, path: string, body?: string, node?: ClusterNode): Promise<{ status: number; text: string; json: unknown }>;
   drivesOnline(): Promise<number>;
-  waitOnline(n?: number, timeoutMs?: number): Promise<void>;
+  /** Until every running node writes to every running drive. */
+  waitOnline(timeoutMs?: number): Promise<void>;
   heal(bucket: string, timeoutMs?: number): Promise<{ summary: string; detail: string; items: HealItem[] }>;
   stop(): Promise<void>;
 }
@@ -61,15 +62,4 @@ export async function drivesHolding(cluster: MinioCluster, bucket: string, objec
     if (meta?.isFile()) held.push(node.index);
   }
   return held;
-}
-
-/** SIGKILLs NODES, runs FN with them down, then starts them again on their drives and waits for every drive to be online. */
-export async function withNodeDown<T>(cluster: MinioCluster, nodes: ClusterNode[], fn: () => Promise<T>): Promise<T> {
-  for (const n of nodes) await n.kill9();
-  try {
-    return await fn();
-  } finally {
-    for (const n of nodes) await n.start();
-    await cluster.waitOnline(cluster.nodes.length);
-  }
 }
