@@ -47,8 +47,8 @@ import { drivesHolding, startCluster, type ClusterNode, type HealItem, type Mini
 
 const log = (m: string) => process.stderr.write(`[minio-cluster] ${m}\n`);
 const CAMPAIGN = process.env.MLMODEL_SCALE_CAMPAIGN === '1';
-const OPS = Number(process.env.MLMODEL_SCALE_OPS ?? (CAMPAIGN ? 60 : 4));
-const ARCHIVE_MB = Number(process.env.MLMODEL_SCALE_ARCHIVE_MB ?? (CAMPAIGN ? 64 : 12));
+const OPS = Number(process.env.MLMODEL_SCALE_OPS ?? (CAMPAIGN ? 24 : 4));
+const ARCHIVE_MB = Number(process.env.MLMODEL_SCALE_ARCHIVE_MB ?? (CAMPAIGN ? 48 : 12));
 const SEED = Number(process.env.MLMODEL_SCALE_SEED ?? Date.now() % 2 ** 31);
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
