@@ -468,7 +468,7 @@ function clusterNode({ index, bin, port, consolePort, drive, endpoints, env, dir
  * processes (4 by default: one erasure set of 4 drives, parity EC:2, so
  * reads need 2 drives and writes 3), each with its own drive directory
  * and port, each listing all of them. Resolves once every node is up and
- * every drive online. Returns the nodes (url, port, drive, kill9(),
+ * every drive written to. Returns the nodes (url, port, drive, kill9(),
  * start()), admin(method, path, body), waitOnline(), heal(bucket) and
  * stop(), which stops every node and removes the data.
  */
@@ -503,17 +503,11 @@ export async function startDistributedMinio({ nodes: count = 4, env = process.en
       return nodes[0].url;
     },
     admin,
-    /** Drives that the running nodes see online (admin info). */
-    async drivesOnline() {
-      const r = await admin('GET', '/minio/admin/v3/info');
-      if (r.status !== 200 || !r.json) return 0;
-      return (r.json.servers ?? []).flatMap((s) => s.drives ?? []).filter((d) => d.state === 'ok').length;
-    },
     /**
      * Waits until every running node writes to every running node's drive.
      * MinIO's admin info and health checks add up what each node says of its
      * own drives, not whether its peers have reconnected to a restarted one
-     * (they do within seconds): so each node writes a small probe object, and
+     * (they look for lost peers every 15 s): so each node writes a small probe object, and
      * the probe must appear on every running drive. With fewer nodes running
      * than a write needs, it waits for those to answer only.
      */
@@ -573,7 +567,10 @@ export async function startDistributedMinio({ nodes: count = 4, env = process.en
     const client = new Client({ endPoint: '127.0.0.1', port: api[0], useSSL: false, accessKey: user, secretKey: password, pathStyle: true, retryOptions: { disableRetry: true } });
     for (const deadline = Date.now() + 90_000; ; ) {
       // A fresh cluster answers 503 until its drives are formatted.
-      const made = await client.makeBucket(PROBE_BUCKET).then(() => true, (e) => (Date.now() > deadline ? Promise.reject(e) : false));
+      const made = await client.makeBucket(PROBE_BUCKET).then(
+        () => true,
+        (e) => e.code === 'BucketAlreadyOwnedByYou' || (Date.now() > deadline ? Promise.reject(e) : false),
+      );
       if (made) break;
       await new Promise((r) => setTimeout(r, 250));
     }

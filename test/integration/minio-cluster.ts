@@ -39,7 +39,6 @@ export interface MinioCluster {
   readonly dir: string;
   readonly url: string;
   admin(method: string, path: string, body?: string, node?: ClusterNode): Promise<{ status: number; text: string; json: unknown }>;
-  drivesOnline(): Promise<number>;
   /** Until every running node writes to every running drive. */
   waitOnline(timeoutMs?: number): Promise<void>;
   heal(bucket: string, timeoutMs?: number): Promise<{ summary: string; detail: string; items: HealItem[] }>;
