@@ -34,7 +34,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseS3Url } from '../../src/config/location.js';
 import { MinioObjectStore } from '../../src/store/minio.js';
 import { dir, file, tar } from '../archive/tar-writer.js';
@@ -46,6 +46,9 @@ import { serversBackends } from './servers-backend.js';
 import { drivesHolding, startCluster, type ClusterNode, type HealItem, type MinioCluster } from './minio-cluster.js';
 
 const log = (m: string) => process.stderr.write(`[minio-cluster] ${m}\n`);
+// A hang bound, not a speed check: the walk-through's 16 parallel deploys on four MinIO processes took
+// over the default 30 s once with the machine's load average at 18.
+vi.setConfig({ testTimeout: 120_000 });
 const CAMPAIGN = process.env.MLMODEL_SCALE_CAMPAIGN === '1';
 const OPS = Number(process.env.MLMODEL_SCALE_OPS ?? (CAMPAIGN ? 24 : 4));
 const ARCHIVE_MB = Number(process.env.MLMODEL_SCALE_ARCHIVE_MB ?? (CAMPAIGN ? 48 : 12));
