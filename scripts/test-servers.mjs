@@ -8,6 +8,7 @@
  *   node scripts/test-servers.mjs run -- CMD …   start both, run CMD with
  *                                                MLMODEL_TEST_MONGODB_URL / MLMODEL_TEST_MINIO_URL set, stop
  *   … start --postgres / run --postgres -- CMD   also FerretDB on PostgreSQL (MLMODEL_TEST_FERRETDB_PG_URL)
+ *   node scripts/test-servers.mjs minio-cluster  a four-node distributed MinIO, print its URLs, stop on Ctrl-C
  *
  * Which servers (first that applies):
  *   MongoDB wire: $MLMODEL_TEST_MONGODB_URL (a running server) · `mongod` on PATH ·
@@ -26,7 +27,7 @@
  * vitest's global setup (test/servers/global-setup.ts) calls startServers().
  */
 import { spawn, execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, createWriteStream } from 'node:fs';
 import { chmod, chown, cp, mkdir, mkdtemp, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
@@ -523,6 +524,240 @@ export async function startFerretdbPostgres({ env = process.env, log = () => {} 
 }
 
 /**
+ * A signed request to MinIO's admin REST API (`/minio/admin/v3/…`), as `mc
+ * admin` sends it: SigV4 by the `minio` client's own signer. PATH carries
+ * its query already URI-encoded (it is signed as given). Answers
+ * { status, text, json } (json null when the body is not JSON).
+ */
+export async function minioAdmin({ port, user, password }, method, path, body = '') {
+  const { signV4 } = await import('minio/dist/esm/signing.mjs');
+  const date = new Date();
+  const sha = createHash('sha256').update(body).digest('hex');
+  const headers = {
+    host: `127.0.0.1:${port}`,
+    'x-amz-date': date.toISOString().replace(/[:-]|\.\d{3}/g, ''),
+    'x-amz-content-sha256': sha,
+  };
+  headers.authorization = signV4({ protocol: 'http:', method, path, headers }, user, password, 'us-east-1', date, sha, 's3');
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method,
+    headers,
+    body: method === 'GET' ? undefined : body,
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await res.text();
+  let json = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // An S3 error document or an empty body: the caller reads text.
+  }
+  return { status: res.status, text, json };
+}
+
+/**
+ * One node of a distributed MinIO: its own drive directory and port, told
+ * every node's endpoint. kill9() SIGKILLs it; start() brings it back on the
+ * same drive and port.
+ */
+function clusterNode({ index, bin, port, consolePort, drive, endpoints, env, dir, user, password }) {
+  const logFile = join(dir, `node${index}.log`);
+  let child = null;
+  let exited = Promise.resolve();
+  const running = () => child !== null && child.exitCode === null && child.signalCode === null;
+  const node = {
+    index,
+    port,
+    drive,
+    logFile,
+    url: `http://${user}:${password}@127.0.0.1:${port}`,
+    kills: 0,
+    starts: 0,
+    get running() {
+      return running();
+    },
+    async start(timeoutMs = 90_000) {
+      if (running()) return;
+      await mkdir(drive, { recursive: true });
+      const out = createWriteStream(logFile, { flags: 'a' });
+      await new Promise((r) => out.once('open', r));
+      const proc = spawn(
+        bin,
+        ['server', '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet', ...endpoints],
+        {
+          env: {
+            ...env,
+            MINIO_ROOT_USER: user,
+            MINIO_ROOT_PASSWORD: password,
+            MINIO_BROWSER: 'off',
+            MINIO_UPDATE: 'off',
+            MINIO_CONFIG_ENV_FILE: '',
+            // The drives are directories on the machine's root disk, which MinIO refuses outside CI/CD mode.
+            MINIO_CI_CD: '1',
+            // Inside a container MinIO will not take a loopback endpoint as its own unless told which one is.
+            _MINIO_SERVER_LOCAL: `127.0.0.1:${port}`,
+          },
+          stdio: ['ignore', out, out],
+        },
+      );
+      child = proc;
+      node.starts++;
+      let gone = false;
+      exited = new Promise((r) =>
+        proc.once('exit', () => {
+          gone = true;
+          out.end();
+          r();
+        }),
+      );
+      watchdog(process.pid, proc.pid, dir);
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (gone) throw new Error(`MinIO node ${index} exited during start:\n${await tail(logFile)}`);
+        const res = await fetch(`http://127.0.0.1:${port}/minio/health/ready`, { signal: AbortSignal.timeout(2000) }).catch(() => null);
+        if (res?.ok) return;
+        if (Date.now() > deadline) throw new Error(`MinIO node ${index} did not answer within ${timeoutMs / 1000} s:\n${await tail(logFile)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
+    async kill9() {
+      if (!running()) return;
+      child.kill('SIGKILL');
+      node.kills++;
+      await exited;
+    },
+    async stop() {
+      if (!running()) return;
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child?.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+  return node;
+}
+
+/**
+ * A distributed, erasure-coded MinIO on loopback: COUNT `minio server`
+ * processes (4 by default: one erasure set of 4 drives, parity EC:2, so
+ * reads need 2 drives and writes 3), each with its own drive directory
+ * and port, each listing all of them. Resolves once every node is up and
+ * every drive written to. Returns the nodes (url, port, drive, kill9(),
+ * start()), admin(method, path, body), waitOnline(), heal(bucket) and
+ * stop(), which stops every node and removes the data.
+ */
+/** The distributed MinIO's own bucket for the probes of waitOnline(). */
+const PROBE_BUCKET = 'cluster-probe';
+
+export async function startDistributedMinio({ nodes: count = 4, env = process.env, log = () => {} } = {}) {
+  const bin = await ensureMinio({ env, log });
+  const dir = await mkdtemp(join(tmpdir(), 'mlmodel-minio-cluster-'));
+  const ports = new Set();
+  while (ports.size < count * 2) ports.add(await freePort());
+  const [api, consoles] = [[...ports].slice(0, count), [...ports].slice(count)];
+  const user = 'mlmodelcluster';
+  const password = randomBytes(18).toString('base64url');
+  const drives = api.map((_, i) => join(dir, `drive${i + 1}`));
+  const endpoints = api.map((port, i) => `http://127.0.0.1:${port}${drives[i]}`);
+  const nodes = api.map((port, i) =>
+    clusterNode({ index: i + 1, bin, port, consolePort: consoles[i], drive: drives[i], endpoints, env, dir, user, password }),
+  );
+  /** An admin request to the first node that is running (or to NODE). */
+  const admin = async (method, path, body = '', node = nodes.find((n) => n.running)) => {
+    if (!node) throw new Error('no MinIO node is running');
+    return minioAdmin({ port: node.port, user, password }, method, path, body);
+  };
+  const cluster = {
+    nodes,
+    dir,
+    user,
+    password,
+    /** The first node's URL with the credentials: http://USER:PASSWORD@127.0.0.1:PORT. */
+    get url() {
+      return nodes[0].url;
+    },
+    admin,
+    /**
+     * Waits until every running node writes to every running node's drive.
+     * MinIO's admin info and health checks add up what each node says of its
+     * own drives, not whether its peers have reconnected to a restarted one
+     * (they look for lost peers every 15 s): so each node writes a small probe object, and
+     * the probe must appear on every running drive. With fewer nodes running
+     * than a write needs, it waits for those to answer only.
+     */
+    async waitOnline(timeoutMs = 90_000) {
+      const { Client } = await import('minio');
+      const up = nodes.filter((x) => x.running);
+      if (up.length < Math.floor(count / 2) + 1) return;
+      const deadline = Date.now() + timeoutMs;
+      for (let attempt = 0; ; attempt++) {
+        const missing = [];
+        for (const node of up) {
+          const client = new Client({ endPoint: '127.0.0.1', port: node.port, useSSL: false, accessKey: user, secretKey: password, pathStyle: true, retryOptions: { disableRetry: true } });
+          const key = `node${node.index}-${Date.now()}-${attempt}`;
+          const put = await Promise.race([
+            client.putObject(PROBE_BUCKET, key, Buffer.from(key)).then(() => true, () => false),
+            new Promise((r) => setTimeout(() => r(false), 10_000)),
+          ]);
+          const on = put ? up.filter((d) => existsSync(join(d.drive, PROBE_BUCKET, key, 'xl.meta'))).length : 0;
+          if (on < up.length) missing.push(`node ${node.index} wrote to ${on} of ${up.length} drives`);
+        }
+        if (missing.length === 0) return;
+        if (Date.now() > deadline) throw new Error(`distributed MinIO not whole after ${timeoutMs / 1000} s: ${missing.join('; ')}`);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    },
+    /**
+     * Heals BUCKET with MinIO's own heal sequence (what `mc admin heal -r`
+     * starts) and waits for it to finish. Answers { summary, detail, items },
+     * items as madmin's HealResultItem (type, object, before/after drives).
+     */
+    async heal(bucket, timeoutMs = 120_000) {
+      const node = nodes.find((x) => x.running);
+      const path = `/minio/admin/v3/heal/${encodeURIComponent(bucket)}`;
+      const started = await admin('POST', `${path}?forceStart=true`, JSON.stringify({ recursive: true, scanMode: 1 }), node);
+      if (started.status !== 200 || !started.json?.clientToken) throw new Error(`heal ${bucket}: HTTP ${started.status}: ${started.text}`);
+      const token = encodeURIComponent(started.json.clientToken);
+      const items = [];
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const r = await admin('POST', `${path}?clientToken=${token}`, '', node);
+        if (r.status !== 200 || !r.json) throw new Error(`heal ${bucket} status: HTTP ${r.status}: ${r.text}`);
+        items.push(...(r.json.Items ?? r.json.items ?? []));
+        const summary = r.json.Summary ?? r.json.summary;
+        if (summary !== 'running') return { summary, detail: r.json.Detail ?? r.json.detail ?? '', items };
+        if (Date.now() > deadline) throw new Error(`heal ${bucket} still running after ${timeoutMs / 1000} s`);
+        await new Promise((res) => setTimeout(res, 300));
+      }
+    },
+    async stop() {
+      await Promise.allSettled(nodes.map((x) => x.stop()));
+      await rm(dir, { recursive: true, force: true }).catch(() => {});
+    },
+  };
+  try {
+    await Promise.all(nodes.map((x) => x.start()));
+    const { Client } = await import('minio');
+    const client = new Client({ endPoint: '127.0.0.1', port: api[0], useSSL: false, accessKey: user, secretKey: password, pathStyle: true, retryOptions: { disableRetry: true } });
+    for (const deadline = Date.now() + 90_000; ; ) {
+      // A fresh cluster answers 503 until its drives are formatted.
+      const made = await client.makeBucket(PROBE_BUCKET).then(
+        () => true,
+        (e) => e.code === 'BucketAlreadyOwnedByYou' || (Date.now() > deadline ? Promise.reject(e) : false),
+      );
+      if (made) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await cluster.waitOnline();
+  } catch (e) {
+    await cluster.stop();
+    throw e;
+  }
+  log(`distributed MinIO: ${count} nodes on 127.0.0.1:${api.join(',')} (one erasure set of ${count} drives)`);
+  return cluster;
+}
+
+/**
  * Starts what is needed and not given by env. Never throws for a server that
  * cannot be had: its error text is returned instead, so each test file can
  * decide (under CI=true such a test fails; elsewhere it is skipped, loudly).
@@ -622,6 +857,17 @@ async function main(argv) {
     }
     return failed ? 1 : 0;
   }
+  if (cmd === 'minio-cluster') {
+    const cluster = await startDistributedMinio({ log });
+    for (const node of cluster.nodes) process.stdout.write(`${node.url}\n`);
+    log('running; Ctrl-C stops it');
+    await new Promise((r) => {
+      process.once('SIGINT', r);
+      process.once('SIGTERM', r);
+    });
+    await cluster.stop();
+    return 0;
+  }
   if (cmd === 'start' || cmd === 'run') {
     const ferretdbPg = rest.includes('--postgres') && (rest.indexOf('--') < 0 || rest.indexOf('--postgres') < rest.indexOf('--'));
     const servers = await startServers({ log, ferretdbPg });
@@ -660,7 +906,7 @@ async function main(argv) {
     await stopAll();
     return code;
   }
-  log('usage: node scripts/test-servers.mjs build | start [--postgres] | run [--postgres] -- COMMAND [ARGS…]');
+  log('usage: node scripts/test-servers.mjs build | start [--postgres] | run [--postgres] -- COMMAND [ARGS…] | minio-cluster');
   return 2;
 }
 

@@ -36,6 +36,8 @@ const DEFAULT_PART_SIZE = 8 * MiB;
 const MAX_PART_SIZE = 5 * 1024 * MiB;
 /** Largest object a single server-side CopyObject may copy. */
 const MAX_SINGLE_COPY = 5 * 1024 * MiB;
+/** How long a cluster found writable is trusted before it is asked again. */
+const WRITABLE_FOR_MS = 1000;
 
 export interface MinioObjectOptions {
   location: S3Location;
@@ -52,6 +54,8 @@ export class MinioObjectStore implements ObjectStore {
   readonly #client: Client;
   readonly #partSize: number;
   readonly #secrets: Secret[];
+  /** When the cluster last said it can take writes (Date.now()), see #checkWritable. */
+  #writableAt = 0;
 
   constructor(options: MinioObjectOptions) {
     this.#loc = options.location;
@@ -65,6 +69,9 @@ export class MinioObjectStore implements ObjectStore {
       accessKey: this.#loc.accessKey,
       secretKey: this.#loc.secretKey.reveal(),
       pathStyle: true,
+      // The client's one retry of a 5xx prints to the console itself (console.warn) and, against a
+      // cluster that lost write quorum, doubles a wait of minutes; errors are reported by #error.
+      retryOptions: { disableRetry: true },
       ...(this.#loc.region ? { region: this.#loc.region } : {}),
     });
   }
@@ -73,9 +80,41 @@ export class MinioObjectStore implements ObjectStore {
     return this.#loc.prefix + key;
   }
 
+  /**
+   * A distributed MinIO with fewer drives online than a write needs (its
+   * write quorum: 3 of 4 drives at the default parity) does not refuse a
+   * PUT, DELETE or COPY at once: it waits for its namespace lock for its
+   * operation timeout (minutes), then answers 503. Its cluster health check
+   * (/minio/health/cluster, no credentials) says so at once, so writes ask it
+   * first, trusting a yes for a second (`fresh` asks again). Only a 503
+   * refuses: a server without the check (another S3 store) answers
+   * something else, and an unreachable one is reported by the write itself.
+   */
+  async #checkWritable(what: string, fresh = false): Promise<void> {
+    if (!fresh && Date.now() - this.#writableAt < WRITABLE_FOR_MS) return;
+    const host = this.#loc.host.includes(':') ? `[${this.#loc.host}]` : this.#loc.host;
+    const url = `${this.#loc.useSSL ? 'https' : 'http'}://${host}:${this.#loc.port}/minio/health/cluster`;
+    const status = await fetch(url, { signal: AbortSignal.timeout(10_000) }).then(
+      async (res) => {
+        await res.body?.cancel();
+        return res.status;
+      },
+      () => null,
+    );
+    if (status === 503) {
+      throw new MlmodelError(
+        'STORE_UNAVAILABLE',
+        `MinIO ${this.location}: ${what}: the cluster cannot take writes now: fewer of its drives are online than a write needs (its write quorum), so this write was not sent`,
+        { reason: 'write quorum' },
+      );
+    }
+    if (status !== null && status < 500) this.#writableAt = Date.now();
+  }
+
   async init(): Promise<void> {
     try {
       if (!(await this.#client.bucketExists(this.#loc.bucket))) {
+        await this.#checkWritable(`cannot create bucket ${this.#loc.bucket}`);
         await this.#client.makeBucket(this.#loc.bucket, this.#loc.region ?? '');
       }
     } catch (e) {
@@ -98,6 +137,7 @@ export class MinioObjectStore implements ObjectStore {
     const parts = cutParts(body, (n) => partSizeFor(n, first));
     let uploadId: string | null = null;
     try {
+      await this.#checkWritable(`cannot write object ${key}`);
       const head = await parts.next();
       const firstPart = head.done ? Buffer.alloc(0) : head.value;
       if (firstPart.length < first) {
@@ -157,6 +197,8 @@ export class MinioObjectStore implements ObjectStore {
       etags.sort((a, b) => a.part - b.part);
       const got = { size, sha256: hash.digest('hex') };
       checkExpected(key, got, opts);
+      // Completing takes the lock that waits minutes on a cluster that lost write quorum while the parts went up.
+      await this.#checkWritable(`cannot write object ${key}`, true);
       await this.#client.completeMultipartUpload(bucket, objectName, uploadId, etags);
       uploadId = null;
       const st = await this.#client.statObject(bucket, objectName);
@@ -165,7 +207,9 @@ export class MinioObjectStore implements ObjectStore {
       }
       return { key, ...got };
     } catch (e) {
-      if (uploadId !== null) {
+      // An abort waits for that lock too: on a cluster that cannot take writes the upload is left
+      // for fsck, which lists incomplete uploads among the temporaries and removes them.
+      if (uploadId !== null && (await this.#checkWritable('', true).then(() => true, () => false))) {
         await this.#client.abortMultipartUpload(bucket, objectName, uploadId).catch(() => undefined);
       }
       await parts.return(undefined).catch(() => undefined);
@@ -203,6 +247,7 @@ export class MinioObjectStore implements ObjectStore {
   async delete(key: string): Promise<void> {
     checkKey(key);
     try {
+      await this.#checkWritable(`cannot delete object ${key}`);
       await this.#client.removeObject(this.#loc.bucket, this.#name(key));
     } catch (e) {
       if (isMissing(e)) return;
@@ -255,6 +300,7 @@ export class MinioObjectStore implements ObjectStore {
     const source = new CopySourceOptions({ Bucket: this.#loc.bucket, Object: this.#name(srcKey) });
     const dest = new CopyDestinationOptions({ Bucket: this.#loc.bucket, Object: this.#name(dstKey) });
     try {
+      await this.#checkWritable(`cannot copy object ${srcKey} to ${dstKey}`);
       // The server copies; no byte passes through this process.
       if (src.size <= MAX_SINGLE_COPY) await this.#client.copyObject(source, dest);
       else await this.#client.composeObject(dest, [source]);
@@ -334,6 +380,16 @@ export class MinioObjectStore implements ObjectStore {
         bucket: this.#loc.bucket,
         s3Code: code,
       }, { cause: safe });
+    }
+    // The client reads no error document from a 5xx answer: its message only names the status.
+    const status = /Retryable HTTP status: (\d{3})/.exec(safe.message)?.[1];
+    if (status === '503') {
+      return new MlmodelError(
+        'STORE_UNAVAILABLE',
+        `MinIO ${this.location}: ${what}: the server answered 503 Service Unavailable (overloaded, starting, or a cluster with too few drives online)`,
+        { httpStatus: 503 },
+        { cause: safe },
+      );
     }
     const unavailable = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|EAI_AGAIN|EPIPE)$/.test(code) ||
       ['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch'].includes(code);

@@ -95,7 +95,12 @@ async function peakRssGrowth<T>(fn: () => Promise<T>): Promise<{ result: T; grow
   }
 }
 
-export function objectConformance(h: ObjectHarness): void {
+/**
+ * `huge: false` leaves out the 1 GiB case (a memory check of the client, not
+ * the server) where it would take minutes: a distributed MinIO on 2 cores
+ * writes it erasure-coded to four drives (the long campaign runs it there).
+ */
+export function objectConformance(h: ObjectHarness, options: { huge?: boolean } = {}): void {
   let store: ObjectStore;
   beforeAll(async () => {
     store = await h.open();
@@ -282,7 +287,7 @@ export function objectConformance(h: ObjectHarness): void {
     await expectCode(store.put('ok', Readable.from([Buffer.from('x')]), { sha256: 'nothex' }), 'INVALID_ARGUMENT');
   });
 
-  it('streams 1 GiB in and out, copies it, with memory growth under 100 MB', async () => {
+  it.skipIf(options.huge === false)('streams 1 GiB in and out, copies it, with memory growth under 100 MB', async () => {
     const GiB = 1024 * MiB;
     const source = generated(GiB);
     const put = await peakRssGrowth(() => store.put('huge/1gib', source.stream, { size: GiB }));
