@@ -231,11 +231,12 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
       }) as AsyncGenerator<Outcome<S>, void, undefined>;
     },
     async stream(text, opts = {}) {
-      for await (const o of this.runStatements([{ text, line: 1 }], { ...opts, stream: true })) {
-        if ('error' in o) throw o.error;
-        return isStreamed(o.table) ? o.table : streamOf(o.table);
-      }
-      throw new MlmodelError('INVALID_ARGUMENT', 'there is no query to run');
+      // Only the first outcome is taken, and the run loop is not closed after it: closing it would close the stream it gave.
+      const first = await this.runStatements([{ text, line: 1 }], { ...opts, stream: true }).next();
+      if (first.done) throw new MlmodelError('INVALID_ARGUMENT', 'there is no query to run');
+      const o = first.value;
+      if ('error' in o) throw o.error;
+      return isStreamed(o.table) ? o.table : streamOf(o.table);
     },
     async *runScript(text, opts = {}) {
       for await (const o of this.runStatements(splitScript(text), opts)) {
