@@ -78,12 +78,13 @@ describe('the CLI streams a list of 200,000 models', () => {
   it('the table: drawn in slices that keep the header\'s columns, a wider number widening its own, the count at the end', async () => {
     const widths = new Set<number>();
     let last = '';
-    const r = await listed(['-c', 'mlmodel list | fields id, name'], (line) => {
+    // 120,000 rows: ids of five and six digits, without drawing all 200,000.
+    const r = await listed(['-c', 'mlmodel list | head 120000 | fields id, name'], (line) => {
       if (line.startsWith('│')) widths.add(line.indexOf('│', 1));
       last = line;
     });
     expect(r.status).toBe(0);
-    expect(last).toBe(`(${MODELS} rows)`);
+    expect(last).toBe('(120000 rows)');
     // ids of 1–4 digits set the first slices' width; 5 and 6 digits widen the id column twice.
     expect([...widths].sort()).toEqual([7, 8, 9]);
     expect(r.rssMb).toBeLessThan(RSS_BOUND_MB);
