@@ -28,8 +28,8 @@ import { fmt, goal, printTable, saveResults } from './lib/report.js';
 const N = Number(process.env.MLMODEL_BENCH_IMPORTS ?? 5000);
 const M = Number(process.env.MLMODEL_BENCH_MLFLOW_IMPORTS ?? 1000);
 const ONE_BY_ONE = Math.min(500, N);
-// The package's bin (the bundled command line), as a person or a script runs it.
-const CLI = join(repoRoot, 'dist', 'bin', 'mlmodel.js');
+// The package's bin (the launcher restoring the start-up snapshot), as a person or a script runs it.
+const CLI = join(repoRoot, (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { bin: { mlmodel: string } }).bin.mlmodel);
 
 mkdirSync(benchCache('tmp'), { recursive: true });
 const work = mkdtempSync(join(benchCache('tmp'), 'import-'));
@@ -41,7 +41,7 @@ writeFileSync(file, Array.from({ length: N }, (_, i) => importLine(i, archives))
 const home = join(work, 'home');
 log(`mlmodel -f: ${N} imports into a fresh embedded registry`);
 const t = performance.now();
-const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, CLI, '--home', home, '--user', 'bench', '--format', 'jsonl', '-f', file], {
+const r = spawnSync('/usr/bin/time', ['-f', '%M', CLI, '--home', home, '--user', 'bench', '--format', 'jsonl', '-f', file], {
   encoding: 'utf8',
   maxBuffer: 256 << 20,
 });

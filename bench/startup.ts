@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureMongosh, MONGOSH_VERSION } from './lib/peers.js';
@@ -7,7 +7,8 @@ import { goal, printTable, saveResults } from './lib/report.js';
 
 /**
  * Start-up cost of a one-shot query: the wall time of the `mlmodel` bin
- * (package.json's, the bundled dist/bin/mlmodel.js) running
+ * (package.json's: the /bin/sh launcher dist/bin/mlmodel, which restores the
+ * V8 startup snapshot dist/bin/mlmodel.blob) running
  * `-c "mlmodel list"` and `-f` of a file of ten queries on the embedded store
  * (fresh home, registry created on the first run, not timed) next to
  * `node -e 0` measured in the same run, interleaved so all see the same
@@ -20,8 +21,10 @@ import { goal, printTable, saveResults } from './lib/report.js';
  *
  *   npm run bench:startup [-- --runs N]
  */
-const CLI = new URL('../bin/mlmodel.js', import.meta.url).pathname;
 const PACKAGE_ROOT = new URL('../../', import.meta.url).pathname;
+const BIN = join(PACKAGE_ROOT, (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { bin: { mlmodel: string } }).bin.mlmodel);
+const ESM_BIN = new URL('../bin/mlmodel.js', import.meta.url).pathname;
+const BLOB = new URL('../bin/mlmodel.blob', import.meta.url).pathname;
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 20;
 const GOAL = 2.5;
@@ -31,9 +34,15 @@ const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', HOME: home, MLMOD
 const CA_CERTS = process.env.NODE_EXTRA_CA_CERTS;
 const envWithCa: NodeJS.ProcessEnv = CA_CERTS ? { ...env, NODE_EXTRA_CA_CERTS: CA_CERTS } : env;
 
+/** A command line: node's arguments, or a whole command when it starts with `!` (the bin itself). */
+function command(args: string[]): [string, string[]] {
+  return args[0]?.startsWith('!') ? [args[0].slice(1), args.slice(1)] : [process.execPath, args];
+}
+
 function wall(args: string[], withEnv: NodeJS.ProcessEnv = env): number {
   const started = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, args, { env: withEnv, cwd: PACKAGE_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [cmd, rest] = command(args);
+  const r = spawnSync(cmd, rest, { env: withEnv, cwd: PACKAGE_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr.toString()}`);
   return ms;
@@ -45,13 +54,17 @@ function wall(args: string[], withEnv: NodeJS.ProcessEnv = env): number {
  * the CPU a start-up spends is what is left of it.
  */
 function cpu(args: string[], withEnv: NodeJS.ProcessEnv = env): number {
-  const r = spawnSync('/usr/bin/time', ['-f', 'CPU=%U %S', process.execPath, ...args], { env: withEnv, cwd: PACKAGE_ROOT, encoding: 'utf8' });
+  const [cmd, rest] = command(args);
+  const r = spawnSync('/usr/bin/time', ['-f', 'CPU=%U %S', cmd, ...rest], { env: withEnv, cwd: PACKAGE_ROOT, encoding: 'utf8' });
   const m = /CPU=([\d.]+) ([\d.]+)/.exec(r.stderr);
   if (r.status !== 0 || !m) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return (Number(m[1]) + Number(m[2])) * 1000;
 }
 
-const ours = [CLI, '-c', 'mlmodel list'];
+const ours = [`!${BIN}`, '-c', 'mlmodel list'];
+/** The same snapshot without the launcher (its cost is the difference), and the ESM bin the launcher falls back to. */
+const direct = existsSync(BLOB) ? ['--snapshot-blob', BLOB, ESM_BIN, '-c', 'mlmodel list'] : null;
+const esmBin = [ESM_BIN, '-c', 'mlmodel list'];
 const floor = ['-e', '0'];
 /** Ten queries a script might run, all answered by an empty registry. */
 const TEN = join(home, 'ten.mlmodel');
@@ -70,7 +83,7 @@ writeFileSync(
     'mlmodel list | head 1',
   ].join('\n') + '\n',
 );
-const oursFile = [CLI, '-f', TEN];
+const oursFile = [`!${BIN}`, '-f', TEN];
 // The peer: mongosh, installed with npm into a throw-away prefix (bench/lib/peers.ts).
 const MONGOSH = ensureMongosh();
 const peer = ['--nodb', '--eval', '1'];
@@ -110,16 +123,18 @@ for (let i = 0; i < RUNS; i++) {
     caOurs.push(wall(ours, envWithCa));
   }
 }
-const cpuOf = { floor: [] as number[], ours: [] as number[], file: [] as number[] };
+const cpuOf = { floor: [] as number[], ours: [] as number[], file: [] as number[], direct: [] as number[], esm: [] as number[] };
 for (let i = 0; i < RUNS; i++) {
   cpuOf.floor.push(cpu(floor));
   cpuOf.ours.push(cpu(ours));
   cpuOf.file.push(cpu(oursFile));
+  if (direct) cpuOf.direct.push(cpu(direct));
+  cpuOf.esm.push(cpu(esmBin));
 }
 const rss = { ours: [] as number[], floor: [] as number[], peer: [] as number[] };
 for (let i = 0; i < 3; i++) {
   rss.floor.push(peakRss(process.execPath, floor));
-  rss.ours.push(peakRss(process.execPath, ours));
+  rss.ours.push(peakRss(...command(ours)));
   rss.peer.push(peakRss(MONGOSH, peer));
 }
 
@@ -168,6 +183,9 @@ console.log(`CPU time (user + system), ${RUNS} interleaved runs, from /usr/bin/t
 console.log(row('node -e 0', cpuOf.floor));
 console.log(row('mlmodel -c "mlmodel list"', cpuOf.ours, `   ${(median(cpuOf.ours) / median(cpuOf.floor)).toFixed(2)}× node`));
 console.log(row('mlmodel -f (ten queries)', cpuOf.file, `   ${(median(cpuOf.file) / median(cpuOf.floor)).toFixed(2)}× node`));
+if (direct) console.log(row('  snapshot without the launcher', cpuOf.direct, `   ${(median(cpuOf.direct) / median(cpuOf.floor)).toFixed(2)}× node`));
+else console.log('  no snapshot here (dist/bin/mlmodel.blob missing): the launcher ran the ESM bin');
+console.log(row('  the ESM bin (no snapshot)', cpuOf.esm, `   ${(median(cpuOf.esm) / median(cpuOf.floor)).toFixed(2)}× node`));
 console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 console.log(`floor used for the ratios: node -e 0 without NODE_EXTRA_CA_CERTS${CA_CERTS ? ' (the environment sets it; runs above clear it)' : ' (not set here)'}`);
 console.log('where it goes (each imported alone in a fresh process, median of 5, minus node -e 0):');

@@ -20,17 +20,12 @@ export function helpTopicOf(statements: readonly SourcedStatement[]): string | u
 /** Prints the help for `topic` on stdout, or a did-you-mean on stderr (status 2) for a topic help does not know. */
 export async function runHelp(topic: string, out: { stdout: Writable; stderr: Writable }): Promise<number> {
   // The grammar and every command module load only for help, not for each query's start.
-  const [{ generalHelp, helpTopics, topicHelp }, { nearest }] = await Promise.all([import('./repl/help.js'), import('../grammar/suggest.js')]);
-  if (topic === '') {
-    out.stdout.write(generalHelp() + '\n');
+  const { helpAnswer } = await import('./repl/help.js');
+  const answer = helpAnswer(topic);
+  if ('text' in answer) {
+    out.stdout.write(answer.text + '\n');
     return EXIT_OK;
   }
-  const text = topicHelp(topic);
-  if (text !== undefined) {
-    out.stdout.write(text + '\n');
-    return EXIT_OK;
-  }
-  const near = nearest(topic, helpTopics());
-  out.stderr.write(`mlmodel: no help on ${topic}${near ? `; did you mean help ${near}?` : ''}; try help, or help followed by an action or a stage\n`);
+  out.stderr.write(`mlmodel: ${answer.unknown}\n`);
   return EXIT_USAGE;
 }

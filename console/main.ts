@@ -38,8 +38,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     io.stdout.write(`mlmodel ${packageVersion()}\n`);
     return 0;
   }
-  const interactive = options.commands.length === 0 && options.words === undefined && options.file === undefined && io.stdin.isTTY === true;
-  if (interactive && !options.parseOnly) {
+  if (opensRepl(options, io.stdin)) {
     // Ink and React load only here: -c, -f and piped input never pay for them.
     const { runRepl } = await import('./repl/index.js');
     return runRepl(options, io);
@@ -63,6 +62,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     });
   }
   return runQueries(options, statements, io);
+}
+
+/** Whether this command line opens the REPL: no statements given and a terminal on stdin. */
+export function opensRepl(options: CliOptions, stdin: { readonly isTTY?: boolean }): boolean {
+  const interactive = options.commands.length === 0 && options.words === undefined && options.file === undefined && stdin.isTTY === true;
+  return interactive && !options.parseOnly;
 }
 
 /**

@@ -1,5 +1,8 @@
 """MLflow Tracking's side of bench/tracking.ts: the same workload through MlflowClient on its SQLite backend.
 
+Each log_metric / log_param call is one session committed before it returns (SqlAlchemyStore's
+ManagedSessionMaker); the journal mode and synchronous level its engine uses are reported.
+
 Run with the Python of the cached MLflow virtualenv (bench/lib/peers.ts). Prints one JSON object.
 
   python bench-mlflow-tracking.py --db FILE [--single N] [--batch N] [--params N] [--history N] [--runs N]
@@ -27,6 +30,10 @@ def main():
     c = MlflowClient(tracking_uri=uri)
     exp = c.create_experiment("bench")
     out = {}
+    # How durable each call is: what MLflow's own engine runs with (it sets neither; SQLite's defaults apply).
+    with c._tracking_client.store.engine.connect() as conn:
+        out["journal_mode"] = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+        out["synchronous"] = conn.exec_driver_sql("PRAGMA synchronous").scalar()
 
     run = c.create_run(exp).info.run_id
     t = time.perf_counter()

@@ -1,5 +1,6 @@
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
+import { buildSnapshot } from './snapshot.js';
 
 /**
  * The command line as one bundled file, dist/bin/mlmodel.js: our own modules
@@ -11,7 +12,8 @@ import { rmSync } from 'node:fs';
  * used, and the packages in node_modules are left to Node's resolution
  * (native better-sqlite3 and onnxruntime-node cannot be bundled, and the
  * others load only on the paths that use them). dist/console/cli.js stays the
- * same program, unbundled, for the tests and the library.
+ * same program, unbundled, for the tests and the library. Then the start-up
+ * snapshot and the launcher that package.json's bin names (scripts/snapshot.ts).
  *
  *   node dist/scripts/bundle.js      (run by `npm run build`, after tsc)
  */
@@ -30,3 +32,4 @@ await build({
   chunkNames: '[name]-[hash]',
   logLevel: 'warning',
 });
+await buildSnapshot();

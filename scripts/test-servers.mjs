@@ -7,12 +7,17 @@
  *   node scripts/test-servers.mjs start          start both, print their URLs, stop on Ctrl-C
  *   node scripts/test-servers.mjs run -- CMD …   start both, run CMD with
  *                                                MLMODEL_TEST_MONGODB_URL / MLMODEL_TEST_MINIO_URL set, stop
+ *   … start --postgres / run --postgres -- CMD   also FerretDB on PostgreSQL (MLMODEL_TEST_FERRETDB_PG_URL)
  *
  * Which servers (first that applies):
  *   MongoDB wire: $MLMODEL_TEST_MONGODB_URL (a running server) · `mongod` on PATH ·
  *                 FerretDB v1.24.2 on its SQLite backend, built here from source
  *   MinIO:        $MLMODEL_TEST_MINIO_URL (http://ACCESS:SECRET@host:port) ·
  *                 MinIO built here from source
+ *   FerretDB on PostgreSQL (only when asked for: ferretdbPg / --postgres):
+ *                 $MLMODEL_TEST_FERRETDB_PG_URL · the same FerretDB binary on a
+ *                 throw-away cluster of the machine's PostgreSQL (initdb +
+ *                 postgres; as `nobody` when run as root)
  *
  * The binaries are built with the Go toolchain from the Go module proxy and
  * cached outside the clone ($MLMODEL_TEST_BIN_DIR, else
@@ -23,10 +28,10 @@
 import { spawn, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, createWriteStream } from 'node:fs';
-import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, mkdir, mkdtemp, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 export const FERRETDB_VERSION = 'v1.24.2';
@@ -207,11 +212,11 @@ async function tail(file, lines = 30) {
  * Starts a server process with its output in DIR/server.log and waits until
  * `ready()` is true. Returns { stop() }, which kills it and removes DIR.
  */
-async function startProcess({ name, bin, args, env, dir, ready, timeoutMs = 90_000 }) {
+async function startProcess({ name, bin, args, env, dir, ready, timeoutMs = 90_000, spawnOptions = {} }) {
   const logFile = join(dir, 'server.log');
   const out = createWriteStream(logFile);
   await new Promise((r) => out.once('open', r));
-  const child = spawn(bin, args, { env, stdio: ['ignore', out, out], detached: false });
+  const child = spawn(bin, args, { env, stdio: ['ignore', out, out], detached: false, ...spawnOptions });
   let exited = null;
   child.once('exit', (code, signal) => {
     exited = { code, signal };
@@ -278,7 +283,8 @@ async function mongoPing(url) {
   }
 }
 
-export async function startFerretdb({ env = process.env, log = () => {} } = {}) {
+/** FerretDB on SQLite in its own data dir, or, given `postgresqlUrl`, on that PostgreSQL. */
+export async function startFerretdb({ env = process.env, log = () => {}, postgresqlUrl = null } = {}) {
   const bin = await ensureFerretdb({ env, log });
   const dir = await mkdtemp(join(tmpdir(), 'mlmodel-ferretdb-'));
   const port = await freePort();
@@ -287,8 +293,7 @@ export async function startFerretdb({ env = process.env, log = () => {} } = {}) 
     name: 'FerretDB',
     bin,
     args: [
-      '--handler=sqlite',
-      `--sqlite-url=file:${dir}/`,
+      ...(postgresqlUrl ? ['--handler=postgresql', `--postgresql-url=${postgresqlUrl}`] : ['--handler=sqlite', `--sqlite-url=file:${dir}/`]),
       `--listen-addr=127.0.0.1:${port}`,
       '--telemetry=disable',
       '--debug-addr=-',
@@ -299,8 +304,8 @@ export async function startFerretdb({ env = process.env, log = () => {} } = {}) 
     dir,
     ready: async () => (await tcpOpen(port)) && mongoPing(url),
   });
-  log(`FerretDB ${FERRETDB_VERSION} (SQLite backend) on 127.0.0.1:${port}`);
-  return { url, kind: `FerretDB ${FERRETDB_VERSION}`, ...proc };
+  log(`FerretDB ${FERRETDB_VERSION} (${postgresqlUrl ? 'PostgreSQL' : 'SQLite'} backend) on 127.0.0.1:${port}`);
+  return { url, kind: `FerretDB ${FERRETDB_VERSION}${postgresqlUrl ? ' on PostgreSQL' : ''}`, ...proc };
 }
 
 export async function startMongod({ bin, env = process.env, log = () => {} }) {
@@ -349,16 +354,177 @@ export async function startMinio({ env = process.env, log = () => {} } = {}) {
 }
 
 /**
+ * PostgreSQL is not built here: it is the machine's own (Debian's
+ * `postgresql` package, or any install with initdb and postgres on PATH).
+ * Returns the real directory of its binaries (pg_isready sits beside them).
+ */
+export async function findPostgres(env = process.env) {
+  const candidates = [];
+  const initdb = onPath('initdb', env);
+  if (initdb) candidates.push(await realpath(initdb).then((p) => dirname(p)));
+  const debian = '/usr/lib/postgresql';
+  const versions = existsSync(debian) ? (await readdir(debian)).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+  candidates.push(...versions.map((v) => join(debian, v, 'bin')));
+  const found = candidates.find((d) => ['initdb', 'postgres', 'pg_isready'].every((b) => existsSync(join(d, b))));
+  if (!found) throw new Error('no PostgreSQL server found (initdb, postgres and pg_isready on PATH or in /usr/lib/postgresql/N/bin): apt-get install postgresql');
+  return found;
+}
+
+/**
+ * PostgreSQL refuses to run as root, so as root its processes run as the
+ * unprivileged `nobody` ($MLMODEL_TEST_POSTGRES_USER names another user);
+ * otherwise as whoever runs this.
+ */
+async function postgresIds(env = process.env) {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return null;
+  const user = env.MLMODEL_TEST_POSTGRES_USER || 'nobody';
+  const line = (await readFile('/etc/passwd', 'utf8')).split('\n').find((l) => l.split(':')[0] === user);
+  if (!line) throw new Error(`running as root, and there is no user ${user} to run PostgreSQL as (it refuses to run as root); set MLMODEL_TEST_POSTGRES_USER`);
+  const [, , uid, gid] = line.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+/**
+ * A throw-away PostgreSQL cluster on a free loopback port: initdb into a
+ * fresh directory, then postgres, in a process group of its own so that
+ * kill() can SIGKILL the postmaster and every backend at once, the way a
+ * crash of the machine's database would (only the OS page cache survives).
+ * start() starts it again on the same data and port; crash recovery replays
+ * the WAL. fsync and synchronous_commit stay on, as in production.
+ */
+export async function startPostgres({ env = process.env, log = () => {} } = {}) {
+  const bin = await findPostgres(env);
+  const ids = await postgresIds(env);
+  const dir = await mkdtemp(join(tmpdir(), 'mlmodel-postgres-'));
+  const data = join(dir, 'data');
+  // cwd: a directory the unprivileged user can enter (postgres checks it).
+  const as = { cwd: dir, ...(ids ?? {}) };
+  const pgEnv = { ...env, LC_ALL: 'C', LANG: 'C' };
+  let version;
+  try {
+    if (ids) await chown(dir, ids.uid, ids.gid);
+    version = (await run(join(bin, 'postgres'), ['--version'], { env: pgEnv })).stdout.trim().replace(/^postgres \(PostgreSQL\) /, '').split(' ')[0];
+    await run(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync', '--no-instructions'], {
+      env: pgEnv,
+      ...as,
+    });
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true }).catch(() => {});
+    throw e;
+  }
+  const port = await freePort();
+  const args = ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300'];
+  const ready = async () => {
+    await run(join(bin, 'pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(port)], { env: pgEnv });
+    return true;
+  };
+  let proc = null;
+  const pg = {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    kind: `PostgreSQL ${version}`,
+    port,
+    dataDir: data,
+    starts: 0,
+    kills: 0,
+    async start() {
+      // Just after a kill the old cluster's last processes may still hold
+      // its shared memory for a moment; postgres then refuses to start.
+      for (let attempt = 1; ; attempt++) {
+        const logs = await mkdtemp(join(dir, 'run-'));
+        try {
+          proc = await startProcess({ name: 'PostgreSQL', bin: join(bin, 'postgres'), args, env: pgEnv, dir: logs, ready, spawnOptions: { ...as, detached: true } });
+          pg.starts++;
+          return;
+        } catch (e) {
+          if (attempt >= 5) throw e;
+          await new Promise((r) => setTimeout(r, 500 * attempt));
+        }
+      }
+    },
+    /** SIGKILL of the whole cluster (postmaster and backends), no shutdown of any kind. */
+    async kill() {
+      if (!proc) return;
+      const { pid } = proc;
+      // The postmaster leads a process group of its own (detached): the group is the whole cluster.
+      process.kill(-pid, 'SIGKILL');
+      pg.kills++;
+      await proc.stop();
+      proc = null;
+      for (let i = 0; i < 50; i++) {
+        try {
+          process.kill(-pid, 0);
+        } catch {
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      if (await tcpOpen(port)) throw new Error(`PostgreSQL on port ${port} still answers after SIGKILL of its process group ${pid}`);
+    },
+    async restart() {
+      await pg.kill();
+      await pg.start();
+    },
+    async stop() {
+      if (proc) {
+        // SIGINT is PostgreSQL's fast shutdown (SIGTERM would wait for every client to leave).
+        try {
+          process.kill(proc.pid, 'SIGINT');
+        } catch {}
+        await proc.stop();
+        proc = null;
+      }
+      await rm(dir, { recursive: true, force: true }).catch(() => {});
+    },
+  };
+  try {
+    await pg.start();
+  } catch (e) {
+    await pg.stop();
+    throw e;
+  }
+  log(`${pg.kind} on 127.0.0.1:${port}${ids ? ` (as uid ${ids.uid}: it refuses root)` : ''}`);
+  return pg;
+}
+
+/**
+ * FerretDB on its PostgreSQL backend: a second MongoDB-wire server whose
+ * storage is PostgreSQL's. `postgres` is the cluster's handle (kill, start,
+ * restart); stop() stops FerretDB, then PostgreSQL.
+ */
+export async function startFerretdbPostgres({ env = process.env, log = () => {} } = {}) {
+  await ensureFerretdb({ env, log });
+  const postgres = await startPostgres({ env, log });
+  try {
+    const ferretdb = await startFerretdb({ env, log, postgresqlUrl: postgres.url });
+    return {
+      url: ferretdb.url,
+      kind: `FerretDB ${FERRETDB_VERSION} on ${postgres.kind}`,
+      postgres,
+      ferretdb,
+      async stop() {
+        await ferretdb.stop();
+        await postgres.stop();
+      },
+    };
+  } catch (e) {
+    await postgres.stop();
+    throw e;
+  }
+}
+
+/**
  * Starts what is needed and not given by env. Never throws for a server that
  * cannot be had: its error text is returned instead, so each test file can
  * decide (under CI=true such a test fails; elsewhere it is skipped, loudly).
  */
-export async function startServers({ env = process.env, log = () => {}, mongodb = true, minio = true } = {}) {
+export async function startServers({ env = process.env, log = () => {}, mongodb = true, minio = true, ferretdbPg = false } = {}) {
   const result = {
     mongodbUrl: null,
     minioUrl: null,
     mongodbKind: null,
     minioKind: null,
+    ferretdbPgUrl: null,
+    ferretdbPgKind: null,
     errors: {},
     stops: [],
     async stop() {
@@ -407,6 +573,23 @@ export async function startServers({ env = process.env, log = () => {}, mongodb 
       }),
     );
   }
+  if (ferretdbPg) {
+    tasks.push(
+      (async () => {
+        if (env.MLMODEL_TEST_FERRETDB_PG_URL) {
+          result.ferretdbPgUrl = env.MLMODEL_TEST_FERRETDB_PG_URL;
+          result.ferretdbPgKind = 'MLMODEL_TEST_FERRETDB_PG_URL';
+          return;
+        }
+        const srv = await startFerretdbPostgres({ env, log });
+        result.stops.push(srv.stop);
+        result.ferretdbPgUrl = srv.url;
+        result.ferretdbPgKind = srv.kind;
+      })().catch((e) => {
+        result.errors.ferretdbPg = e.message;
+      }),
+    );
+  }
   await Promise.all(tasks);
   return result;
 }
@@ -430,11 +613,13 @@ async function main(argv) {
     return failed ? 1 : 0;
   }
   if (cmd === 'start' || cmd === 'run') {
-    const servers = await startServers({ log });
+    const ferretdbPg = rest.includes('--postgres') && (rest.indexOf('--') < 0 || rest.indexOf('--postgres') < rest.indexOf('--'));
+    const servers = await startServers({ log, ferretdbPg });
     for (const [k, v] of Object.entries(servers.errors)) log(`${k}: ${v}`);
     const vars = {
       ...(servers.mongodbUrl ? { MLMODEL_TEST_MONGODB_URL: servers.mongodbUrl } : {}),
       ...(servers.minioUrl ? { MLMODEL_TEST_MINIO_URL: servers.minioUrl } : {}),
+      ...(servers.ferretdbPgUrl ? { MLMODEL_TEST_FERRETDB_PG_URL: servers.ferretdbPgUrl } : {}),
     };
     const stopAll = async () => servers.stop();
     if (cmd === 'start') {
@@ -465,7 +650,7 @@ async function main(argv) {
     await stopAll();
     return code;
   }
-  log('usage: node scripts/test-servers.mjs build | start | run -- COMMAND [ARGS…]');
+  log('usage: node scripts/test-servers.mjs build | start [--postgres] | run [--postgres] -- COMMAND [ARGS…]');
   return 2;
 }
 

@@ -7,7 +7,7 @@
  * points draw as fast as a thousand.
  */
 import type { ChartSpec, ResultTable } from '../../src/result/table.js';
-import { downsample, type Series } from '../../src/tracking/downsample.js';
+import { downsample, type SeriesColumns } from '../../src/tracking/downsample.js';
 import { terminalText } from './terminal-text.js';
 
 export interface ChartOptions {
@@ -17,7 +17,7 @@ export interface ChartOptions {
   readonly height?: number;
 }
 
-interface Named extends Series {
+interface Named extends SeriesColumns {
   readonly name: string;
 }
 
@@ -28,26 +28,50 @@ const COLORS = [36, 33, 35, 32, 34, 31];
 /** SVG colours for series, in order. */
 const SVG_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
 
-/** The series of a chart table, in the order they first appear, each in step order. */
+/**
+ * The series of a chart table, in the order they first appear, each in step
+ * order, as columns: one pass over the rows fills each series' Float64Arrays
+ * (grown by doubling; no object per point, however many rows).
+ */
 export function chartSeries(t: ResultTable, spec: ChartSpec): Named[] {
   const si = t.columns.findIndex((c) => c.name === spec.series);
   const xi = t.columns.findIndex((c) => c.name === spec.x);
   const yi = t.columns.findIndex((c) => c.name === spec.y);
-  const by = new Map<string, { steps: number[]; values: number[] }>();
+  interface Filling {
+    steps: Float64Array;
+    values: Float64Array;
+    n: number;
+  }
+  const by = new Map<string, Filling>();
+  let lastName: string | undefined;
+  let s: Filling | undefined;
   for (const row of t.rows) {
-    const name = String(row[si] ?? '');
     const x = row[xi];
     const y = row[yi];
     if (typeof x !== 'number' || typeof y !== 'number' || !Number.isFinite(x) || !Number.isFinite(y)) continue;
-    let s = by.get(name);
-    if (!s) by.set(name, (s = { steps: [], values: [] }));
-    s.steps.push(x);
-    s.values.push(y);
+    const cell = row[si];
+    const name = typeof cell === 'string' ? cell : String(cell ?? '');
+    // A series' rows usually come together: look the series up only when the name changes.
+    if (name !== lastName || !s) {
+      lastName = name;
+      s = by.get(name);
+      if (!s) by.set(name, (s = { steps: new Float64Array(1024), values: new Float64Array(1024), n: 0 }));
+    }
+    if (s.n === s.steps.length) {
+      const steps = new Float64Array(s.n * 2);
+      const values = new Float64Array(s.n * 2);
+      steps.set(s.steps);
+      values.set(s.values);
+      s.steps = steps;
+      s.values = values;
+    }
+    s.steps[s.n] = x;
+    s.values[s.n++] = y;
   }
-  return [...by].map(([name, s]) => ({ name, ...s }));
+  return [...by].map(([name, f]) => ({ name, steps: f.steps.subarray(0, f.n), values: f.values.subarray(0, f.n) }));
 }
 
-function bounds(series: readonly Series[]): { x0: number; x1: number; y0: number; y1: number } {
+function bounds(series: readonly SeriesColumns[]): { x0: number; x1: number; y0: number; y1: number } {
   let x0 = Infinity;
   let x1 = -Infinity;
   let y0 = Infinity;

@@ -7,8 +7,7 @@ import { applyCompletion, completeWithLookups, EMPTY_CATALOG, type Catalog } fro
 import { splitScript } from '../../grammar/index.js';
 import { needsContinuation } from './continuation.js';
 import * as E from './editor.js';
-import { nearest } from '../../grammar/suggest.js';
-import { generalHelp, helpTopics, topicHelp } from './help.js';
+import { helpAnswer } from './help.js';
 import { decodeKeys, type KeyEvent } from './keys.js';
 import { changesModels, type ReplBackend } from './session.js';
 import { tallerThan, type Pager } from '../pager.js';
@@ -340,12 +339,8 @@ export class ReplController {
     if (head === '') return;
     if (head === '\\q' || ((head === 'exit' || head === 'quit') && words.length === 1)) return this.#exit();
     if (head === 'help' || head === '\\h' || head === '\\?') {
-      const topic = words[1];
-      if (!topic) return this.#info(generalHelp());
-      const text = topicHelp(topic);
-      if (text) return this.#info(text);
-      const near = nearest(topic, helpTopics());
-      return this.#error(`no help on ${topic}${near ? `; did you mean help ${near}?` : ''}; try help, or help followed by an action or a stage`);
+      const answer = helpAnswer(words[1] ?? '');
+      return 'text' in answer ? this.#info(answer.text) : this.#error(answer.unknown);
     }
     if (head === '\\x') {
       const arg = (words[1] ?? '').toLowerCase();

@@ -11,6 +11,7 @@ import {
 } from '../../grammar/chevrotain.js';
 import { describeOptionType } from '../../grammar/command-syntax.js';
 import type { CommandRule } from '../../grammar/parser.js';
+import { nearest } from '../../grammar/suggest.js';
 import * as T from '../../grammar/tokens.js';
 import { COMMANDS, type CommandModule } from '../../src/commands/index.js';
 import { language } from '../../src/language.js';
@@ -123,6 +124,19 @@ export function topicHelp(topic: string): string | undefined {
   if (info?.notes?.length) lines.push('', ...info.notes.map((n) => `  ${n}`));
   if (info?.examples.length) lines.push('', info.examples.length === 1 ? 'Example:' : 'Examples:', ...info.examples.map((e) => `  ${e}`));
   return lines.join('\n');
+}
+
+/**
+ * What `help` or `help TOPIC` answers, in the REPL and outside it alike:
+ * the text, or, for a topic help does not know, the message with its
+ * did-you-mean.
+ */
+export function helpAnswer(topic: string): { readonly text: string } | { readonly unknown: string } {
+  if (topic === '') return { text: generalHelp() };
+  const text = topicHelp(topic);
+  if (text !== undefined) return { text };
+  const near = nearest(topic, helpTopics());
+  return { unknown: `no help on ${topic}${near ? `; did you mean help ${near}?` : ''}; try help, or help followed by an action or a stage` };
 }
 
 /** Every topic `help` knows: each command keyword, each prefix other than `mlmodel`, each stage. */

@@ -32,7 +32,8 @@ interface OpenFile {
   path: string;
   size: number;
   mtime: string;
-  hash: Hash;
+  /** Null for a file whose reader checks its bytes itself (its manifest entry then has sha256 ''). */
+  hash: Hash | null;
 }
 
 export class ArchiveScanner implements TarVisitor {
@@ -48,6 +49,8 @@ export class ArchiveScanner implements TarVisitor {
     private readonly limits: ArchiveLimits,
     type: ModelType | undefined,
     private readonly sink?: FileSink,
+    /** Whether to hash a file: a sink that streams a file into a store which checks its digest as it writes says no, so its bytes are hashed once. */
+    private readonly hashes: (path: string) => boolean = () => true,
   ) {
     this.reader = new TarReader(this, limits.maxMetaBytes);
     this.names = new NameIndex(limits);
@@ -86,14 +89,14 @@ export class ArchiveScanner implements TarVisitor {
     if (this.declaredBytes > this.limits.maxUnpackedBytes) {
       throw refuse('too-large', `files declare ${this.declaredBytes} bytes in total, more than the ${this.limits.maxUnpackedBytes}-byte limit`, header.path);
     }
-    this.open = { path, size: header.size, mtime: header.mtime.toISOString(), hash: createHash('sha256') };
+    this.open = { path, size: header.size, mtime: header.mtime.toISOString(), hash: this.hashes(path) ? createHash('sha256') : null };
     this.sink?.fileStart(path, header.size);
   }
 
   data(chunk: Buffer): void {
     // Bodies of directories are refused in checkEntryKind, so data is a file's.
     if (this.open === undefined) return;
-    this.open.hash.update(chunk);
+    this.open.hash?.update(chunk);
     this.sink?.fileData(chunk);
   }
 
@@ -101,7 +104,7 @@ export class ArchiveScanner implements TarVisitor {
     const f = this.open;
     if (f === undefined) return;
     this.open = undefined;
-    const entry: ManifestEntry = { path: f.path, size: f.size, mtime: f.mtime, sha256: f.hash.digest('hex') };
+    const entry: ManifestEntry = { path: f.path, size: f.size, mtime: f.mtime, sha256: f.hash?.digest('hex') ?? '' };
     this.manifest.push(entry);
     this.sink?.fileEnd(entry);
   }

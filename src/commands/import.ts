@@ -7,7 +7,7 @@ import { bytesCol, col, type ResultTable } from '../result/table.js';
 import { F } from '../store/filter.js';
 import type { JsonValue, ModelRecord } from '../store/metadata.js';
 import { claimModelName, nameScope } from '../executor/models.js';
-import { withModelLock } from '../engine/lock.js';
+import { withLock, withModelLock } from '../engine/lock.js';
 import { acquireLease, LEASE_SCOPE, LEASE_TTL_MS, tryLease, uploadLease, type Lease } from '../engine/lease.js';
 import { checkModelName } from '../executor/names.js';
 import { optionValues } from '../executor/options.js';
@@ -189,7 +189,7 @@ export async function commitImport(ctx: EngineContext, staged: StagedImport, opt
   } catch (e) {
     // Once a record names them the objects stay (keepOrUndo removed the record
     // if it must go); before that, a failed import leaves nothing.
-    if (!state.registered) await removeObjects(ctx, staged.uid);
+    if (!state.registered) await removeUnlessRecorded(ctx, staged.uid);
     throw e;
   }
 }
@@ -257,8 +257,25 @@ async function keepOrUndo(ctx: EngineContext, staged: StagedImport, modelUid: st
 
 /** Removes a staged import's objects (its record was never written). */
 export async function discardImport(ctx: EngineContext, staged: StagedImport): Promise<void> {
-  await removeObjects(ctx, staged.uid);
+  await removeUnlessRecorded(ctx, staged.uid);
   await staged.lease.release().catch(() => undefined);
+}
+
+/**
+ * Removes a failed import's objects only once it is certain that no record
+ * names them. A write whose answer was lost (the metadata store died after
+ * committing it: PostgreSQL killed under FerretDB) may have registered the
+ * version all the same; removing its archive then left a record without one
+ * (found by test/integration/restart-pg-servers.test.ts). If the store cannot
+ * be asked, the objects stay: fsck removes them as orphans once their lease
+ * is dead, and only if no record points to them.
+ */
+async function removeUnlessRecorded(ctx: EngineContext, uid: string): Promise<void> {
+  const recorded = await ctx.meta.getModel(uid).then(
+    (r) => r !== null,
+    () => true,
+  );
+  if (!recorded) await removeObjects(ctx, uid);
 }
 
 async function removeObjects(ctx: EngineContext, uid: string): Promise<void> {
@@ -361,12 +378,20 @@ async function registerAs(ctx: EngineContext, r: Registration, modelUid: string)
  * Exactly one version stays `latest` however imports interleave: each new
  * version clears older ones, and steps back itself if a newer one already
  * exists (it may have been written before this one's clear could see it).
+ *
+ * Under the model's lock, as tag, rename, deploy and stop write its records:
+ * FerretDB v1 applies an update as read-then-write of the whole document, so
+ * clearing `latest` on the version a tag was just being added to dropped the
+ * tag (an acknowledged tag lost, found by writers importing and tagging one
+ * model at once, test/integration/restart-pg-servers.test.ts).
  */
 export async function settleLatest(ctx: EngineContext, modelUid: string, version: number, uid: string): Promise<void> {
-  // Version 1 has no older version to clear.
-  if (version > 1) await ctx.meta.updateModels(F.and(F.eq('model_uid', modelUid), F.lt('version', version), F.eq('latest', true)), { latest: false });
-  const newer = await ctx.meta.countModels(F.and(F.eq('model_uid', modelUid), F.gt('version', version)));
-  if (newer > 0) await ctx.meta.updateModel(uid, { latest: false });
+  await withLock(ctx, `model:${modelUid}`, { what: `model ${modelUid}` }, async () => {
+    // Version 1 has no older version to clear.
+    if (version > 1) await ctx.meta.updateModels(F.and(F.eq('model_uid', modelUid), F.lt('version', version), F.eq('latest', true)), { latest: false });
+    const newer = await ctx.meta.countModels(F.and(F.eq('model_uid', modelUid), F.gt('version', version)));
+    if (newer > 0) await ctx.meta.updateModel(uid, { latest: false });
+  });
 }
 
 function recordedOptions(o: Partial<Record<string, string>>): Record<string, JsonValue> {

@@ -3,7 +3,7 @@ import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
 import { optionValues } from '../executor/options.js';
 import { col, type Cell, type ResultTable } from '../result/table.js';
-import { batchPoints, metricValue, ownRun, pairs, paramValue, parseRunId } from '../tracking/runs.js';
+import { batchPoints, metricValue, ownerGuard, pairs, paramValue, parseRunId } from '../tracking/runs.js';
 import type { MetricPoint } from '../tracking/store.js';
 
 const syntax = {
@@ -26,23 +26,25 @@ export const LOG_COLUMNS = [col('run', 'LONG'), col('key', 'TEXT'), col('value',
 /**
  * Logs to the user's own running run. Everything given is checked first —
  * every name, every value a finite number (for metrics), the step a whole
- * number — and then written in one store call: all of it, or nothing.
+ * number — and then written in one store call: all of it, or nothing. The
+ * store checks that the run is the user's (ownerGuard) and still RUNNING on
+ * the one read its write makes.
  */
 export async function executeLog(ctx: EngineContext, cmd: LogCommand): Promise<ResultTable> {
   const o = optionValues(syntax, cmd.options);
   const id = parseRunId(cmd.run);
-  await ownRun(ctx, id);
+  const guard = ownerGuard(ctx);
   const tracking = await ctx.tracking();
   if (cmd.what !== 'metrics') {
     if (o.step !== undefined || o.batch !== undefined) throw new MlmodelError('INVALID_ARGUMENT', `step= and batch= are for log metrics, not log ${cmd.what}`, {});
     if (cmd.values.length === 0) throw new MlmodelError('INVALID_ARGUMENT', `mlmodel log ${cmd.what} needs name=value pairs`, {});
     if (cmd.what === 'params') {
       const params = pairs('param', cmd.values, (_k, v) => paramValue(v));
-      await tracking.logParams(id, params, {});
+      await tracking.logParams(id, params, {}, guard);
       return { columns: LOG_COLUMNS, rows: Object.entries(params).map(([k, v]) => [id, k, v, null]) };
     }
     const tags = pairs('tag', cmd.values, (_k, v) => v);
-    await tracking.logParams(id, {}, tags);
+    await tracking.logParams(id, {}, tags, guard);
     return { columns: LOG_COLUMNS, rows: Object.entries(tags).map(([k, v]) => [id, k, v, null]) };
   }
   const at = ctx.now();
@@ -53,7 +55,7 @@ export async function executeLog(ctx: EngineContext, cmd: LogCommand): Promise<R
     for (const [key, value] of Object.entries(values)) points.push({ key, step: o.step, value, time: at });
   }
   if (points.length === 0) throw new MlmodelError('INVALID_ARGUMENT', 'mlmodel log metrics needs name=value pairs with step=N, or batch=…', {});
-  await tracking.logMetrics(id, points, at);
+  await tracking.logMetrics(id, points, at, guard);
   const rows: Cell[][] = points.length <= 1000 ? points.map((p) => [id, p.key, p.value, p.step]) : [[id, `${points.length} points`, null, null]];
   return { columns: LOG_COLUMNS, rows };
 }

@@ -3,6 +3,9 @@ import type { EngineContext } from '../engine/context.js';
 import { isMlmodelError, MlmodelError } from '../errors.js';
 import { col, type Cell, type ResultTable } from '../result/table.js';
 import { readMlflowRegistry } from '../exchange/mlflow-import.js';
+import { openMlflowDb } from '../exchange/mlflow-db.js';
+import { openMlflowRest } from '../exchange/mlflow-rest.js';
+import { s3Artifacts } from '../exchange/mlflow-s3.js';
 import { publishBundle } from '../exchange/publish-bundle.js';
 import { checkLocalRoots, parsePathOption } from '../executor/location.js';
 import { checkModelName } from '../executor/names.js';
@@ -12,7 +15,9 @@ const syntax = {
   keywords: ['mlflow'],
   args: [{ kind: 'options' }],
   options: {
-    db: { type: 'path', required: true, summary: "the MLflow tracking database (SQLite file, what mlflow's sqlite:/// URI names): an absolute path" },
+    db: { type: 'path', summary: "the MLflow tracking database (SQLite file, what mlflow's sqlite:/// URI names): an absolute path" },
+    url: { type: 'string', summary: 'instead of db=: the MLflow tracking server (http(s)://[user:password@]host:port), read over its REST API; a user and password go as HTTP Basic credentials and never print' },
+    s3: { type: 'string', summary: "a connector (config connectors:) on the bucket of MLflow's S3 artifact store: s3://BUCKET/… artifact URIs are read through it" },
     model: { type: 'string', summary: 'only this registered model (default: every one)' },
     name: { type: 'string', summary: 'its name here (with model=; default: the MLflow name)' },
   },
@@ -23,9 +28,11 @@ export type MlflowCommand = CommandAst<typeof syntax>;
 export const MLFLOW_COLUMNS = [col('result', 'TEXT'), col('mlflow_name', 'TEXT'), col('name', 'TEXT'), col('version', 'LONG'), col('sha256', 'TEXT'), col('note', 'TEXT')];
 
 /**
- * `mlmodel mlflow db=/abs/mlflow.db [model=NAME [name=NEW]]`: imports an
- * MLflow model registry from its tracking database — registered models,
- * versions with their artifacts (from a file artifact store), tags,
+ * `mlmodel mlflow db=/abs/mlflow.db | url=http://host:port [s3=CONNECTOR]
+ * [model=NAME [name=NEW]]`: imports an MLflow model registry from its
+ * tracking database or its tracking server's REST API — registered models,
+ * versions with their artifacts (from a file artifact store, an S3 store
+ * through a connector, or the server's artifact proxy), tags,
  * aliases, descriptions, and the source runs' params and latest metrics as
  * metadata — as the current user's models, through the same checked path as
  * unbundle. One row per version (imported, present, skipped) and one per
@@ -34,10 +41,17 @@ export const MLFLOW_COLUMNS = [col('result', 'TEXT'), col('mlflow_name', 'TEXT')
 export async function executeMlflow(ctx: EngineContext, cmd: MlflowCommand): Promise<ResultTable> {
   const o = optionValues(syntax, cmd.options);
   if (o.name !== undefined && o.model === undefined) throw new MlmodelError('INVALID_ARGUMENT', 'name= renames one model: give model= too');
-  const target = parsePathOption(o.db);
-  if (target.kind !== 'file') throw new MlmodelError('INVALID_ARGUMENT', 'db= is a local SQLite file: give an absolute path', { db: o.db });
-  await checkLocalRoots(target.path, ctx.localRoots, o.db);
-  const registry = await readMlflowRegistry(target.path, {
+  if ((o.db === undefined) === (o.url === undefined)) throw new MlmodelError('INVALID_ARGUMENT', 'give db=FILE (the tracking database) or url=URL (the tracking server), one of them');
+  const s3 = o.s3 === undefined ? undefined : s3Artifacts(o.s3, await ctx.connector(o.s3));
+  let reader;
+  if (o.db !== undefined) {
+    const target = parsePathOption(o.db);
+    if (target.kind !== 'file') throw new MlmodelError('INVALID_ARGUMENT', 'db= is a local SQLite file: give an absolute path', { db: o.db });
+    await checkLocalRoots(target.path, ctx.localRoots, o.db);
+    reader = await openMlflowDb(target.path);
+  } else reader = openMlflowRest(o.url!, ctx.signal);
+  const registry = await readMlflowRegistry(reader, {
+    ...(s3 ? { s3 } : {}),
     ...(o.model === undefined ? {} : { only: o.model }),
     user: ctx.user,
     checkName: (n) => checkModelName(o.name ?? n),
@@ -67,9 +81,17 @@ export async function executeMlflow(ctx: EngineContext, cmd: MlflowCommand): Pro
 
 export const mlflowCommand = defineCommand({
   syntax,
-  summary: "Imports an MLflow model registry from its tracking database: models, versions with artifacts, tags, aliases, descriptions, runs' params and metrics as metadata.",
-  examples: ['mlmodel mlflow db=/srv/mlflow/mlflow.db', 'mlmodel mlflow db=/srv/mlflow/mlflow.db model=iris name=iris_from_mlflow'],
-  notes: ['Each model is imported whole or not at all; the rows say, per model, what was not carried over.'],
+  summary: "Imports an MLflow model registry from its tracking database or its tracking server: models, versions with artifacts, tags, aliases, descriptions, runs' params and metrics as metadata.",
+  examples: [
+    'mlmodel mlflow db=/srv/mlflow/mlflow.db',
+    'mlmodel mlflow db=/srv/mlflow/mlflow.db model=iris name=iris_from_mlflow',
+    'mlmodel mlflow url=http://mlflow.internal:5000',
+    'mlmodel mlflow url=https://mlflow.internal s3=MLFLOW_ARTIFACTS model=fraud',
+  ],
+  notes: [
+    'Each model is imported whole or not at all; the rows say, per model, what was not carried over.',
+    "Artifacts are read from a file store on this machine, from an S3 store through the connector s3= names, or (url=) through the server's artifact proxy (mlflow server --serve-artifacts).",
+  ],
   columns: MLFLOW_COLUMNS,
   writes: true,
   execute: executeMlflow,

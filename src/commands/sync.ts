@@ -82,7 +82,7 @@ export const syncCommand = defineCommand({
   summary: 'Pushes models to (to=) or pulls them from (from=) another registry configured under registries: only the versions missing there travel, checked by sha256; conflicts are reported, never overwritten.',
   examples: ['mlmodel sync mnist to=central', 'mlmodel sync mnist@2, iris from=central', "mlmodel sync to=central where=\"type = onnx and name like 'fraud%'\"", 'mlmodel sync from=central where="category = classification" | where result = conflict'],
   notes: [
-    'Rows per version: copied, present (already there with the same sha256), conflict (the same number with other bytes there, or an alias pointing elsewhere) or failed (the model is left as it was; run it again).',
+    'Rows per version: copied, present (already there with the same sha256), updated (already there; the tags or aliases it lacked there carried over), conflict (the same number with other bytes there, or an alias pointing elsewhere) or failed (the model is left as it was; run it again).',
     'A sync killed at any point leaves nothing half-published; run it again and it moves what is still missing.',
   ],
   columns: SYNC_COLUMNS,

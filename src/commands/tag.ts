@@ -12,7 +12,7 @@ const syntax = { keywords: ['tag', 'untag'], args: [{ kind: 'model' }, { kind: '
 
 export type TagCommand = CommandAst<typeof syntax>;
 
-const MAX_TAGS = 64;
+export const MAX_TAGS = 64;
 
 /**
  * `tag NAME t1,t2` / `untag NAME t1` on a version (the latest unless `@N`).

@@ -2,8 +2,8 @@ import { defineCommand, type CommandAst } from './command.js';
 import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
 import type { ResultTable } from '../result/table.js';
-import { publishBundle, UNBUNDLE_COLUMNS } from '../exchange/publish-bundle.js';
-import { readBundle } from '../exchange/read-bundle.js';
+import { UNBUNDLE_COLUMNS } from '../exchange/publish-bundle.js';
+import { unbundleStream } from '../exchange/stream-bundle.js';
 import { optionValues } from '../executor/options.js';
 import { openSource } from '../executor/source.js';
 
@@ -32,12 +32,7 @@ export async function executeUnbundle(ctx: EngineContext, cmd: UnbundleCommand):
     throw new MlmodelError('INVALID_ARGUMENT', 'sha256= is the 64 hex digits of a manifest digest (bundle answers with it as manifest_sha256)', { sha256: o.sha256 });
   }
   const source = await openSource(ctx, o.path);
-  const bundle = await readBundle(source.stream, { ...(o.sha256 ? { expectedSha256: o.sha256 } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) });
-  try {
-    return await publishBundle(ctx, bundle, o.name === undefined ? {} : { name: o.name });
-  } finally {
-    await bundle.close();
-  }
+  return unbundleStream(ctx, source.stream, { ...(o.name === undefined ? {} : { name: o.name }), ...(o.sha256 ? { expectedSha256: o.sha256 } : {}) });
 }
 
 export const unbundleCommand = defineCommand({

@@ -23,6 +23,14 @@ export const LEASE_SCOPE = 'lease';
 /** A lease not renewed for this long is dead. Renewed every fifth of it. */
 export const LEASE_TTL_MS = 20_000;
 
+/**
+ * A lease's writes need no flush of their own (store/metadata.ts,
+ * ClaimWriteOptions): a power loss ends every holder, and a lease only speaks
+ * for a living one. An import's lease was a durable commit of its own, about
+ * one fsync per import beside its group's.
+ */
+const LEASE_WRITE = { durable: false } as const;
+
 /** The lease of an import writing the objects of version `uid` (claimed before the first byte). */
 export const uploadLease = (uid: string) => `upload:${uid}`;
 /** The lease of a deploy writing serving version `version` of a model. */
@@ -36,7 +44,7 @@ export function isFresh(claim: NameClaim | null, ttlMs = LEASE_TTL_MS): boolean 
 /** Claims `name` in `scope` for a new owner and keeps it alive; null if someone holds it. */
 export async function tryLease(ctx: EngineContext, scope: string, name: string, ttlMs = LEASE_TTL_MS): Promise<Lease | null> {
   const owner = ctx.newUid();
-  if (!(await ctx.meta.claimName(scope, name, owner))) return null;
+  if (!(await ctx.meta.claimName(scope, name, owner, LEASE_WRITE))) return null;
   return heartbeat(ctx, scope, name, owner, ttlMs);
 }
 
@@ -51,7 +59,7 @@ export async function takeOverLease(ctx: EngineContext, scope: string, name: str
     if (lease) return lease;
     const holder = await ctx.meta.getClaim(scope, name);
     if (holder && isFresh(holder, ttlMs)) return null;
-    if (holder) await ctx.meta.releaseName(scope, name, holder.owner);
+    if (holder) await ctx.meta.releaseName(scope, name, holder.owner, LEASE_WRITE);
   }
   return null;
 }
@@ -72,7 +80,7 @@ function heartbeat(ctx: EngineContext, scope: string, name: string, owner: strin
   let released = false;
   const renew = async (): Promise<boolean> => {
     if (lost) return false;
-    if (!(await ctx.meta.renewClaim(scope, name, owner))) lost = true;
+    if (!(await ctx.meta.renewClaim(scope, name, owner, LEASE_WRITE))) lost = true;
     return !lost;
   };
   // A failed renewal (the store briefly down) is retried at the next beat; if
@@ -89,7 +97,7 @@ function heartbeat(ctx: EngineContext, scope: string, name: string, owner: strin
       clearInterval(timer);
       if (released) return !lost;
       released = true;
-      const ok = await ctx.meta.releaseName(scope, name, owner);
+      const ok = await ctx.meta.releaseName(scope, name, owner, LEASE_WRITE);
       if (!ok) lost = true;
       return ok;
     },

@@ -248,7 +248,7 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
       // Imported when a server starts: the console's start-up does not load the serving engine.
       const { serveDeployed, serveOne } = await import('../serving/model-server.js');
       const ctx = contextFor({});
-      return opts.model ? serveOne(ctx, opts.model) : serveDeployed(ctx, opts);
+      return opts.model ? serveOne(ctx, opts.model, opts) : serveDeployed(ctx, opts);
     },
     async close() {
       // Background work first (it uses the stores), for at most BACKGROUND_CLOSE_MS.

@@ -12,7 +12,7 @@ import { bytesCol, type Cell, col, type ResultTable } from '../result/table.js';
 import { F } from '../store/filter.js';
 import { importedFallback, type ModelRecord } from '../store/metadata.js';
 import { encodeJson, type DeploymentFacts, type VersionFacts } from './bundle-format.js';
-import type { CheckedBundle } from './read-bundle.js';
+import type { BundleSection, ModelFacts } from './bundle-format.js';
 
 export const UNBUNDLE_COLUMNS = [col('result', 'TEXT'), col('name', 'TEXT'), col('version', 'LONG'), bytesCol('size'), col('sha256', 'TEXT'), col('note', 'TEXT')];
 
@@ -35,10 +35,14 @@ export interface Wanted {
 
 /**
  * What publishing needs: checked facts and a way to each archive — a bundle's
- * unpacked files (read-bundle.ts), an MLflow registry's (mlflow-import.ts) or
+ * (unbundle streams its archives while it reads it: stream-bundle.ts), an MLflow registry's (mlflow-import.ts) or
  * another registry's object store (sync.ts).
  */
-export interface PublishSource extends Pick<CheckedBundle, 'model' | 'deployments' | 'skipped'> {
+export interface PublishSource {
+  readonly model: ModelFacts;
+  readonly deployments: readonly DeploymentFacts[];
+  /** Sections the source held that are not known here: reported as not carried over. */
+  readonly skipped: readonly BundleSection[];
   readonly versions: readonly Wanted[];
 }
 
@@ -81,17 +85,48 @@ export interface ComparedSource {
  */
 export async function publishBundle(ctx: EngineContext, bundle: PublishSource, opts: { name?: string } = {}): Promise<ResultTable> {
   const name = checkModelName(opts.name ?? bundle.model.name);
-  const rows = (wanted: readonly Wanted[], done: ReadonlySet<number>): Cell[][] => [
-    ...wanted.map((w) => [done.has(w.facts.version) ? 'imported' : 'present', name, w.facts.version, w.facts.size, w.facts.sha256, done.has(w.facts.version) ? null : 'already here with the same sha256'] as Cell[]),
-    ...bundle.skipped.map((s) => ['skipped', name, null, null, null, `section ${s.type} (schema ${s.schema}) is not known here: not carried over`] as Cell[]),
-  ];
   // A first look without the lock decides what to stage; it is looked at again under the lock.
   const first = refuseConflicts(name, await compareVersions(ctx, name, bundle));
-  if (first.missing.length === 0) return { columns: UNBUNDLE_COLUMNS, rows: rows(bundle.versions, new Set()) };
-
+  if (first.missing.length === 0) return publishedRows(name, bundle, new Set());
   const staged = new Map<number, StagedImport>();
   try {
     for (const w of first.missing) staged.set(w.facts.version, await stageVersion(ctx, name, bundle, w));
+  } catch (e) {
+    for (const s of staged.values()) await discardStaged(ctx, s).catch(() => undefined);
+    throw e;
+  }
+  return commitStaged(ctx, name, bundle, staged);
+}
+
+/** The rows of a publish: each version imported (in `done`) or present, then the sections not carried over. */
+export function publishedRows(name: string, bundle: Pick<PublishSource, 'versions' | 'skipped'>, done: ReadonlySet<number>): ResultTable {
+  return {
+    columns: UNBUNDLE_COLUMNS,
+    rows: [
+      ...bundle.versions.map((w) => [done.has(w.facts.version) ? 'imported' : 'present', name, w.facts.version, w.facts.size, w.facts.sha256, done.has(w.facts.version) ? null : 'already here with the same sha256'] as Cell[]),
+      ...bundle.skipped.map((s) => ['skipped', name, null, null, null, `section ${s.type} (schema ${s.schema}) is not known here: not carried over`] as Cell[]),
+    ],
+  };
+}
+
+/** The first look, without the lock: the versions to stage (CONFLICT, as the bundle is refused whole, if any conflicts). */
+export async function versionsToStage<W extends ComparedSource['versions'][number]>(ctx: EngineContext, name: string, source: { readonly model: ComparedSource['model']; readonly versions: readonly W[] }): Promise<W[]> {
+  return refuseConflicts(name, await compareVersions(ctx, name, source)).missing;
+}
+
+/** A staged version's objects gone (archive, its manifest, its serving history) and its lease released. */
+export async function discardStaged(ctx: EngineContext, s: StagedImport): Promise<void> {
+  await ctx.objects.delete(servingHistoryKey(s.uid)).catch(() => undefined);
+  await discardImport(ctx, s);
+}
+
+/**
+ * Steps 2 and 3 for archives already staged (by version): under the lock,
+ * conflicts looked for again, then the records. Every staged object is
+ * discarded on failure, and those of versions not published.
+ */
+export async function commitStaged(ctx: EngineContext, name: string, bundle: PublishSource, staged: ReadonlyMap<number, StagedImport>): Promise<ResultTable> {
+  try {
     const added = await withModelLock(ctx, ctx.user, [name], async () => {
       for (const s of staged.values()) {
         if (!(await s.lease.renew())) throw new MlmodelError('CONFLICT', `the import of ${name} stalled and fsck removed its archives meanwhile; run it again`, { name });
@@ -104,12 +139,12 @@ export async function publishBundle(ctx: EngineContext, bundle: PublishSource, o
       else await publishMore(ctx, now.plan.head, bundle, todo, staged);
       return new Set(todo.map((w) => w.facts.version));
     });
-    for (const [v, s] of staged) if (!added.has(v)) await discardImport(ctx, s);
+    for (const [v, s] of staged) if (!added.has(v)) await discardStaged(ctx, s);
     for (const v of added) await staged.get(v)!.lease.release();
-    return { columns: UNBUNDLE_COLUMNS, rows: rows(bundle.versions, added) };
+    return publishedRows(name, bundle, added);
   } catch (e) {
     // Records written by this import are gone by now (publishNew/publishMore undo theirs); its objects go too.
-    for (const s of staged.values()) await discardImport(ctx, s).catch(() => undefined);
+    for (const s of staged.values()) await discardStaged(ctx, s).catch(() => undefined);
     throw e;
   }
 }
@@ -174,27 +209,31 @@ export async function compareVersions<W extends ComparedSource['versions'][numbe
 
 /** Stores one version's archive (its bytes must be the bundle record's) and its serving history, under a fresh uid. */
 async function stageVersion(ctx: EngineContext, name: string, bundle: PublishSource, w: Wanted): Promise<StagedImport> {
-  const s = await storeArchive(ctx, {
-    name,
-    type: bundle.model.type,
-    o: {},
-    source: { stream: await w.open(), size: w.facts.size },
-    expect: { size: w.facts.size, sha256: w.facts.sha256 },
-  });
+  const s = await stageArchive(ctx, name, bundle.model.type, w.facts, await w.open());
   try {
-    if (s.report.format !== w.facts.format || s.report.filename !== w.facts.filename) {
-      throw new MlmodelError('ARCHIVE_INVALID', `bundle version ${w.facts.version}: its record says a ${String(w.facts.format)} model in ${String(w.facts.filename)}, the archive holds a ${s.report.format} model in ${s.report.filename}`, {
-        reason: 'manifest-mismatch',
-        version: w.facts.version,
-      });
-    }
-    const history: DeploymentFacts[] = bundle.deployments.filter((d) => d.model_version === w.facts.version);
-    if (history.length > 0) await ctx.objects.put(servingHistoryKey(s.uid), Readable.from([encodeJson({ deployments: history })]));
+    await checkStaged(ctx, s, w.facts, bundle.deployments);
     return s;
   } catch (e) {
-    await discardImport(ctx, s);
+    await discardStaged(ctx, s);
     throw e;
   }
+}
+
+/** A version's archive streamed through inspection into the store under a fresh uid and lease, refused unless its bytes are `facts`' size and sha256. */
+export function stageArchive(ctx: EngineContext, name: string, type: PublishSource['model']['type'], facts: Pick<VersionFacts, 'size' | 'sha256'>, stream: Readable): Promise<StagedImport> {
+  return storeArchive(ctx, { name, type, o: {}, source: { stream, size: facts.size }, expect: { size: facts.size, sha256: facts.sha256 } });
+}
+
+/** A staged archive holds the model its record says (format, main file); its serving history goes beside it. The caller discards it on failure. */
+export async function checkStaged(ctx: EngineContext, s: StagedImport, f: VersionFacts, deployments: readonly DeploymentFacts[]): Promise<void> {
+  if (s.report.format !== f.format || s.report.filename !== f.filename) {
+    throw new MlmodelError('ARCHIVE_INVALID', `bundle version ${f.version}: its record says a ${String(f.format)} model in ${String(f.filename)}, the archive holds a ${s.report.format} model in ${s.report.filename}`, {
+      reason: 'manifest-mismatch',
+      version: f.version,
+    });
+  }
+  const history = deployments.filter((d) => d.model_version === f.version);
+  if (history.length > 0) await ctx.objects.put(servingHistoryKey(s.uid), Readable.from([encodeJson({ deployments: history })]));
 }
 
 function recordFor(ctx: EngineContext, modelUid: string, name: string, bundle: PublishSource, w: Wanted, s: StagedImport, id: number): ModelRecord {

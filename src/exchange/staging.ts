@@ -1,6 +1,7 @@
 /**
- * Private staging directories of unbundle and the MLflow import, in the OS
- * temporary directory. Their names carry the host and process id of the
+ * Private staging directories of the MLflow import (and of unbundle before
+ * it streamed bundles into the store: stream-bundle.ts sweeps the ones a
+ * killed one left), in the OS temporary directory. Their names carry the host and process id of the
  * process that made them (store/temporaries.ts writerTag), so a process
  * killed with a bundle half unpacked leaves a directory the next one
  * recognises as orphaned and removes before it stages its own: one whose

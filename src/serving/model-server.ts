@@ -9,6 +9,7 @@ import { readRecordModelFile } from './model-loader.js';
 import type { OnnxSignature } from './onnx-graph.js';
 import { loadOnnxModel, type LoadedModel } from './onnx-runtime.js';
 import type { InputTensor, OutputTensor } from './tensors.js';
+import { batchedRun, DEFAULT_MAX_BATCH_ROWS, type BatchStats } from './batcher.js';
 
 /**
  * What `mlmodel serve` answers predictions from: the models it has loaded,
@@ -24,6 +25,8 @@ export interface ServedModel {
   readonly modelName: string;
   readonly modelVersion: number;
   predict(inputs: readonly InputTensor[]): Promise<OutputTensor[]>;
+  /** How its requests were run (src/serving/batcher.ts): fewer runs than requests is dynamic batching at work. */
+  batching(): BatchStats;
 }
 
 export type LoadState = 'LOADING' | 'AVAILABLE' | 'FAILED';
@@ -163,7 +166,12 @@ class Table {
   }
 }
 
-export interface DeployedServerOptions {
+export interface ServeOptions {
+  /** Most rows one ONNX Runtime run stacks from concurrent requests (src/serving/batcher.ts; default 64; 1: no batching). */
+  readonly maxBatchRows?: number;
+}
+
+export interface DeployedServerOptions extends ServeOptions {
   /** How often the registry is read for deploys and stops (default 1 s). */
   readonly pollMs?: number;
   readonly log?: (line: string) => void;
@@ -183,6 +191,7 @@ export interface DeployedServerOptions {
 export async function serveDeployed(ctx: EngineContext, options: DeployedServerOptions = {}): Promise<ModelServer> {
   const table = new Table();
   const log = options.log ?? (() => undefined);
+  const batch = { maxRows: options.maxBatchRows ?? DEFAULT_MAX_BATCH_ROWS };
   const loaded = new Map<string, { name: string; version: number; model: LoadedModel }>();
   let ready = false;
   let closed = false;
@@ -206,13 +215,15 @@ export async function serveDeployed(ctx: EngineContext, options: DeployedServerO
       await model.release();
       return;
     }
+    const batched = batchedRun(model, batch);
     const served: ServedModel = {
       name: r.serving_name,
       version: r.version,
       signature: model.signature,
       modelName,
       modelVersion: r.model_version,
-      predict: (inputs) => model.run(inputs),
+      predict: (inputs) => batched.run(inputs),
+      batching: batched.stats,
     };
     table.put(served, model);
     loaded.set(`${r.serving_name}/${r.version}`, { name: r.serving_name, version: r.version, model });
@@ -291,17 +302,19 @@ export async function serveDeployed(ctx: EngineContext, options: DeployedServerO
  * loaded from its archive: no deploy needed. It answers under the model's
  * name and its registry version number; an alias given is its one label.
  */
-export async function serveOne(ctx: EngineContext, ref: ModelRef): Promise<ModelServer> {
+export async function serveOne(ctx: EngineContext, ref: ModelRef, options: ServeOptions = {}): Promise<ModelServer> {
   const record = await resolveModel(ctx, ref);
   const model = await loadOnnxModel(await readRecordModelFile(ctx, record));
   const table = new Table();
+  const batched = batchedRun(model, { maxRows: options.maxBatchRows ?? DEFAULT_MAX_BATCH_ROWS });
   const served: ServedModel = {
     name: record.name,
     version: record.version,
     signature: model.signature,
     modelName: record.name,
     modelVersion: record.version,
-    predict: (inputs) => model.run(inputs),
+    predict: (inputs) => batched.run(inputs),
+    batching: batched.stats,
   };
   table.put(served, model);
   if (ref.alias !== undefined) table.entry(record.name).labels = Object.assign(Object.create(null) as Record<string, number>, { [ref.alias]: record.version });

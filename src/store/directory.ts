@@ -63,7 +63,7 @@ export class DirectoryObjectStore implements ObjectStore {
     // than a round trip through the thread pool, which matters when a batch
     // stores thousands of small archives. Only the flushes, which wait for
     // the disk, and big writes go through the pool.
-    const { fd, tmp } = this.#openTemp(dir, key);
+    const { fd, tmp, created } = this.#openTemp(dir, key);
     let fdOpen = true;
     try {
       const got = await writeAll(fd, body);
@@ -77,6 +77,7 @@ export class DirectoryObjectStore implements ObjectStore {
         throw keyConflict(e, key) ?? e;
       }
       await syncDir(dir);
+      await syncNewDirs(created, dir);
       return { key, ...got };
     } catch (e) {
       if (fdOpen) closeQuietly(fd);
@@ -89,15 +90,21 @@ export class DirectoryObjectStore implements ObjectStore {
     }
   }
 
-  /** Creates the directory and a fresh temp file; retried because a concurrent delete may prune the directory. */
-  #openTemp(dir: string, key: string): { fd: number; tmp: string } {
+  /**
+   * Creates the directory and a fresh temp file; retried because a concurrent
+   * delete may prune the directory. `created` is the topmost directory this
+   * call made, if any: its entry, and those below it, are durable only once
+   * their parents are flushed (syncNewDirs).
+   */
+  #openTemp(dir: string, key: string): { fd: number; tmp: string; created: string | undefined } {
+    let created: string | undefined;
     for (let attempt = 0; ; attempt++) {
       // The writer's tag lets fsck remove what a killed process left, and nothing a running one is writing.
       const tmp = join(dir, `${TEMP_MARKER}${writerTag()}${randomUUID()}`);
       try {
         // The directory usually exists (a manifest after its archive): try first, create only when missing.
-        if (attempt > 0) mkdirSync(dir, { recursive: true });
-        return { fd: openSync(tmp, 'wx', 0o644), tmp };
+        if (attempt > 0) created ??= mkdirSync(dir, { recursive: true });
+        return { fd: openSync(tmp, 'wx', 0o644), tmp, created };
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'ENOENT' && attempt < 6) continue;
@@ -304,7 +311,7 @@ export class DirectoryObjectStore implements ObjectStore {
     const src = this.#path(srcKey);
     const final = this.#path(dstKey);
     const dir = dirname(final);
-    const { fd, tmp } = this.#openTemp(dir, dstKey);
+    const { fd, tmp, created } = this.#openTemp(dir, dstKey);
     try {
       closeSync(fd);
       // A reflink where the file system offers one, a plain copy elsewhere.
@@ -319,6 +326,7 @@ export class DirectoryObjectStore implements ObjectStore {
         throw keyConflict(e, dstKey) ?? e;
       });
       await syncDir(dir);
+      await syncNewDirs(created, dir);
     } catch (e) {
       await unlink(tmp).catch(() => undefined);
       if (e instanceof MlmodelError) throw e;
@@ -388,6 +396,21 @@ async function syncDir(dir: string): Promise<void> {
     if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EPERM') throw e;
   } finally {
     if (fd !== undefined) closeQuietly(fd);
+  }
+}
+
+/**
+ * Flushes the parents of the directories a put created, from `dir`'s parent
+ * up to the parent of the topmost new one: a new directory's own entry is
+ * written in its parent, and a crash could otherwise lose the whole subtree
+ * with the object the put acknowledged (ext4's journal usually covers it;
+ * POSIX does not promise it). Only a model's first object pays for this.
+ */
+async function syncNewDirs(created: string | undefined, dir: string): Promise<void> {
+  if (created === undefined) return;
+  for (let d = dirname(dir); ; d = dirname(d)) {
+    await syncDir(d);
+    if (d === dirname(created) || d === dirname(d)) return;
   }
 }
 

@@ -95,6 +95,20 @@ export async function* pagesOf(records: readonly ModelRecord[], opts: StreamOpti
   }
 }
 
+/**
+ * How a claim write is kept. `durable: false` is for leases (engine/lease.ts):
+ * a lease is renewed by a living holder and dies with it, so after a power
+ * loss — which ends every holder — whether its last write survived changes
+ * nothing. The embedded store then commits it without its own fsync (SQLite
+ * WAL, synchronous=NORMAL for that one transaction): it is visible to every
+ * process at once, and durable with the next durable commit, since the WAL is
+ * flushed as a whole. Inside a group the group's commit decides. MongoDB
+ * writes it as every other write (the hint is not needed there).
+ */
+export interface ClaimWriteOptions {
+  readonly durable?: boolean;
+}
+
 export interface MetadataStore extends ServingRecords {
   /** 'mongodb' or 'sqlite'. */
   readonly kind: string;
@@ -162,16 +176,16 @@ export interface MetadataStore extends ServingRecords {
   claimOwner(sequence: string, n: number): Promise<string | null>;
 
   /** Claims a name in a scope: true if this call took it, false if someone holds it. */
-  claimName(scope: string, name: string, owner: string): Promise<boolean>;
+  claimName(scope: string, name: string, owner: string, opts?: ClaimWriteOptions): Promise<boolean>;
   getClaim(scope: string, name: string): Promise<NameClaim | null>;
   /** Releases a claim if `owner` holds it; true if released. */
-  releaseName(scope: string, name: string, owner: string): Promise<boolean>;
+  releaseName(scope: string, name: string, owner: string, opts?: ClaimWriteOptions): Promise<boolean>;
   /**
    * Moves a claim's `at` to now if `owner` still holds it; true if it did.
    * A heartbeat, not a claim: it tells others the holder is alive (see
    * engine/lease.ts), and its false tells the holder it lost the claim.
    */
-  renewClaim(scope: string, name: string, owner: string): Promise<boolean>;
+  renewClaim(scope: string, name: string, owner: string, opts?: ClaimWriteOptions): Promise<boolean>;
   listClaims(scope: string): Promise<NameClaim[]>;
 }
 

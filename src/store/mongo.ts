@@ -27,6 +27,7 @@ import {
   MAX_CLAIM_ATTEMPTS,
   checkStreamSignal,
   STREAM_PAGE,
+  type ClaimWriteOptions,
   type MetadataStore,
   type StreamOptions,
   type ModelRecord,
@@ -179,7 +180,7 @@ export class MongoMetadataStore implements MetadataStore {
     const safe = redactError(e, secrets);
     const name = e instanceof Error ? e.name : '';
     const code =
-      /Network|ServerSelection|Topology|PoolClosed|NotConnected/.test(name) || name === 'MongoServerSelectionError'
+      /Network|ServerSelection|Topology|PoolClosed|NotConnected/.test(name) || name === 'MongoServerSelectionError' || backendUnavailable(e)
         ? 'STORE_UNAVAILABLE'
         : 'STORE_ERROR';
     return new MlmodelError(code, `MongoDB ${this.location}: ${what}: ${safe.message}`, { driverError: safe.name }, { cause: safe });
@@ -340,7 +341,7 @@ export class MongoMetadataStore implements MetadataStore {
     return doc?.owner ?? null;
   }
 
-  async claimName(scope: string, name: string, owner: string): Promise<boolean> {
+  async claimName(scope: string, name: string, owner: string, _opts: ClaimWriteOptions = {}): Promise<boolean> {
     checkClaimArgs(scope, name, owner);
     try {
       await this.#coll<NameClaim>('name_claims').insertOne({ scope, name, owner, at: new Date() });
@@ -358,13 +359,13 @@ export class MongoMetadataStore implements MetadataStore {
     return doc ? { scope: doc.scope, name: doc.name, owner: doc.owner, at: doc.at } : null;
   }
 
-  async releaseName(scope: string, name: string, owner: string): Promise<boolean> {
+  async releaseName(scope: string, name: string, owner: string, _opts: ClaimWriteOptions = {}): Promise<boolean> {
     checkClaimArgs(scope, name, owner);
     const res = await this.#run('release claim', () => this.#coll<NameClaim>('name_claims').deleteOne({ scope, name, owner }));
     return res.deletedCount > 0;
   }
 
-  async renewClaim(scope: string, name: string, owner: string): Promise<boolean> {
+  async renewClaim(scope: string, name: string, owner: string, _opts: ClaimWriteOptions = {}): Promise<boolean> {
     checkClaimArgs(scope, name, owner);
     const res = await this.#run('renew claim', () =>
       this.#coll<NameClaim>('name_claims').updateOne({ scope, name, owner }, { $set: { at: new Date() } }),
@@ -445,8 +446,19 @@ export function isDuplicateKey(e: unknown): boolean {
   const err = e as { code?: unknown; message?: unknown; writeErrors?: Array<{ code?: unknown }> };
   if (err?.code === 11000 || (Array.isArray(err?.writeErrors) && err.writeErrors.some((w) => w.code === 11000))) return true;
   // FerretDB v1 reports a unique violation inside findAndModify as a plain
-  // server error carrying SQLite's message, not as code 11000.
-  return e instanceof MongoServerError && /UNIQUE constraint failed/.test(String(err.message));
+  // server error carrying its backend's message, not as code 11000: SQLite's,
+  // or PostgreSQL's unique_violation (SQLSTATE 23505).
+  return e instanceof MongoServerError && /UNIQUE constraint failed|SQLSTATE 23505/.test(String(err.message));
+}
+
+/**
+ * FerretDB up, its PostgreSQL down or restarting: FerretDB answers with a
+ * server error carrying PostgreSQL's connection failure (SQLSTATE class 08,
+ * or 57P01-57P03: shut down, crashed, starting up) or pgx's "failed to
+ * connect". The store is unavailable, as when MongoDB itself is.
+ */
+function backendUnavailable(e: unknown): boolean {
+  return e instanceof MongoServerError && /SQLSTATE (08[0-9A-Z]{3}|57P0[123])|failed to connect to `/.test(String(e.message));
 }
 
 function duplicateIndex(e: unknown): string {

@@ -42,6 +42,7 @@ import {
   checkStreamSignal,
   pagesOf,
   STREAM_PAGE,
+  type ClaimWriteOptions,
   type MetadataStore,
   type StreamOptions,
   type ModelRecord,
@@ -310,16 +311,33 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#db;
   }
 
-  async #write<T>(fn: () => T): Promise<T> {
+  async #write<T>(fn: () => T, opts: ClaimWriteOptions = {}): Promise<T> {
     try {
       // IMMEDIATE takes the write lock first, so a read-then-write inside
       // cannot be invalidated by another process's commit (no SQLITE_BUSY
       // on lock upgrade); when another process holds it, #busy waits.
-      const result = await this.#busy(() => this.#conn.transaction(fn).immediate());
+      const result = await this.#busy(() => (opts.durable === false ? this.#withoutFlush(fn) : this.#conn.transaction(fn).immediate()));
       this.#wrote = true;
       return result;
     } catch (e) {
       throw e instanceof MlmodelError ? e : sqliteError(e, this.#path);
+    }
+  }
+
+  /**
+   * One transaction committed without its fsync (see ClaimWriteOptions): the
+   * connection is switched to synchronous=NORMAL for it and back to FULL
+   * whatever happens. Inside an open group the group's commit is the one
+   * that counts, so nothing is switched there.
+   */
+  #withoutFlush<T>(fn: () => T): T {
+    const db = this.#conn;
+    if (db.inTransaction) return db.transaction(fn).immediate();
+    db.pragma('synchronous = NORMAL');
+    try {
+      return db.transaction(fn).immediate();
+    } finally {
+      db.pragma('synchronous = FULL');
     }
   }
 
@@ -571,13 +589,13 @@ export class SqliteMetadataStore implements MetadataStore {
     return row?.owner ?? null;
   }
 
-  async claimName(scope: string, name: string, owner: string): Promise<boolean> {
+  async claimName(scope: string, name: string, owner: string, opts: ClaimWriteOptions = {}): Promise<boolean> {
     checkClaimArgs(scope, name, owner);
     try {
       await this.#write(() => {
         this.#prepare('INSERT INTO name_claims (scope, name, owner, at) VALUES (?, ?, ?, ?)')
           .run(scope, name, owner, Date.now());
-      });
+      }, opts);
       return true;
     } catch (e) {
       if (e instanceof MlmodelError && e.code === 'DUPLICATE_KEY') return false;
@@ -595,21 +613,23 @@ export class SqliteMetadataStore implements MetadataStore {
     return row ? claimFromRow(row) : null;
   }
 
-  async releaseName(scope: string, name: string, owner: string): Promise<boolean> {
+  async releaseName(scope: string, name: string, owner: string, opts: ClaimWriteOptions = {}): Promise<boolean> {
     checkClaimArgs(scope, name, owner);
     return this.#write(
       () =>
         this.#prepare('DELETE FROM name_claims WHERE scope = ? AND name = ? AND owner = ?').run(scope, name, owner)
           .changes > 0,
+      opts,
     );
   }
 
-  async renewClaim(scope: string, name: string, owner: string): Promise<boolean> {
+  async renewClaim(scope: string, name: string, owner: string, opts: ClaimWriteOptions = {}): Promise<boolean> {
     checkClaimArgs(scope, name, owner);
     return this.#write(
       () =>
         this.#prepare('UPDATE name_claims SET at = ? WHERE scope = ? AND name = ? AND owner = ?').run(Date.now(), scope, name, owner)
           .changes > 0,
+      opts,
     );
   }
 

@@ -2,17 +2,24 @@
  * Fewer points that draw the same line: the series is cut into buckets of
  * consecutive points and each bucket keeps its lowest and its highest point,
  * in step order, so spikes and dips survive however far a million points are
- * reduced. Linear in the points, no sorting (they come ordered by step).
+ * reduced. One pass over the columns (typed arrays or lists), no sorting
+ * (they come ordered by step), no object per point.
  */
 export interface Series {
   readonly steps: readonly number[];
   readonly values: readonly number[];
 }
 
+/** A series as two columns of the same length, as a reader fills them (Float64Array) or a list holds them. */
+export interface SeriesColumns {
+  readonly steps: ArrayLike<number>;
+  readonly values: ArrayLike<number>;
+}
+
 /** At most `max` points (max ≥ 2) of the series, keeping each bucket's extremes and the first and last point. */
-export function downsample(series: Series, max: number): Series {
+export function downsample(series: SeriesColumns, max: number): Series {
   const n = series.steps.length;
-  if (n <= max) return series;
+  if (n <= max) return { steps: Array.from(series.steps), values: Array.from(series.values) };
   const limit = Math.max(2, Math.floor(max));
   const buckets = Math.max(1, Math.floor(limit / 2));
   const steps: number[] = [];

@@ -31,6 +31,7 @@ import {
   type MetricPoint,
   type MetricRange,
   type ParamValue,
+  type RunGuard,
   type RunQuery,
   type RunRecord,
   type TrackingStore,
@@ -154,8 +155,9 @@ export class MongoTrackingStore implements TrackingStore {
    * insert wins. The run document is updated after; an end whose update was
    * lost (the process died between) is applied by the next end of that run.
    */
-  async endRun(id: number, status: EndStatus, end: Date): Promise<RunRecord | null> {
+  async endRun(id: number, status: EndStatus, end: Date, guard?: RunGuard): Promise<RunRecord | null> {
     const run = await this.getRun(id);
+    if (run) guard?.(run);
     if (!run || run.status !== 'RUNNING') return null;
     const ends = this.#db.collection<{ _id: number; status: EndStatus; end: Date }>('tracking_ends');
     let won = true;
@@ -174,9 +176,9 @@ export class MongoTrackingStore implements TrackingStore {
     return won ? { ...run, status, end: new Date(end.getTime()) } : null;
   }
 
-  async logParams(id: number, params: Readonly<Record<string, ParamValue>>, tags: Readonly<Record<string, string>>): Promise<RunRecord> {
+  async logParams(id: number, params: Readonly<Record<string, ParamValue>>, tags: Readonly<Record<string, string>>, guard?: RunGuard): Promise<RunRecord> {
     for (const [k, v] of Object.entries(tags)) checkTag(k, v);
-    const run = checkWritable(id, await this.getRun(id));
+    const run = checkWritable(id, await this.getRun(id), guard);
     const merged = mergeParams(run, params);
     const set: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(params)) set[`params.${k}`] = v;
@@ -184,14 +186,14 @@ export class MongoTrackingStore implements TrackingStore {
     if (Object.keys(set).length > 0) {
       // Conditional on RUNNING: an end that came meanwhile wins, and this writes nothing.
       const res = await this.#withSummaryClaim(id, () => this.#try('log params', () => this.#runs.updateOne({ _id: id, status: 'RUNNING' }, { $set: set }, WRITE)));
-      if (res.matchedCount !== 1) checkWritable(id, await this.getRun(id));
+      if (res.matchedCount !== 1) checkWritable(id, await this.getRun(id), guard);
     }
     return { ...run, params: merged, tags: { ...run.tags, ...tags } };
   }
 
-  async logMetrics(id: number, points: readonly MetricPoint[], at: Date): Promise<RunRecord> {
+  async logMetrics(id: number, points: readonly MetricPoint[], at: Date, guard?: RunGuard): Promise<RunRecord> {
     const checked = checkPoints(points);
-    const run = checkWritable(id, await this.getRun(id));
+    const run = checkWritable(id, await this.getRun(id), guard);
     if (checked.length === 0) return run;
     const batch = randomUUID();
     // Ties at one step come back in the order they were logged: by _id, the driver's ObjectIds, which increase.

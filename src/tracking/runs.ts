@@ -17,6 +17,7 @@ import {
   type EndStatus,
   type MetricPoint,
   type ParamValue,
+  type RunGuard,
   type RunRecord,
 } from './store.js';
 
@@ -79,22 +80,32 @@ export async function readRun(ctx: EngineContext, id: number): Promise<RunRecord
   return run;
 }
 
+/**
+ * The ownership rule of writes, for the store to apply to the run it reads
+ * in the write's own transaction: the context user's own run, or any run
+ * for an admin.
+ */
+export function ownerGuard(ctx: EngineContext): RunGuard {
+  return (run) => {
+    if (run.user !== ctx.user && !ctx.admin) {
+      throw new MlmodelError('NOT_FOUND', `no run ${run.id} of yours: run ${run.id} is ${run.user}'s, and only ${run.user} or an admin may log to it or end it`, {
+        run: run.id,
+        owner: run.user,
+      });
+    }
+  };
+}
+
 /** The context user's own run (or any run, for an admin), for logging to or ending. */
 export async function ownRun(ctx: EngineContext, id: number): Promise<RunRecord> {
   const run = await readRun(ctx, id);
-  if (run.user !== ctx.user && !ctx.admin) {
-    throw new MlmodelError('NOT_FOUND', `no run ${id} of yours: run ${id} is ${run.user}'s, and only ${run.user} or an admin may log to it or end it`, {
-      run: id,
-      owner: run.user,
-    });
-  }
+  ownerGuard(ctx)(run);
   return run;
 }
 
 /** Ends the user's run; CONFLICT if it has ended already (the first end stands). */
 export async function endRun(ctx: EngineContext, id: number, status: EndStatus): Promise<RunRecord> {
-  await ownRun(ctx, id);
-  const ended = await (await ctx.tracking()).endRun(id, status, ctx.now());
+  const ended = await (await ctx.tracking()).endRun(id, status, ctx.now(), ownerGuard(ctx));
   if (!ended) {
     const now = await readRun(ctx, id);
     throw new MlmodelError('CONFLICT', `run ${id} has ended already (${now.status}); a run ends once`, { run: id, status: now.status });

@@ -6,26 +6,27 @@
  * together or not at all. A busy write lock is waited for on timers, never
  * by blocking the event loop, as the metadata store does.
  *
- * Runs are kept whole as JSON next to indexed columns; a run query narrows
- * by experiment, user and status in SQL and runs the rest of its filter and
- * its sort with MongoDB's semantics (store/match.ts, store/order.ts), so both
- * backends answer alike.
+ * Runs are kept whole as JSON next to indexed columns, and their params,
+ * tags and latest metrics also as rows of tracking_values, indexed by name
+ * and value: a run query is one statement that narrows and orders in SQL
+ * (sqlite-search.ts), and the whole filter is tested on the rows it returns,
+ * in order, up to the limit, with MongoDB's semantics (store/match.ts), so
+ * both backends answer alike. Statements are prepared once per connection.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MlmodelError } from '../errors.js';
 import type { Series } from './downsample.js';
-import type { FilterDoc, Scalar } from '../store/filter.js';
 import { recordTest } from '../store/match.js';
-import { sortRecords } from '../store/order.js';
+import { BLOCK_STEPS, batchBlocks, blockBucketWidth, bucketExtremes } from './blocks.js';
+import { runSearch, valueRank, VALUE_KIND, type ValueKind } from './sqlite-search.js';
 import {
   checkCheckpoint,
   checkPoints,
   checkRun,
   checkRunQuery,
   checkWritable,
-  cloneRun,
   mergeParams,
   summarize,
   checkTag,
@@ -36,6 +37,7 @@ import {
   type MetricPoint,
   type MetricRange,
   type ParamValue,
+  type RunGuard,
   type RunQuery,
   type RunRecord,
   type TrackingStore,
@@ -64,8 +66,53 @@ CREATE TABLE tracking_ranges (run INTEGER NOT NULL, key TEXT NOT NULL, min REAL 
 INSERT INTO tracking_ranges (run, key, min, max, count) SELECT run, key, MIN(value), MAX(value), COUNT(*) FROM tracking_points GROUP BY run, key;
 `;
 
-/** Columns SQL narrows a run query by (exact matches at the top level of the filter). */
-const SQL_COLUMNS = new Set(['experiment', 'user', 'status', 'id']);
+/**
+ * Each run's params (kind 0), tags (1) and latest metrics (2, with their
+ * step) as rows, kept in the transaction that changes the run, for run
+ * queries (sqlite-search.ts): `rank` is the value's sort bracket. A database
+ * made before it has it filled from the runs when it is created.
+ */
+const VALUES = `
+CREATE TABLE tracking_values (
+  run INTEGER NOT NULL, kind INTEGER NOT NULL, key TEXT NOT NULL, rank INTEGER, value ANY, step INTEGER, PRIMARY KEY (run, kind, key)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX tracking_values_search ON tracking_values (kind, key, rank, value, run);
+INSERT INTO tracking_values (run, kind, key, rank, value, step)
+  SELECT r.id, k.kind, j.key,
+         CASE j.type WHEN 'text' THEN 3 WHEN 'true' THEN 8 WHEN 'false' THEN 8 WHEN 'null' THEN NULL ELSE 2 END,
+         CASE j.type WHEN 'true' THEN 1 WHEN 'false' THEN 0 ELSE j.value END,
+         CASE k.kind WHEN 2 THEN json_extract(r.doc, '$.metric_steps."' || j.key || '"') END
+  FROM tracking_runs r
+  JOIN (SELECT 0 AS kind, '$.params' AS path UNION ALL SELECT 1, '$.tags' UNION ALL SELECT 2, '$.metrics') k
+  JOIN json_each(r.doc, k.path) j;
+INSERT OR IGNORE INTO tracking_values (run, kind, key, rank, value, step)
+  SELECT r.id, 2, j.key, NULL, NULL, j.value FROM tracking_runs r JOIN json_each(r.doc, '$.metric_steps') j;
+`;
+/**
+ * Each metric's lowest and highest point per block of steps (blocks.ts),
+ * kept in the transaction that adds the points, for charts. A database made
+ * before it has it filled from the points when it is created.
+ */
+const BLOCKS = `
+CREATE TABLE tracking_blocks (
+  run INTEGER NOT NULL, key TEXT NOT NULL, block INTEGER NOT NULL, lo_step INTEGER NOT NULL, lo REAL NOT NULL, hi_step INTEGER NOT NULL, hi REAL NOT NULL,
+  PRIMARY KEY (run, key, block)
+) STRICT, WITHOUT ROWID;
+INSERT INTO tracking_blocks (run, key, block, lo_step, lo, hi_step, hi)
+  SELECT run, key, step / ${BLOCK_STEPS}, step, MIN(value), step, value FROM tracking_points GROUP BY run, key, step / ${BLOCK_STEPS};
+UPDATE tracking_blocks SET (hi_step, hi) = (
+  SELECT step, MAX(value) FROM tracking_points p
+  WHERE p.run = tracking_blocks.run AND p.key = tracking_blocks.key AND p.step >= tracking_blocks.block * ${BLOCK_STEPS} AND p.step < (tracking_blocks.block + 1) * ${BLOCK_STEPS}
+);
+`;
+const UPSERT_VALUE =
+  'INSERT INTO tracking_values (run, kind, key, rank, value, step) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run, kind, key) DO UPDATE SET rank = excluded.rank, value = excluded.value, step = excluded.step';
+const UPSERT_BLOCK = `INSERT INTO tracking_blocks (run, key, block, lo_step, lo, hi_step, hi) VALUES (?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (run, key, block) DO UPDATE SET
+    lo_step = CASE WHEN excluded.lo < lo THEN excluded.lo_step ELSE lo_step END, lo = MIN(lo, excluded.lo),
+    hi_step = CASE WHEN excluded.hi > hi THEN excluded.hi_step ELSE hi_step END, hi = MAX(hi, excluded.hi)`;
+/** Distinct statements kept prepared; run queries of many shapes only ever cost a re-prepare. */
+const MAX_STATEMENTS = 256;
 
 export interface SqliteTrackingOptions {
   path: string;
@@ -79,6 +126,9 @@ export class SqliteTrackingStore implements TrackingStore {
   readonly #path: string;
   readonly #busyTimeoutMs: number;
   #db: Database.Database | null = null;
+  #statements = new Map<string, Database.Statement>();
+  /** One transaction function for every write: `fn` runs inside it. */
+  #transaction: Database.Transaction<(fn: () => unknown) => unknown> | null = null;
 
   constructor(options: SqliteTrackingOptions) {
     this.#path = options.path;
@@ -95,12 +145,14 @@ export class SqliteTrackingStore implements TrackingStore {
         db.pragma('synchronous = FULL');
         const has = (table: string) => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
         // Only a database without the tables takes the write lock at open.
-        if (!has('tracking_checkpoints') || !has('tracking_ranges')) {
+        if (!has('tracking_checkpoints') || !has('tracking_ranges') || !has('tracking_values') || !has('tracking_blocks')) {
           await this.#busy(() =>
             db
               .transaction(() => {
                 db.exec(SCHEMA);
                 if (!has('tracking_ranges')) db.exec(RANGES);
+                if (!has('tracking_values')) db.exec(VALUES);
+                if (!has('tracking_blocks')) db.exec(BLOCKS);
               })
               .immediate(),
           );
@@ -110,6 +162,7 @@ export class SqliteTrackingStore implements TrackingStore {
         throw e;
       }
       this.#db = db;
+      this.#transaction = db.transaction((fn: () => unknown) => fn());
     } catch (e) {
       throw e instanceof MlmodelError ? e : this.#error(e, 'cannot open');
     }
@@ -118,6 +171,19 @@ export class SqliteTrackingStore implements TrackingStore {
   async close(): Promise<void> {
     this.#db?.close();
     this.#db = null;
+    this.#transaction = null;
+    this.#statements.clear();
+  }
+
+  /** The statement of `sql`, prepared once per connection. */
+  #stmt(sql: string): Database.Statement {
+    let st = this.#statements.get(sql);
+    if (!st) {
+      if (this.#statements.size >= MAX_STATEMENTS) this.#statements.clear();
+      st = this.#conn.prepare(sql);
+      this.#statements.set(sql, st);
+    }
+    return st;
   }
 
   get #conn(): Database.Database {
@@ -128,8 +194,9 @@ export class SqliteTrackingStore implements TrackingStore {
   /** Runs `fn` in one IMMEDIATE transaction, again after a timer while the write lock is busy. */
   async #write<T>(fn: (db: Database.Database) => T): Promise<T> {
     const db = this.#conn;
+    const tx = this.#transaction!;
     try {
-      return await this.#busy(() => db.transaction(() => fn(db)).immediate());
+      return await this.#busy(() => tx.immediate(() => fn(db)) as T);
     } catch (e) {
       throw e instanceof MlmodelError ? e : this.#error(e, 'write');
     }
@@ -171,60 +238,93 @@ export class SqliteTrackingStore implements TrackingStore {
   }
 
   async ensureExperiment(name: string, user: string, at: Date): Promise<Experiment> {
-    return this.#write((db) => {
-      db.prepare('INSERT OR IGNORE INTO tracking_experiments (name, user, created) VALUES (?, ?, ?)').run(name, user, at.getTime());
-      return toExperiment(db.prepare('SELECT name, user, created FROM tracking_experiments WHERE name = ?').get(name) as ExperimentRow);
+    return this.#write(() => {
+      this.#stmt('INSERT OR IGNORE INTO tracking_experiments (name, user, created) VALUES (?, ?, ?)').run(name, user, at.getTime());
+      return toExperiment(this.#stmt('SELECT name, user, created FROM tracking_experiments WHERE name = ?').get(name) as ExperimentRow);
     });
   }
 
   async listExperiments(): Promise<Experiment[]> {
-    return this.#read((db) => (db.prepare('SELECT name, user, created FROM tracking_experiments ORDER BY name').all() as ExperimentRow[]).map(toExperiment));
+    return this.#read(() => (this.#stmt('SELECT name, user, created FROM tracking_experiments ORDER BY name').all() as ExperimentRow[]).map(toExperiment));
   }
 
   async insertRun(run: RunRecord): Promise<void> {
     const r = checkRun(run);
-    await this.#write((db) => {
-      db.prepare('INSERT INTO tracking_runs (id, uid, experiment, user, status, doc) VALUES (?, ?, ?, ?, ?, ?)').run(r.id, r.uid, r.experiment, r.user, r.status, toDoc(r));
+    await this.#write(() => {
+      this.#stmt('INSERT INTO tracking_runs (id, uid, experiment, user, status, doc) VALUES (?, ?, ?, ?, ?, ?)').run(r.id, r.uid, r.experiment, r.user, r.status, toDoc(r));
+      this.#setValues(r.id, VALUE_KIND.params, r.params);
+      this.#setValues(r.id, VALUE_KIND.tags, r.tags);
+      for (const key of new Set([...Object.keys(r.metrics), ...Object.keys(r.metric_steps)])) this.#setMetric(r.id, key, r.metrics[key], r.metric_steps[key]);
     });
+  }
+
+  #setValues(run: number, kind: ValueKind, values: Readonly<Record<string, ParamValue>>): void {
+    const upsert = this.#stmt(UPSERT_VALUE);
+    for (const [key, v] of Object.entries(values)) upsert.run(run, kind, key, ...valueRank(v), null);
+  }
+
+  #setMetric(run: number, key: string, value: number | undefined, step: number | undefined): void {
+    const [rank, v] = value === undefined ? [null, null] : valueRank(value);
+    this.#stmt(UPSERT_VALUE).run(run, VALUE_KIND.metrics, key, rank, v, step ?? null);
+  }
+
+  #runIn(id: number): RunRecord | null {
+    const doc = this.#stmt('SELECT doc FROM tracking_runs WHERE id = ?').pluck().get(id) as string | undefined;
+    return doc === undefined ? null : fromDoc(doc);
   }
 
   async getRun(id: number): Promise<RunRecord | null> {
-    return this.#read((db) => runIn(db, id));
+    return this.#read(() => this.#runIn(id));
   }
 
+  /** One statement narrows and orders (sqlite-search.ts); its rows are tested with the whole filter, in order, until the limit. */
   async findRuns(query: RunQuery = {}): Promise<RunRecord[]> {
     const q = checkRunQuery(query);
-    const { where, params } = narrowing(q.filter);
-    const rows = await this.#read((db) => db.prepare(`SELECT doc FROM tracking_runs${where} ORDER BY id`).all(...params) as { doc: string }[]);
+    if (q.limit === 0) return [];
+    const { sql, params } = runSearch(q.filter, q.sort);
     const test = recordTest(q.filter);
-    return sortRecords(rows.map((r) => fromDoc(r.doc)).filter(test), q.sort, q.limit);
+    return this.#read(() => {
+      const out: RunRecord[] = [];
+      for (const doc of this.#stmt(sql).pluck().iterate(...params) as IterableIterator<string>) {
+        const r = fromDoc(doc);
+        if (!test(r)) continue;
+        out.push(r);
+        // Leaving the loop resets the statement: the rows after are never read.
+        if (q.limit !== null && out.length >= q.limit) break;
+      }
+      return out;
+    });
   }
 
-  async endRun(id: number, status: EndStatus, end: Date): Promise<RunRecord | null> {
-    return this.#write((db) => {
-      const run = runIn(db, id);
+  async endRun(id: number, status: EndStatus, end: Date, guard?: RunGuard): Promise<RunRecord | null> {
+    return this.#write(() => {
+      const run = this.#runIn(id);
+      if (run) guard?.(run);
       if (!run || run.status !== 'RUNNING') return null;
       const next: RunRecord = { ...run, status, end: new Date(end.getTime()) };
-      db.prepare('UPDATE tracking_runs SET status = ?, doc = ? WHERE id = ?').run(status, toDoc(next), id);
+      this.#stmt('UPDATE tracking_runs SET status = ?, doc = ? WHERE id = ?').run(status, toDoc(next), id);
       return next;
     });
   }
 
-  async logParams(id: number, params: Readonly<Record<string, ParamValue>>, tags: Readonly<Record<string, string>>): Promise<RunRecord> {
+  async logParams(id: number, params: Readonly<Record<string, ParamValue>>, tags: Readonly<Record<string, string>>, guard?: RunGuard): Promise<RunRecord> {
     for (const [k, v] of Object.entries(tags)) checkTag(k, v);
-    return this.#write((db) => {
-      const run = checkWritable(id, runIn(db, id));
+    return this.#write(() => {
+      const run = checkWritable(id, this.#runIn(id), guard);
       const next: RunRecord = { ...run, params: mergeParams(run, params), tags: { ...run.tags, ...tags } };
-      db.prepare('UPDATE tracking_runs SET doc = ? WHERE id = ?').run(toDoc(next), id);
+      this.#stmt('UPDATE tracking_runs SET doc = ? WHERE id = ?').run(toDoc(next), id);
+      this.#setValues(id, VALUE_KIND.params, params);
+      this.#setValues(id, VALUE_KIND.tags, tags);
       return next;
     });
   }
 
-  async logMetrics(id: number, points: readonly MetricPoint[], at: Date): Promise<RunRecord> {
+  async logMetrics(id: number, points: readonly MetricPoint[], at: Date, guard?: RunGuard): Promise<RunRecord> {
     const checked = checkPoints(points);
-    return this.#write((db) => {
-      const run = checkWritable(id, runIn(db, id));
-      const insert = db.prepare('INSERT INTO tracking_points (run, key, step, value, time) VALUES (?, ?, ?, ?, ?)');
+    const blocks = batchBlocks(checked);
+    return this.#write(() => {
+      const run = checkWritable(id, this.#runIn(id), guard);
+      const insert = this.#stmt('INSERT INTO tracking_points (run, key, step, value, time) VALUES (?, ?, ?, ?, ?)');
       const ranges = new Map<string, MetricRange>();
       for (const p of checked) {
         insert.run(id, p.key, p.step, p.value, p.time.getTime());
@@ -235,103 +335,122 @@ export class SqliteTrackingStore implements TrackingStore {
           r.count++;
         } else ranges.set(p.key, { min: p.value, max: p.value, count: 1 });
       }
-      const range = db.prepare(
+      const range = this.#stmt(
         'INSERT INTO tracking_ranges (run, key, min, max, count) VALUES (?, ?, ?, ?, ?) ON CONFLICT (run, key) DO UPDATE SET min = MIN(min, excluded.min), max = MAX(max, excluded.max), count = count + excluded.count',
       );
       for (const [key, r] of ranges) range.run(id, key, r.min, r.max, r.count);
+      const block = this.#stmt(UPSERT_BLOCK);
+      for (const b of blocks) block.run(id, b.key, b.block, b.loStep, b.lo, b.hiStep, b.hi);
       const next: RunRecord = { ...run, ...summarize(run, checked, at) };
-      db.prepare('UPDATE tracking_runs SET doc = ? WHERE id = ?').run(toDoc(next), id);
+      for (const key of ranges.keys()) {
+        if (next.metric_steps[key] !== run.metric_steps[key] || next.metrics[key] !== run.metrics[key]) this.#setMetric(id, key, next.metrics[key], next.metric_steps[key]);
+      }
+      this.#stmt('UPDATE tracking_runs SET doc = ? WHERE id = ?').run(toDoc(next), id);
       return next;
     });
   }
 
   async metricHistory(id: number, key: string): Promise<MetricPoint[]> {
-    return this.#read((db) =>
-      (db.prepare('SELECT key, step, value, time FROM tracking_points WHERE run = ? AND key = ? ORDER BY step, seq').all(id, key) as PointRow[]).map(toPoint),
-    );
+    return this.#read(() => (this.#stmt('SELECT key, step, value, time FROM tracking_points WHERE run = ? AND key = ? ORDER BY step, seq').all(id, key) as PointRow[]).map(toPoint));
   }
 
   /**
    * The reduction in SQL, so a million points never become objects: buckets
-   * are equal ranges of steps (the chart's x axis), and each bucket's
-   * lowest and highest point are one indexed range query each (SQLite
-   * returns the row a lone MIN or MAX picked). Counting stops at max + 1.
+   * are equal ranges of steps (the chart's x axis). A long range is cut into
+   * buckets of whole blocks and read from the block summaries (blocks.ts):
+   * one row per block. A short one (fewer steps than blocks make buckets of)
+   * takes each bucket's lowest and highest point by an indexed range query
+   * each (SQLite returns the row a lone MIN or MAX picked). Counting stops at max + 1.
    */
   async metricSeries(id: number, key: string, max: number): Promise<Series> {
-    return this.#read((db) => {
+    return this.#read(() => {
       const limit = Math.max(2, Math.floor(max));
-      const n = (db.prepare('SELECT COUNT(*) AS n FROM (SELECT 1 FROM tracking_points WHERE run = ? AND key = ? LIMIT ?)').get(id, key, limit + 1) as { n: number }).n;
+      const n = this.#stmt('SELECT COUNT(*) FROM (SELECT 1 FROM tracking_points WHERE run = ? AND key = ? LIMIT ?)').pluck().get(id, key, limit + 1) as number;
       if (n <= limit) {
-        const rows = db.prepare('SELECT step, value FROM tracking_points WHERE run = ? AND key = ? ORDER BY step, seq').raw().all(id, key) as [number, number][];
+        const rows = this.#stmt('SELECT step, value FROM tracking_points WHERE run = ? AND key = ? ORDER BY step, seq').raw().all(id, key) as [number, number][];
         return { steps: rows.map((r) => r[0]), values: rows.map((r) => r[1]) };
       }
-      const end = (dir: 'ASC' | 'DESC') =>
-        db.prepare(`SELECT step, value FROM tracking_points WHERE run = ? AND key = ? ORDER BY step ${dir}, seq ${dir} LIMIT 1`).raw().get(id, key) as [number, number];
-      const first = end('ASC');
-      const last = end('DESC');
+      const first = this.#stmt('SELECT step, value FROM tracking_points WHERE run = ? AND key = ? ORDER BY step ASC, seq ASC LIMIT 1').raw().get(id, key) as [number, number];
+      const last = this.#stmt('SELECT step, value FROM tracking_points WHERE run = ? AND key = ? ORDER BY step DESC, seq DESC LIMIT 1').raw().get(id, key) as [number, number];
       const buckets = Math.max(1, Math.floor(limit / 2));
-      const span = last[0] - first[0] + 1;
-      const lowest = db.prepare('SELECT step, MIN(value) FROM tracking_points WHERE run = ? AND key = ? AND step >= ? AND step < ?').raw();
-      const highest = db.prepare('SELECT step, MAX(value) FROM tracking_points WHERE run = ? AND key = ? AND step >= ? AND step < ?').raw();
-      const steps: number[] = [];
-      const values: number[] = [];
-      const push = (st: number, v: number) => {
-        steps.push(st);
-        values.push(v);
-      };
-      for (let b = 0; b < buckets; b++) {
-        const from = first[0] + Math.floor((b * span) / buckets);
-        const to = first[0] + Math.floor(((b + 1) * span) / buckets);
-        if (to <= from) continue;
-        const [ls, lv] = lowest.get(id, key, from, to) as [number | null, number | null];
-        if (ls === null || lv === null) continue;
-        const [hs, hv] = highest.get(id, key, from, to) as [number, number];
-        if (lv === hv && ls === hs) push(ls, lv);
-        else if (ls <= hs) {
-          push(ls, lv);
-          push(hs, hv);
-        } else {
-          push(hs, hv);
-          push(ls, lv);
-        }
-      }
+      const width = blockBucketWidth(first[0], last[0], buckets);
+      let steps: number[];
+      let values: number[];
+      if (width !== null) {
+        // Buckets of whole blocks from the block of the first step; a lone MIN (MAX) gives its row's step.
+        // The numbers are bound as REAL: cast, so the division is an integer one.
+        const base = Math.floor(first[0] / BLOCK_STEPS) * BLOCK_STEPS;
+        const grouped = (fn: 'MIN' | 'MAX', col: 'lo' | 'hi') =>
+          this.#stmt(`SELECT (block * ${BLOCK_STEPS} - CAST(? AS INTEGER)) / CAST(? AS INTEGER) AS bucket, ${col}_step, ${fn}(${col}) FROM tracking_blocks WHERE run = ? AND key = ? GROUP BY bucket ORDER BY bucket`)
+            .raw()
+            .all(base, width, id, key) as number[][];
+        ({ steps, values } = bucketExtremes(grouped('MIN', 'lo'), grouped('MAX', 'hi')));
+      } else ({ steps, values } = this.#bucketsFromPoints(id, key, first[0], last[0], buckets));
       // The first and last point always stay: a chart's x axis spans the whole run.
       if (steps[0] !== first[0]) {
         steps.unshift(first[0]);
         values.unshift(first[1]);
       }
-      if (steps[steps.length - 1] !== last[0]) push(last[0], last[1]);
+      if (steps[steps.length - 1] !== last[0]) {
+        steps.push(last[0]);
+        values.push(last[1]);
+      }
       return { steps, values };
     });
   }
 
+  #bucketsFromPoints(id: number, key: string, first: number, last: number, buckets: number): { steps: number[]; values: number[] } {
+    const span = last - first + 1;
+    const lowest = this.#stmt('SELECT step, MIN(value) FROM tracking_points WHERE run = ? AND key = ? AND step >= ? AND step < ?').raw();
+    const highest = this.#stmt('SELECT step, MAX(value) FROM tracking_points WHERE run = ? AND key = ? AND step >= ? AND step < ?').raw();
+    const steps: number[] = [];
+    const values: number[] = [];
+    for (let b = 0; b < buckets; b++) {
+      const from = first + Math.floor((b * span) / buckets);
+      const to = first + Math.floor(((b + 1) * span) / buckets);
+      if (to <= from) continue;
+      const [ls, lv] = lowest.get(id, key, from, to) as [number | null, number | null];
+      if (ls === null || lv === null) continue;
+      const [hs, hv] = highest.get(id, key, from, to) as [number, number];
+      if (lv === hv && ls === hs) {
+        steps.push(ls);
+        values.push(lv);
+      } else if (ls <= hs) {
+        steps.push(ls, hs);
+        values.push(lv, hv);
+      } else {
+        steps.push(hs, ls);
+        values.push(hv, lv);
+      }
+    }
+    return { steps, values };
+  }
+
   async runMetrics(id: number): Promise<Map<string, MetricPoint[]>> {
-    const rows = await this.#read((db) => db.prepare('SELECT key, step, value, time FROM tracking_points WHERE run = ? ORDER BY key, step, seq').all(id) as PointRow[]);
+    const rows = await this.#read(() => this.#stmt('SELECT key, step, value, time FROM tracking_points WHERE run = ? ORDER BY key, step, seq').all(id) as PointRow[]);
     return groupByKey(rows, toPoint);
   }
 
   async metricRanges(id: number): Promise<Map<string, MetricRange>> {
-    const rows = await this.#read(
-      (db) => db.prepare('SELECT key, min, max, count FROM tracking_ranges WHERE run = ? ORDER BY key').all(id) as Array<MetricRange & { key: string }>,
-    );
+    const rows = await this.#read(() => this.#stmt('SELECT key, min, max, count FROM tracking_ranges WHERE run = ? ORDER BY key').all(id) as Array<MetricRange & { key: string }>);
     return new Map(rows.map((r) => [r.key, { min: r.min, max: r.max, count: r.count }]));
   }
 
   async insertCheckpoint(c: CheckpointRecord): Promise<void> {
     const rec = checkCheckpoint(c);
-    await this.#write((db) => {
-      db.prepare('INSERT INTO tracking_checkpoints (run, step, doc) VALUES (?, ?, ?)').run(rec.run, rec.step, JSON.stringify({ ...rec, created: rec.created.getTime() }));
+    await this.#write(() => {
+      this.#stmt('INSERT INTO tracking_checkpoints (run, step, doc) VALUES (?, ?, ?)').run(rec.run, rec.step, JSON.stringify({ ...rec, created: rec.created.getTime() }));
     });
   }
 
   async listCheckpoints(run: number): Promise<CheckpointRecord[]> {
-    return this.#read((db) => (db.prepare('SELECT doc FROM tracking_checkpoints WHERE run = ? ORDER BY step').all(run) as { doc: string }[]).map((r) => toCheckpoint(r.doc)));
+    return this.#read(() => (this.#stmt('SELECT doc FROM tracking_checkpoints WHERE run = ? ORDER BY step').pluck().all(run) as string[]).map(toCheckpoint));
   }
 
   async getCheckpoint(run: number, step: number): Promise<CheckpointRecord | null> {
-    return this.#read((db) => {
-      const row = db.prepare('SELECT doc FROM tracking_checkpoints WHERE run = ? AND step = ?').get(run, step) as { doc: string } | undefined;
-      return row ? toCheckpoint(row.doc) : null;
+    return this.#read(() => {
+      const doc = this.#stmt('SELECT doc FROM tracking_checkpoints WHERE run = ? AND step = ?').pluck().get(run, step) as string | undefined;
+      return doc === undefined ? null : toCheckpoint(doc);
     });
   }
 }
@@ -356,70 +475,13 @@ function toCheckpoint(doc: string): CheckpointRecord {
   return { ...d, created: new Date(d.created) };
 }
 
-function runIn(db: Database.Database, id: number): RunRecord | null {
-  const row = db.prepare('SELECT doc FROM tracking_runs WHERE id = ?').get(id) as { doc: string } | undefined;
-  return row ? fromDoc(row.doc) : null;
-}
-
 function toDoc(r: RunRecord): string {
   const doc: RunDoc = { ...r, start: r.start.getTime(), end: r.end?.getTime() ?? null, last_time: r.last_time?.getTime() ?? null };
   return JSON.stringify(doc);
 }
 
+/** A fresh record: every object in it is new from the parse. */
 function fromDoc(text: string): RunRecord {
   const d = JSON.parse(text) as RunDoc;
-  return cloneRun({ ...d, start: new Date(d.start), end: d.end === null ? null : new Date(d.end), last_time: d.last_time === null ? null : new Date(d.last_time) });
-}
-
-const SQL_OPS: Readonly<Record<string, string>> = { $eq: '=', $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' };
-
-/**
- * The comparisons of a params./metrics./tags. condition SQL can narrow by
- * without losing a run the filter matches: a number under =, <, <=, >, >=
- * (SQLite orders numbers before text, as the filter's type brackets keep
- * them apart) and text under = only (text order differs). Anything else
- * narrows nothing; the filter is tested in full after.
- */
-function jsonConditions(cond: unknown): Array<[string, number | string]> {
-  if (typeof cond === 'number' || typeof cond === 'string') return [['=', cond]];
-  if (cond === null || typeof cond !== 'object' || Array.isArray(cond) || cond instanceof Date) return [];
-  const out: Array<[string, number | string]> = [];
-  for (const [op, value] of Object.entries(cond as Record<string, unknown>)) {
-    if (!Object.hasOwn(SQL_OPS, op)) continue;
-    if (typeof value === 'number' && Number.isFinite(value)) out.push([SQL_OPS[op]!, value]);
-    else if (typeof value === 'string' && op === '$eq') out.push(['=', value]);
-  }
-  return out;
-}
-
-/** SQL for the top-level exact matches on indexed columns and the comparisons on params, metrics and tags; the whole filter is still tested after. */
-function narrowing(filter: FilterDoc): { where: string; params: unknown[] } {
-  const parts: string[] = [];
-  const params: unknown[] = [];
-  const conjuncts = filter.$and ? [filter, ...filter.$and] : [filter];
-  for (const doc of conjuncts) {
-    for (const [field, cond] of Object.entries(doc)) {
-      const open = /^(params|metrics|tags)\.([A-Za-z_][A-Za-z0-9_-]*)$/.exec(field);
-      if (open) {
-        for (const [op, value] of jsonConditions(cond)) {
-          parts.push(`json_extract(doc, ?) ${op} ?`);
-          params.push(`$.${open[1]}."${open[2]}"`, value);
-        }
-        continue;
-      }
-      if (!SQL_COLUMNS.has(field)) continue;
-      const values: Scalar[] | null =
-        cond !== null && typeof cond === 'object' && !(cond instanceof Date) && !Array.isArray(cond)
-          ? '$eq' in cond && Object.keys(cond).length === 1
-            ? [cond.$eq as Scalar]
-            : '$in' in cond && Object.keys(cond).length === 1
-              ? (cond.$in as Scalar[])
-              : null
-          : [cond as Scalar];
-      if (values === null || values.some((v) => typeof v !== (field === 'id' ? 'number' : 'string'))) continue;
-      parts.push(`"${field}" IN (${values.map(() => '?').join(', ')})`);
-      params.push(...values);
-    }
-  }
-  return { where: parts.length > 0 ? ` WHERE ${parts.join(' AND ')}` : '', params };
+  return { ...d, start: new Date(d.start), end: d.end === null ? null : new Date(d.end), last_time: d.last_time === null ? null : new Date(d.last_time) };
 }

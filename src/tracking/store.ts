@@ -95,6 +95,13 @@ export interface ValidRunQuery {
   limit: number | null;
 }
 
+/**
+ * A check a write makes of the run it reads inside its own transaction,
+ * before the run's state is checked and before anything is written (the
+ * ownership rule of runs.ts): it throws to refuse. One read serves both.
+ */
+export type RunGuard = (run: RunRecord) => void;
+
 export interface TrackingStore {
   readonly kind: string;
   init(): Promise<void>;
@@ -109,20 +116,21 @@ export interface TrackingStore {
   getRun(id: number): Promise<RunRecord | null>;
   /** Filter, sort (ending with id) and limit, run by the store. */
   findRuns(query?: RunQuery): Promise<RunRecord[]>;
-  /** Ends a run that is RUNNING; null when it is not (ended already, or no such run). */
-  endRun(id: number, status: EndStatus, end: Date): Promise<RunRecord | null>;
+  /** Ends a run that is RUNNING (and passes `guard`); null when it is not (ended already, or no such run). */
+  endRun(id: number, status: EndStatus, end: Date, guard?: RunGuard): Promise<RunRecord | null>;
   /**
    * Adds parameters and tags to a RUNNING run. A parameter, once logged,
    * keeps its value: a different value is CONFLICT and nothing is written.
-   * Tags may change. NOT_FOUND / CONFLICT when the run is missing or ended.
+   * Tags may change. NOT_FOUND / CONFLICT when the run is missing or ended;
+   * whatever `guard` throws when it refuses the run.
    */
-  logParams(id: number, params: Readonly<Record<string, ParamValue>>, tags: Readonly<Record<string, string>>): Promise<RunRecord>;
+  logParams(id: number, params: Readonly<Record<string, ParamValue>>, tags: Readonly<Record<string, string>>, guard?: RunGuard): Promise<RunRecord>;
   /**
    * Appends metric points to a RUNNING run and updates its summary: all of
    * them or none (one transaction on SQLite; on MongoDB the batch is removed
-   * again if any insert fails).
+   * again if any insert fails). Refused as logParams is.
    */
-  logMetrics(id: number, points: readonly MetricPoint[], at: Date): Promise<RunRecord>;
+  logMetrics(id: number, points: readonly MetricPoint[], at: Date, guard?: RunGuard): Promise<RunRecord>;
   /** One metric's points by step (ties in the order they were logged). */
   metricHistory(id: number, key: string): Promise<MetricPoint[]>;
   /**
@@ -316,9 +324,10 @@ export function groupByKey<R extends { key: string }>(rows: readonly R[], toPoin
   return out;
 }
 
-/** NOT_FOUND or CONFLICT for a write to a run that is missing or no longer RUNNING. */
-export function checkWritable(id: number, run: RunRecord | null): RunRecord {
+/** NOT_FOUND or CONFLICT for a write to a run that is missing or no longer RUNNING, or what `guard` throws. */
+export function checkWritable(id: number, run: RunRecord | null, guard?: RunGuard): RunRecord {
   if (!run) throw new MlmodelError('NOT_FOUND', `no run ${id}`, { run: id });
+  guard?.(run);
   if (run.status !== 'RUNNING') throw new MlmodelError('CONFLICT', `run ${id} is ${run.status}: nothing more can be logged to it`, { run: id, status: run.status });
   return run;
 }

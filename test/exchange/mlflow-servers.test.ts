@@ -26,7 +26,7 @@ beforeAll(async () => {
   const python = await mlflowPython((m) => process.stderr.write(`${m}\n`));
   work = await mkdtemp(join(tmpdir(), 'mlmodel-mlflow-'));
   db = join(work, 'mlflow.db');
-  const out = await run(python, [new URL('./mlflow-registry.py', import.meta.url).pathname, db, join(work, 'artifacts')], { cwd: work, timeout: 300_000 });
+  const out = await run(python, [new URL('./mlflow-registry.py', import.meta.url).pathname, db, join(work, 'artifacts')], { cwd: work, timeout: 600_000 });
   expect(out.stdout.trim().split('\n').at(-1)).toBe('ok');
 }, 900_000);
 

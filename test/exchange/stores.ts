@@ -25,15 +25,16 @@ export interface TestRegistry {
   close(): Promise<void>;
 }
 
-export async function embeddedRegistry(): Promise<TestRegistry> {
+/** `extra`: more settings (e.g. another connector). */
+export async function embeddedRegistry(extra: Env = {}): Promise<TestRegistry> {
   const root = await mkdtemp(join(tmpdir(), 'mlmodel-exchange-'));
-  const env: Env = { HOME: root, MLMODEL_HOME: join(root, 'home'), MLMODEL_USER: 'root', MLMODEL_CONNECTOR_MIN_AI: join(root, 'connector') };
+  const env: Env = { HOME: root, MLMODEL_HOME: join(root, 'home'), MLMODEL_USER: 'root', MLMODEL_CONNECTOR_MIN_AI: join(root, 'connector'), ...extra };
   const reg = await openRegistry({ config: loadConfig(env) });
   return { env, reg, close: () => reg.close() };
 }
 
 /** A registry on FerretDB + MinIO, in its own database and buckets; its connector MIN_AI is a bucket too. */
-export async function serverRegistry(mongoUrl: string, minioUrl: string): Promise<TestRegistry> {
+export async function serverRegistry(mongoUrl: string, minioUrl: string, extra: Env = {}): Promise<TestRegistry> {
   const run = randomBytes(4).toString('hex');
   const base = minioUrl.replace(/\/+$/, '');
   const mongo = new URL(mongoUrl);
@@ -47,6 +48,7 @@ export async function serverRegistry(mongoUrl: string, minioUrl: string): Promis
     MLMODEL_MINIO_URL: `${base}/exchange-${run}`,
     MLMODEL_CONNECTOR_MIN_AI: `${base}/exchange-src-${run}`,
     MLMODEL_SERVING_BASE: `${base}/exchange-serving-${run}/tfserving`,
+    ...extra,
   };
   const reg = await openRegistry({ config: loadConfig(env) });
   // The connector's bucket exists, as an operator's would (export and bundle never create buckets).

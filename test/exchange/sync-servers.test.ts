@@ -161,6 +161,49 @@ function syncSuite(makeRemote: () => Promise<TestRegistry>): void {
     expect(column(await remote.reg.run('mlmodel versions t'), 'version')).toEqual([1]);
   }, 120_000);
 
+  it('carries tags and aliases to versions both sides hold, in either direction; an alias pointing elsewhere is a conflict, never moved', async () => {
+    const run = (q: string) => local.reg.run(q);
+    for (const v of [1, 2]) await run(`mlmodel import name=labels type=tf path=${await archive(40 + v)}`);
+    expect(rows(await run('mlmodel sync labels to=central'))).toEqual([
+      ['copied', 'labels', 1],
+      ['copied', 'labels', 2],
+    ]);
+    // Each side gains labels the other lacks; one alias points at different versions on the two sides.
+    await run('mlmodel tag labels@1 reviewed, prod');
+    await run('mlmodel alias labels@2 champion');
+    await run('mlmodel alias labels@1 stable');
+    await remote.reg.run('mlmodel tag labels@1 audited');
+    await remote.reg.run('mlmodel alias labels@2 stable');
+    await remote.reg.run('mlmodel alias labels@1 canary');
+    const before = await snapshot(remote);
+
+    const pushed = await run('mlmodel sync labels to=central');
+    expect(pushed.rows.map((r) => [r[0], r[2], r[5]])).toEqual([
+      ['updated', 1, 'carried over: tags reviewed, prod'],
+      ['updated', 2, 'carried over: alias champion'],
+      ['conflict', null, expect.stringMatching(/^alias stable points at labels@2 on the receiving side, the sending side's at @1/)],
+    ]);
+    const tagsOf = async (t: TestRegistry) => column(await t.reg.run('mlmodel versions labels'), 'tags').map(String);
+    const aliasesOf = async (t: TestRegistry) => column(await t.reg.run('mlmodel versions labels'), 'aliases').map(String);
+    // versions lists the oldest first.
+    expect(await tagsOf(remote)).toEqual(['audited,reviewed,prod', '']);
+    expect(await aliasesOf(remote)).toEqual(['canary', 'champion,stable']);
+    // No object was stored or removed: labels are records only.
+    expect((await snapshot(remote)).objects).toEqual(before.objects);
+
+    const pulled = await run('mlmodel sync labels from=central');
+    expect(pulled.rows.map((r) => [r[0], r[2], r[5]])).toEqual([
+      ['updated', 1, 'carried over: tags audited; alias canary'],
+      ['present', 2, 'already there with the same sha256'],
+      ['conflict', null, expect.stringMatching(/^alias stable points at labels@1 on the receiving side, the sending side's at @2/)],
+    ]);
+    expect(await tagsOf(local)).toEqual(['reviewed,prod,audited', '']);
+    expect(await aliasesOf(local)).toEqual(['canary,stable', 'champion']);
+    // In sync now: a rerun changes nothing either way.
+    expect((await run('mlmodel sync labels to=central')).rows.map((r) => r[0])).toEqual(['present', 'present', 'conflict']);
+    expect((await run('mlmodel sync labels from=central')).rows.map((r) => r[0])).toEqual(['present', 'present', 'conflict']);
+  }, 120_000);
+
   it('refuses bad arguments with a clear error', async () => {
     const fails = async (q: string, re: RegExp) => {
       const e: unknown = await local.reg.run(q).then(

@@ -120,6 +120,11 @@ describe('mlmodel serve', () => {
     const bad = spawnSync(process.execPath, [CLI, 'serve', '--port', 'eighty'], { env, encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toBe('mlmodel serve: --port must be a number from 0 to 65535\n');
+    for (const n of ['0', '1.5', 'lots', '70000']) {
+      const batch = spawnSync(process.execPath, [CLI, 'serve', '--model', 'iris', '--max-batch', n], { env, encoding: 'utf8' });
+      expect(batch.status).toBe(2);
+      expect(batch.stderr).toBe('mlmodel serve: --max-batch must be a number from 1 to 65536\n');
+    }
     const short = fresh('http:\n  tokens:\n    tooshort: dave\n');
     const r = spawnSync(process.execPath, [CLI, 'serve', '--port', '0'], { env: short.env, encoding: 'utf8' });
     expect(r.status).toBe(2);

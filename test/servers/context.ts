@@ -4,7 +4,10 @@ export interface ServerUrls {
   minioUrl: string | null;
   mongodbKind: string | null;
   minioKind: string | null;
-  errors: { mongodb?: string; minio?: string };
+  /** FerretDB on PostgreSQL, the second MongoDB-wire backend: started only for the files that run on it. */
+  ferretdbPgUrl: string | null;
+  ferretdbPgKind: string | null;
+  errors: { mongodb?: string; minio?: string; ferretdbPg?: string };
 }
 
 declare module 'vitest' {

@@ -27,6 +27,23 @@ describeWithServer('mongodb', 'MongoDB-wire test server', (url) => {
   });
 });
 
+describeWithServer('ferretdbPg', 'FerretDB-on-PostgreSQL test server', (url) => {
+  it('is FerretDB on loopback, and its unique indexes refuse a second claim', async () => {
+    if (!process.env.MLMODEL_TEST_FERRETDB_PG_URL) expect(url).toMatch(/^mongodb:\/\/127\.0\.0\.1:\d+\/$/);
+    const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000 });
+    const db = client.db(`servers_test_${process.pid}`);
+    try {
+      if (!process.env.MLMODEL_TEST_FERRETDB_PG_URL) expect((await client.db('admin').command({ buildInfo: 1 })).ferretdbVersion).toBe('v1.24.2');
+      await db.collection('c').createIndex({ k: 1 }, { unique: true });
+      await db.collection('c').insertOne({ k: 1 });
+      await expect(db.collection('c').insertOne({ k: 1 })).rejects.toMatchObject({ code: 11000 });
+    } finally {
+      await db.dropDatabase().catch(() => undefined);
+      await client.close();
+    }
+  });
+});
+
 describeWithServer('minio', 'MinIO test server', (url) => {
   it('is live on loopback', async () => {
     if (!process.env.MLMODEL_TEST_MINIO_URL) expect(url).toMatch(/^http:\/\/[^:]+:[^@]+@127\.0\.0\.1:\d+$/);

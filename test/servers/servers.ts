@@ -7,12 +7,15 @@ import { MongoClient } from 'mongodb';
 import { afterAll, describe, inject, it } from 'vitest';
 import './context.js';
 
-export type ServerName = 'mongodb' | 'minio';
+export type ServerName = 'mongodb' | 'minio' | 'ferretdbPg';
+
+/** The MongoDB-wire servers a store suite runs on: the default one and FerretDB on PostgreSQL. */
+export const MONGO_WIRE_SERVERS = ['mongodb', 'ferretdbPg'] as const;
 
 export function serverUrl(name: ServerName): { url: string | null; kind: string | null; reason: string } {
   const s = inject('mlmodelServers');
-  const url = name === 'mongodb' ? s.mongodbUrl : s.minioUrl;
-  const kind = name === 'mongodb' ? s.mongodbKind : s.minioKind;
+  const url = { mongodb: s.mongodbUrl, minio: s.minioUrl, ferretdbPg: s.ferretdbPgUrl }[name];
+  const kind = { mongodb: s.mongodbKind, minio: s.minioKind, ferretdbPg: s.ferretdbPgKind }[name];
   return { url, kind, reason: s.errors[name] ?? 'unknown reason' };
 }
 

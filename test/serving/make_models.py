@@ -3,7 +3,8 @@ converts them with skl2onnx. Writes into the directory given as argv[1]:
 
 - <name>.tar: a model archive holding model.onnx, as `import … type=onnx` reads it
   (iris_lr, iris_lr_strong: classifiers; iris_reg: a regressor; unloadable: a
-  graph ONNX Runtime refuses);
+  graph ONNX Runtime refuses; one_row, row_sum: graphs that declare a dynamic
+  first dimension but do not answer row by row, for dynamic batching's fallbacks);
 - expected.json: per model, the rows sent and scikit-learn's own answers
   (predict, and predict_proba for classifiers), computed on the very float32
   values the requests carry.
@@ -62,6 +63,25 @@ graph = helper.make_graph(
     [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [None, 4])],
 )
 archive("unloadable", helper.make_model(graph, ir_version=8, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("mlmodel.test", 1)]))
+
+# Two real graphs whose first dimension is declared dynamic (None) but is not a
+# batch: one_row reshapes its input to [1, 4] (ONNX Runtime refuses more than one
+# row); row_sum adds its rows up into one. A dynamic batcher must answer each
+# request as if it ran alone.
+one_row = helper.make_graph(
+    [helper.make_node("Reshape", ["X", "shape"], ["Y"])], "one_row",
+    [helper.make_tensor_value_info("X", TensorProto.FLOAT, [None, 4])],
+    [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [None, 4])],
+    initializer=[helper.make_tensor("shape", TensorProto.INT64, [2], [1, 4])],
+)
+archive("one_row", helper.make_model(one_row, ir_version=8, opset_imports=[helper.make_opsetid("", 17)]))
+row_sum = helper.make_graph(
+    [helper.make_node("ReduceSum", ["X", "axes"], ["Y"], keepdims=1)], "row_sum",
+    [helper.make_tensor_value_info("X", TensorProto.FLOAT, [None, 4])],
+    [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [None, 4])],
+    initializer=[helper.make_tensor("axes", TensorProto.INT64, [1], [0])],
+)
+archive("row_sum", helper.make_model(row_sum, ir_version=8, opset_imports=[helper.make_opsetid("", 17)]))
 
 with open(f"{out}/expected.json", "w") as f:
     json.dump(expected, f)

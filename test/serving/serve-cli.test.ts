@@ -56,7 +56,7 @@ async function start(args: string[]): Promise<{ url: string; stderr: () => strin
 
 describe('mlmodel serve --model', () => {
   it("serves one registry version alone, MLflow's endpoints at the root, TF Serving's and KServe's under its name; tokens as the query API's", async () => {
-    const s = await start(['--model', 'iris@1', '--port', '0']);
+    const s = await start(['--model', 'iris@1', '--port', '0', '--max-batch', '8']);
     const rows = models.expected.iris_lr.rows;
     expect((await call(s, 'GET', '/ping')).status).toBe(401);
     expect((await call(s, 'POST', '/invocations', { body: { instances: rows } })).body).toEqual({ error_code: 'PERMISSION_DENIED', message: expect.stringContaining('bearer token') });

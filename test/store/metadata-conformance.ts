@@ -352,6 +352,36 @@ export function metadataConformance(h: MetadataHarness): void {
       expect((await store.getClaim('lease', 'upload:u1'))!.owner).toBe('fsck');
       expect(await store.renewClaim('lease', 'never-claimed', 'x')).toBe(false);
     });
+
+    it('lease writes without a flush of their own (durable: false) are claims all the same, and a group still decides them (embedded)', async () => {
+      const lease = { durable: false } as const;
+      const results = await Promise.all(
+        Array.from({ length: 32 }, (_, i) => (i % 2 ? store : other).claimName('lease', 'upload:u2', `owner-${i}`, lease)),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+      const winner = `owner-${results.indexOf(true)}`;
+      // Seen at once from the other connection, refused to others, renewed and released by its holder only.
+      expect((await other.getClaim('lease', 'upload:u2'))?.owner).toBe(winner);
+      expect(await store.renewClaim('lease', 'upload:u2', 'someone-else', lease)).toBe(false);
+      expect(await other.renewClaim('lease', 'upload:u2', winner, lease)).toBe(true);
+      expect(await store.releaseName('lease', 'upload:u2', 'someone-else', lease)).toBe(false);
+      expect(await store.releaseName('lease', 'upload:u2', winner, lease)).toBe(true);
+      expect(await other.getClaim('lease', 'upload:u2')).toBeNull();
+      // On the embedded store a group is one transaction: one that fails undoes a lease write
+      // with its other writes. (On MongoDB a group is plain calls, so there is nothing to undo.)
+      if (store.kind === 'sqlite') {
+        await expect(
+          store.group(async () => {
+            expect(await store.claimName('lease', 'upload:u3', 'in-group', lease)).toBe(true);
+            throw new Error('the group fails');
+          }),
+        ).rejects.toThrow('the group fails');
+        expect(await other.getClaim('lease', 'upload:u3')).toBeNull();
+      }
+      // Durable writes after them commit as before.
+      expect(await store.claimName('model-name', 'alice/after-leases', 'x')).toBe(true);
+      expect((await other.getClaim('model-name', 'alice/after-leases'))?.owner).toBe('x');
+    });
   });
 
   describe("MongoDB's order where engines differ: code points, lists, no value", () => {

@@ -1,7 +1,8 @@
 /**
  * The metadata conformance suite on a real MongoDB-wire server: FerretDB
  * v1.24.2 (SQLite backend) built by scripts/test-servers.mjs, or a mongod on
- * PATH, or MLMODEL_TEST_MONGODB_URL. Each store gets its own database.
+ * PATH, or MLMODEL_TEST_MONGODB_URL; and again on FerretDB over PostgreSQL,
+ * the second MongoDB-wire backend. Each store gets its own database.
  */
 import { randomBytes } from 'node:crypto';
 import { MongoClient, type CommandStartedEvent } from 'mongodb';
@@ -12,14 +13,14 @@ import { F, type FilterDoc } from '../../src/store/filter.js';
 import type { MetadataStore } from '../../src/store/metadata.js';
 import { MODEL_INDEXES, MongoMetadataStore } from '../../src/store/mongo.js';
 import { filterQuery } from '../../src/store/mingo.js';
-import { describeWithServer } from '../servers/servers.js';
+import { describeWithServer, MONGO_WIRE_SERVERS } from '../servers/servers.js';
 import { fixture, metadataConformance, record } from './metadata-conformance.js';
 import { likeMatchesPattern } from '../support/like-reference.js';
 
 const run = randomBytes(4).toString('hex');
 let n = 0;
 
-describeWithServer('mongodb', 'MongoDB metadata store', (url) => {
+for (const server of MONGO_WIRE_SERVERS) describeWithServer(server, 'MongoDB metadata store', (url) => {
   const databases = new WeakMap<MetadataStore, string>();
   const opened: MongoMetadataStore[] = [];
   const open = async (database: string) => {

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isMlmodelError, type ErrorCode } from '../../src/errors.js';
+import { isMlmodelError, MlmodelError, type ErrorCode } from '../../src/errors.js';
 import { F, type FilterDoc, type SortSpec } from '../../src/store/filter.js';
 import type { MetricPoint, RunRecord, TrackingStore } from '../../src/tracking/store.js';
 
@@ -248,6 +248,60 @@ export function trackingConformance(h: TrackingHarness): void {
       expect(await s.metricSeries(4, 'never', 10)).toEqual({ steps: [], values: [] });
     }, 120_000);
 
+    it('reduces a long series, logged out of order in batches, keeping every spike and dip', async () => {
+      await s.insertRun(runRecord({ id: 7 }));
+      // 8,000 points at every third step; spikes and dips 2,490 steps apart: each is the extreme of whatever bucket holds it,
+      // however the store cuts them (for 40 points: buckets of whole 128-step blocks on SQLite; for 400, reduced from the points).
+      const n = 8000;
+      const special = new Map<number, number>();
+      for (let k = 0; k < 9; k++) special.set(3 * (200 + k * 830), k % 2 === 0 ? 100 + k : -100 - k);
+      const value = (step: number) => special.get(step) ?? Math.sin(step / 900) + ((step * 7919) % 13) / 100;
+      const steps = fc.sample(fc.shuffledSubarray(Array.from({ length: n }, (_, i) => 3 * i), { minLength: n, maxLength: n }), 1)[0]!;
+      for (let i = 0; i < n; i += 4000) await s.logMetrics(7, steps.slice(i, i + 4000).map((st) => pt('long', st, value(st))), new Date(T0));
+      // A step logged again, lower than anything, far from the other spikes: the new dip is kept too.
+      await s.logMetrics(7, [pt('long', 22_503, -500)], new Date(T0));
+      for (const max of [40, 400]) {
+        const got = await s.metricSeries(7, 'long', max);
+        expect(got.steps.length).toBeLessThanOrEqual(max + 2);
+        expect(got.steps.length).toBeGreaterThan(max / 4);
+        expect([...got.steps].sort((a, b) => a - b)).toEqual(got.steps);
+        expect(got.steps[0]).toBe(0);
+        expect(got.steps.at(-1)).toBe(3 * (n - 1));
+        const kept = new Set(got.steps.map((st, i) => `${st}:${got.values[i]}`));
+        for (const [st, v] of special) expect(kept.has(`${st}:${v}`), `step ${st} (${v}) with max ${max}`).toBe(true);
+        expect(kept.has('22503:-500')).toBe(true);
+        for (let i = 0; i < got.steps.length; i++) {
+          const st = got.steps[i]!;
+          expect(got.values[i] === value(st) || (st === 22_503 && got.values[i] === -500), `step ${st}`).toBe(true);
+        }
+      }
+    }, 120_000);
+
+    it('checks the run it writes to with the caller\'s guard, and a refusal writes nothing', async () => {
+      await s.insertRun(runRecord({ id: 8, user: 'alice' }));
+      const seen: number[] = [];
+      const onlyBob = (run: RunRecord) => {
+        seen.push(run.id);
+        if (run.user !== 'bob') throw new MlmodelError('NOT_FOUND', 'not bob');
+      };
+      await rejects(s.logMetrics(8, [pt('g', 0, 1)], new Date(T0), onlyBob), 'NOT_FOUND');
+      await rejects(s.logParams(8, { lr: 1 }, { t: 'x' }, onlyBob), 'NOT_FOUND');
+      expect(await s.endRun(8, 'FINISHED', new Date(T0), onlyBob).catch((e: unknown) => e)).toBeInstanceOf(MlmodelError);
+      expect(seen).toEqual([8, 8, 8]);
+      const run = (await s.getRun(8))!;
+      expect(run).toMatchObject({ status: 'RUNNING', params: {}, tags: {}, metrics: {}, last_step: null });
+      expect(await s.metricHistory(8, 'g')).toEqual([]);
+      expect(await s.findRuns({ filter: F.eq('params.lr', 1) })).toEqual([]);
+      // A guard that lets the write through: it happens, and an ended run still refuses with CONFLICT after the guard.
+      const anyone = () => undefined;
+      await s.logMetrics(8, [pt('g', 0, 1)], new Date(T0), anyone);
+      await s.logParams(8, { lr: 1 }, {}, anyone);
+      expect((await s.endRun(8, 'FINISHED', new Date(T0), anyone))!.status).toBe('FINISHED');
+      await rejects(s.logMetrics(8, [pt('g', 1, 1)], new Date(T0), anyone), 'CONFLICT');
+      await rejects(s.logMetrics(999, [pt('g', 1, 1)], new Date(T0), anyone), 'NOT_FOUND');
+      expect((await s.findRuns({ filter: F.eq('params.lr', 1) })).map((r) => r.id)).toEqual([8]);
+    });
+
     it('refuses points for an ended run and writes none', async () => {
       await s.endRun(2, 'FINISHED', new Date());
       await rejects(s.logMetrics(2, [pt('after', 0, 1)], new Date()), 'CONFLICT');
@@ -333,6 +387,64 @@ export function trackingConformance(h: TrackingHarness): void {
           expect(got).toEqual(want);
         }),
         { numRuns: 80 },
+      );
+    }, 120_000);
+  });
+
+  describe('run queries over mixed values', () => {
+    let s: TrackingStore;
+    let runs: RunRecord[];
+    beforeAll(async () => {
+      s = await h.open();
+      // Params of every kind (numbers, text, booleans, missing), tags, metrics and their steps, some logged after the run started.
+      const opts: Array<string | number | boolean | undefined> = [0.1, 'adam', true, false, undefined, 3, '0.1', 'Zeta', 'émile', -2];
+      runs = [];
+      for (let i = 1; i <= 24; i++) {
+        const opt = opts[i % opts.length];
+        const r = runRecord({
+          id: i,
+          experiment: i % 3 === 0 ? 'b' : 'a',
+          name: `n${(i * 7) % 24}`,
+          user: ['alice', 'bob', 'carol'][i % 3]!,
+          params: { ...(opt === undefined ? {} : { opt }), ...(i % 4 === 0 ? {} : { lr: [0.001, 0.01, 0.1][i % 3]! }) },
+          tags: i % 5 === 0 ? {} : { team: ['x', 'y', 'Y'][i % 3]! },
+        });
+        await s.insertRun(r);
+        if (i % 6 !== 0) await s.logMetrics(i, [pt('acc', i % 4, ((i * 37) % 10) / 10), pt('loss', 0, ((i * 11) % 7) / 7)], new Date(T0 + i * 10));
+        if (i % 7 === 0) await s.logParams(i, { late: i % 2 === 0 }, { team: 'late' });
+        if (i % 5 === 1) await s.endRun(i, 'FINISHED', new Date(T0 + 1e6 - i));
+      }
+      runs = await s.findRuns();
+    });
+
+    it('agrees with a plain evaluation on random filters and sorts of every field kind', async () => {
+      const { recordTest } = await import('../../src/store/match.js');
+      const { sortRecords } = await import('../../src/store/order.js');
+      const { withTieBreak } = await import('../../src/store/filter.js');
+      const leaf = fc.oneof(
+        fc.constantFrom<unknown>(0.1, 3, -2, 'adam', '0.1', true, false, null).chain((v) =>
+          v === null
+            ? fc.constantFrom(F.eq('params.opt', null), F.ne('params.opt', null))
+            : fc.constantFrom(F.eq('params.opt', v as never), F.ne('params.opt', v as never), F.gt('params.opt', v as never), F.lte('params.opt', v as never)),
+        ),
+        fc.constantFrom(0.001, 0.01, 0.1).chain((v) => fc.constantFrom(F.eq('params.lr', v), F.lt('params.lr', v), F.gte('params.lr', v))),
+        fc.constantFrom(0, 0.3, 0.5, 0.9).chain((v) => fc.constantFrom(F.gt('metrics.acc', v), F.lte('metrics.loss', v), F.eq('metrics.acc', v))),
+        fc.constantFrom(0, 1, 2).chain((v) => fc.constantFrom(F.gte('metric_steps.acc', v), F.eq('metric_steps.acc', v))),
+        fc.constantFrom('x', 'y', 'late').map((v) => F.eq('tags.team', v)),
+        fc.constantFrom(true, false).map((v) => F.eq('params.late', v)),
+        fc.constantFrom('a', 'b').map((v) => F.eq('experiment', v)),
+        fc.constantFrom('RUNNING', 'FINISHED').map((v) => F.eq('status', v)),
+      );
+      const filter = fc.array(leaf, { maxLength: 3 }).chain((ls) => fc.constantFrom(F.and({}, ...ls), F.or(...(ls.length > 0 ? ls : [{}]))));
+      const key = fc.constantFrom('params.opt', 'params.lr', 'params.late', 'tags.team', 'metrics.acc', 'metrics.loss', 'metric_steps.acc', 'name', 'user', 'status', 'end', 'last_step', 'last_time', 'start', 'id');
+      const sort = fc.uniqueArray(fc.tuple(key, fc.constantFrom<1 | -1>(1, -1)), { maxLength: 3, selector: (k) => k[0] });
+      await fc.assert(
+        fc.asyncProperty(filter, sort, fc.option(fc.integer({ min: 0, max: 8 }), { nil: undefined }), async (f, order, limit) => {
+          const got = (await s.findRuns({ filter: f, sort: order as SortSpec, ...(limit === undefined ? {} : { limit }) })).map((r) => r.id);
+          const want = sortRecords(runs.filter(recordTest(f)), withTieBreak(order as SortSpec), limit ?? null).map((r) => r.id);
+          expect(got, JSON.stringify({ f, order, limit })).toEqual(want);
+        }),
+        { numRuns: 150 },
       );
     }, 120_000);
   });
