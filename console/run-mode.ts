@@ -8,6 +8,7 @@ import { EXIT_OK, exitStatusOf, exitStatusOfTable } from './exit-codes.js';
 import { lineEnd, render } from './render/formats.js';
 import { writeStreamed, type WriteText } from './render/stream.js';
 import { isStreamed, type StreamedTable } from '../src/result/table.js';
+import { MlmodelError } from '../src/errors.js';
 import { safeJson } from './render/safe-json.js';
 import { terminalText } from './render/terminal-text.js';
 import type { SourcedStatement } from './statements.js';
@@ -120,7 +121,8 @@ async function writeStream(t: StreamedTable, out: RunOutput): Promise<unknown> {
   let heldText = '';
   let sink: PagerSink | null = null;
   const write: WriteText = async (text) => {
-    if (out.signal?.aborted) throw new PagerQuit();
+    // Ctrl-C, or the reader gone (main then keeps quiet and exits 0): the rows stop here.
+    if (out.signal?.aborted) throw new MlmodelError('CANCELLED', 'the query was cancelled');
     if (sink) {
       await sink.write(text);
       if (sink.gone) throw new PagerQuit();

@@ -6,6 +6,7 @@ import { MODEL_SCHEMA } from '../planner/schema.js';
 import { col, streamedTable, type Cell, type Column, type ColumnType, type ResultTable, type Row, type StreamedTable } from '../result/table.js';
 import { applyRecordStages, type Listing } from '../stage/records.js';
 import { streamRecordStages } from '../stage/record-stream.js';
+import { Pacer } from '../stage/pace.js';
 import { MODEL_FIELD_TABLE, type FieldType, type ModelField } from '../store/model-fields.js';
 import type { ModelRecord } from '../store/metadata.js';
 import { valueAt } from '../store/order.js';
@@ -50,8 +51,15 @@ export async function executeList(ctx: EngineContext, pushed: PushedStages = WHO
 export async function streamList(ctx: EngineContext, pushed: PushedStages = WHOLE_LIST): Promise<StreamedTable> {
   const listing = streamRecordStages({ pages: ctx.meta.streamModels(listQuery(pushed), { signal: ctx.signal }), view: pushed.view }, pushed.rest, ctx.signal);
   const { columns, row } = listingColumns(listing.view);
+  // Reading and writing may never wait on I/O (SQLite reads, a pipe written
+  // synchronously): the event loop gets a turn now and then, so that Ctrl-C,
+  // a time limit and other requests are heard while a million rows go out.
+  const pacer = new Pacer(ctx.signal);
   async function* rows(): AsyncGenerator<readonly Row[], void, undefined> {
-    for await (const page of listing.pages) yield page.map(row);
+    for await (const page of listing.pages) {
+      yield page.map(row);
+      if (pacer.due(page.length)) await pacer.pause();
+    }
   }
   return streamedTable(columns, rows());
 }
