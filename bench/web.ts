@@ -21,8 +21,7 @@
  *   MLMODEL_BENCH_WEB_POINTS=100000    chart points
  *   MLMODEL_BENCH_RUNS=7               page loads timed per figure (median, p95)
  */
-import Database from 'better-sqlite3';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -31,52 +30,13 @@ import { chromium, type Browser } from 'playwright-core';
 import { createQueryServer, type QueryServer } from '../console/serve/server.js';
 import { openRegistry, type Registry } from '../src/engine/registry.js';
 import { startRun } from '../src/tracking/client.js';
-import { benchCache, log, repoRoot } from './lib/cache.js';
+import { log, repoRoot } from './lib/cache.js';
 import { fmt, goal, percentile, saveResults } from './lib/report.js';
-import { seededHome } from './lib/seed.js';
+import { bigHome } from './lib/big-home.js';
 
 const MODELS = Number(process.env.MLMODEL_BENCH_WEB_MODELS ?? 1_000_000);
 const POINTS = Number(process.env.MLMODEL_BENCH_WEB_POINTS ?? 100_000);
 const RUNS = Number(process.env.MLMODEL_BENCH_RUNS ?? 7);
-const REAL = 3000;
-
-/** A registry of `count` models: REAL real imports, their rows copied under new names in one transaction. */
-async function bigHome(count: number): Promise<string> {
-  const home = benchCache(`web-${count}`);
-  if (existsSync(join(home, 'mlmodel.db'))) return home;
-  const seed = await seededHome(Math.min(REAL, count));
-  const tmp = `${home}.tmp`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  copyFileSync(join(seed, 'mlmodel.db'), join(tmp, 'mlmodel.db'));
-  symlinkSync(join(seed, 'objects'), join(tmp, 'objects'));
-  const t = performance.now();
-  const db = new Database(join(tmp, 'mlmodel.db'));
-  const cols = (db.prepare('PRAGMA table_info(models)').all() as { name: string }[]).map((c) => c.name);
-  const set: Record<string, string> = {
-    uid: "m.uid || '-' || k.n",
-    model_uid: "m.model_uid || '-' || k.n",
-    id: 'k.n',
-    name: "'web-' || k.n",
-    // Spread in time, so a sort by modified is not one long tie.
-    modified: 'm.modified + k.n * 1000',
-    doc: "json_set(m.doc, '$.uid', m.uid || '-' || k.n, '$.model_uid', m.model_uid || '-' || k.n, '$.id', k.n, '$.name', 'web-' || k.n, '$.modified', strftime('%Y-%m-%dT%H:%M:%fZ', (m.modified + k.n * 1000) / 1000.0, 'unixepoch'))",
-  };
-  const n = Math.min(REAL, count);
-  db.exec('BEGIN');
-  db.prepare(
-    `WITH RECURSIVE k(n) AS (SELECT ${n + 1} UNION ALL SELECT n + 1 FROM k WHERE n < ${count})
-     INSERT INTO models (${cols.map((c) => `"${c}"`).join(', ')})
-     SELECT ${cols.map((c) => set[c] ?? `m."${c}"`).join(', ')} FROM k JOIN models m ON m.id = ((k.n - 1) % ${n}) + 1`,
-  ).run();
-  db.exec('COMMIT');
-  db.exec('ANALYZE');
-  db.close();
-  log(`copied ${count - n} model rows in ${fmt((performance.now() - t) / 1000, 1)} s`);
-  rmSync(home, { recursive: true, force: true });
-  renameSync(tmp, home);
-  return home;
-}
 
 async function serve(home: string): Promise<{ registry: Registry; server: QueryServer; url: string }> {
   const registry = await openRegistry({ env: { MLMODEL_HOME: home, MLMODEL_USER: 'bench', HOME: process.env.HOME } });

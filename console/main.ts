@@ -134,9 +134,21 @@ async function runQueries(options: CliOptions, statements: SourcedStatement[], i
 function watchedOutput(to: Io['stdout'], gone: () => void): Io['stdout'] {
   const out = new Writable({
     write(chunk: Buffer | string, encoding, done) {
-      if (to.writable) to.write(chunk, encoding);
+      const ok = to.writable && to.write(chunk, encoding);
       if (!to.writable) gone();
-      done();
+      if (ok || !to.writable) {
+        done();
+        return;
+      }
+      // `to` is full (a slow reader): this stream reports full too, so a
+      // streamed result waits for the reader instead of piling up in memory.
+      const go = () => {
+        to.off('drain', go);
+        to.off('close', go);
+        done();
+      };
+      to.once('drain', go);
+      to.once('close', go);
     },
   });
   Object.defineProperty(out, 'isTTY', { get: () => to.isTTY });

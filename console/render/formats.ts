@@ -1,4 +1,4 @@
-import type { Cell, Column, ResultTable } from '../../src/result/table.js';
+import type { Cell, Column, ResultTable, Row } from '../../src/result/table.js';
 import { displayCell, machineCell } from './cells.js';
 import { renderChart, renderSvgChart } from './chart.js';
 import { renderTable, type TableOptions } from './table.js';
@@ -17,35 +17,85 @@ export interface RenderOptions extends TableOptions {
   readonly raw?: boolean;
 }
 
+/**
+ * A format that writes a result a row at a time: its text is `start`, then
+ * (`startSep` and) the rows separated by `between`, then (`endSep` and)
+ * `end`. The whole-table renderers below join it at once; the streaming
+ * writer (stream.ts) writes it as the rows come, so both give the same text.
+ */
+export interface RowWriter {
+  readonly start: string;
+  /** Between `start` and the first row; written even with no rows when `alwaysSep`. */
+  readonly startSep: string;
+  row(r: Row): string;
+  readonly between: string;
+  /** Between the last row (or `start`) and `end`. */
+  readonly endSep: string;
+  readonly end: string;
+  readonly alwaysSep?: boolean;
+}
+
+/** The row-at-a-time formats: every one but the table (drawn in slices, table.ts). */
+export type RowFormat = Exclude<Format, 'table'>;
+
+export function rowWriter(columns: readonly Column[], format: RowFormat, opts: RenderOptions = {}): RowWriter {
+  switch (format) {
+    case 'json':
+      // `{"columns":[…],"rows":[` … `]}`: the text JSON.stringify gives for the whole, built in pieces.
+      return { start: `${safeJson({ columns }).slice(0, -1)},"rows":[`, startSep: '', row: (r) => safeJson(r.map(machineCell)), between: ',', endSep: '', end: ']}' };
+    case 'jsonl':
+      return { start: '', startSep: '', row: (r) => safeJson(Object.fromEntries(columns.map((c, i) => [c.name, machineCell(r[i] ?? null)]))), between: '\n', endSep: '', end: '' };
+    case 'csv': {
+      const field = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+      const line = separatedLine(columns, opts, field, false);
+      return { start: line.head.join(','), startSep: '\r\n', row: (r) => line.row(r).join(','), between: '\r\n', endSep: '', end: '' };
+    }
+    case 'tsv': {
+      const field = (s: string) => s.replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!);
+      const line = separatedLine(columns, opts, field, true);
+      return { start: line.head.join('\t'), startSep: '\n', row: (r) => line.row(r).join('\t'), between: '\n', endSep: '', end: '' };
+    }
+    case 'markdown':
+      return markdownWriter(columns);
+    case 'html':
+      return htmlWriter(columns);
+  }
+}
+
+/** A whole table through its format's RowWriter. */
+function joined(t: ResultTable, w: RowWriter): string {
+  const rows = t.rows.map((r) => w.row(r)).join(w.between);
+  const some = t.rows.length > 0;
+  return w.start + (some || w.alwaysSep ? w.startSep : '') + rows + (some || w.alwaysSep ? w.endSep : '') + w.end;
+}
+
 /** `{"columns":[{"name","type"}…],"rows":[[…]…]}` on one line: the typed result, as the IRIS query API gives it. */
 export function renderJson(t: ResultTable): string {
-  return safeJson({ columns: t.columns, rows: t.rows.map((r) => r.map(machineCell)) });
+  return joined(t, rowWriter(t.columns, 'json'));
 }
 
 /** One object per row, keyed by column name. */
 export function renderJsonl(t: ResultTable): string {
-  return t.rows.map((r) => safeJson(Object.fromEntries(t.columns.map((c, i) => [c.name, machineCell(r[i] ?? null)])))).join('\n');
+  return joined(t, rowWriter(t.columns, 'jsonl'));
 }
 
 /** RFC 4180: fields with a comma, quote, CR or LF are quoted, quotes doubled; CRLF line ends. */
 export function renderCsv(t: ResultTable, opts: RenderOptions = {}): string {
-  const field = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  return separated(t, opts, field, false).map((l) => l.join(',')).join('\r\n');
+  return joined(t, rowWriter(t.columns, 'csv', opts));
 }
 
 /** Tab-separated, with `\t`, `\n`, `\r` and `\\` escaped inside fields (the PostgreSQL text convention). */
 export function renderTsv(t: ResultTable, opts: RenderOptions = {}): string {
-  const field = (s: string) => s.replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!);
-  return separated(t, opts, field, true).map((l) => l.join('\t')).join('\n');
+  return joined(t, rowWriter(t.columns, 'tsv', opts));
 }
 
-/** The header and rows of a CSV or TSV, each cell made safe (unless raw) and then encoded by `field`. */
-function separated(t: ResultTable, opts: RenderOptions, field: (s: string) => string, escapesReturns: boolean): string[][] {
+/** The header and a row of a CSV or TSV, each cell made safe (unless raw) and then encoded by `field`. */
+function separatedLine(columns: readonly Column[], opts: RenderOptions, field: (s: string) => string, escapesReturns: boolean) {
   const cell = opts.raw ? (text: string) => text : (text: string, value: Cell) => spreadsheetCell(text, value, escapesReturns);
-  return [
-    t.columns.map((c) => field(cell(c.name, c.name))),
-    ...t.rows.map((r) => t.columns.map((c, i) => field(cell(plain(r[i] ?? null, c), r[i] ?? null)))),
-  ];
+  return {
+    head: columns.map((c) => field(cell(c.name, c.name))),
+    row: (r: Row) => columns.map((c, i) => field(cell(plain(r[i] ?? null, c), r[i] ?? null))),
+  };
 }
 
 /**
@@ -69,24 +119,45 @@ export function spreadsheetCell(text: string, value: Cell, keepReturns = false):
  * line breaks are escaped too, control characters shown as on a terminal.
  */
 export function renderMarkdown(t: ResultTable): string {
+  return joined(t, markdownWriter(t.columns));
+}
+
+function markdownWriter(columns: readonly Column[]): RowWriter {
   const field = (s: string) =>
     escapeHtml(terminalText(s, { lines: true, tabs: true }))
       .replace(/[\\`*[\]|~]/g, '\\$&')
       // `_` inside a word never makes emphasis (CommonMark): names like mnist_v1 stay as they are.
       .replace(/(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu, '\\_')
       .replace(/\r?\n/g, '<br>');
-  const head = `| ${t.columns.map((c) => field(c.name)).join(' | ')} |`;
-  const rule = `|${t.columns.map((c) => (c.type === 'LONG' || c.type === 'DOUBLE' ? ' ---: ' : ' --- ')).join('|')}|`;
-  const rows = t.rows.map((r) => `| ${t.columns.map((c, i) => field(displayCell(r[i] ?? null, c))).join(' | ')} |`);
-  return [head, rule, ...rows].join('\n');
+  const head = `| ${columns.map((c) => field(c.name)).join(' | ')} |`;
+  const rule = `|${columns.map((c) => (c.type === 'LONG' || c.type === 'DOUBLE' ? ' ---: ' : ' --- ')).join('|')}|`;
+  return {
+    start: `${head}\n${rule}`,
+    startSep: '\n',
+    row: (r) => `| ${columns.map((c, i) => field(displayCell(r[i] ?? null, c))).join(' | ')} |`,
+    between: '\n',
+    endSep: '',
+    end: '',
+  };
 }
 
 /** An HTML table with every cell escaped; column types ride along as data attributes. */
 export function renderHtml(t: ResultTable): string {
+  return joined(t, htmlWriter(t.columns));
+}
+
+function htmlWriter(columns: readonly Column[]): RowWriter {
   const esc = (s: string) => escapeHtml(terminalText(s, { lines: true, tabs: true }));
-  const head = t.columns.map((c) => `<th data-type="${c.type}">${esc(c.name)}</th>`).join('');
-  const rows = t.rows.map((r) => `<tr>${t.columns.map((c, i) => `<td>${esc(displayCell(r[i] ?? null, c))}</td>`).join('')}</tr>`);
-  return `<table class="mlmodel">\n<thead><tr>${head}</tr></thead>\n<tbody>\n${rows.join('\n')}\n</tbody>\n</table>`;
+  const head = columns.map((c) => `<th data-type="${c.type}">${esc(c.name)}</th>`).join('');
+  return {
+    start: `<table class="mlmodel">\n<thead><tr>${head}</tr></thead>\n<tbody>`,
+    startSep: '\n',
+    row: (r) => `<tr>${columns.map((c, i) => `<td>${esc(displayCell(r[i] ?? null, c))}</td>`).join('')}</tr>`,
+    between: '\n',
+    endSep: '\n',
+    end: '</tbody>\n</table>',
+    alwaysSep: true,
+  };
 }
 
 function escapeHtml(s: string): string {

@@ -10,7 +10,7 @@ import { redact, type HttpConfig, type Secret } from '../../src/config/index.js'
 import type { Progress } from '../../src/engine/context.js';
 import type { Registry } from '../../src/engine/registry.js';
 import { isMlmodelError } from '../../src/errors.js';
-import type { Cell, Column, ResultTable } from '../../src/result/table.js';
+import { isStreamed, streamOf, type Cell, type Column, type ResultTable } from '../../src/result/table.js';
 import { FORMATS, type Format } from '../args.js';
 import { machineCell } from '../render/cells.js';
 import { lineEnd, render } from '../render/formats.js';
@@ -19,6 +19,7 @@ import { errorBody, HttpError, toHttpError } from './errors.js';
 import { corsHeaders, readBody, RequestGuard, requireJson } from './guard.js';
 import { JobTable, type Job } from './jobs.js';
 import { ResultStore } from './results.js';
+import { wantsNdjson, writeNdjson } from './ndjson.js';
 import { trackingRoute, type TrackingRoute } from './tracking-routes.js';
 import { createWebUi } from './web.js';
 
@@ -200,11 +201,48 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
       if (last && 'error' in last) {
         const error =
           ac.signal.reason === TIMEOUT
-            ? new HttpError(504, 'QUERY_TIMEOUT', `the query ran longer than the server's limit of ${queryTimeoutMs / 1000} s and was cancelled`)
+            ? timedOut()
             : await explainNotFound(last.error, user, last.statement.query);
         outcomes[outcomes.length - 1] = { statement: last.statement, error };
       }
       return outcomes;
+    } finally {
+      clearTimeout(timer);
+      running.delete(work);
+      controllers.delete(ac);
+    }
+  }
+
+  /** What a query cancelled by the time limit answers. */
+  const timedOut = () => new HttpError(504, 'QUERY_TIMEOUT', `the query ran longer than the server's limit of ${queryTimeoutMs / 1000} s and was cancelled`);
+
+  /**
+   * `POST /query` with `Accept: application/x-ndjson`: one parsed query run
+   * as runParsed runs it (a slot, the time limit, cancelled when the client
+   * goes away), its rows written as JSON Lines as they are read (ndjson.ts)
+   * — for results too large to hold.
+   */
+  async function streamQuery(res: ServerResponse, user: string, text: string, query: Query, ac: AbortController): Promise<void> {
+    if (running.size >= maxRunning) {
+      throw new HttpError(429, 'TOO_MANY_QUERIES', `${maxRunning} queries are running; try again shortly`, {}, { 'Retry-After': '1' });
+    }
+    const timer = setTimeout(() => ac.abort(TIMEOUT), queryTimeoutMs);
+    const explained = async (e: unknown) => (ac.signal.reason === TIMEOUT ? timedOut() : explainNotFound(e, user, query));
+    const work = (async () => {
+      for await (const o of registry.runStatements([{ text, line: 1, query }], { user, signal: ac.signal, stream: true })) {
+        if ('error' in o) throw await explained(o.error);
+        const table = isStreamed(o.table) ? o.table : streamOf(o.table);
+        // A failure after the head: its body on the last line (a timeout is explained as at once).
+        const lastLine = (e: unknown) => errorBody(toHttpError(ac.signal.reason === TIMEOUT ? timedOut() : e, secrets));
+        await writeNdjson(res, table, lastLine).catch(async (e: unknown) => {
+          throw await explained(e);
+        });
+      }
+    })();
+    running.add(work);
+    controllers.add(ac);
+    try {
+      await work;
     } finally {
       clearTimeout(timer);
       running.delete(work);
@@ -318,6 +356,10 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
             if (!res.writableEnded) ac.abort(new Error('client went away'));
           };
           res.once('close', onClose);
+          if (wantsNdjson(req)) {
+            await streamQuery(res, user, body.q, query, ac);
+            break;
+          }
           const table = await runQuery(user, body.q, query, ac);
           send(res, 200, resultBody(table.columns, table.rows.length, 0, body.size === null ? table.rows : table.rows.slice(0, body.size)));
           break;

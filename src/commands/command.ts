@@ -2,7 +2,7 @@ import type { CommandAst, CommandSyntax, OptionValues } from '../../grammar/comm
 import type { EngineContext } from '../engine/context.js';
 import type { PushedStages } from '../planner/plan.js';
 import type { PushedRunStages } from '../planner/runs.js';
-import type { Column, ResultTable } from '../result/table.js';
+import type { Column, ResultTable, StreamedTable } from '../result/table.js';
 
 /**
  * One command, whole: what the language derives from (its syntax), what a
@@ -30,6 +30,13 @@ export interface CommandModule<S extends CommandSyntax = CommandSyntax> {
    */
   readonly writes: boolean | ((command: CommandAst<S>) => boolean);
   execute(ctx: EngineContext, command: CommandAst<S>, run: CommandRun): Promise<ResultTable>;
+  /**
+   * The same result as `execute`, its rows read a page at a time as the
+   * caller takes them: for a command whose result may be too large to hold
+   * (list). Only a caller that asks for streams calls it (the executor's
+   * executePlanStreamed); without it, a command's whole table is the answer.
+   */
+  stream?(ctx: EngineContext, command: CommandAst<S>, run: CommandRun): Promise<StreamedTable>;
 }
 
 /** What the planner hands a command besides its AST. */

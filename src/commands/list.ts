@@ -3,8 +3,10 @@ import type { EngineContext } from '../engine/context.js';
 import type { PushedStages } from '../planner/plan.js';
 import { listQuery, WHOLE_LIST } from '../planner/plan.js';
 import { MODEL_SCHEMA } from '../planner/schema.js';
-import { col, type Cell, type Column, type ColumnType, type ResultTable } from '../result/table.js';
+import { col, streamedTable, type Cell, type Column, type ColumnType, type ResultTable, type Row, type StreamedTable } from '../result/table.js';
 import { applyRecordStages, type Listing } from '../stage/records.js';
+import { streamRecordStages } from '../stage/record-stream.js';
+import { Pacer } from '../stage/pace.js';
 import { MODEL_FIELD_TABLE, type FieldType, type ModelField } from '../store/model-fields.js';
 import type { ModelRecord } from '../store/metadata.js';
 import { valueAt } from '../store/order.js';
@@ -40,14 +42,41 @@ export async function executeList(ctx: EngineContext, pushed: PushedStages = WHO
   return listingTable(applyRecordStages({ records, view: pushed.view }, pushed.rest));
 }
 
+/**
+ * executeList's result read a page at a time (store/metadata.ts
+ * streamModels): the folded stages run in the store's query, the rest as
+ * transforms over the pages (stage/record-stream.ts), the columns chosen as
+ * executeList chooses them. Every stage is compiled before the first read.
+ */
+export async function streamList(ctx: EngineContext, pushed: PushedStages = WHOLE_LIST): Promise<StreamedTable> {
+  const listing = streamRecordStages({ pages: ctx.meta.streamModels(listQuery(pushed), { signal: ctx.signal }), view: pushed.view }, pushed.rest, ctx.signal);
+  const { columns, row } = listingColumns(listing.view);
+  // Reading and writing may never wait on I/O (SQLite reads, a pipe written
+  // synchronously): the event loop gets a turn now and then, so that Ctrl-C,
+  // a time limit and other requests are heard while a million rows go out.
+  const pacer = new Pacer(ctx.signal);
+  async function* rows(): AsyncGenerator<readonly Row[], void, undefined> {
+    for await (const page of listing.pages) {
+      yield page.map(row);
+      if (pacer.due(page.length)) await pacer.pause();
+    }
+  }
+  return streamedTable(columns, rows());
+}
+
 /** A listing as a table: the list columns, or the fields its view kept, named as they were written. */
 export function listingTable(listing: Listing): ResultTable {
-  if (listing.view === null) return { columns: LIST_COLUMNS, rows: listing.records.map(listRow) };
-  const fields = listing.view.map((name) => ({ name, spec: MODEL_SCHEMA.resolve(name) }));
-  const columns: Column[] = fields.map((f) => col(f.name, COLUMN_TYPES[f.spec.type]));
+  const { columns, row } = listingColumns(listing.view);
+  return { columns, rows: listing.records.map(row) };
+}
+
+/** A view's columns, and how a record becomes a row of them. */
+function listingColumns(view: Listing['view']): { columns: readonly Column[]; row: (r: ModelRecord) => Cell[] } {
+  if (view === null) return { columns: LIST_COLUMNS, row: listRow };
+  const fields = view.map((name) => ({ name, spec: MODEL_SCHEMA.resolve(name) }));
   return {
-    columns,
-    rows: listing.records.map((r) => fields.map((f) => (valueAt(r, f.spec.path) ?? null) as Cell)),
+    columns: fields.map((f) => col(f.name, COLUMN_TYPES[f.spec.type])),
+    row: (r) => fields.map((f) => (valueAt(r, f.spec.path) ?? null) as Cell),
   };
 }
 
@@ -59,4 +88,5 @@ export const listCommand = defineCommand({
   columns: LIST_COLUMNS,
   writes: false,
   execute: (ctx, _cmd, run) => executeList(ctx, run.pushed ?? undefined),
+  stream: (ctx, _cmd, run) => streamList(ctx, run.pushed ?? undefined),
 });

@@ -7,11 +7,11 @@ import type { DeployedServerOptions, ModelServer } from '../serving/model-server
 import { getConnector, loadConfig, type Config, type ConfigOptions, type Env } from '../config/index.js';
 import { isMlmodelError, MlmodelError } from '../errors.js';
 import type { ImportCommand } from '../commands/import.js';
-import { executePlan } from '../executor/index.js';
+import { executePlan, executePlanStreamed } from '../executor/index.js';
 import { executeImportBatch, type BatchImport, type BatchOutcome } from '../executor/import-batch.js';
 import { planQuery } from '../planner/plan.js';
 import { runStatements, type Outcome, type RunnableStatement, type RunStatementsOptions } from './runner.js';
-import type { ResultTable } from '../result/table.js';
+import { isStreamed, streamOf, type QueryResult, type ResultTable, type StreamedTable } from '../result/table.js';
 import { DirectoryServingTarget, ObjectServingTarget, type ServingTarget } from '../serving/target.js';
 import type { ObjectStore } from '../store/objects.js';
 import { objectStoreAt, openStores } from '../store/open.js';
@@ -52,6 +52,16 @@ export interface Registry {
   run(text: string, opts?: RunOptions): Promise<ResultTable>;
   /** Runs an already parsed query. */
   execute(query: Query, opts?: RunOptions): Promise<ResultTable>;
+  /** execute for a caller that takes streams: a command that streams (list) answers with a StreamedTable, any other with its table. */
+  executeStreamed(query: Query, opts?: RunOptions): Promise<QueryResult>;
+  /**
+   * Parses and runs one query, its rows read as the caller takes them: a
+   * cursor over the result (`for await (const row of await registry.stream(
+   * 'mlmodel list'))`), which holds only a page of rows at a time. A command
+   * that does not stream gives its whole table as a stream of one page.
+   * Leaving the loop early closes the store's cursor; so does `close()`.
+   */
+  stream(text: string, opts?: RunOptions): Promise<StreamedTable>;
   /**
    * Runs a script (statements end at a newline or `;`, `#` comments, a
    * trailing `\`, an open quote or parenthesis continues; see `scanScript`)
@@ -65,6 +75,10 @@ export interface Registry {
    * a table or an error value, as soon as it is known; consecutive imports
    * run as one batch.
    */
+  runStatements<S extends RunnableStatement>(
+    statements: readonly S[],
+    opts: RunOptions & RunStatementsOptions & { readonly stream: true },
+  ): AsyncGenerator<Outcome<S, QueryResult>, void, undefined>;
   runStatements<S extends RunnableStatement>(statements: readonly S[], opts?: RunOptions & RunStatementsOptions): AsyncGenerator<Outcome<S>, void, undefined>;
   /**
    * Runs parsed `mlmodel import` queries as one batch (see executeImportBatch):
@@ -172,6 +186,16 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
     }
   };
 
+  const executeStreamed = async (query: Query, opts: RunOptions = {}): Promise<QueryResult> => {
+    if (opts.signal?.aborted) throw new MlmodelError('CANCELLED', 'the query was cancelled before it started');
+    try {
+      return await executePlanStreamed(contextFor(opts), planQuery(query));
+    } catch (e) {
+      if (opts.signal?.aborted && !isMlmodelError(e, 'CANCELLED')) throw new MlmodelError('CANCELLED', 'the query was cancelled', {}, { cause: e });
+      throw e;
+    }
+  };
+
   const importBatch: Registry['importBatch'] = async (queries, opts = {}) => {
     if (opts.signal?.aborted) throw new MlmodelError('CANCELLED', 'the batch was cancelled before it started');
     const items: BatchImport[] = queries.map((q) => {
@@ -189,15 +213,30 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
     // async: a ParseError rejects the promise like any other failure, never throws at the call.
     run: async (text, opts) => execute(parse(text), opts),
     execute,
+    executeStreamed,
     importBatch,
-    runStatements(statements, opts = {}) {
-      const { continueOnError, batchImports, ...runOpts } = opts;
+    runStatements<S extends RunnableStatement>(statements: readonly S[], opts: RunOptions & RunStatementsOptions = {}): AsyncGenerator<Outcome<S>, void, undefined> {
+      const { continueOnError, batchImports, stream, ...runOpts } = opts;
       // Through `this`, so that a registry wrapped around this one (`{ ...registry, execute }`) runs its own execute.
-      const engine = { execute: (q: Query, o: RunOptions) => this.execute(q, o), importBatch: this.importBatch.bind(this) };
-      return runStatements(engine, statements, runOpts, {
+      const engine = {
+        execute: (q: Query, o: RunOptions) => this.execute(q, o),
+        executeStreamed: (q: Query, o: RunOptions) => this.executeStreamed(q, o),
+        importBatch: this.importBatch.bind(this),
+      };
+      return runStatements<S, RunOptions>(engine, statements, runOpts, {
         ...(continueOnError === undefined ? {} : { continueOnError }),
         ...(batchImports === undefined ? {} : { batchImports }),
-      });
+        // One call for both overloads: the type of what it yields follows `stream` (Registry['runStatements']).
+        stream: stream === true,
+      }) as AsyncGenerator<Outcome<S>, void, undefined>;
+    },
+    async stream(text, opts = {}) {
+      // Only the first outcome is taken, and the run loop is not closed after it: closing it would close the stream it gave.
+      const first = await this.runStatements([{ text, line: 1 }], { ...opts, stream: true }).next();
+      if (first.done) throw new MlmodelError('INVALID_ARGUMENT', 'there is no query to run');
+      const o = first.value;
+      if ('error' in o) throw o.error;
+      return isStreamed(o.table) ? o.table : streamOf(o.table);
     },
     async *runScript(text, opts = {}) {
       for await (const o of this.runStatements(splitScript(text), opts)) {

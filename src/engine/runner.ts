@@ -3,16 +3,18 @@ import { ParseError, type Statement } from '../../grammar/index.js';
 import type { BatchOutcome } from '../executor/import-batch.js';
 import { MlmodelError } from '../errors.js';
 import { parse } from '../language.js';
-import type { ResultTable } from '../result/table.js';
+import { isStreamed, type QueryResult, type ResultTable, type StreamedTable } from '../result/table.js';
 
 /** What one statement came to: its table, or the error that stopped it (a ParseError or an MlmodelError), as a value. */
-export type Outcome<S extends Statement = Statement> =
-  | { readonly statement: S; readonly table: ResultTable }
+export type Outcome<S extends Statement = Statement, T extends QueryResult = ResultTable> =
+  | { readonly statement: S; readonly table: T }
   | { readonly statement: S; readonly error: unknown };
 
 /** What the runner needs of a registry. */
 export interface StatementEngine<O> {
   execute(query: Query, opts: O): Promise<ResultTable>;
+  /** execute for a caller that takes streams: a command that streams answers with a StreamedTable (executor/index.ts executePlanStreamed). */
+  executeStreamed?(query: Query, opts: O): Promise<QueryResult>;
   importBatch(queries: readonly Query[], opts: O & { stopAtError?: boolean }): Promise<BatchOutcome[]>;
 }
 
@@ -26,6 +28,15 @@ export interface RunStatementsOptions {
   readonly continueOnError?: boolean;
   /** Run consecutive imports as one batch (archives stored concurrently, records committed in groups). Default true. */
   readonly batchImports?: boolean;
+  /**
+   * Yield a streaming command's result (list) as a StreamedTable, read as
+   * the caller takes its rows, instead of a whole table. The caller reads
+   * each stream before asking for the next outcome (the runner closes one
+   * left open before it runs the next statement); an error while reading
+   * comes from the stream, after the rows before it, and stopping there
+   * (unless going on after errors) is the caller's part. Default false.
+   */
+  readonly stream?: boolean;
 }
 
 /** Consecutive imports committed together; bounds the memory and the time before results are reported. */
@@ -39,13 +50,50 @@ const IMPORT_BATCH_SIZE = 1024;
  * after the first unless told to go on. Cancellation and progress travel in
  * `opts` to every execution.
  */
+export function runStatements<S extends RunnableStatement, O extends { readonly signal?: AbortSignal }>(
+  engine: StatementEngine<O>,
+  statements: readonly S[],
+  opts: O,
+  run: RunStatementsOptions & { readonly stream: true },
+): AsyncGenerator<Outcome<S, QueryResult>, void, undefined>;
+export function runStatements<S extends RunnableStatement, O extends { readonly signal?: AbortSignal }>(
+  engine: StatementEngine<O>,
+  statements: readonly S[],
+  opts: O,
+  run?: RunStatementsOptions,
+): AsyncGenerator<Outcome<S>, void, undefined>;
 export async function* runStatements<S extends RunnableStatement, O extends { readonly signal?: AbortSignal }>(
   engine: StatementEngine<O>,
   statements: readonly S[],
   opts: O,
   run: RunStatementsOptions = {},
-): AsyncGenerator<Outcome<S>, void, undefined> {
+): AsyncGenerator<Outcome<S, QueryResult>, void, undefined> {
+  let open: StreamedTable | null = null;
+  try {
+    yield* runEach(engine, statements, opts, run, (t) => (open = t));
+  } finally {
+    await (open as StreamedTable | null)?.close();
+  }
+}
+
+async function* runEach<S extends RunnableStatement, O extends { readonly signal?: AbortSignal }>(
+  engine: StatementEngine<O>,
+  statements: readonly S[],
+  opts: O,
+  run: RunStatementsOptions,
+  opened: (t: StreamedTable) => void,
+): AsyncGenerator<Outcome<S, QueryResult>, void, undefined> {
   const goOn = run.continueOnError === true;
+  let last: StreamedTable | null = null;
+  const execute = async (query: Query): Promise<QueryResult> => {
+    // A stream the caller left unread holds a cursor: closed before anything else runs.
+    await last?.close();
+    last = null;
+    if (run.stream !== true || engine.executeStreamed === undefined) return engine.execute(query, opts);
+    const result = await engine.executeStreamed(query, opts);
+    if (isStreamed(result)) opened((last = result));
+    return result;
+  };
   const parsed = (s: S): Query | ParseError => {
     if (s.query !== undefined) return s.query;
     try {
@@ -75,6 +123,8 @@ export async function* runStatements<S extends RunnableStatement, O extends { re
     if (imports.length > 1) {
       let outcomes: BatchOutcome[];
       try {
+        await (last as StreamedTable | null)?.close();
+        last = null;
         outcomes = await engine.importBatch(imports, { ...opts, stopAtError: !goOn });
       } catch (e) {
         // The batch as a whole could not start (cancelled, store unavailable): its first statement carries the error.
@@ -92,7 +142,7 @@ export async function* runStatements<S extends RunnableStatement, O extends { re
     }
     i++;
     try {
-      yield { statement, table: await engine.execute(query, opts) };
+      yield { statement, table: await execute(query) };
     } catch (e) {
       yield { statement, error: e };
       if (!goOn) return;

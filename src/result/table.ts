@@ -73,3 +73,62 @@ export const col = (name: string, type: ColumnType): Column => ({ name, type });
 
 /** A LONG column of byte counts, shown human-readable in tables. */
 export const bytesCol = (name: string): Column => ({ name, type: 'LONG', display: 'bytes' });
+
+/** One row of cells. */
+export type Row = readonly Cell[];
+
+/**
+ * A result whose rows come as the store reads them, a page at a time, for a
+ * result too large to hold (`mlmodel list` of a million models): its
+ * columns are known at once, its pages are read once, in order. Iterating
+ * it gives the rows one by one; leaving the loop early (break, return, an
+ * exception) closes what it reads from (a SQLite statement, a MongoDB
+ * cursor), and so does `close()` for a stream never iterated to its end.
+ * Only a runner asked for streams (`RunStatementsOptions.stream`) yields one:
+ * every other front end gets whole ResultTables as before. It never carries
+ * findings or a chart (no command that has them streams).
+ */
+export interface StreamedTable extends AsyncIterable<Row> {
+  readonly columns: readonly Column[];
+  /** The rows a page at a time (each page non-empty), for consumers that write in batches. */
+  readonly pages: AsyncGenerator<readonly Row[], void, undefined>;
+  /** Stops reading and frees the store's cursor; harmless after the end. */
+  close(): Promise<void>;
+}
+
+/** What a statement may come to when the caller takes streams: a whole table or a streamed one. */
+export type QueryResult = ResultTable | StreamedTable;
+
+export function isStreamed(t: QueryResult): t is StreamedTable {
+  return 'pages' in t;
+}
+
+/** A streamed table over pages from `pages` (a generator whose `finally` closes its cursor). */
+export function streamedTable(columns: readonly Column[], pages: AsyncGenerator<readonly Row[], void, undefined>): StreamedTable {
+  return {
+    columns,
+    pages,
+    async *[Symbol.asyncIterator]() {
+      for await (const page of pages) yield* page;
+    },
+    async close() {
+      await pages.return(undefined);
+    },
+  };
+}
+
+/** A whole table as a stream of one page (a command that does not stream, asked for a stream). */
+export function streamOf(t: ResultTable): StreamedTable {
+  async function* one(): AsyncGenerator<readonly Row[], void, undefined> {
+    if (t.rows.length > 0) yield t.rows;
+  }
+  return streamedTable(t.columns, one());
+}
+
+/** Reads a streamed table to its end, into a whole table (the REPL, a sort that needs every row). */
+export async function collectTable(t: QueryResult): Promise<ResultTable> {
+  if (!isStreamed(t)) return t;
+  const rows: Row[] = [];
+  for await (const page of t.pages) for (const r of page) rows.push(r);
+  return { columns: t.columns, rows };
+}

@@ -73,6 +73,28 @@ export interface NameClaim {
   at: Date;
 }
 
+/** Records per page of streamModels: small enough that the first reaches a reader at once, large enough to cost little per record. */
+export const STREAM_PAGE = 512;
+
+export interface StreamOptions {
+  readonly signal?: AbortSignal | undefined;
+  readonly pageSize?: number;
+}
+
+/** CANCELLED if the stream's signal fired: checked between pages. */
+export function checkStreamSignal(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new MlmodelError('CANCELLED', 'the query was cancelled');
+}
+
+/** Records in memory (already sorted), given out as streamModels pages. */
+export async function* pagesOf(records: readonly ModelRecord[], opts: StreamOptions = {}): AsyncGenerator<ModelRecord[], void, undefined> {
+  const size = opts.pageSize ?? STREAM_PAGE;
+  for (let i = 0; i < records.length; i += size) {
+    checkStreamSignal(opts.signal);
+    yield records.slice(i, i + size);
+  }
+}
+
 /**
  * How a claim write is kept. `durable: false` is for leases (engine/lease.ts):
  * a lease is renewed by a living holder and dies with it, so after a power
@@ -116,6 +138,18 @@ export interface MetadataStore extends ServingRecords {
   /** Filter, sort, limit: validated by validateQuery; the sort ends with `id` ascending. */
   findModels(query?: ModelQuery): Promise<ModelRecord[]>;
   countModels(filter?: FilterDoc): Promise<number>;
+  /**
+   * The records findModels would return, in its order, read a page at a time
+   * (at most `pageSize`, default STREAM_PAGE) from a cursor the store keeps
+   * open while the pages are taken, so that a million records never sit in
+   * memory at once. A sort the store cannot run in its query (on SQLite, a
+   * path that is not a column) needs every matching record first: those are
+   * read whole, then given out in pages. Leaving the loop early closes the
+   * cursor. CANCELLED, between pages, once `signal` fires. Other calls on the
+   * store may run while a stream is open (SQLite reads it on a connection of
+   * its own, one snapshot throughout).
+   */
+  streamModels(query?: ModelQuery, opts?: StreamOptions): AsyncGenerator<ModelRecord[], void, undefined>;
 
   /**
    * Runs `fn` with the writes it makes grouped into one durable commit where

@@ -25,8 +25,11 @@ import {
   checkUpdate,
   cloneRecord,
   MAX_CLAIM_ATTEMPTS,
+  checkStreamSignal,
+  STREAM_PAGE,
   type ClaimWriteOptions,
   type MetadataStore,
+  type StreamOptions,
   type ModelRecord,
   type ModelUpdate,
   type NameClaim,
@@ -267,6 +270,37 @@ export class MongoMetadataStore implements MetadataStore {
         .toArray(),
     );
     return docs.map((d) => cloneRecord(d));
+  }
+
+  /** The same `find` as findModels, read through its cursor a batch at a time (getMore), closed when the stream ends or is left. */
+  async *streamModels(query: ModelQuery = {}, opts: StreamOptions = {}): AsyncGenerator<ModelRecord[], void, undefined> {
+    const q = validateQuery(query);
+    if (q.limit === 0) return;
+    checkStreamSignal(opts.signal);
+    const size = opts.pageSize ?? STREAM_PAGE;
+    const cursor = this.#models.find(toServerFilter(q.filter), {
+      sort: q.sort,
+      projection: { _id: 0 },
+      batchSize: size,
+      ...(q.limit !== null ? { limit: q.limit } : {}),
+    });
+    try {
+      let page: ModelRecord[] = [];
+      for (;;) {
+        const doc = await this.#run('find models', () => cursor.next());
+        if (doc === null) break;
+        page.push(cloneRecord(doc));
+        // A page ends with the batch the server sent: the next one is fetched only when asked for.
+        if (page.length >= size || cursor.bufferedCount() === 0) {
+          yield page;
+          page = [];
+          checkStreamSignal(opts.signal);
+        }
+      }
+      if (page.length > 0) yield page;
+    } finally {
+      await cursor.close().catch(() => undefined);
+    }
   }
 
   async countModels(filter?: FilterDoc): Promise<number> {

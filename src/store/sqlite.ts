@@ -39,8 +39,12 @@ import {
   checkUpdate,
   cloneRecord,
   MAX_CLAIM_ATTEMPTS,
+  checkStreamSignal,
+  pagesOf,
+  STREAM_PAGE,
   type ClaimWriteOptions,
   type MetadataStore,
+  type StreamOptions,
   type ModelRecord,
   type ModelUpdate,
   type NameClaim,
@@ -408,6 +412,56 @@ export class SqliteMetadataStore implements MetadataStore {
   async findModels(query: ModelQuery = {}): Promise<ModelRecord[]> {
     const q = validateQuery(query);
     return this.#read(() => this.#select(q));
+  }
+
+  async *streamModels(query: ModelQuery = {}, opts: StreamOptions = {}): AsyncGenerator<ModelRecord[], void, undefined> {
+    const q = validateQuery(query);
+    if (q.limit === 0) return;
+    const plan = this.plan(q);
+    // A sort SQL cannot run needs every record before the first; a database
+    // in memory, or one inside a group's open transaction, is not what a
+    // second connection would see.
+    if (plan.orderBy === null || this.#path === ':memory:' || this.#groupDepth > 0) {
+      yield* pagesOf(await this.findModels(query), opts);
+      return;
+    }
+    checkStreamSignal(opts.signal);
+    const size = opts.pageSize ?? STREAM_PAGE;
+    const { sql, params } = this.#sqlFor(plan, q);
+    const test = plan.residual ? recordTest(plan.residual) : null;
+    // A connection of the stream's own: an open better-sqlite3 iterator keeps
+    // its connection busy, and the store's other callers (another HTTP
+    // request, the REPL's name refresh) must go on meanwhile. Its statement
+    // holds one read snapshot (WAL) for the whole stream and takes no lock
+    // a writer waits for.
+    let reader: Database.Database | null = null;
+    let rows: IterableIterator<unknown> | null = null;
+    try {
+      let next = await this.#busy(() => {
+        reader ??= openReader(this.#path);
+        rows = reader.prepare(sql).iterate(...params);
+        return rows.next();
+      });
+      let page: ModelRecord[] = [];
+      let taken = 0;
+      for (; !next.done; next = rows!.next()) {
+        const rec = parseDoc((next.value as { doc: string }).doc);
+        if (test && !test(rec)) continue;
+        page.push(rec);
+        if (q.limit !== null && ++taken >= q.limit) break;
+        if (page.length >= size) {
+          yield page;
+          page = [];
+          checkStreamSignal(opts.signal);
+        }
+      }
+      if (page.length > 0) yield page;
+    } catch (e) {
+      throw e instanceof MlmodelError ? e : sqliteError(e, this.#path);
+    } finally {
+      (rows as IterableIterator<unknown> | null)?.return?.();
+      (reader as Database.Database | null)?.close();
+    }
   }
 
   async countModels(filter?: FilterDoc): Promise<number> {
@@ -834,6 +888,13 @@ function schemaReady(db: Database.Database, path: string): boolean {
 }
 
 /** Runs a `PRAGMA optimize` variant, which may write statistics; a busy or read-only database skips it. */
+/** A read-only connection for one stream, with the semantics the store's own connection has (case-sensitive like). */
+function openReader(path: string): Database.Database {
+  const db = new Database(path, { readonly: true, fileMustExist: true, timeout: 0 });
+  db.pragma('case_sensitive_like = ON');
+  return db;
+}
+
 function tryOptimize(db: Database.Database, pragma: string): void {
   try {
     db.pragma(pragma);

@@ -16,7 +16,7 @@ import { loadConfig, type Env } from '../../src/config/index.js';
 import { openRegistry, type Registry } from '../../src/engine/registry.js';
 import { isMlmodelError } from '../../src/errors.js';
 import { listingTable } from '../../src/commands/list.js';
-import { col, type ResultTable } from '../../src/result/table.js';
+import { col, collectTable, type ResultTable } from '../../src/result/table.js';
 import { toStamp } from '../../src/result/dates.js';
 import { applyRecordStages } from '../../src/stage/records.js';
 import type { MetadataStore, ModelRecord } from '../../src/store/metadata.js';
@@ -189,6 +189,11 @@ export function pushdownSuite(setup: () => Promise<PushdownBackend>, options: Pu
   const same = async (records: readonly ModelRecord[], query: Query) => {
     const planned = await outcome(() => reg.execute(query));
     const expected = await outcome(() => reference(records, query));
+    // The streamed list (read a page at a time, the rest's stages over the pages) gives the same table or error.
+    const streamed = await outcome(async () => collectTable(await reg.executeStreamed(query)));
+    if (!isDeepStrictEqual(streamed, planned)) {
+      return { planned: streamed, expected: planned, same: false };
+    }
     return { planned, expected, same: isDeepStrictEqual(planned, expected) };
   };
 
