@@ -285,6 +285,11 @@ async function mongoPing(url) {
   }
 }
 
+/** What every MinIO server here runs with: its root user, no browser console, no update checks, no config file. */
+function minioEnv(env, user, password) {
+  return { ...env, MINIO_ROOT_USER: user, MINIO_ROOT_PASSWORD: password, MINIO_BROWSER: 'off', MINIO_UPDATE: 'off', MINIO_CONFIG_ENV_FILE: '' };
+}
+
 /** FerretDB on SQLite in its own data dir, or, given `postgresqlUrl`, on that PostgreSQL. */
 export async function startFerretdb({ env = process.env, log = () => {}, postgresqlUrl = null } = {}) {
   const bin = await ensureFerretdb({ env, log });
@@ -337,14 +342,7 @@ export async function startMinio({ env = process.env, log = () => {} } = {}) {
     name: 'MinIO',
     bin,
     args: ['server', join(dir, 'data'), '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'],
-    env: {
-      ...env,
-      MINIO_ROOT_USER: user,
-      MINIO_ROOT_PASSWORD: password,
-      MINIO_BROWSER: 'off',
-      MINIO_UPDATE: 'off',
-      MINIO_CONFIG_ENV_FILE: '',
-    },
+    env: minioEnv(env, user, password),
     dir,
     ready: async () => {
       const res = await fetch(`http://127.0.0.1:${port}/minio/health/ready`, { signal: AbortSignal.timeout(2000) });
@@ -586,12 +584,7 @@ function clusterNode({ index, bin, port, consolePort, drive, endpoints, env, dir
         ['server', '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet', ...endpoints],
         {
           env: {
-            ...env,
-            MINIO_ROOT_USER: user,
-            MINIO_ROOT_PASSWORD: password,
-            MINIO_BROWSER: 'off',
-            MINIO_UPDATE: 'off',
-            MINIO_CONFIG_ENV_FILE: '',
+            ...minioEnv(env, user, password),
             // The drives are directories on the machine's root disk, which MinIO refuses outside CI/CD mode.
             MINIO_CI_CD: '1',
             // Inside a container MinIO will not take a loopback endpoint as its own unless told which one is.
