@@ -404,7 +404,8 @@ async function syncDir(dir: string): Promise<void> {
  * up to the parent of the topmost new one: a new directory's own entry is
  * written in its parent, and a crash could otherwise lose the whole subtree
  * with the object the put acknowledged (ext4's journal usually covers it;
- * POSIX does not promise it). Only a model's first object pays for this.
+ * POSIX does not promise it). Only the first object under a new prefix (a
+ * version's archive) pays for it: one more fsync per imported version.
  */
 async function syncNewDirs(created: string | undefined, dir: string): Promise<void> {
   if (created === undefined) return;
