@@ -157,6 +157,10 @@ function drained(ws: WriteStream): Promise<void> {
  * a file where the archive needs a directory), CANCELLED.
  */
 export async function extractArchive(source: Readable, destDir: string, opts: ExtractOptions = {}): Promise<ExtractReport> {
+  // The awaits below run before the loop listens to the source: an error it
+  // emits meanwhile (a store's stream failing) would otherwise be uncaught
+  // and end the process. The loop still sees it, as the stream's `errored`.
+  source.on('error', ignoreError);
   const type = opts.type === undefined ? undefined : parseModelType(opts.type);
   const limits = resolveLimits(opts.limits);
   const dest = await resolveDest(destDir);
@@ -205,6 +209,10 @@ export async function extractArchive(source: Readable, destDir: string, opts: Ex
     await rm(staging, { recursive: true, force: true });
     if (!succeeded && firstCreated !== undefined) await removeCreatedParents(parent, firstCreated);
   }
+}
+
+function ignoreError(): void {
+  // Heard here, reported by the read loop (see extractArchive).
 }
 
 /** Undoes mkdir -p of destDir's parents after a failure; stops at the first one something else now uses. */
