@@ -66,16 +66,21 @@ export function bucketExtremes(lowest: readonly (readonly number[])[], highest: 
   for (let i = 0; i < lowest.length; i++) {
     const [, loStep, lo] = lowest[i]! as [number, number, number];
     const [, hiStep, hi] = highest[i]! as [number, number, number];
-    if (loStep === hiStep && lo === hi) {
-      steps.push(loStep);
-      values.push(lo);
-    } else if (loStep <= hiStep) {
-      steps.push(loStep, hiStep);
-      values.push(lo, hi);
-    } else {
-      steps.push(hiStep, loStep);
-      values.push(hi, lo);
-    }
+    pushExtremes(steps, values, loStep, lo, hiStep, hi);
   }
   return { steps, values };
+}
+
+/** Appends one bucket's lowest and highest points in step order (once when they are the same point). */
+export function pushExtremes(steps: number[], values: number[], loStep: number, lo: number, hiStep: number, hi: number): void {
+  if (loStep === hiStep && lo === hi) {
+    steps.push(loStep);
+    values.push(lo);
+  } else if (loStep <= hiStep) {
+    steps.push(loStep, hiStep);
+    values.push(lo, hi);
+  } else {
+    steps.push(hiStep, loStep);
+    values.push(hi, lo);
+  }
 }

@@ -19,7 +19,7 @@ import Database from 'better-sqlite3';
 import { MlmodelError } from '../errors.js';
 import type { Series } from './downsample.js';
 import { recordTest } from '../store/match.js';
-import { BLOCK_STEPS, batchBlocks, blockBucketWidth, bucketExtremes } from './blocks.js';
+import { BLOCK_STEPS, batchBlocks, blockBucketWidth, bucketExtremes, pushExtremes } from './blocks.js';
 import { runSearch, valueRank, VALUE_KIND, type ValueKind } from './sqlite-search.js';
 import {
   checkCheckpoint,
@@ -412,16 +412,7 @@ export class SqliteTrackingStore implements TrackingStore {
       const [ls, lv] = lowest.get(id, key, from, to) as [number | null, number | null];
       if (ls === null || lv === null) continue;
       const [hs, hv] = highest.get(id, key, from, to) as [number, number];
-      if (lv === hv && ls === hs) {
-        steps.push(ls);
-        values.push(lv);
-      } else if (ls <= hs) {
-        steps.push(ls, hs);
-        values.push(lv, hv);
-      } else {
-        steps.push(hs, ls);
-        values.push(hv, lv);
-      }
+      pushExtremes(steps, values, ls, lv, hs, hv);
     }
     return { steps, values };
   }
