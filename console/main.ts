@@ -1,4 +1,5 @@
 import { packageVersion } from './version.js';
+import { drainedOrClosed } from '../src/result/drain.js';
 import { Writable, type Readable } from 'node:stream';
 import { parseCommandLine, USAGE, UsageError, type CliOptions } from './args.js';
 import { EXIT_OK, EXIT_QUERY_FAILED, EXIT_USAGE } from './exit-codes.js';
@@ -142,13 +143,7 @@ function watchedOutput(to: Io['stdout'], gone: () => void): Io['stdout'] {
       }
       // `to` is full (a slow reader): this stream reports full too, so a
       // streamed result waits for the reader instead of piling up in memory.
-      const go = () => {
-        to.off('drain', go);
-        to.off('close', go);
-        done();
-      };
-      to.once('drain', go);
-      to.once('close', go);
+      void drainedOrClosed(to).then(() => done());
     },
   });
   Object.defineProperty(out, 'isTTY', { get: () => to.isTTY });

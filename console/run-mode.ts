@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { drainedOrClosed } from '../src/result/drain.js';
 import type { Registry } from '../src/engine/registry.js';
 import type { Format } from './args.js';
 import type { LineProgress } from './progress.js';
@@ -106,15 +107,7 @@ async function writeStream(t: StreamedTable, out: RunOutput): Promise<unknown> {
     if (text === '') return Promise.resolve();
     last = text;
     if (out.stdout.write(text)) return Promise.resolve();
-    return new Promise((resolve) => {
-      const go = () => {
-        out.stdout.off('drain', go);
-        out.stdout.off('close', go);
-        resolve();
-      };
-      out.stdout.once('drain', go);
-      out.stdout.once('close', go);
-    });
+    return drainedOrClosed(out.stdout);
   };
   const pager = out.pager && 'open' in out.pager ? out.pager : null;
   let held: string[] | null = pager ? [] : null;

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { drainedOrClosed } from '../../src/result/drain.js';
 import type { Row, StreamedTable } from '../../src/result/table.js';
 import { machineCell } from '../render/cells.js';
 
@@ -26,17 +27,7 @@ export async function writeNdjson(res: ServerResponse, t: StreamedTable, errorLi
     let rows = 0;
     const write = async (text: string) => {
       if (res.destroyed) throw new ClientGone();
-      if (!res.write(text)) {
-        await new Promise<void>((resolve) => {
-          const go = () => {
-            res.off('drain', go);
-            res.off('close', go);
-            resolve();
-          };
-          res.once('drain', go);
-          res.once('close', go);
-        });
-      }
+      if (!res.write(text)) await drainedOrClosed(res);
     };
     const lines = (page: readonly Row[]) => page.map((r) => JSON.stringify(r.map((v) => machineCell(v))) + '\n').join('');
     await write(JSON.stringify({ fields: t.columns.map((c) => ({ name: c.name, type: c.type, ...(c.typed ? { typed: c.typed } : {}) })) }) + '\n');
