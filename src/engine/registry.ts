@@ -176,25 +176,21 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
     };
   };
 
-  const execute = async (query: Query, opts: RunOptions = {}): Promise<ResultTable> => {
+  /** Runs a plan, telling a cancellation apart from what the cancelled work threw on its way out. */
+  const cancellable = async <T>(opts: RunOptions, run: () => Promise<T>): Promise<T> => {
     if (opts.signal?.aborted) throw new MlmodelError('CANCELLED', 'the query was cancelled before it started');
     try {
-      return await executePlan(contextFor(opts), planQuery(query));
+      return await run();
     } catch (e) {
       if (opts.signal?.aborted && !isMlmodelError(e, 'CANCELLED')) throw new MlmodelError('CANCELLED', 'the query was cancelled', {}, { cause: e });
       throw e;
     }
   };
 
-  const executeStreamed = async (query: Query, opts: RunOptions = {}): Promise<QueryResult> => {
-    if (opts.signal?.aborted) throw new MlmodelError('CANCELLED', 'the query was cancelled before it started');
-    try {
-      return await executePlanStreamed(contextFor(opts), planQuery(query));
-    } catch (e) {
-      if (opts.signal?.aborted && !isMlmodelError(e, 'CANCELLED')) throw new MlmodelError('CANCELLED', 'the query was cancelled', {}, { cause: e });
-      throw e;
-    }
-  };
+  const execute = (query: Query, opts: RunOptions = {}): Promise<ResultTable> => cancellable(opts, () => executePlan(contextFor(opts), planQuery(query)));
+
+  const executeStreamed = (query: Query, opts: RunOptions = {}): Promise<QueryResult> =>
+    cancellable(opts, () => executePlanStreamed(contextFor(opts), planQuery(query)));
 
   const importBatch: Registry['importBatch'] = async (queries, opts = {}) => {
     if (opts.signal?.aborted) throw new MlmodelError('CANCELLED', 'the batch was cancelled before it started');
