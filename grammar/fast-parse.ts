@@ -8,7 +8,6 @@ import {
   inNode,
   joined,
   likeNode,
-  modelRefNode,
   negated,
   sortKeyNode,
   type CommandTokens,
@@ -68,14 +67,16 @@ export function createFastParse(parser: MlmodelParser, tokens: T.TokenSet): Fast
     prefixes.set(tokens.byWord.get(p.prefix)!, { byKeyword, bare: p.commands.find((r) => r.syntax.bareDefault === true) });
   }
 
-  // The token categories, as flags by token type: what Chevrotain's tokenMatcher answers, asked once per type.
-  const isName = new Set<TokenType>();
-  const isCompareOp = new Set<TokenType>();
+  // The token categories, as flags by token type index: what Chevrotain's tokenMatcher answers, asked once per type.
+  const size = Math.max(EOF.tokenTypeIdx!, ...tokens.all.map((t) => t.tokenTypeIdx!)) + 1;
+  const nameFlags = new Uint8Array(size);
+  const compareFlags = new Uint8Array(size);
   for (const type of tokens.all) {
     const probe = createTokenInstance(type, '', NaN, NaN, NaN, NaN, NaN, NaN);
-    if (tokenMatcher(probe, T.Name)) isName.add(type);
-    if (tokenMatcher(probe, T.CompareOp)) isCompareOp.add(type);
+    if (tokenMatcher(probe, T.Name)) nameFlags[type.tokenTypeIdx!] = 1;
+    if (tokenMatcher(probe, T.CompareOp)) compareFlags[type.tokenTypeIdx!] = 1;
   }
+  const isName = (type: TokenType): boolean => nameFlags[type.tokenTypeIdx!] === 1;
 
   /** Past the last token Chevrotain's LA gives an EOF token; so does this. */
   const END: IToken = createTokenInstance(EOF, '', NaN, NaN, NaN, NaN, NaN, NaN);
@@ -88,7 +89,7 @@ export function createFastParse(parser: MlmodelParser, tokens: T.TokenSet): Fast
 
   function name(): IToken {
     const t = toks[pos];
-    if (t === undefined || !isName.has(t.tokenType)) throw DECLINE;
+    if (t === undefined || !isName(t.tokenType)) throw DECLINE;
     pos++;
     return t;
   }
@@ -103,7 +104,7 @@ export function createFastParse(parser: MlmodelParser, tokens: T.TokenSet): Fast
   /** `value`: a word or a quoted string. */
   function value(): IToken {
     const t = toks[pos];
-    if (t === undefined || (t.tokenType !== T.Quoted && !isName.has(t.tokenType))) throw DECLINE;
+    if (t === undefined || (t.tokenType !== T.Quoted && !isName(t.tokenType))) throw DECLINE;
     pos++;
     return t;
   }
@@ -154,7 +155,7 @@ export function createFastParse(parser: MlmodelParser, tokens: T.TokenSet): Fast
           break;
         case 'options':
           options = [];
-          while (isName.has(next())) {
+          while (isName(next())) {
             const key = toks[pos++]!;
             expect(T.Eq);
             options.push({ key, value: value() });
@@ -162,7 +163,7 @@ export function createFastParse(parser: MlmodelParser, tokens: T.TokenSet): Fast
           break;
         case 'names':
           if (!arg.optional) fields[arg.field] = nameList();
-          else if (LA(2).tokenType !== T.Eq && isName.has(next())) fields[arg.field] = nameList();
+          else if (LA(2).tokenType !== T.Eq && isName(next())) fields[arg.field] = nameList();
           break;
         case 'word':
           if (arg.optionalKeyword !== undefined) {
@@ -238,7 +239,7 @@ export function createFastParse(parser: MlmodelParser, tokens: T.TokenSet): Fast
     const field = name();
     const op = toks[pos];
     if (op === undefined) throw DECLINE;
-    if (isCompareOp.has(op.tokenType)) {
+    if (compareFlags[op.tokenType.tokenTypeIdx!] === 1) {
       pos++;
       return compareNode(field, op, value(), DECLINING_SINK);
     }

@@ -157,6 +157,8 @@ export function createParse({ tokens: tokens_, parser, builder: astBuilder, fast
    * is far above real queries, so overcounting one costs nothing.
    */
   function tooDeep(tokens: readonly IToken[]): { token: IToken; message: string } | undefined {
+    // Each token deepens the nesting by one at most: a short query cannot be too deep (most are).
+    if (tokens.length <= MAX_NESTING) return undefined;
     // Per open parenthesis: the `not`s pending outside it.
     const outer: number[] = [];
     let pending = 0;
