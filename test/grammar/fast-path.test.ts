@@ -187,7 +187,7 @@ describe('the fast path', () => {
     expect(counts.fast).toBeGreaterThan(20);
     // And a mutation Chevrotain still reads, the fast path reads too.
     expect(counts.declined).toBe(0);
-  }, 120_000);
+  }, 100 * runs(1200));
 
   it('declines each problem only the AST builder finds, which Chevrotain then reports', () => {
     const texts = [
