@@ -1,6 +1,7 @@
 import type { Query } from './ast.js';
 import { kindsOf, type CommandSyntax } from './command-syntax.js';
-import { createParse } from './parse.js';
+import { createFastParse } from './fast-parse.js';
+import { createParse, type ParseFunctions } from './parse.js';
 import { MlmodelParser, type CommandRule } from './parser.js';
 import { createPrinter, type Printer } from './printer.js';
 import { createTokens, type TokenSet } from './tokens.js';
@@ -20,6 +21,14 @@ export interface Language extends Printer {
   readonly commandRules: readonly CommandRule[];
   /** Parses one query; throws ParseError, and only ParseError. */
   parse(text: string): Query;
+  /**
+   * The two ways `parse` reads a query, each on its own, for the tests that
+   * hold them to one another and for bench:parse: `fast` is the fast path
+   * alone (undefined where it declines; it throws what `parse` throws before
+   * either path runs: too long, a lexing error, too deep a nesting),
+   * `chevrotain` is `parse` without the fast path.
+   */
+  readonly paths: Pick<ParseFunctions, 'fast' | 'chevrotain'>;
   /** True when `text` on its own would lex as a keyword (case-insensitive). */
   isKeyword(text: string): boolean;
   /** The rule of the command an AST kind belongs to. */
@@ -32,6 +41,7 @@ export function createLanguage(commands: readonly CommandSyntax[], options: { va
   const tokens = createTokens(words, options);
   const parser = new MlmodelParser(tokens, commands, options);
   const builder = createAstBuilder(parser);
+  const { parse, fast, chevrotain } = createParse({ tokens, parser, builder, fast: createFastParse(parser, tokens) });
   const byKind = new Map<string, CommandRule>();
   for (const r of parser.commandRules) for (const k of kindsOf(r.syntax)) byKind.set(k, r);
   const ruleFor = (kind: string) => byKind.get(kind);
@@ -42,7 +52,8 @@ export function createLanguage(commands: readonly CommandSyntax[], options: { va
     tokens,
     parser,
     commandRules: parser.commandRules,
-    parse: createParse({ tokens, parser, builder }),
+    parse,
+    paths: { fast, chevrotain },
     isKeyword: tokens.isKeyword,
     ruleFor,
   };

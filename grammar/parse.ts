@@ -3,6 +3,7 @@ import { EOF, createTokenInstance, tokenMatcher } from './chevrotain.js';
 import type { Query } from './ast.js';
 import { AssistWindow, WINDOW_LIMIT } from './assist-window.js';
 import { ParseError, tokenIssue, type ParseIssue } from './errors.js';
+import type { FastParse } from './fast-parse.js';
 import type { MlmodelParser } from './parser.js';
 import { nearest } from './suggest.js';
 import * as T from './tokens.js';
@@ -32,11 +33,25 @@ const MAX_WALK = 64;
  */
 const ASSIST_BUDGET = 20_000;
 
-/** What a parse function is made of: one language's tokens, parser and CST→AST builder. */
+/** What a parse function is made of: one language's tokens, parser and CST→AST builder, and its fast path. */
 export interface ParseParts {
   readonly tokens: T.TokenSet;
   readonly parser: MlmodelParser;
   readonly builder: AstBuilder;
+  /** Tried first on the lexed tokens; when it declines (or is not given), Chevrotain parses them. */
+  readonly fast?: FastParse;
+}
+
+/** How a query is read: the fast path first (the default), the fast path alone, or Chevrotain alone. */
+export type ParsePath = 'both' | 'fast' | 'chevrotain';
+
+export interface ParseFunctions {
+  /** Parses one query into its AST. Throws `ParseError` — and only `ParseError` — listing every problem found. */
+  parse(text: string): Query;
+  /** The fast path alone: the AST, or undefined where it declines (throws as `parse` does before either path runs). */
+  fast(text: string): Query | undefined;
+  /** `parse` without the fast path. */
+  chevrotain(text: string): Query;
 }
 
 /**
@@ -44,15 +59,15 @@ export interface ParseParts {
  * throws `ParseError` — and only `ParseError` — listing every problem found,
  * each with its position.
  */
-export function createParse({ tokens: tokens_, parser, builder: astBuilder }: ParseParts): (text: string) => Query {
-  /**
-   * Parses one query into its AST. Throws `ParseError` — and only
-   * `ParseError` — listing every problem found, each with its position.
-   */
+export function createParse({ tokens: tokens_, parser, builder: astBuilder, fast }: ParseParts): ParseFunctions {
   function parse(text: string): Query {
-    let result: Query;
+    return guarded(text, 'both')!;
+  }
+
+  function guarded(text: string, path: ParsePath): Query | undefined {
+    let result: Query | undefined;
     try {
-      result = parseOrThrow(text);
+      result = parseOrThrow(text, path);
     } catch (e) {
       if (e instanceof ParseError) throw e;
       // The grammar is meant to reject every bad input with a ParseError; if
@@ -64,7 +79,7 @@ export function createParse({ tokens: tokens_, parser, builder: astBuilder }: Pa
     return result;
   }
 
-  function parseOrThrow(text: string): Query {
+  function parseOrThrow(text: string, path: ParsePath): Query | undefined {
     if (text.length > MAX_QUERY_LENGTH) {
       throw new ParseError(text, [issueAt(text, MAX_QUERY_LENGTH, 1, `a query is limited to ${MAX_QUERY_LENGTH} characters`, [])]);
     }
@@ -77,6 +92,12 @@ export function createParse({ tokens: tokens_, parser, builder: astBuilder }: Pa
     const tokens = lexed.tokens;
     const deep = tooDeep(tokens);
     if (deep) throw new ParseError(text, [tokenIssue(deep.token, deep.message, [])]);
+
+    // A clean query is read by the fast path; anything it declines, Chevrotain reads and explains.
+    if (path !== 'chevrotain' && fast !== undefined) {
+      const quick = fast(tokens);
+      if (quick !== undefined || path === 'fast') return quick;
+    }
 
     const cst = recognize(tokens, MAX_ISSUES);
     if (cst === undefined || parser.errors.length > 0) {
@@ -136,6 +157,8 @@ export function createParse({ tokens: tokens_, parser, builder: astBuilder }: Pa
    * is far above real queries, so overcounting one costs nothing.
    */
   function tooDeep(tokens: readonly IToken[]): { token: IToken; message: string } | undefined {
+    // Each token deepens the nesting by one at most: a short query cannot be too deep (most are).
+    if (tokens.length <= MAX_NESTING) return undefined;
     // Per open parenthesis: the `not`s pending outside it.
     const outer: number[] = [];
     let pending = 0;
@@ -346,7 +369,7 @@ export function createParse({ tokens: tokens_, parser, builder: astBuilder }: Pa
     return String(type.LABEL ?? type.name);
   }
 
-  return parse;
+  return { parse, fast: (text) => guarded(text, 'fast'), chevrotain: (text) => guarded(text, 'chevrotain')! };
 }
 
 function listOr(items: readonly string[]): string {

@@ -272,22 +272,27 @@ export class MlmodelParser extends CstParser {
     this.OR(this.predicateAlts);
   });
 
-  /**
-   * Does the token at `k` begin the operator part of a predicate? `in` must
-   * open a list, and `like` must be followed by a value that ends the
-   * predicate, so `not like = 1` negates a field called "like" while
-   * `not like 'x%'` matches a field called "not".
-   */
   private startsPredicate(k: number): boolean {
-    const t = this.LA(k).tokenType;
-    if (t === T.In) return this.LA(k + 1).tokenType === T.LParen;
-    if (t === T.Like) return isValueToken(this.LA(k + 1)) && ENDS_PREDICATE.has(this.LA(k + 2).tokenType);
-    if (t === T.Not) {
-      const next = this.LA(k + 1).tokenType;
-      return (next === T.Like || next === T.In) && this.startsPredicate(k + 1);
-    }
-    return tokenMatcher(this.LA(k), T.CompareOp);
+    return startsPredicateAt((i) => this.LA(i), k);
   }
+}
+
+/**
+ * Does the token at `k` begin the operator part of a predicate? `in` must
+ * open a list, and `like` must be followed by a value that ends the
+ * predicate, so `not like = 1` negates a field called "like" while
+ * `not like 'x%'` matches a field called "not". The parser's `not` gate and
+ * the fast path (fast-parse.ts) both ask it, of their own lookahead.
+ */
+export function startsPredicateAt(LA: (k: number) => IToken, k: number): boolean {
+  const t = LA(k).tokenType;
+  if (t === T.In) return LA(k + 1).tokenType === T.LParen;
+  if (t === T.Like) return isValueToken(LA(k + 1)) && ENDS_PREDICATE.has(LA(k + 2).tokenType);
+  if (t === T.Not) {
+    const next = LA(k + 1).tokenType;
+    return (next === T.Like || next === T.In) && startsPredicateAt(LA, k + 1);
+  }
+  return tokenMatcher(LA(k), T.CompareOp);
 }
 
 function isValueToken(token: IToken): boolean {
