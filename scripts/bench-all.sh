@@ -8,6 +8,8 @@
 #
 #   bash scripts/bench-all.sh [name …]     (default: all, in the order below)
 #
+# With every bench run, docs/performance.md is then written from this run
+# (scripts/performance-doc.mjs, the words in bench/performance.template.md).
 # machine.txt beside the tables names the commit, the machine and the
 # environment (NODE_EXTRA_CA_CERTS, the MLMODEL_BENCH_* knobs in effect).
 set -euo pipefail
@@ -35,6 +37,8 @@ for name in "${names[@]}"; do
   node "dist/bench/$name.js" 2>&1 | tee -a "$out/$name.txt" || failed+=("$name")
 done
 echo "=== ended $(date -u +%H:%M:%S) UTC, load $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/machine.txt"
+# The page is written from this run only (its template holds the words, the run every figure).
+[ ${#names[@]} -eq 12 ] && node scripts/performance-doc.mjs
 if [ ${#failed[@]} -gt 0 ]; then
   echo "failed: ${failed[*]}" | tee -a "$out/machine.txt"
   exit 1
