@@ -14,6 +14,9 @@ import './run-mode.js';
 import './open-registry.js';
 import './pager.js';
 import '../src/engine/registry.js';
+// The embedded store's modules (open.ts imports them on first use), better-sqlite3's JavaScript with them; its addon loads once restored.
+import '../src/store/sqlite.js';
+import '../src/store/directory.js';
 
 /**
  * The command line as it is restored from the V8 startup snapshot

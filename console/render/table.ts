@@ -183,7 +183,7 @@ function tableLayout(columns: readonly Column[], rows: readonly Row[], opts: Tab
       bottom = lines.at(-1)!;
       // cli-table3 draws the rule under the header with the same characters as
       // rules between rows; those are off, so put the header's rule back by hand.
-      return [lines[0]!, ...lines.slice(1, -1), lines[0]!.replace('┌', '├').replace(/┬/g, '┼').replace('┐', '┤')];
+      return [lines[0]!, ...lines.slice(1, -1), lines[0]!.replace('┌', '├').replaceAll('┬', '┼').replace('┐', '┤')];
     },
     rule: () => rule('├', '┼', '┤'),
     grow(b) {
