@@ -39,14 +39,16 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     io.stdout.write(`mlmodel ${packageVersion()}\n`);
     return 0;
   }
-  if (opensRepl(options, io.stdin)) {
+  // io.stdin is read only where a statement may come from it: process.stdin
+  // is a getter that builds a stream (and loads tty or net) when first asked.
+  if (opensRepl(options, { get isTTY() { return io.stdin.isTTY; } })) {
     // Ink and React load only here: -c, -f and piped input never pay for them.
     const { runRepl } = await import('./repl/index.js');
     return runRepl(options, io);
   }
   let statements;
   try {
-    statements = await readStatements(options, io.stdin);
+    statements = await readStatements(options, () => io.stdin);
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     io.stderr.write(`mlmodel: ${terminalText(e.message)}\n`);

@@ -6,6 +6,9 @@ import { COMMANDS } from '../src/commands/index.js';
 import { LIST_COLUMNS } from '../src/commands/list.js';
 import { planQuery } from '../src/planner/plan.js';
 import { render } from './render/formats.js';
+import { writeStreamed } from './render/stream.js';
+import { loadConfig } from '../src/config/index.js';
+import { streamedTable, type Cell, type ColumnType, type Row } from '../src/result/table.js';
 import { language } from '../src/language.js';
 // What a one-shot query runs, evaluated while the snapshot is built rather
 // than at every start (main imports them on first use; here they are already
@@ -14,6 +17,9 @@ import './run-mode.js';
 import './open-registry.js';
 import './pager.js';
 import '../src/engine/registry.js';
+// The embedded store's modules (open.ts imports them on first use), better-sqlite3's JavaScript with them; its addon loads once restored.
+import '../src/store/sqlite.js';
+import '../src/store/directory.js';
 
 /**
  * The command line as it is restored from the V8 startup snapshot
@@ -36,6 +42,20 @@ for (const c of COMMANDS) for (const e of c.examples) planQuery(language.parse(e
 // above, and every renderer over the list's columns.
 parseCommandLine(['-c', 'mlmodel list']);
 for (const format of FORMATS) render({ columns: LIST_COLUMNS, rows: [] }, format, { width: 80, color: false, raw: false });
+// The streamed writers a listing goes through (to a pipe: no width; to a
+// terminal: fitted), empty and with a row, and the configuration's reading
+// (of a home that does not exist, so no file is read). Nothing here waits
+// on I/O: the promises settle before the snapshot is taken.
+const SAMPLE: Record<ColumnType, Cell> = { LONG: 1, DOUBLE: 0.5, TEXT: 'x', BOOLEAN: true, DATETIME: new Date(0), JSON: { a: 1 } };
+async function* pagesOf(rows: readonly Row[]): AsyncGenerator<readonly Row[], void, undefined> {
+  if (rows.length > 0) yield rows;
+}
+for (const format of FORMATS) {
+  for (const rows of [[], [LIST_COLUMNS.map((c) => SAMPLE[c.type])]]) {
+    for (const width of [undefined, 80]) void writeStreamed(streamedTable(LIST_COLUMNS, pagesOf(rows)), format, { width, color: false, raw: false }, async () => {});
+  }
+}
+loadConfig({ HOME: '/nonexistent/mlmodel-snapshot', MLMODEL_USER: 'snapshot', PWD: '/' });
 
 /**
  * Runs the command line as console/cli.ts does. `entry` is the bundled ESM

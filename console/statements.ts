@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { splitScript, withImplicitCommand } from '../grammar/index.js';
 import type { CliOptions } from './args.js';
@@ -16,8 +16,11 @@ export class InputError extends Error {
   override name = 'InputError';
 }
 
-/** The queries of -c arguments, of -f FILE, or of standard input, in order. */
-export async function readStatements(options: CliOptions, stdin: Readable): Promise<SourcedStatement[]> {
+/**
+ * The queries of -c arguments, of -f FILE, or of standard input, in order.
+ * `stdin` is asked for only when the queries come from it.
+ */
+export async function readStatements(options: CliOptions, stdin: () => Readable): Promise<SourcedStatement[]> {
   // `mlmodel list | head 5` typed at the shell (quoted as the shell needs): a script whose statements may leave out `mlmodel`.
   if (options.words !== undefined) return fromScript(options.words, 'the command line', true);
   if (options.commands.length > 0) {
@@ -29,14 +32,16 @@ export async function readStatements(options: CliOptions, stdin: Readable): Prom
   if (options.file !== undefined && options.file !== '-') {
     let source: string;
     try {
-      source = await readFile(options.file, 'utf8');
+      // Read at once: nothing else runs yet, and the asynchronous read would
+      // start libuv's thread pool for it alone (four threads, four hand-offs).
+      source = readFileSync(options.file, 'utf8');
     } catch (e) {
       const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
       throw new InputError(`cannot read ${options.file}: ${reason}`);
     }
     return fromScript(source, options.file, options.implicitCommand);
   }
-  return fromScript(await readAll(stdin), 'stdin', options.implicitCommand);
+  return fromScript(await readAll(stdin()), 'stdin', options.implicitCommand);
 }
 
 function fromScript(source: string, origin: string, implicitCommand: boolean): SourcedStatement[] {

@@ -26,25 +26,40 @@ interface SnapshotBundle {
 
 type Require = ((id: string) => unknown) & { resolve(id: string, options?: { paths?: string[] }): string };
 
+/** The bin's path once restored (undefined while the snapshot is built). */
+let entry: string | undefined;
 let runtime: NodeJS.Require | undefined;
+/** A require from the bin's place, made when first needed: a one-shot query on the embedded store needs none. */
+function runtimeRequire(what: string): NodeJS.Require {
+  if (!entry) throw new Error(`${what} while the snapshot is built; it must load after it is restored`);
+  return (runtime ??= createRequire(entry));
+}
 const requireFor = ((id: string) => {
   if (isBuiltin(id)) return process.getBuiltinModule(id);
-  if (!runtime) throw new Error(`${id} is required while the snapshot is built; it must load after it is restored`);
-  return runtime(id);
+  return runtimeRequire(`${id} is required`)(id);
 }) as Require;
-requireFor.resolve = (id, options) => {
-  if (!runtime) throw new Error(`${id} is resolved while the snapshot is built`);
-  return runtime.resolve(id, options);
+requireFor.resolve = (id, options) => runtimeRequire(`${id} is resolved`).resolve(id, options);
+/**
+ * What the bundle reads for import.meta.url (scripts/snapshot.ts defines it
+ * so): the bin's URL once restored, made when first read; and `path`, the
+ * bin's path, where the SQLite addon's shim looks from.
+ */
+let entryUrl: string | undefined;
+const meta = {
+  get url(): string {
+    return entry ? (entryUrl ??= pathToFileURL(entry).href) : 'file:///mlmodel-snapshot-is-being-built/';
+  },
+  get path(): string | undefined {
+    return entry;
+  },
 };
-/** What the bundle reads for import.meta.url (scripts/snapshot.ts defines it so): the bin's URL once restored. */
-const meta = { url: 'file:///mlmodel-snapshot-is-being-built/' };
 
 const file = process.argv[2];
 if (!file) throw new Error('usage: node --build-snapshot snapshot-builder.cjs BUNDLE');
 const wrapped = new vm.Script(`(function (require, module, exports, __mlmodelMeta) {${readFileSync(file, 'utf8')}\n})`, {
   filename: file,
   importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-}).runInThisContext() as (require: Require, module: { exports: object }, exports: object, meta: { url: string }) => void;
+}).runInThisContext() as (require: Require, module: { exports: object }, exports: object, meta: { readonly url: string }) => void;
 const module = { exports: {} };
 wrapped(requireFor, module, module.exports, meta);
 const bundle = module.exports as SnapshotBundle;
@@ -66,9 +81,7 @@ startupSnapshot.setDeserializeMainFunction(() => {
   // The launcher runs `node --snapshot-blob mlmodel.blob dist/bin/mlmodel.js ARGS…`: argv[1] is the bin.
   const given = process.argv[1];
   if (!given) throw new Error('mlmodel snapshot: restored without the bin as its first argument');
-  const entry = resolve(given);
-  meta.url = pathToFileURL(entry).href;
-  runtime = createRequire(entry);
+  entry = resolve(given);
   quietLoaderWarning();
   void bundle.runFromSnapshot(process.argv.slice(2), entry, importModule);
 });

@@ -2,7 +2,7 @@ import { build, type Plugin } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 
 /**
  * The `mlmodel` bin restored from a V8 startup snapshot (Node 20's
@@ -36,18 +36,31 @@ const EXTERNAL = /^(onnxruntime-node|ink|react|mongodb|minio|mingo|yaml)(\/|$)/;
 const snapshotModules: Plugin = {
   name: 'mlmodel-snapshot',
   setup(b) {
-    // better-sqlite3's JavaScript (and the `bindings` package that finds its
-    // addon) is in the snapshot; the addon is loaded when the first database
-    // opens, searched for as before in the package's directory, which is asked
-    // for once restored (bindings would otherwise look for it from the bundle).
+    // better-sqlite3's JavaScript is in the snapshot; its addon is loaded when
+    // the first database opens: the one built beside the JavaScript the
+    // snapshot holds (found where this build found the package, relative to
+    // the bin, so a tree moved whole still finds it), loaded directly; where
+    // it is not, `bindings` searches the package's directory, which is asked
+    // for once restored (it would otherwise look from the bundle). bindings'
+    // own search tries two other places first, each a failed require, and
+    // the resolve needs a require made from the bin: ~5 ms of every start.
     b.onResolve({ filter: /^bindings$/ }, (a) =>
       a.importer.includes('/better-sqlite3/') ? { path: 'bindings', namespace: 'mlmodel-bindings', pluginData: a.resolveDir } : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'mlmodel-bindings' }, (a) => ({
       contents:
         // (`runtime`: esbuild would warn of a require.resolve it leaves alone; leaving it is the point.)
-        "const bindings = require('bindings');\nconst { dirname } = require('node:path');\nconst runtime = require;\n" +
-        "module.exports = (name) => bindings({ bindings: name, module_root: dirname(runtime.resolve('better-sqlite3/package.json')) });",
+        "const { existsSync } = require('node:fs');\nconst { dirname, resolve } = require('node:path');\nconst runtime = require;\n" +
+        `const BUILT = ${JSON.stringify(relative(bin, join(dirname(require.resolve('better-sqlite3/package.json')), 'build', 'Release')))};\n` +
+        'module.exports = (name) => {\n' +
+        '  const built = resolve(dirname(__mlmodelMeta.path), BUILT, name);\n' +
+        '  if (existsSync(built)) {\n' +
+        '    const addon = { exports: {} };\n' +
+        '    process.dlopen(addon, built);\n' +
+        '    return addon.exports;\n' +
+        '  }\n' +
+        "  return require('bindings')({ bindings: name, module_root: dirname(runtime.resolve('better-sqlite3/package.json')) });\n" +
+        '};',
       loader: 'js',
       resolveDir: a.pluginData as string,
     }));

@@ -140,7 +140,7 @@ function tableLayout(columns: readonly Column[], rows: readonly Row[], opts: Tab
       return drawn;
     });
   const body = cells(rows);
-  const natural = head.map((h) => strlen(h));
+  const natural = head.map(width);
   for (const r of body) r.forEach((cell, i) => (natural[i] = Math.max(natural[i]!, maxLineWidth(cell))));
   const fitted = fitting ? fit(natural, opts.width! - 1, columns.map((c, i) => floorFor(c.type, head[i]!))) : undefined;
   const widths = [...(fitted?.widths ?? natural)];
@@ -183,7 +183,7 @@ function tableLayout(columns: readonly Column[], rows: readonly Row[], opts: Tab
       bottom = lines.at(-1)!;
       // cli-table3 draws the rule under the header with the same characters as
       // rules between rows; those are off, so put the header's rule back by hand.
-      return [lines[0]!, ...lines.slice(1, -1), lines[0]!.replace('┌', '├').replace(/┬/g, '┼').replace('┐', '┤')];
+      return [lines[0]!, ...lines.slice(1, -1), lines[0]!.replace('┌', '├').replaceAll('┬', '┼').replace('┐', '┤')];
     },
     rule: () => rule('├', '┼', '┤'),
     grow(b) {
@@ -226,10 +226,16 @@ const LONE_SURROGATE = /\p{Cs}/gu;
 
 const PLAIN = /^[\x20-\x7e]*$/;
 const isPlain = (s: string) => PLAIN.test(s);
+/**
+ * cli-table3's measure, but printable ASCII is its length: strlen runs
+ * string-width's emoji regex, whose compiled code no snapshot keeps, so its
+ * first use compiled it at every start even for a table of plain headers.
+ */
+const width = (s: string) => (isPlain(s) ? s.length : strlen(s));
 
 function maxLineWidth(text: string): number {
   let max = 0;
-  for (const line of text.split(/\r?\n/)) max = Math.max(max, strlen(line));
+  for (const line of text.split(/\r?\n/)) max = Math.max(max, width(line));
   return max;
 }
 
@@ -240,7 +246,7 @@ function maxLineWidth(text: string): number {
  */
 function floorFor(type: ColumnType, header: string): number {
   if (type === 'LONG' || type === 'DOUBLE' || type === 'DATETIME') return Infinity;
-  return Math.max(TEXT_FLOOR, strlen(header));
+  return Math.max(TEXT_FLOOR, width(header));
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { closeSync, constants as fsConstants, fsync, mkdirSync, openSync, renameSync, unlinkSync, write as fsWrite, writeSync, type Dirent } from 'node:fs';
-import { copyFile, mkdir, open, readdir, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { copyFile, open, readdir, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { MlmodelError } from '../errors.js';
@@ -41,7 +41,9 @@ export class DirectoryObjectStore implements ObjectStore {
 
   async init(): Promise<void> {
     try {
-      await mkdir(this.#root, { recursive: true });
+      // Once per open, and one system call when the directory exists: the
+      // asynchronous mkdir would start libuv's thread pool for a one-shot query.
+      mkdirSync(this.#root, { recursive: true });
     } catch (e) {
       throw fsError(e, `cannot create the object directory ${this.#root}`);
     }

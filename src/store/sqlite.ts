@@ -148,6 +148,13 @@ export class SqliteMetadataStore implements MetadataStore {
   /** Whether this connection wrote: only then is `PRAGMA optimize` worth a try at close. */
   #wrote = false;
   readonly #statements = new Map<string, Database.Statement>();
+  /**
+   * A stream's read connection, kept when its stream ends for the next one:
+   * opening one (the file, its WAL and shared memory, the schema read) was a
+   * millisecond of every statement of a `-f` script. Between streams it holds
+   * no statement, so no read snapshot.
+   */
+  #idleReader: Database.Database | null = null;
 
   constructor(options: SqliteMetadataOptions) {
     this.#path = options.path;
@@ -205,6 +212,8 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async close(): Promise<void> {
     this.#statements.clear();
+    this.#idleReader?.close();
+    this.#idleReader = null;
     // What SQLite recommends before closing a connection: keeps the
     // statistics current as the registry grows. Only after writes (a reader
     // changed nothing the statistics describe), and never waiting: with
@@ -436,9 +445,13 @@ export class SqliteMetadataStore implements MetadataStore {
     // a writer waits for.
     let reader: Database.Database | null = null;
     let rows: IterableIterator<unknown> | null = null;
+    let failed = false;
     try {
       let next = await this.#busy(() => {
-        reader ??= openReader(this.#path);
+        if (!reader) {
+          reader = this.#idleReader ?? openReader(this.#path);
+          this.#idleReader = null;
+        }
         rows = reader.prepare(sql).iterate(...params);
         return rows.next();
       });
@@ -457,11 +470,19 @@ export class SqliteMetadataStore implements MetadataStore {
       }
       if (page.length > 0) yield page;
     } catch (e) {
+      failed = true;
       throw e instanceof MlmodelError ? e : sqliteError(e, this.#path);
     } finally {
       (rows as IterableIterator<unknown> | null)?.return?.();
-      (reader as Database.Database | null)?.close();
+      this.#releaseReader(reader, failed);
     }
+  }
+
+  /** Keeps a finished stream's connection for the next stream, unless one is kept already, the store closed, or the stream failed. */
+  #releaseReader(reader: Database.Database | null, failed: boolean): void {
+    if (!reader) return;
+    if (failed || this.#db === null || this.#idleReader !== null) reader.close();
+    else this.#idleReader = reader;
   }
 
   async countModels(filter?: FilterDoc): Promise<number> {

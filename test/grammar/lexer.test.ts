@@ -35,6 +35,22 @@ describe('lexer', () => {
     }
   });
 
+  it('lexes a word starting with every UTF-16 code unit from U+0100 up (the word token lists one per lexer bucket)', () => {
+    // grammar/tokens.ts names one start character per bucket of Chevrotain's
+    // first-character table; a word whose first code unit's bucket were not
+    // named would not lex at all. Every code unit, lone surrogates included.
+    const words: string[] = [];
+    for (let c = 0x100; c < 0x10000; c++) {
+      const ch = String.fromCharCode(c);
+      if (!/\s/.test(ch)) words.push(`${ch}x`);
+    }
+    const { tokens, errors } = lexer.tokenize(words.join(' '));
+    expect(errors).toEqual([]);
+    expect(tokens.length).toBe(words.length);
+    const wrong = tokens.filter((t, i) => t.tokenType.name !== 'Word' || t.image !== words[i]);
+    expect(wrong.map((t) => t.image)).toEqual([]);
+  });
+
   it('tracks lines and columns across newlines, including inside quotes', () => {
     const tokens = lexer.tokenize("mlmodel deploy m label='a\nb'\n  | head 1").tokens;
     const head = tokens.find((t) => t.image === 'head')!;

@@ -6,7 +6,7 @@
  * processes race for claims on one database file.
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -238,4 +238,62 @@ describe('SQLite claims across processes', () => {
     await check.insertModel(record({ id: 1 }));
     await check.close();
   }, 60_000);
+});
+
+describe('SQLite streams: the read connection kept between streams', () => {
+  /** Open descriptors of this process on the database file itself (not its WAL or shared memory). */
+  function dbDescriptors(path: string): number {
+    const real = resolve(path);
+    return readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(join('/proc/self/fd', fd)) === real;
+      } catch {
+        return false;
+      }
+    }).length;
+  }
+  const ids = async (pages: AsyncIterable<Array<{ id: number }>>) => {
+    const out: number[] = [];
+    for await (const page of pages) out.push(...page.map((r) => r.id));
+    return out;
+  };
+  const byId: ModelQuery = { sort: [['id', 1]] };
+
+  it('sees what was written since the stream before, whether that one ended, was left early or failed, and leaves nothing open at close', async () => {
+    const path = join(root, 'streams', 'mlmodel.db');
+    const store = new SqliteMetadataStore({ path });
+    await store.init();
+    const alone = dbDescriptors(path);
+    await store.insertModel(record({ id: 1, name: 'a' }));
+    expect(await ids(store.streamModels(byId))).toEqual([1]);
+    // The finished stream's connection is kept (one more descriptor) and sees the next write.
+    expect(dbDescriptors(path)).toBe(alone + 1);
+    await store.insertModel(record({ id: 2, name: 'b' }));
+    expect(await ids(store.streamModels(byId))).toEqual([1, 2]);
+    // A stream left after its first page of one record holds no snapshot afterwards.
+    for await (const page of store.streamModels(byId, { pageSize: 1 })) {
+      expect(page.map((r) => r.id)).toEqual([1]);
+      break;
+    }
+    await store.insertModel(record({ id: 3, name: 'c' }));
+    expect(await ids(store.streamModels(byId))).toEqual([1, 2, 3]);
+    // Two at once: the second opens its own, and both read everything.
+    const first = store.streamModels(byId, { pageSize: 1 })[Symbol.asyncIterator]();
+    const head = await first.next();
+    expect(head.value?.map((r) => r.id)).toEqual([1]);
+    expect(await ids(store.streamModels(byId))).toEqual([1, 2, 3]);
+    const rest: number[] = [];
+    for (let r = await first.next(); !r.done; r = await first.next()) rest.push(...r.value.map((m) => m.id));
+    expect(rest).toEqual([2, 3]);
+    // (Descriptors are not counted here: SQLite defers closing a file another connection of the process holds a lock on.)
+    // A failed stream (its signal fired between pages) closes its connection rather than keeping it.
+    const cancel = new AbortController();
+    const failing = store.streamModels(byId, { pageSize: 1, signal: cancel.signal })[Symbol.asyncIterator]();
+    await failing.next();
+    cancel.abort();
+    await expect(failing.next()).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(await ids(store.streamModels(byId))).toEqual([1, 2, 3]);
+    await store.close();
+    expect(dbDescriptors(path)).toBe(0);
+  });
 });
