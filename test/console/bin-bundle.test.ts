@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { NODE_FLAGS } from '../../scripts/node-flags.js';
 import { archives } from '../integration/archives.js';
 
 /**
@@ -28,7 +29,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 /** The ways the command line is run: the launcher, the snapshot restored by hand, the ESM bundle, tsc's output. */
 const WAYS = {
   launcher: [BIN],
-  snapshot: [process.execPath, '--snapshot-blob', BLOB, ESM_BIN],
+  snapshot: [process.execPath, ...NODE_FLAGS, '--snapshot-blob', BLOB, ESM_BIN],
   bundle: [process.execPath, ESM_BIN],
   unbundled: [process.execPath, UNBUNDLED],
 } as const;
