@@ -100,14 +100,17 @@ describe('the bundled mlmodel bin', () => {
       stdout: restored.stdout,
       esm: true,
     });
-    // A node on PATH other than the one that built the snapshot: here a script that runs it.
+    // A node on PATH other than the one that built the snapshot: here a script that runs it, noting its arguments.
     const other = mkdtempSync(join(root, 'path-'));
-    writeFileSync(join(other, 'node'), `#!/bin/sh\nexec ${process.execPath} "$@"\n`, { mode: 0o755 });
+    const args = join(other, 'args.txt');
+    writeFileSync(join(other, 'node'), `#!/bin/sh\nprintf '%s\\n' "$@" > ${args}\nexec ${process.execPath} "$@"\n`, { mode: 0o755 });
     const linked = run(WAYS.launcher, home, q, { ...debug, PATH: `${linkTo(process.execPath)}:${process.env.PATH}` });
     // A link to the very node that built it is that node: the snapshot is used.
     expect({ status: linked.status, stdout: linked.stdout, esm: ranTheEsmBin(linked.stderr) }).toEqual({ status: 0, stdout: restored.stdout, esm: false });
     const otherNode = run(WAYS.launcher, home, q, { ...debug, PATH: `${other}:${process.env.PATH}` });
     expect({ status: otherNode.status, stdout: otherNode.stdout, esm: ranTheEsmBin(otherNode.stderr) }).toEqual({ status: 0, stdout: restored.stdout, esm: true });
+    // The ESM bin gets the bin's V8 flags too (the restored snapshot cannot run without them: it was built with them).
+    expect(readFileSync(args, 'utf8').split('\n').slice(0, NODE_FLAGS.length + 1)).toEqual([...NODE_FLAGS, ESM_BIN]);
     // The same node, replaced since the snapshot was built: a copy of dist/bin inside the package
     // (so node_modules resolve as from dist/bin), its blob dated before the node binary.
     const copy = mkdtempSync(join(new URL('dist/', PACKAGE).pathname, 'bin-stale-'));
