@@ -41,6 +41,7 @@ import {
   MAX_CLAIM_ATTEMPTS,
   checkStreamSignal,
   pagesOf,
+  FIRST_STREAM_PAGE,
   STREAM_PAGE,
   type ClaimWriteOptions,
   type MetadataStore,
@@ -426,7 +427,7 @@ export class SqliteMetadataStore implements MetadataStore {
       return;
     }
     checkStreamSignal(opts.signal);
-    const size = opts.pageSize ?? STREAM_PAGE;
+    let size = opts.pageSize ?? FIRST_STREAM_PAGE;
     const { sql, params } = this.#sqlFor(plan, q);
     const test = plan.residual ? recordTest(plan.residual) : null;
     // A connection of the stream's own: an open better-sqlite3 iterator keeps
@@ -452,6 +453,7 @@ export class SqliteMetadataStore implements MetadataStore {
         if (page.length >= size) {
           yield page;
           page = [];
+          size = opts.pageSize ?? STREAM_PAGE;
           checkStreamSignal(opts.signal);
         }
       }
