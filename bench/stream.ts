@@ -8,6 +8,9 @@
  * start-up is measured apart (`mlmodel list | head 0`: the process with its
  * registry opened, no row read), so the first row's time after start-up is
  * given too. Goals: peak RSS < 150 MB, first row < 100 ms after start-up.
+ * One more jsonl run goes through the ESM bin with node's own flags (no
+ * snapshot, the default young generation), to show in the same run what the
+ * bin's V8 flags (scripts/node-flags.ts) take off the peak.
  *
  * The registry is bench:web's million (bench/lib/big-home.ts), cached.
  *
@@ -24,7 +27,9 @@ import { fmt, goal, percentile, saveResults } from './lib/report.js';
 
 const MODELS = Number(process.env.MLMODEL_BENCH_STREAM_MODELS ?? 1_000_000);
 const RUNS = Number(process.env.MLMODEL_BENCH_RUNS ?? 7);
-const BIN = join(repoRoot, 'dist', 'bin', 'mlmodel.js');
+// package.json's bin, as a person runs it: the launcher, which restores the
+// start-up snapshot and passes the bin's V8 flags (scripts/node-flags.ts).
+const BIN = join(repoRoot, 'dist', 'bin', 'mlmodel');
 
 interface Figures {
   /** From spawn to the end of the first row (the first line after `header` lines), ms. */
@@ -36,15 +41,17 @@ interface Figures {
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'mlmodel-bench-stream-'));
-const hook = join(tmp, 'rss.cjs');
-writeFileSync(hook, `process.on('exit', () => require('fs').writeFileSync(process.env.RSS_FILE, String(process.resourceUsage().maxRSS * 1024)));`);
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
-/** Runs `node ARGS` with the RSS hook, reading its stdout as it comes and counting lines. */
-function measure(args: string[], env: NodeJS.ProcessEnv, header = 0): Promise<Figures> {
+/**
+ * Runs `CMD ARGS` under /usr/bin/time (peak RSS: the process's ru_maxrss; a
+ * hook inside it would need NODE_OPTIONS, with which the launcher leaves the
+ * snapshot out), reading its stdout as it comes and counting lines.
+ */
+function measure([cmd, ...args]: string[], env: NodeJS.ProcessEnv, header = 0): Promise<Figures> {
   const rssFile = join(tmp, `rss-${Math.random().toString(36).slice(2)}`);
   const started = performance.now();
-  const child = spawn(process.execPath, ['--require', hook, ...args], { env: { ...env, RSS_FILE: rssFile }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('/usr/bin/time', ['-f', '%M', '-o', rssFile, cmd!, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let firstMs = NaN;
   let lines = 0;
   let stderr = '';
@@ -56,8 +63,8 @@ function measure(args: string[], env: NodeJS.ProcessEnv, header = 0): Promise<Fi
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (status) => {
-      if (status !== 0) return reject(new Error(`node ${args.join(' ')} exited ${status}: ${stderr}`));
-      resolve({ firstMs, totalMs: performance.now() - started, rssMb: Number(readFileSync(rssFile, 'utf8')) / 2 ** 20, lines, load: load() });
+      if (status !== 0) return reject(new Error(`${cmd} ${args.join(' ')} exited ${status}: ${stderr}`));
+      resolve({ firstMs, totalMs: performance.now() - started, rssMb: Number(readFileSync(rssFile, 'utf8').trim()) / 1024, lines, load: load() });
     });
   });
 }
@@ -65,7 +72,7 @@ function measure(args: string[], env: NodeJS.ProcessEnv, header = 0): Promise<Fi
 /** Spawn → the end of the first row of `mlmodel list` in `format`, the process then stopped (the pipe closed). */
 function firstRow(format: 'jsonl' | 'csv', env: NodeJS.ProcessEnv): Promise<number> {
   const started = performance.now();
-  const child = spawn(process.execPath, [BIN, '--format', format, '-c', 'mlmodel list'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(BIN, ['--format', format, '-c', 'mlmodel list'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
   let lines = 0;
   let at = NaN;
   return new Promise((resolve, reject) => {
@@ -115,12 +122,13 @@ async function main(): Promise<void> {
   log(`streaming a list of ${MODELS.toLocaleString('en-US')} models (load average ${load()})`);
   // Warm-ups, so that the file is in the page cache for every figure alike
   // and the registry's first open (index statistics, once) is not counted.
-  await measure(['-e', FLOOR, join(home, 'mlmodel.db')], env);
+  await measure([process.execPath, '-e', FLOOR, join(home, 'mlmodel.db')], env);
   await measure([BIN, '--format', 'jsonl', '-c', 'mlmodel list | head 1'], env);
   const startup = await measure([BIN, '--format', 'jsonl', '-c', 'mlmodel list | head 0'], env);
-  const floor = await measure(['-e', FLOOR, join(home, 'mlmodel.db')], env);
+  const floor = await measure([process.execPath, '-e', FLOOR, join(home, 'mlmodel.db')], env);
   const results: Record<string, Figures> = { startup, floor };
   for (const format of ['jsonl', 'csv'] as const) results[format] = await measure([BIN, '--format', format, '-c', 'mlmodel list'], env, format === 'csv' ? 1 : 0);
+  const esm = await measure([process.execPath, `${BIN}.js`, '--format', 'jsonl', '-c', 'mlmodel list'], env);
   const row = (name: string, f: Figures) =>
     `| ${name} | ${fmt(f.firstMs, 0)} ms | ${fmt(f.totalMs / 1000, 1)} s | ${fmt(f.rssMb, 0)} MB | ${f.lines.toLocaleString('en-US')} | ${f.load} |`;
   console.log(`\nmlmodel list of ${MODELS.toLocaleString('en-US')} models, streamed (one run each)\n`);
@@ -129,6 +137,7 @@ async function main(): Promise<void> {
   console.log(row('floor: better-sqlite3 iterate → pipe', floor));
   console.log(row('`--format jsonl`', results.jsonl!));
   console.log(row('`--format csv`', results.csv!));
+  console.log(row('`--format jsonl`, `node dist/bin/mlmodel.js` (node\'s default flags)', esm));
   const first = await firstRows(env);
   console.log(`\nstart-up and first row, median of ${RUNS} interleaved runs (load average ${load()}): start-up ${fmt(first.startup, 0)} ms, first jsonl row ${fmt(first.jsonl, 0)} ms, first csv row ${fmt(first.csv, 0)} ms`);
   const goals: string[] = [];
@@ -139,7 +148,7 @@ async function main(): Promise<void> {
     goals.push(goal(`${format} peak RSS < 150 MB`, f.rssMb < 150, `${fmt(f.rssMb, 0)} MB (floor ${fmt(floor.rssMb, 0)} MB)`));
     goals.push(goal(`${format} first row < 100 ms after start-up`, after < 100, `${fmt(after, 0)} ms`));
   }
-  console.log(`\nresults: ${saveResults('stream', { models: MODELS, results, first, goals })}`);
+  console.log(`\nresults: ${saveResults('stream', { models: MODELS, results: { ...results, esm }, first, goals })}`);
 }
 
 try {

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
+import { NODE_FLAGS } from './node-flags.js';
 
 /**
  * The `mlmodel` bin restored from a V8 startup snapshot (Node 20's
@@ -110,7 +111,7 @@ export async function buildSnapshot(): Promise<void> {
   rmSync(blob, { force: true });
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
-  const made = spawnSync(process.execPath, ['--snapshot-blob', blob, '--build-snapshot', builder, bundle], { env, encoding: 'utf8' });
+  const made = spawnSync(process.execPath, [...NODE_FLAGS, '--snapshot-blob', blob, '--build-snapshot', builder, bundle], { env, encoding: 'utf8' });
   if (made.status === 0 && !answersAsTheBin(blob, env)) rmSync(blob, { force: true });
   if (made.status !== 0) {
     rmSync(blob, { force: true });
@@ -120,8 +121,8 @@ export async function buildSnapshot(): Promise<void> {
 }
 
 function answersAsTheBin(blob: string, env: NodeJS.ProcessEnv): boolean {
-  const esm = spawnSync(process.execPath, [`${bin}mlmodel.js`, '--version'], { env, encoding: 'utf8' });
-  const restored = spawnSync(process.execPath, ['--snapshot-blob', blob, `${bin}mlmodel.js`, '--version'], { env, encoding: 'utf8' });
+  const esm = spawnSync(process.execPath, [...NODE_FLAGS, `${bin}mlmodel.js`, '--version'], { env, encoding: 'utf8' });
+  const restored = spawnSync(process.execPath, [...NODE_FLAGS, '--snapshot-blob', blob, `${bin}mlmodel.js`, '--version'], { env, encoding: 'utf8' });
   const same = restored.status === esm.status && restored.stdout === esm.stdout && restored.stderr === esm.stderr;
   if (!same) process.stderr.write(`mlmodel: the start-up snapshot answers --version otherwise than the bin; not used:\n${restored.stderr}\n`);
   return same;
@@ -137,6 +138,7 @@ function answersAsTheBin(blob: string, env: NodeJS.ProcessEnv): boolean {
  */
 function writeLauncher(): void {
   const file = `${bin}mlmodel`;
+  const flags = NODE_FLAGS.map(shellQuote).join(' ');
   writeFileSync(
     file,
     `#!/bin/sh
@@ -148,9 +150,9 @@ node=${shellQuote(process.execPath)}
 found=$(command -v node)
 if [ "$found" != "$node" ] && [ -n "$found" ]; then found=$(readlink -f "$found"); fi
 if [ -z "\${NODE_OPTIONS-}" ] && [ -f "$dir/mlmodel.blob" ] && [ "$found" = "$node" ] && ! [ "$node" -nt "$dir/mlmodel.blob" ]; then
-  exec "$node" --snapshot-blob "$dir/mlmodel.blob" "$dir/mlmodel.js" "$@"
+  exec "$node" ${flags} --snapshot-blob "$dir/mlmodel.blob" "$dir/mlmodel.js" "$@"
 fi
-exec node "$dir/mlmodel.js" "$@"
+exec node ${flags} "$dir/mlmodel.js" "$@"
 `,
   );
   chmodSync(file, 0o755);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { NODE_FLAGS } from '../../scripts/node-flags.js';
 import { archives } from '../integration/archives.js';
 
 /**
@@ -28,7 +29,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 /** The ways the command line is run: the launcher, the snapshot restored by hand, the ESM bundle, tsc's output. */
 const WAYS = {
   launcher: [BIN],
-  snapshot: [process.execPath, '--snapshot-blob', BLOB, ESM_BIN],
+  snapshot: [process.execPath, ...NODE_FLAGS, '--snapshot-blob', BLOB, ESM_BIN],
   bundle: [process.execPath, ESM_BIN],
   unbundled: [process.execPath, UNBUNDLED],
 } as const;
@@ -99,14 +100,17 @@ describe('the bundled mlmodel bin', () => {
       stdout: restored.stdout,
       esm: true,
     });
-    // A node on PATH other than the one that built the snapshot: here a script that runs it.
+    // A node on PATH other than the one that built the snapshot: here a script that runs it, noting its arguments.
     const other = mkdtempSync(join(root, 'path-'));
-    writeFileSync(join(other, 'node'), `#!/bin/sh\nexec ${process.execPath} "$@"\n`, { mode: 0o755 });
+    const args = join(other, 'args.txt');
+    writeFileSync(join(other, 'node'), `#!/bin/sh\nprintf '%s\\n' "$@" > ${args}\nexec ${process.execPath} "$@"\n`, { mode: 0o755 });
     const linked = run(WAYS.launcher, home, q, { ...debug, PATH: `${linkTo(process.execPath)}:${process.env.PATH}` });
     // A link to the very node that built it is that node: the snapshot is used.
     expect({ status: linked.status, stdout: linked.stdout, esm: ranTheEsmBin(linked.stderr) }).toEqual({ status: 0, stdout: restored.stdout, esm: false });
     const otherNode = run(WAYS.launcher, home, q, { ...debug, PATH: `${other}:${process.env.PATH}` });
     expect({ status: otherNode.status, stdout: otherNode.stdout, esm: ranTheEsmBin(otherNode.stderr) }).toEqual({ status: 0, stdout: restored.stdout, esm: true });
+    // The ESM bin gets the bin's V8 flags too (the restored snapshot cannot run without them: it was built with them).
+    expect(readFileSync(args, 'utf8').split('\n').slice(0, NODE_FLAGS.length + 1)).toEqual([...NODE_FLAGS, ESM_BIN]);
     // The same node, replaced since the snapshot was built: a copy of dist/bin inside the package
     // (so node_modules resolve as from dist/bin), its blob dated before the node binary.
     const copy = mkdtempSync(join(new URL('dist/', PACKAGE).pathname, 'bin-stale-'));
