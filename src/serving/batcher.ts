@@ -10,11 +10,10 @@ import type { InputTensor, OutputTensor } from './tensors.js';
  * A run of one row costs about what a run of sixteen does (session and
  * tensor overhead, not arithmetic, for the small models served here), so
  * under concurrent load most of the model's per-request cost goes. Nothing
- * waits for a timer: a request that finds the model idle waits only for the
- * rest of the event loop's turn (the requests whose bytes arrived with it
- * join it); the ones arriving while a run runs (ONNX Runtime runs on the
- * event loop, so they queue behind it anyway) go together in the next run,
- * up to `maxRows` rows.
+ * waits for a timer or for other requests: a request that finds the model
+ * idle is run at once, by itself; the ones arriving while a run runs (ONNX
+ * Runtime runs on the event loop, so they queue behind it anyway) go
+ * together in the next run, up to `maxRows` rows.
  *
  * Only models whose every input and output has a dynamic first dimension
  * are batched, and only requests whose inputs agree on their row count and
@@ -130,15 +129,20 @@ export function batchedRun(model: LoadedModel, options: BatchOptions): BatchedMo
       const rows = rowCount(inputs);
       if (!enabled || rows === null || rows >= maxRows) return runOne(inputs);
       counts.requests++;
+      if (!busy) {
+        // An idle model runs a lone request at once: a batcher never delays the request it could not
+        // batch with anything. ONNX Runtime starts the run itself only on the next setImmediate, and
+        // the requests that arrive meanwhile (the rest of this turn's bytes among them) queue and go
+        // together in the next run.
+        busy = true;
+        counts.runs++;
+        counts.largest ||= 1;
+        const first = model.run(inputs);
+        void first.then(drain, drain);
+        return first;
+      }
       return new Promise<OutputTensor[]>((resolve, reject) => {
         queue.push({ inputs, rows, key: stackKey(inputs), resolve, reject });
-        if (!busy) {
-          // The first request of an idle model waits for the requests that arrived with it (the rest of
-          // this turn of the event loop, a few µs); ONNX Runtime itself runs a request only on the next
-          // setImmediate, so alone it waits one turn more, never for a timer.
-          busy = true;
-          setImmediate(drain);
-        }
       });
     },
   };

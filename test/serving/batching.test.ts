@@ -153,10 +153,11 @@ describe('dynamic batching', () => {
           const inputs = requests.map((rows) => [{ name: 'X', type: 'float' as const, shape: [rows.length, 4], data: rows.flat() }]);
           const before = batched.stats();
           const together = await Promise.all(inputs.map((i) => batched.run(i)));
-          // Sent in one turn of the event loop, they go in runs of at most 64 rows (60 or more, at 5 rows a request).
+          // Sent in one turn of the event loop: the first runs at once (an idle model never holds a request back),
+          // the rest go together in runs of at most 64 rows (60 or more, at 5 rows a request).
           const runs = batched.stats().runs - before.runs;
           expect(runs).toBeLessThan(requests.length);
-          expect(runs).toBeLessThanOrEqual(Math.ceil(requests.flat().length / 60));
+          expect(runs).toBeLessThanOrEqual(1 + Math.ceil(requests.slice(1).flat().length / 60));
           for (let i = 0; i < inputs.length; i++) {
             const alone: OutputTensor[] = await model.run(inputs[i]!);
             expect(together[i]!.map((o) => [o.name, o.shape])).toEqual(alone.map((o) => [o.name, o.shape]));
