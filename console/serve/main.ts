@@ -91,7 +91,7 @@ export async function serveMain(argv: readonly string[], io: ServeIo, stop?: Abo
   }
   const host = values.host ?? '127.0.0.1';
 
-  const [{ openRegistry }, { createQueryServer }, { isMlmodelError }, { redact, loadConfig }] = await Promise.all([
+  const [{ openRegistry }, { createQueryServer }, { isMlmodelError }, { redact, redactor, loadConfig }] = await Promise.all([
     import('../../src/engine/registry.js'),
     import('./server.js'),
     import('../../src/errors.js'),
@@ -122,6 +122,7 @@ export async function serveMain(argv: readonly string[], io: ServeIo, stop?: Abo
   // second spent more on a write per request line than on some of the answers, and a write per turn
   // of the event loop to a pipe (a supervisor reading it) still cost the prediction port ~6% of its
   // time, each write waking the reader.
+  const redactLine = redactor(secrets);
   let logLines: string[] = [];
   let logTimer: NodeJS.Timeout | undefined;
   const flushLog = () => {
@@ -133,7 +134,7 @@ export async function serveMain(argv: readonly string[], io: ServeIo, stop?: Abo
     io.stderr.write(text);
   };
   const log = (line: string) => {
-    logLines.push(terminalText(redact(line, secrets)));
+    logLines.push(terminalText(redactLine(line)));
     if (logLines.length >= LOG_FLUSH_LINES) flushLog();
     else logTimer ??= setTimeout(flushLog, LOG_FLUSH_MS);
   };

@@ -75,7 +75,7 @@ function shownKey(key: string): string {
   return /^[A-Za-z][A-Za-z0-9_-]{0,14}$/.test(key) ? `"${key}"` : `of ${[...key].length} characters (not shown: it may be a secret)`;
 }
 
-export { redact, redactError, Secret, REDACTED } from './redact.js';
+export { redact, redactError, redactor, Secret, REDACTED } from './redact.js';
 export { describeLocation, parseS3Url, parseFileLocation, parseLocation } from './location.js';
 export type { S3Location, FileLocation, Location } from './location.js';
 

@@ -10,11 +10,13 @@ import type { InputTensor, OutputTensor } from './tensors.js';
  * A run of one row costs about what a run of sixteen does (session and
  * tensor overhead, not arithmetic, for the small models served here), so
  * under concurrent load most of the model's per-request cost goes. Nothing
- * waits for a timer: a request that finds the model idle waits only for the
- * rest of the event loop's turn (the requests whose bytes arrived with it
- * join it); the ones arriving while a run runs (ONNX Runtime runs on the
- * event loop, so they queue behind it anyway) go together in the next run,
- * up to `maxRows` rows.
+ * waits for a timer. A request that finds the model idle runs at once when
+ * the last run answered one request (a lone client: nothing else is coming);
+ * after a run of several (concurrent clients) it waits for the rest of the
+ * event loop's turn, so the requests whose bytes arrived with it join it.
+ * The ones arriving while a run runs (ONNX Runtime runs on the event loop,
+ * so they queue behind it anyway) go together in the next run, up to
+ * `maxRows` rows.
  *
  * Only models whose every input and output has a dynamic first dimension
  * are batched, and only requests whose inputs agree on their row count and
@@ -72,6 +74,8 @@ export function batchedRun(model: LoadedModel, options: BatchOptions): BatchedMo
   const maxRows = options.maxRows;
   let enabled = true;
   let busy = false;
+  /** Whether the last run answered more than one request: other clients are sending, and gathering pays. */
+  let crowded = false;
   let queue: Pending[] = [];
 
   /** Each request on its own run: their own answers and their own errors. */
@@ -82,6 +86,7 @@ export function batchedRun(model: LoadedModel, options: BatchOptions): BatchedMo
   };
 
   async function runBatch(items: readonly Pending[]): Promise<void> {
+    crowded = items.length > 1;
     if (items.length === 1 || !enabled) return alone(items);
     const total = items.reduce((n, it) => n + it.rows, 0);
     let outputs: OutputTensor[];
@@ -130,12 +135,23 @@ export function batchedRun(model: LoadedModel, options: BatchOptions): BatchedMo
       const rows = rowCount(inputs);
       if (!enabled || rows === null || rows >= maxRows) return runOne(inputs);
       counts.requests++;
+      if (!busy && !crowded) {
+        // A lone client's request (the last run answered one request) runs at once: the batcher does
+        // not hold it back for others that are not coming. ONNX Runtime starts the run itself only on
+        // the next setImmediate; what arrives meanwhile queues and goes together in the next run.
+        busy = true;
+        counts.runs++;
+        counts.largest ||= 1;
+        const first = model.run(inputs);
+        void first.then(drain, drain);
+        return first;
+      }
       return new Promise<OutputTensor[]>((resolve, reject) => {
         queue.push({ inputs, rows, key: stackKey(inputs), resolve, reject });
         if (!busy) {
-          // The first request of an idle model waits for the requests that arrived with it (the rest of
-          // this turn of the event loop, a few µs); ONNX Runtime itself runs a request only on the next
-          // setImmediate, so alone it waits one turn more, never for a timer.
+          // Under concurrent load (the last run answered several), the first request of an idle model
+          // waits for the requests that arrived with it (the rest of this turn of the event loop, a few
+          // µs), never for a timer: with 8 clients a run then answers about 5 requests, not 3.4.
           busy = true;
           setImmediate(drain);
         }
