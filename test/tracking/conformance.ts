@@ -155,7 +155,7 @@ export function trackingConformance(h: TrackingHarness): void {
             expect((await s.findRuns({ filter: F.and(F.eq('id', run), F.eq(`params.${k}`, v)) })).map((r) => r.id)).toEqual([run]);
           }
         }),
-        { numRuns: 25 },
+        { numRuns: 15 },
       );
     });
   });
