@@ -20,6 +20,7 @@ import {
   checkRun,
   checkRunQuery,
   checkTag,
+  byName,
   checkWritable,
   cloneRun,
   groupByKey,
@@ -32,6 +33,7 @@ import {
   type MetricRange,
   type ParamValue,
   type RunGuard,
+  type RunHead,
   type RunQuery,
   type RunRecord,
   type TrackingStore,
@@ -176,22 +178,26 @@ export class MongoTrackingStore implements TrackingStore {
     return won ? { ...run, status, end: new Date(end.getTime()) } : null;
   }
 
-  async logParams(id: number, params: Readonly<Record<string, ParamValue>>, tags: Readonly<Record<string, string>>, guard?: RunGuard): Promise<RunRecord> {
+  /**
+   * Params and tags stay fields of the run's document here: the server's
+   * find filters and sorts on them (`params.lr < 0.01`), and a `$set` of
+   * the names logged sends only those, never the document.
+   */
+  async logParams(id: number, params: Readonly<Record<string, ParamValue>>, tags: Readonly<Record<string, string>>, guard?: RunGuard): Promise<void> {
     for (const [k, v] of Object.entries(tags)) checkTag(k, v);
     const run = checkWritable(id, await this.getRun(id), guard);
-    const merged = mergeParams(run, params);
+    mergeParams(run, params);
     const set: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(params)) set[`params.${k}`] = v;
+    for (const [k, v] of Object.entries(params)) if (!Object.hasOwn(run.params, k)) set[`params.${k}`] = v;
     for (const [k, v] of Object.entries(tags)) set[`tags.${k}`] = v;
     if (Object.keys(set).length > 0) {
       // Conditional on RUNNING: an end that came meanwhile wins, and this writes nothing.
       const res = await this.#withSummaryClaim(id, () => this.#try('log params', () => this.#runs.updateOne({ _id: id, status: 'RUNNING' }, { $set: set }, WRITE)));
       if (res.matchedCount !== 1) checkWritable(id, await this.getRun(id), guard);
     }
-    return { ...run, params: merged, tags: { ...run.tags, ...tags } };
   }
 
-  async logMetrics(id: number, points: readonly MetricPoint[], at: Date, guard?: RunGuard): Promise<RunRecord> {
+  async logMetrics(id: number, points: readonly MetricPoint[], at: Date, guard?: RunGuard): Promise<RunHead> {
     const checked = checkPoints(points);
     const run = checkWritable(id, await this.getRun(id), guard);
     if (checked.length === 0) return run;
@@ -311,5 +317,6 @@ function toPoint(d: MetricPoint): MetricPoint {
 function fromDoc(d: RunDoc): RunRecord {
   const { _id, ...rest } = d;
   void _id;
-  return cloneRun({ ...rest, params: rest.params ?? {}, tags: rest.tags ?? {}, metrics: rest.metrics ?? {}, metric_steps: rest.metric_steps ?? {} });
+  // By name, as the SQLite store answers them (its rows' order), whatever order they were logged in.
+  return cloneRun({ ...rest, params: byName(rest.params ?? {}), tags: byName(rest.tags ?? {}), metrics: rest.metrics ?? {}, metric_steps: rest.metric_steps ?? {} });
 }

@@ -6,12 +6,16 @@
  * together or not at all. A busy write lock is waited for on timers, never
  * by blocking the event loop, as the metadata store does.
  *
- * Runs are kept whole as JSON next to indexed columns, and their params,
- * tags and latest metrics also as rows of tracking_values, indexed by name
- * and value: a run query is one statement that narrows and orders in SQL
- * (sqlite-search.ts), and the whole filter is tested on the rows it returns,
- * in order, up to the limit, with MongoDB's semantics (store/match.ts), so
- * both backends answer alike. Statements are prepared once per connection.
+ * A run is a JSON document next to indexed columns, and its params and
+ * tags are rows of tracking_values only (with its latest metrics, which
+ * the document also holds), indexed by name and value. So logging a param
+ * or a tag writes one row, whatever the run has already: the document is
+ * not rewritten, and a write reads only the document (RunHead) and the rows
+ * of the names it logs. A run query is one statement that narrows and
+ * orders in SQL (sqlite-search.ts), and the whole filter is tested on the
+ * runs it returns, in order, up to the limit, with MongoDB's semantics
+ * (store/match.ts), so both backends answer alike. Statements are prepared
+ * once per connection.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -26,8 +30,9 @@ import {
   checkPoints,
   checkRun,
   checkRunQuery,
+  checkParamKept,
+  checkParams,
   checkWritable,
-  mergeParams,
   summarize,
   checkTag,
   groupByKey,
@@ -38,6 +43,7 @@ import {
   type MetricRange,
   type ParamValue,
   type RunGuard,
+  type RunHead,
   type RunQuery,
   type RunRecord,
   type TrackingStore,
@@ -105,6 +111,18 @@ UPDATE tracking_blocks SET (hi_step, hi) = (
   WHERE p.run = tracking_blocks.run AND p.key = tracking_blocks.key AND p.step >= tracking_blocks.block * ${BLOCK_STEPS} AND p.step < (tracking_blocks.block + 1) * ${BLOCK_STEPS}
 );
 `;
+/**
+ * Params and tags were kept in the run's document too, until they became
+ * rows of tracking_values only: a database from before has them taken out
+ * of its documents when it is opened (the rows have them, written in the
+ * same transactions, or filled by VALUES above), once, in the transaction
+ * that creates the marker table.
+ */
+const VALUES_ONLY = `
+UPDATE tracking_runs SET doc = json_remove(doc, '$.params', '$.tags') WHERE json_type(doc, '$.params') IS NOT NULL OR json_type(doc, '$.tags') IS NOT NULL;
+CREATE TABLE tracking_migrations (name TEXT PRIMARY KEY NOT NULL) STRICT;
+INSERT INTO tracking_migrations (name) VALUES ('params-and-tags-in-rows');
+`;
 const UPSERT_VALUE =
   'INSERT INTO tracking_values (run, kind, key, rank, value, step) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run, kind, key) DO UPDATE SET rank = excluded.rank, value = excluded.value, step = excluded.step';
 const UPSERT_BLOCK = `INSERT INTO tracking_blocks (run, key, block, lo_step, lo, hi_step, hi) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -119,7 +137,7 @@ export interface SqliteTrackingOptions {
   busyTimeoutMs?: number;
 }
 
-type RunDoc = Omit<RunRecord, 'start' | 'end' | 'last_time'> & { start: number; end: number | null; last_time: number | null };
+type RunDoc = Omit<RunHead, 'start' | 'end' | 'last_time'> & { start: number; end: number | null; last_time: number | null };
 
 export class SqliteTrackingStore implements TrackingStore {
   readonly kind = 'sqlite';
@@ -145,7 +163,7 @@ export class SqliteTrackingStore implements TrackingStore {
         db.pragma('synchronous = FULL');
         const has = (table: string) => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
         // Only a database without the tables takes the write lock at open.
-        if (!has('tracking_checkpoints') || !has('tracking_ranges') || !has('tracking_values') || !has('tracking_blocks')) {
+        if (!has('tracking_checkpoints') || !has('tracking_ranges') || !has('tracking_values') || !has('tracking_blocks') || !has('tracking_migrations')) {
           await this.#busy(() =>
             db
               .transaction(() => {
@@ -153,6 +171,7 @@ export class SqliteTrackingStore implements TrackingStore {
                 if (!has('tracking_ranges')) db.exec(RANGES);
                 if (!has('tracking_values')) db.exec(VALUES);
                 if (!has('tracking_blocks')) db.exec(BLOCKS);
+                if (!has('tracking_migrations')) db.exec(VALUES_ONLY);
               })
               .immediate(),
           );
@@ -268,9 +287,29 @@ export class SqliteTrackingStore implements TrackingStore {
     this.#stmt(UPSERT_VALUE).run(run, VALUE_KIND.metrics, key, rank, v, step ?? null);
   }
 
-  #runIn(id: number): RunRecord | null {
+  /** The run's document: everything but its params and tags. */
+  #headIn(id: number): RunHead | null {
     const doc = this.#stmt('SELECT doc FROM tracking_runs WHERE id = ?').pluck().get(id) as string | undefined;
     return doc === undefined ? null : fromDoc(doc);
+  }
+
+  /** The run with its params and tags from their rows. */
+  #runIn(id: number): RunRecord | null {
+    const head = this.#headIn(id);
+    return head === null ? null : this.#withValues(head);
+  }
+
+  #withValues(head: RunHead): RunRecord {
+    const params: Record<string, ParamValue> = {};
+    const tags: Record<string, string> = {};
+    // The primary key's order: by kind, then name.
+    for (const [kind, key, rank, value] of this.#stmt('SELECT kind, key, rank, value FROM tracking_values WHERE run = ? AND kind < 2').raw().iterate(head.id) as IterableIterator<
+      [ValueKind, string, number, string | number]
+    >) {
+      if (kind === VALUE_KIND.params) params[key] = fromValueRank(rank, value);
+      else tags[key] = value as string;
+    }
+    return { ...head, params, tags };
   }
 
   async getRun(id: number): Promise<RunRecord | null> {
@@ -286,7 +325,7 @@ export class SqliteTrackingStore implements TrackingStore {
     return this.#read(() => {
       const out: RunRecord[] = [];
       for (const doc of this.#stmt(sql).pluck().iterate(...params) as IterableIterator<string>) {
-        const r = fromDoc(doc);
+        const r = this.#withValues(fromDoc(doc));
         if (!test(r)) continue;
         out.push(r);
         // Leaving the loop resets the statement: the rows after are never read.
@@ -307,23 +346,35 @@ export class SqliteTrackingStore implements TrackingStore {
     });
   }
 
-  async logParams(id: number, params: Readonly<Record<string, ParamValue>>, tags: Readonly<Record<string, string>>, guard?: RunGuard): Promise<RunRecord> {
+  /**
+   * Reads the run's document (for the guard and its status) and, for each
+   * param given, its row: the call costs the same however many params the
+   * run has. A param's row is only ever inserted, never changed; a refused
+   * call throws before it has written anything.
+   */
+  async logParams(id: number, params: Readonly<Record<string, ParamValue>>, tags: Readonly<Record<string, string>>, guard?: RunGuard): Promise<void> {
+    const given = checkParams(params);
     for (const [k, v] of Object.entries(tags)) checkTag(k, v);
-    return this.#write(() => {
-      const run = checkWritable(id, this.#runIn(id), guard);
-      const next: RunRecord = { ...run, params: mergeParams(run, params), tags: { ...run.tags, ...tags } };
-      this.#stmt('UPDATE tracking_runs SET doc = ? WHERE id = ?').run(toDoc(next), id);
-      this.#setValues(id, VALUE_KIND.params, params);
+    await this.#write(() => {
+      checkWritable(id, this.#headIn(id), guard);
+      const had = this.#stmt(`SELECT rank, value FROM tracking_values WHERE run = ? AND kind = ${VALUE_KIND.params} AND key = ?`).raw();
+      const fresh: Array<[string, ParamValue]> = [];
+      for (const [k, v] of Object.entries(given)) {
+        const row = had.get(id, k) as [number, string | number] | undefined;
+        checkParamKept(id, k, row === undefined ? undefined : fromValueRank(row[0], row[1]), v);
+        if (row === undefined) fresh.push([k, v]);
+      }
+      const insert = this.#stmt('INSERT INTO tracking_values (run, kind, key, rank, value, step) VALUES (?, ?, ?, ?, ?, NULL)');
+      for (const [k, v] of fresh) insert.run(id, VALUE_KIND.params, k, ...valueRank(v));
       this.#setValues(id, VALUE_KIND.tags, tags);
-      return next;
     });
   }
 
-  async logMetrics(id: number, points: readonly MetricPoint[], at: Date, guard?: RunGuard): Promise<RunRecord> {
+  async logMetrics(id: number, points: readonly MetricPoint[], at: Date, guard?: RunGuard): Promise<RunHead> {
     const checked = checkPoints(points);
     const blocks = batchBlocks(checked);
     return this.#write(() => {
-      const run = checkWritable(id, this.#runIn(id), guard);
+      const run = checkWritable(id, this.#headIn(id), guard);
       const insert = this.#stmt('INSERT INTO tracking_points (run, key, step, value, time) VALUES (?, ?, ?, ?, ?)');
       const ranges = new Map<string, MetricRange>();
       for (const p of checked) {
@@ -341,7 +392,7 @@ export class SqliteTrackingStore implements TrackingStore {
       for (const [key, r] of ranges) range.run(id, key, r.min, r.max, r.count);
       const block = this.#stmt(UPSERT_BLOCK);
       for (const b of blocks) block.run(id, b.key, b.block, b.loStep, b.lo, b.hiStep, b.hi);
-      const next: RunRecord = { ...run, ...summarize(run, checked, at) };
+      const next: RunHead = { ...run, ...summarize(run, checked, at) };
       for (const key of ranges.keys()) {
         if (next.metric_steps[key] !== run.metric_steps[key] || next.metrics[key] !== run.metrics[key]) this.#setMetric(id, key, next.metrics[key], next.metric_steps[key]);
       }
@@ -466,13 +517,32 @@ function toCheckpoint(doc: string): CheckpointRecord {
   return { ...d, created: new Date(d.created) };
 }
 
-function toDoc(r: RunRecord): string {
-  const doc: RunDoc = { ...r, start: r.start.getTime(), end: r.end?.getTime() ?? null, last_time: r.last_time?.getTime() ?? null };
+/** The document of a run: all of it but its params and tags, which are rows. */
+function toDoc(r: RunHead): string {
+  const doc: RunDoc = {
+    id: r.id,
+    uid: r.uid,
+    experiment: r.experiment,
+    name: r.name,
+    user: r.user,
+    status: r.status,
+    start: r.start.getTime(),
+    end: r.end?.getTime() ?? null,
+    metrics: r.metrics,
+    metric_steps: r.metric_steps,
+    last_step: r.last_step,
+    last_time: r.last_time?.getTime() ?? null,
+  };
   return JSON.stringify(doc);
 }
 
+/** A param's value from its row (sqlite-search.ts's valueRank, undone). */
+function fromValueRank(rank: number, value: string | number): ParamValue {
+  return rank === 8 ? value !== 0 : value;
+}
+
 /** A fresh record: every object in it is new from the parse. */
-function fromDoc(text: string): RunRecord {
+function fromDoc(text: string): RunHead {
   const d = JSON.parse(text) as RunDoc;
   return { ...d, start: new Date(d.start), end: d.end === null ? null : new Date(d.end), last_time: d.last_time === null ? null : new Date(d.last_time) };
 }

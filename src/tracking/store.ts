@@ -96,11 +96,19 @@ export interface ValidRunQuery {
 }
 
 /**
+ * A run without its params and tags: what a write reads of the run it
+ * writes to (who owns it, whether it is RUNNING, its metric summary). The
+ * SQLite store keeps params and tags as rows of their own, so a write that
+ * needs no more never reads them, however many the run has.
+ */
+export type RunHead = Omit<RunRecord, 'params' | 'tags'>;
+
+/**
  * A check a write makes of the run it reads inside its own transaction,
  * before the run's state is checked and before anything is written (the
  * ownership rule of runs.ts): it throws to refuse. One read serves both.
  */
-export type RunGuard = (run: RunRecord) => void;
+export type RunGuard = (run: RunHead) => void;
 
 export interface TrackingStore {
   readonly kind: string;
@@ -122,15 +130,19 @@ export interface TrackingStore {
    * Adds parameters and tags to a RUNNING run. A parameter, once logged,
    * keeps its value: a different value is CONFLICT and nothing is written.
    * Tags may change. NOT_FOUND / CONFLICT when the run is missing or ended;
-   * whatever `guard` throws when it refuses the run.
+   * whatever `guard` throws when it refuses the run. Logging a param again
+   * with the value it has writes nothing. It answers nothing: what a run's
+   * params are is getRun's to say, so a call costs the same however many
+   * params the run has.
    */
-  logParams(id: number, params: Readonly<Record<string, ParamValue>>, tags: Readonly<Record<string, string>>, guard?: RunGuard): Promise<RunRecord>;
+  logParams(id: number, params: Readonly<Record<string, ParamValue>>, tags: Readonly<Record<string, string>>, guard?: RunGuard): Promise<void>;
   /**
    * Appends metric points to a RUNNING run and updates its summary: all of
    * them or none (one transaction on SQLite; on MongoDB the batch is removed
-   * again if any insert fails). Refused as logParams is.
+   * again if any insert fails). Refused as logParams is. Answers the run's
+   * summary after the points, without its params and tags.
    */
-  logMetrics(id: number, points: readonly MetricPoint[], at: Date, guard?: RunGuard): Promise<RunRecord>;
+  logMetrics(id: number, points: readonly MetricPoint[], at: Date, guard?: RunGuard): Promise<RunHead>;
   /** One metric's points by step (ties in the order they were logged). */
   metricHistory(id: number, key: string): Promise<MetricPoint[]>;
   /**
@@ -296,7 +308,7 @@ export function checkRunQuery(q: RunQuery = {}): ValidRunQuery {
  * its highest step (a later point at the same step wins), so a batch logged
  * out of order, or a step logged again, leaves the right value.
  */
-export function summarize(run: RunRecord, points: readonly MetricPoint[], at: Date): Pick<RunRecord, 'metrics' | 'metric_steps' | 'last_step' | 'last_time'> {
+export function summarize(run: RunHead, points: readonly MetricPoint[], at: Date): Pick<RunRecord, 'metrics' | 'metric_steps' | 'last_step' | 'last_time'> {
   const metrics = { ...run.metrics };
   const steps = { ...run.metric_steps };
   let last = run.last_step;
@@ -325,26 +337,46 @@ export function groupByKey<R extends { key: string }>(rows: readonly R[], toPoin
 }
 
 /** NOT_FOUND or CONFLICT for a write to a run that is missing or no longer RUNNING, or what `guard` throws. */
-export function checkWritable(id: number, run: RunRecord | null, guard?: RunGuard): RunRecord {
+export function checkWritable<R extends RunHead>(id: number, run: R | null, guard?: RunGuard): R {
   if (!run) throw new MlmodelError('NOT_FOUND', `no run ${id}`, { run: id });
   guard?.(run);
   if (run.status !== 'RUNNING') throw new MlmodelError('CONFLICT', `run ${id} is ${run.status}: nothing more can be logged to it`, { run: id, status: run.status });
   return run;
 }
 
+/**
+ * CONFLICT if param `key` of run `run`, which has the value `had` (undefined
+ * when it has none yet), would be logged with another value `value`: a
+ * param keeps the value it was first logged with (MLflow's rule). The same
+ * value again is allowed and changes nothing.
+ */
+export function checkParamKept(run: number, key: string, had: ParamValue | undefined, value: ParamValue): void {
+  if (had !== undefined && had !== value) {
+    throw new MlmodelError('CONFLICT', `run ${run} already has param ${key}=${String(had)}; a param keeps the value it was first logged with`, { run, param: key });
+  }
+}
+
+/** Each param checked (name, value), in a new object. */
+export function checkParams(params: Readonly<Record<string, ParamValue>>): Record<string, ParamValue> {
+  const out: Record<string, ParamValue> = {};
+  for (const [k, v] of Object.entries(params)) out[checkKey('param', k)] = checkParamValue(k, v);
+  return out;
+}
+
 /** CONFLICT if a parameter would change its value; the merged parameters otherwise. */
 export function mergeParams(run: RunRecord, params: Readonly<Record<string, ParamValue>>): Record<string, ParamValue> {
   const out = { ...run.params };
-  for (const [k, v] of Object.entries(params)) {
-    checkParamValue(checkKey('param', k), v);
-    if (Object.hasOwn(out, k) && out[k] !== v) {
-      throw new MlmodelError('CONFLICT', `run ${run.id} already has param ${k}=${String(out[k])}; a param keeps the value it was first logged with`, {
-        run: run.id,
-        param: k,
-      });
-    }
+  for (const [k, v] of Object.entries(checkParams(params))) {
+    checkParamKept(run.id, k, Object.hasOwn(out, k) ? out[k] : undefined, v);
     out[k] = v;
   }
+  return out;
+}
+
+/** A record's params or tags by name in code-point order, as both stores answer them. */
+export function byName<V>(values: Readonly<Record<string, V>>): Record<string, V> {
+  const out: Record<string, V> = {};
+  for (const k of Object.keys(values).sort()) out[k] = values[k]!;
   return out;
 }
 

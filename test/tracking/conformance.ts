@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isMlmodelError, MlmodelError, type ErrorCode } from '../../src/errors.js';
 import { F, type FilterDoc, type SortSpec } from '../../src/store/filter.js';
-import type { MetricPoint, RunRecord, TrackingStore } from '../../src/tracking/store.js';
+import type { MetricPoint, RunHead, RunRecord, TrackingStore } from '../../src/tracking/store.js';
 
 export interface TrackingHarness {
   /** A store over a fresh, empty database; init() already called. */
@@ -109,8 +109,8 @@ export function trackingConformance(h: TrackingHarness): void {
 
     it('merges params and tags; a param keeps its first value', async () => {
       await s.insertRun(runRecord({ id: 7, params: { lr: 0.1 } }));
-      const r = await s.logParams(7, { epochs: 10, lr: 0.1 }, { stage: 'a' });
-      expect(r.params).toEqual({ lr: 0.1, epochs: 10 });
+      expect(await s.logParams(7, { epochs: 10, lr: 0.1 }, { stage: 'a' })).toBeUndefined();
+      expect((await s.getRun(7))!.params).toEqual({ lr: 0.1, epochs: 10 });
       await s.logParams(7, {}, { stage: 'b' });
       const err = await rejects(s.logParams(7, { batch: 32, lr: 0.2 }, { stage: 'c' }), 'CONFLICT');
       expect(err.message).toMatch(/lr=0\.1/);
@@ -121,6 +121,42 @@ export function trackingConformance(h: TrackingHarness): void {
       await rejects(s.logParams(404, { a: 1 }, {}), 'NOT_FOUND');
       await s.endRun(7, 'FINISHED', new Date());
       await rejects(s.logParams(7, { more: 1 }, {}), 'CONFLICT');
+    });
+
+    it('keeps every param at its first value whatever the calls, and answers params and tags by name', async () => {
+      // Values of each type, some equal across types in text: 1, '1', true, 'true' are four different values.
+      const value = fc.constantFrom<string | number | boolean>(1, '1', 0.5, -3, true, false, 'true', '', 'a b', 1e300);
+      const call = fc.record({
+        params: fc.dictionary(fc.constantFrom('lr', 'seed', 'opt', 'Zeta', 'a-b', '_x'), value, { maxKeys: 4 }),
+        tags: fc.dictionary(fc.constantFrom('team', 'stage'), fc.constantFrom('x', 'y', ''), { maxKeys: 2 }),
+      });
+      let id = 100;
+      await fc.assert(
+        fc.asyncProperty(fc.dictionary(fc.constantFrom('lr', 'b'), value, { maxKeys: 2 }), fc.array(call, { minLength: 1, maxLength: 8 }), async (start, calls) => {
+          const run = ++id;
+          await s.insertRun(runRecord({ id: run, params: start }));
+          const params: Record<string, string | number | boolean> = { ...start };
+          const tags: Record<string, string> = {};
+          for (const c of calls) {
+            const clash = Object.entries(c.params).some(([k, v]) => Object.hasOwn(params, k) && params[k] !== v);
+            if (clash) await rejects(s.logParams(run, c.params, c.tags), 'CONFLICT');
+            else {
+              await s.logParams(run, c.params, c.tags);
+              Object.assign(params, c.params);
+              Object.assign(tags, c.tags);
+            }
+            const got = (await s.getRun(run))!;
+            expect(got.params).toEqual(params);
+            expect(got.tags).toEqual(tags);
+            expect(Object.keys(got.params)).toEqual(Object.keys(params).sort());
+          }
+          // The params are what the search finds the run by.
+          for (const [k, v] of Object.entries(params)) {
+            expect((await s.findRuns({ filter: F.and(F.eq('id', run), F.eq(`params.${k}`, v)) })).map((r) => r.id)).toEqual([run]);
+          }
+        }),
+        { numRuns: 15 },
+      );
     });
   });
 
@@ -140,7 +176,8 @@ export function trackingConformance(h: TrackingHarness): void {
       expect(r.metric_steps).toEqual({ loss: 3, acc: 1 });
       expect(r.last_step).toBe(3);
       expect(r.last_time).toEqual(new Date(T0 + 20));
-      expect(await s.getRun(1)).toEqual(r);
+      // What logMetrics answers is the run's summary as stored (its params and tags aside).
+      expect(await s.getRun(1)).toMatchObject(r);
       expect((await s.metricHistory(1, 'loss')).map((p) => [p.step, p.value])).toEqual([
         [0, 1.0],
         [1, 0.5],
@@ -280,7 +317,7 @@ export function trackingConformance(h: TrackingHarness): void {
     it('checks the run it writes to with the caller\'s guard, and a refusal writes nothing', async () => {
       await s.insertRun(runRecord({ id: 8, user: 'alice' }));
       const seen: number[] = [];
-      const onlyBob = (run: RunRecord) => {
+      const onlyBob = (run: RunHead) => {
         seen.push(run.id);
         if (run.user !== 'bob') throw new MlmodelError('NOT_FOUND', 'not bob');
       };
