@@ -21,6 +21,11 @@ export function compileCondition(c: Condition, schema: Schema): FilterDoc {
     case 'compare': {
       const field = schema.resolve(c.field);
       if (field.type === 'date' && c.value.kind === 'number') return stampComparison(field.path, c.op, c.value.value, c.field);
+      const both = field.type === 'any' ? asBoolean(c.value) : undefined;
+      if (both !== undefined && (c.op === '=' || c.op === '!=')) {
+        const either = F.in(field.path, [both, String(c.value.value)]);
+        return c.op === '=' ? either : F.not(either);
+      }
       return compare(field.path, c.op, convert(field, c.value, c.field));
     }
     case 'like': {
@@ -39,9 +44,24 @@ export function compileCondition(c: Condition, schema: Schema): FilterDoc {
           ),
         );
       }
-      return F.in(field.path, c.values.map((v) => convert(field, v, c.field)));
+      const values = c.values.map((v) => convert(field, v, c.field));
+      if (field.type === 'any') for (const v of c.values) if (asBoolean(v) !== undefined) values.push(asBoolean(v)!);
+      return F.in(field.path, values);
     }
   }
+}
+
+/**
+ * The language has no boolean literal (`true` is a word), but a param or
+ * tag logged from code can hold a boolean (`lr=0.01 nesterov=true` from the
+ * console logs true, a Python client's True too) — so on those open fields
+ * `= true` / `= false` (any case, quoted or not) matches the boolean and the
+ * text alike. Typed fields convert through their type as before.
+ */
+function asBoolean(lit: Literal): boolean | undefined {
+  if (lit.kind !== 'string') return undefined;
+  const text = lit.value.toLowerCase();
+  return text === 'true' ? true : text === 'false' ? false : undefined;
 }
 
 function compare(path: string, op: ComparisonOperator, value: Scalar): FilterDoc {
