@@ -24,7 +24,6 @@ export const BUNDLE_COLUMNS = [
   col('versions', 'TEXT'),
   col('location', 'TEXT'),
   bytesCol('size'),
-  col('sha256', 'TEXT'),
   col('manifest_sha256', 'TEXT'),
 ];
 
@@ -47,7 +46,7 @@ export async function executeBundle(ctx: EngineContext, cmd: BundleCommand): Pro
   const versions = all ? await versionsOf(ctx, record.model_uid) : [record];
   const content = await collectBundle(ctx, head, versions);
   const written = await writeBundle(ctx, content, o.to, overwrite);
-  return { columns: BUNDLE_COLUMNS, rows: [['ok', head.name, content.versions.join(','), o.to, written.size, written.sha256, content.manifestSha256]] };
+  return { columns: BUNDLE_COLUMNS, rows: [['ok', head.name, content.versions.join(','), o.to, written.size, content.manifestSha256]] };
 }
 
 export const bundleCommand = defineCommand({

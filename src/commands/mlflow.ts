@@ -16,7 +16,11 @@ const syntax = {
   args: [{ kind: 'options' }],
   options: {
     db: { type: 'path', summary: "the MLflow tracking database (SQLite file, what mlflow's sqlite:/// URI names): an absolute path" },
-    url: { type: 'string', summary: 'instead of db=: the MLflow tracking server (http(s)://[user:password@]host:port), read over its REST API; a user and password go as HTTP Basic credentials and never print' },
+    url: {
+      type: 'string',
+      summary:
+        "instead of db=: the MLflow tracking server (http(s)://[user:password@]host:port), read over its REST API; credentials as MLflow's clients take them (the URL's user and password, or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or MLFLOW_TRACKING_TOKEN), never printed",
+    },
     s3: { type: 'string', summary: "a connector (config connectors:) on the bucket of MLflow's S3 artifact store: s3://BUCKET/… artifact URIs are read through it" },
     model: { type: 'string', summary: 'only this registered model (default: every one)' },
     name: { type: 'string', summary: 'its name here (with model=; default: the MLflow name)' },
@@ -49,7 +53,7 @@ export async function executeMlflow(ctx: EngineContext, cmd: MlflowCommand): Pro
     if (target.kind !== 'file') throw new MlmodelError('INVALID_ARGUMENT', 'db= is a local SQLite file: give an absolute path', { db: o.db });
     await checkLocalRoots(target.path, ctx.localRoots, o.db);
     reader = await openMlflowDb(target.path);
-  } else reader = openMlflowRest(o.url!, ctx.signal);
+  } else reader = openMlflowRest(o.url!, ctx.signal, ctx.mlflow);
   const registry = await readMlflowRegistry(reader, {
     ...(s3 ? { s3 } : {}),
     ...(o.model === undefined ? {} : { only: o.model }),

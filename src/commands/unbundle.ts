@@ -31,7 +31,8 @@ export async function executeUnbundle(ctx: EngineContext, cmd: UnbundleCommand):
   if (o.sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(o.sha256)) {
     throw new MlmodelError('INVALID_ARGUMENT', 'sha256= is the 64 hex digits of a manifest digest (bundle answers with it as manifest_sha256)', { sha256: o.sha256 });
   }
-  const source = await openSource(ctx, o.path);
+  // A bundle is mostly large archives: 1 MiB reads, as the object stores' own, are a sixteenth of the system calls.
+  const source = await openSource(ctx, o.path, 1 << 20);
   return unbundleStream(ctx, source.stream, { ...(o.name === undefined ? {} : { name: o.name }), ...(o.sha256 ? { expectedSha256: o.sha256 } : {}) });
 }
 

@@ -148,6 +148,8 @@ export interface Config {
    * metadata store, object store and serving base.
    */
   registries: Record<string, RemoteRegistryConfig>;
+  /** The credentials MLflow's own clients take from the environment, for `mlmodel mlflow url=` (docs/commands/mlflow.md). */
+  mlflow: MlflowClientConfig;
   origin: {
     home: Origin;
     user: Origin;
@@ -158,6 +160,19 @@ export interface Config {
   };
   /** Every credential in this config, for `redact(text, config.secrets)`. */
   secrets: Secret[];
+}
+
+/**
+ * What an MLflow client reads from the environment to reach a tracking
+ * server: MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (HTTP Basic)
+ * or MLFLOW_TRACKING_TOKEN (a bearer token), and MLFLOW_TRACKING_URI, the
+ * server they are for.
+ */
+export interface MlflowClientConfig {
+  trackingUri: string | null;
+  username: string | null;
+  password: Secret | null;
+  token: Secret | null;
 }
 
 /**
@@ -326,6 +341,16 @@ export function loadConfig(env: Env, options: ConfigOptions = {}): Config {
   const http = parseHttpSection(file.http ?? {}, configFile ?? 'the config file', env);
   secrets.push(...http.tokens.keys());
 
+  const envText = (v: string | undefined) => (v === undefined || v === '' ? null : v);
+  const mlflow: MlflowClientConfig = {
+    trackingUri: envText(env.MLFLOW_TRACKING_URI),
+    username: envText(env.MLFLOW_TRACKING_USERNAME),
+    password: envText(env.MLFLOW_TRACKING_PASSWORD) === null ? null : new Secret(env.MLFLOW_TRACKING_PASSWORD!),
+    token: envText(env.MLFLOW_TRACKING_TOKEN) === null ? null : new Secret(env.MLFLOW_TRACKING_TOKEN!),
+  };
+  if (mlflow.password) secrets.push(...secretForms(mlflow.password));
+  if (mlflow.token) secrets.push(...secretForms(mlflow.token));
+
   return {
     home,
     configFile,
@@ -338,6 +363,7 @@ export function loadConfig(env: Env, options: ConfigOptions = {}): Config {
     http,
     modelStore: storePick?.value ?? null,
     registries,
+    mlflow,
     origin: {
       home: homeOrigin,
       user: userPick?.origin ?? 'default',

@@ -1,3 +1,4 @@
+import type { MlflowClientConfig } from '../config/index.js';
 import type { MetadataStore } from '../store/metadata.js';
 import type { ObjectStore } from '../store/objects.js';
 import type { ServingTarget } from '../serving/target.js';
@@ -44,6 +45,8 @@ export interface EngineContext {
   readonly onProgress: ((p: Progress) => void) | undefined;
   now(): Date;
   newUid(): string;
+  /** MLflow's client credentials from the environment, for `mlmodel mlflow url=`; absent: none. */
+  readonly mlflow?: MlflowClientConfig;
   /** Where deploys push their version as a bundle (config `model_store`); absent or null: no push. */
   readonly modelStore?: string | null;
   /**

@@ -191,8 +191,12 @@ export async function readMlflowRegistry(reader: MlflowReader, opts: ReadMlflowO
   }
 }
 
-/** A URI as it may be printed: without the user-info an s3 or http URI can carry. */
-const shownUri = (uri: string) => uri.replace(/\/\/[^/@]*@/, '//');
+/**
+ * A URI as it may be printed: without a user and password an s3 or http URI
+ * can carry. A bare name before `@` stays: in wasbs://CONTAINER@ACCOUNT… it
+ * is the container, no credential.
+ */
+const shownUri = (uri: string) => uri.replace(/\/\/[^/@:]*:[^/@]*@/, '//');
 
 /** The files of a version's artifact directory, wherever its URI says they are, or why they cannot be read. */
 async function artifactFiles(uri: string, reader: MlflowReader, opts: ReadMlflowOptions): Promise<ArtifactFile[] | { why: string }> {
@@ -211,8 +215,28 @@ async function artifactFiles(uri: string, reader: MlflowReader, opts: ReadMlflow
     if (isMlmodelError(e, 'CANCELLED') || isMlmodelError(e, 'STORE_UNAVAILABLE')) throw e;
     return { why: `its artifacts at ${shownUri(uri)} could not be read: ${(e as Error).message}` };
   }
-  return { why: `its artifacts are at ${shownUri(uri)}, which only a file store on this machine, an S3 store (s3=) or an MLflow server's artifact proxy (url=) is read from` };
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(uri)?.[1]?.toLowerCase();
+  const store = scheme === undefined ? undefined : OTHER_STORES[scheme];
+  const where = scheme === undefined ? '' : `, in ${store ?? 'a store'} (${scheme}:)`;
+  return { why: `its artifacts are at ${shownUri(uri)}${where}, which mlmodel does not read: only a file store on this machine, an S3 store (s3=) or an MLflow server's artifact proxy (url=)` };
 }
+
+/** MLflow's other artifact stores, by URI scheme, to say which one a version's artifacts are in. */
+const OTHER_STORES: Record<string, string> = {
+  wasbs: 'Azure Blob Storage',
+  wasb: 'Azure Blob Storage',
+  abfss: 'Azure Data Lake Storage',
+  abfs: 'Azure Data Lake Storage',
+  gs: 'Google Cloud Storage',
+  hdfs: 'HDFS',
+  viewfs: 'HDFS',
+  dbfs: 'Databricks DBFS',
+  ftp: 'an FTP store',
+  sftp: 'an SFTP store',
+  oss: 'Alibaba Cloud OSS',
+  http: 'an HTTP artifact store',
+  https: 'an HTTP artifact store',
+};
 
 /** Every regular file under `dir`, sorted by path (links and other kinds are left out). */
 async function localFiles(dir: string): Promise<ArtifactFile[] | { why: string }> {

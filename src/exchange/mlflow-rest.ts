@@ -3,12 +3,19 @@
  * 2.0: registered-models/search and model-versions/search (paged by
  * next_page_token), model-versions/get-download-uri, runs/get, and the
  * artifact proxy of a server run with --serve-artifacts
- * (mlflow-artifacts/artifacts: listing by ?path=, files by path). A URL's
- * user and password go as HTTP Basic credentials and never into a message:
- * every text that names the server names it without them.
+ * (mlflow-artifacts/artifacts: listing by ?path=, files by path).
+ *
+ * Credentials, as MLflow's own clients take them: a URL's user and password,
+ * else MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (HTTP Basic),
+ * else MLFLOW_TRACKING_TOKEN (a bearer token) — the environment's only for
+ * the server MLFLOW_TRACKING_URI names when it is set, so a url= naming
+ * another host is not handed them. None goes into a message: every text that
+ * names the server names it without them, and what a server answers is
+ * cleaned of them.
  */
 import { Readable } from 'node:stream';
-import { redactUrl } from '../config/redact.js';
+import type { MlflowClientConfig } from '../config/index.js';
+import { redact, redactUrl, type Secret } from '../config/redact.js';
 import { MlmodelError } from '../errors.js';
 import type { ArtifactFile, MlflowModelVersion, MlflowReader, MlflowRegisteredModel, Pair } from './mlflow-source.js';
 
@@ -27,7 +34,35 @@ const pairs = (v: unknown): Pair[] => list(v).map((t) => [String(t.key), t.value
 // eslint-disable-next-line no-control-regex -- NUL is what it keeps out
 const SAFE_NAME = /^(?!\.\.?$)[^/\\\u0000]{1,255}$/;
 
-export function openMlflowRest(url: string, signal: AbortSignal | undefined): MlflowReader {
+/** The Authorization header for `base` (whose user and password are still in it), and what it was made from, for messages. */
+function authorization(base: URL, env: MlflowClientConfig | undefined): { header: string; from: string; secrets: Array<Secret | string> } | null {
+  const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  if (base.username || base.password) {
+    const password = decodeURIComponent(base.password);
+    return { header: basic(decodeURIComponent(base.username), password), from: 'the user and password in url=', secrets: [password, base.password] };
+  }
+  if (!env) return null;
+  if (env.trackingUri !== null && !sameServer(env.trackingUri, base)) return null;
+  if ((env.username === null) !== (env.password === null)) {
+    throw new MlmodelError('INVALID_ARGUMENT', `${env.username === null ? 'MLFLOW_TRACKING_PASSWORD is set without MLFLOW_TRACKING_USERNAME' : 'MLFLOW_TRACKING_USERNAME is set without MLFLOW_TRACKING_PASSWORD'}: MLflow sends both or neither`);
+  }
+  if (env.username !== null && env.password !== null) {
+    return { header: basic(env.username, env.password.reveal()), from: 'MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD', secrets: [env.password] };
+  }
+  if (env.token !== null) return { header: `Bearer ${env.token.reveal()}`, from: 'MLFLOW_TRACKING_TOKEN', secrets: [env.token] };
+  return null;
+}
+
+/** Whether MLFLOW_TRACKING_URI names the server at `base`: the same scheme, host and port. */
+function sameServer(trackingUri: string, base: URL): boolean {
+  try {
+    return new URL(trackingUri).origin === base.origin;
+  } catch {
+    return false;
+  }
+}
+
+export function openMlflowRest(url: string, signal: AbortSignal | undefined, env?: MlflowClientConfig): MlflowReader {
   let base: URL;
   try {
     base = new URL(url);
@@ -36,7 +71,9 @@ export function openMlflowRest(url: string, signal: AbortSignal | undefined): Ml
   }
   if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new MlmodelError('INVALID_ARGUMENT', `url= is an http:// or https:// URL of an MLflow tracking server, not ${redactUrl(url)}`);
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (base.username || base.password) headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`;
+  const auth = authorization(base, env);
+  if (auth) headers.authorization = auth.header;
+  const secrets = auth?.secrets ?? [];
   base.username = '';
   base.password = '';
   base.search = '';
@@ -64,6 +101,17 @@ export function openMlflowRest(url: string, signal: AbortSignal | undefined): Ml
         if (typeof j.error_code === 'string') detail = `${j.error_code}: ${String(j.message ?? '')}`.slice(0, 300);
       } catch {
         // Not MLflow's JSON error: the text as it came.
+      }
+      // A server may echo what it was sent.
+      detail = redact(detail, secrets);
+      if (res.status === 401 || res.status === 403) {
+        const said =
+          res.status === 403
+            ? `refused ${path} (HTTP 403): ${auth ? `the user of the credentials from ${auth.from}` : 'a caller without credentials'} may not read it`
+            : auth
+              ? `did not accept the credentials from ${auth.from} (HTTP 401)`
+              : 'asks for credentials (HTTP 401): set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or MLFLOW_TRACKING_TOKEN, as for MLflow\'s own client';
+        throw new MlmodelError('STORE_ERROR', `the MLflow server at ${shown} ${said}`, { url: shown, status: res.status });
       }
       const code = res.status === 404 ? 'NOT_FOUND' : 'STORE_ERROR';
       throw new MlmodelError(code, `the MLflow server at ${shown} answered ${path} with HTTP ${res.status}${detail ? `: ${detail}` : ''}`, { url: shown, status: res.status });

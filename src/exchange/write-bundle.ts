@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable } from 'node:stream';
 import { aliasesOf } from '../commands/alias.js';
 import { readObject } from '../store/read-object.js';
 import type { EngineContext } from '../engine/context.js';
@@ -62,7 +62,7 @@ export async function collectBundle(ctx: EngineContext, head: ModelRecord, versi
   ];
   for (const r of versions) {
     addJson(versionRecordPath(r.version), versionFacts(r));
-    files.push({ path: versionArchivePath(r.version), size: r.size, sha256: r.sha256, body: () => checkedArchive(ctx, r) });
+    files.push({ path: versionArchivePath(r.version), size: r.size, sha256: r.sha256, body: () => Promise.resolve(checkedArchive(ctx, r)) });
     sections.push({ type: 'version', schema: 1, critical: true, version: r.version, files: [versionRecordPath(r.version), versionArchivePath(r.version)] });
   }
   const manifest: BundleManifest = {
@@ -123,9 +123,12 @@ export function versionFacts(r: ModelRecord): VersionFacts {
 /**
  * Writes a bundle to `to` (a `path=` location): to a connector, where the
  * object appears complete or not at all, or to a local file, written beside
- * it and linked into place. CONFLICT if it exists, unless `overwrite`.
+ * it and linked into place. CONFLICT if it exists, unless `overwrite`. The
+ * bundle's own bytes are not hashed: its manifest's digest names them (the
+ * manifest holds every file's size and sha256, and the tar around them is
+ * deterministic), and each archive was hashed on its way in.
  */
-export async function writeBundle(ctx: EngineContext, content: BundleContent, to: string, overwrite: boolean): Promise<{ size: number; sha256: string }> {
+export async function writeBundle(ctx: EngineContext, content: BundleContent, to: string, overwrite: boolean): Promise<{ size: number }> {
   const target = parsePathOption(to);
   if (target.kind === 'connector') {
     const store = await ctx.connector(target.connector);
@@ -133,7 +136,7 @@ export async function writeBundle(ctx: EngineContext, content: BundleContent, to
     return store.put(target.key, bundleStream(content));
   }
   await checkLocalRoots(target.path, ctx.localRoots, to);
-  return writeLocalFile(bundleStream(content), target.path, { overwrite });
+  return writeLocalFile(writeTar(content.entries), target.path, { overwrite });
 }
 
 /** The bundle's bytes, as one stream. */
@@ -170,24 +173,20 @@ export async function deploymentsOf(ctx: EngineContext, modelUid: string, versio
   return out.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
-/** A version's stored archive, failing the bundle if its bytes are not the ones recorded. */
-async function checkedArchive(ctx: EngineContext, r: ModelRecord): Promise<AsyncIterable<Uint8Array>> {
+/**
+ * A version's stored archive, failing the bundle if its bytes are not the
+ * ones recorded: hashed as they pass, the one hash export makes of them.
+ */
+async function* checkedArchive(ctx: EngineContext, r: ModelRecord): AsyncGenerator<Buffer> {
   const hash = createHash('sha256');
   let size = 0;
-  const check = new Transform({
-    transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
-      hash.update(chunk);
-      size += chunk.length;
-      cb(null, chunk);
-    },
-    flush(cb: TransformCallback) {
-      const got = hash.digest('hex');
-      if (size !== r.size || got !== r.sha256) {
-        cb(new MlmodelError('CHECKSUM_MISMATCH', `the stored archive of ${r.name}@${r.version} does not match its record (${size} bytes, sha256 ${got}); run mlmodel verify`, { name: r.name, version: r.version }));
-      } else cb();
-    },
-  });
-  const source = await ctx.objects.get(r.object_key);
-  source.on('error', (e) => check.destroy(e));
-  return source.pipe(check);
+  for await (const chunk of await ctx.objects.get(r.object_key) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    size += chunk.length;
+    yield chunk;
+  }
+  const got = hash.digest('hex');
+  if (size !== r.size || got !== r.sha256) {
+    throw new MlmodelError('CHECKSUM_MISMATCH', `the stored archive of ${r.name}@${r.version} does not match its record (${size} bytes, sha256 ${got}); run mlmodel verify`, { name: r.name, version: r.version });
+  }
 }

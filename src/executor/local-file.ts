@@ -1,10 +1,7 @@
-import { createWriteStream } from 'node:fs';
-import { link, mkdir, rename, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { DigestStream } from '../engine/digest.js';
 import { MlmodelError } from '../errors.js';
 
 /**
@@ -13,22 +10,44 @@ import { MlmodelError } from '../errors.js';
  * target appeared meanwhile, so nothing is replaced by accident; with
  * overwrite a rename replaces it. On any failure the target is as it was.
  * What export and bundle write to a local path.
+ *
+ * The bytes are hashed only when `check` wants the digest (a bundle's
+ * archives are checked as they are read, and its manifest's digest names it:
+ * a second hash of every byte would be the slowest step). One write is in
+ * flight while the next chunk is read (and hashed), so the disk and the
+ * reader overlap instead of taking turns.
  */
 export async function writeLocalFile(
   source: Readable | AsyncIterable<Uint8Array>,
   path: string,
   opts: { overwrite: boolean; check?: (got: { size: number; sha256: string }) => void },
-): Promise<{ size: number; sha256: string }> {
+): Promise<{ size: number }> {
   const existing = await stat(path).catch(() => null);
   if (existing?.isDirectory()) throw new MlmodelError('INVALID_ARGUMENT', `${path} is a directory; give a file name`, { path });
   if (existing && !opts.overwrite) throw new MlmodelError('CONFLICT', `${path} already exists; add overwrite=true to replace it`, { path });
   await mkdir(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${randomBytes(6).toString('hex')}.mlmodel-export`);
-  const hashing = new DigestStream();
+  const hash = opts.check ? createHash('sha256') : undefined;
+  let size = 0;
   try {
-    await pipeline(source, hashing, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
-    const got = { size: hashing.size, sha256: hashing.digest() };
-    opts.check?.(got);
+    const fh = await open(tmp, 'wx', 0o644);
+    let inFlight: Promise<unknown> = Promise.resolve();
+    try {
+      for await (const raw of source as AsyncIterable<Uint8Array | string>) {
+        const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
+        hash?.update(chunk);
+        size += chunk.byteLength;
+        await inFlight;
+        // A stream's chunks are fresh buffers, never reused: the write may outlive this turn of the loop.
+        inFlight = writeFully(fh, chunk);
+      }
+      await inFlight;
+    } finally {
+      // A failed read leaves a write in flight: it ends before the file is closed (and removed).
+      await inFlight.catch(() => undefined);
+      await fh.close();
+    }
+    if (opts.check) opts.check({ size, sha256: hash!.digest('hex') });
     if (opts.overwrite) {
       await rename(tmp, path);
     } else {
@@ -36,8 +55,12 @@ export async function writeLocalFile(
         throw e.code === 'EEXIST' ? new MlmodelError('CONFLICT', `${path} already exists; add overwrite=true to replace it`, { path }) : e;
       });
     }
-    return got;
+    return { size };
   } finally {
     await unlink(tmp).catch(() => undefined);
   }
+}
+
+async function writeFully(fh: FileHandle, chunk: Uint8Array): Promise<void> {
+  for (let off = 0; off < chunk.byteLength; ) off += (await fh.write(chunk, off, chunk.byteLength - off, null)).bytesWritten;
 }

@@ -57,7 +57,8 @@ beforeAll(async () => {
   expect(made.rows[0]!.slice(0, 4)).toEqual(['ok', 'm', '1,3', bundleA]);
   manifestA = String(column(made, 'manifest_sha256')[0]);
   const bytes = await readFile(bundleA);
-  expect(column(made, 'sha256')[0]).toBe(sha256(bytes));
+  // The manifest's digest names the bundle: the command answers with no digest of the whole file.
+  expect(made.columns.map((c) => c.name)).not.toContain('sha256');
   expect(column(made, 'size')[0]).toBe(bytes.length);
   bundleOne = join(work, 'one.tar');
   await run(`mlmodel bundle m@champion to=${bundleOne}`);

@@ -10,7 +10,12 @@ the experiment whose artifact location is s3://BUCKET/direct.
 "iris": two sklearn versions from two runs with params and metrics, through
 the proxy, with a description, model and version tags, an alias and a
 version description. "iris_s3": one version whose artifacts are written
-straight to s3://BUCKET/direct by the client (boto3).
+straight to s3://BUCKET/direct by the client (boto3). "elsewhere": two
+versions whose sources are in stores mlmodel does not read (Google Cloud
+Storage, Azure Blob Storage), registered without their bytes.
+
+The server asks for credentials (basic-auth app): the client sends
+MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD from the environment.
 """
 import sys
 
@@ -40,4 +45,7 @@ client.set_registered_model_tag("iris", "team", "ml")
 client.set_model_version_tag("iris", "2", "validated", "yes")
 client.set_registered_model_alias("iris", "champion", "1")
 client.update_model_version("iris", "1", description="first cut")
+client.create_registered_model("elsewhere")
+client.create_model_version("elsewhere", "gs://mlflow-bucket/models/elsewhere/1")
+client.create_model_version("elsewhere", "wasbs://models@mlflowaccount.blob.core.windows.net/elsewhere/2")
 print("ok")

@@ -8,10 +8,14 @@
  * connector on MLflow's bucket, both over REST and from the tracking
  * database. The same artifacts give the same archive either way; what
  * cannot be read is a row per version and per model; a password in url=
- * never prints. Runs on both store pairs.
+ * never prints. The server is MLflow's basic-auth app (`mlflow server
+ * --app-name basic-auth`, with an authorization function that also takes a
+ * bearer token, test/exchange/mlflow_test_auth.py): mlmodel reaches it with
+ * the credentials MLflow's clients take from the environment. Runs on both
+ * store pairs.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +50,9 @@ describeWithServer('minio', 'from an MLflow tracking server with S3 artifacts in
   let url = '';
   let db = '';
   let work = '';
+  const password = `Pw-${randomBytes(8).toString('hex')}-9x`;
+  const token = `tok-${randomBytes(12).toString('hex')}`;
+  const creds = { MLFLOW_TRACKING_USERNAME: 'admin', MLFLOW_TRACKING_PASSWORD: password };
 
   beforeAll(async () => {
     const python = await mlflowPython((m) => process.stderr.write(`${m}\n`));
@@ -61,11 +68,24 @@ describeWithServer('minio', 'from an MLflow tracking server with S3 artifacts in
       AWS_SECRET_ACCESS_KEY: decodeURIComponent(minio.password),
       AWS_DEFAULT_REGION: 'us-east-1',
     };
+    const authConfig = join(work, 'basic_auth.ini');
+    await writeFile(
+      authConfig,
+      ['[mlflow]', 'default_permission = READ', `database_uri = sqlite:///${join(work, 'basic_auth.db')}`, 'admin_username = admin', 'authorization_function = mlflow_test_auth:authenticate', ''].join('\n'),
+    );
+    const serverEnv = {
+      ...env,
+      MLFLOW_AUTH_CONFIG_PATH: authConfig,
+      MLFLOW_AUTH_ADMIN_PASSWORD: password,
+      MLFLOW_FLASK_SERVER_SECRET_KEY: randomBytes(16).toString('hex'),
+      MLMODEL_TEST_MLFLOW_TOKEN: token,
+      PYTHONPATH: new URL('.', import.meta.url).pathname,
+    };
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     const mlflow = join(python, '..', 'mlflow');
-    server = spawn(mlflow, ['server', '--backend-store-uri', `sqlite:///${db}`, '--artifacts-destination', `s3://${bucket}/proxied`, '--serve-artifacts', '--host', '127.0.0.1', '--port', String(port), '--workers', '1'], {
-      env,
+    server = spawn(mlflow, ['server', '--app-name', 'basic-auth', '--backend-store-uri', `sqlite:///${db}`, '--artifacts-destination', `s3://${bucket}/proxied`, '--serve-artifacts', '--host', '127.0.0.1', '--port', String(port), '--workers', '1'], {
+      env: serverEnv,
       cwd: work,
       detached: true,
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -79,7 +99,7 @@ describeWithServer('minio', 'from an MLflow tracking server with S3 artifacts in
       if (server.exitCode !== null || Date.now() > deadline) throw new Error(`mlflow server did not start: ${stderr}`);
       await new Promise((r) => setTimeout(r, 500));
     }
-    const out = await run(python, [new URL('./mlflow-rest-registry.py', import.meta.url).pathname, url, bucket], { cwd: work, env, timeout: 600_000 });
+    const out = await run(python, [new URL('./mlflow-rest-registry.py', import.meta.url).pathname, url, bucket], { cwd: work, env: { ...env, ...creds }, timeout: 600_000 });
     expect(out.stdout.trim().split('\n').at(-1)).toBe('ok');
   }, 900_000);
 
@@ -99,11 +119,20 @@ describeWithServer('minio', 'from an MLflow tracking server with S3 artifacts in
         const withoutS3 = await t.reg.run(`mlmodel mlflow url=${url}`);
         const rows = (r: typeof withoutS3) => r.rows.filter((x) => x[0] !== 'note').map((x) => [x[0], x[1], x[2], x[3]]);
         expect(rows(withoutS3)).toEqual([
+          ['skipped', 'elsewhere', 'elsewhere', 1],
+          ['skipped', 'elsewhere', 'elsewhere', 2],
+          ['skipped', 'elsewhere', null, null],
           ['imported', 'iris', 'iris', 1],
           ['imported', 'iris', 'iris', 2],
           ['skipped', 'iris_s3', 'iris_s3', 1],
           ['skipped', 'iris_s3', null, null],
         ]);
+        // Stores mlmodel does not read: each version's row names the store and its scheme.
+        const elsewhere = withoutS3.rows.filter((r) => r[1] === 'elsewhere' && r[3] !== null).map((r) => String(r[5]));
+        expect(elsewhere[0]).toBe(
+          "not carried over: its artifacts are at gs://mlflow-bucket/models/elsewhere/1, in Google Cloud Storage (gs:), which mlmodel does not read: only a file store on this machine, an S3 store (s3=) or an MLflow server's artifact proxy (url=)",
+        );
+        expect(elsewhere[1]).toMatch(/^not carried over: its artifacts are at wasbs:\/\/models@mlflowaccount\.blob\.core\.windows\.net\/elsewhere\/2, in Azure Blob Storage \(wasbs:\)/);
         expect(String(withoutS3.rows.find((r) => r[1] === 'iris_s3')![5])).toMatch(new RegExp(`^not carried over: its artifacts are at s3://${bucket}/direct/.*give s3=CONNECTOR`));
 
         const versions = await t.reg.run('mlmodel versions iris');
@@ -126,6 +155,9 @@ describeWithServer('minio', 'from an MLflow tracking server with S3 artifacts in
         // From the tracking database: the proxied model's artifacts are only reachable through the server; the S3 one through the connector.
         const fromDb = await t.reg.run(`mlmodel mlflow db=${db} s3=mlflow_s3`);
         expect(rows(fromDb)).toEqual([
+          ['skipped', 'elsewhere', 'elsewhere', 1],
+          ['skipped', 'elsewhere', 'elsewhere', 2],
+          ['skipped', 'elsewhere', null, null],
           ['skipped', 'iris', 'iris', 1],
           ['skipped', 'iris', 'iris', 2],
           ['skipped', 'iris', null, null],
@@ -134,10 +166,13 @@ describeWithServer('minio', 'from an MLflow tracking server with S3 artifacts in
         expect(String(fromDb.rows.find((r) => r[1] === 'iris')![5])).toMatch(/behind an MLflow server's artifact proxy: import with url=/);
         expect((await t.reg.run('mlmodel summary iris_s3@1')).rows.find((r) => r[0] === 'filename')?.[1]).toBe('model.pkl');
 
-        // Over REST with s3= and a password: the same bytes either way (present), and the password is nowhere.
-        const secret = `pw-${randomBytes(6).toString('hex')}`;
-        const again = await t.reg.run(`mlmodel mlflow url=http://someone:${secret}@127.0.0.1:${new URL(url).port} s3=MLFLOW_S3`);
+        // Over REST with s3= and the password in url=: the same bytes either way (present), and the password is nowhere.
+        const secret = password;
+        const again = await t.reg.run(`mlmodel mlflow url=http://admin:${secret}@127.0.0.1:${new URL(url).port} s3=MLFLOW_S3`);
         expect(rows(again)).toEqual([
+          ['skipped', 'elsewhere', 'elsewhere', 1],
+          ['skipped', 'elsewhere', 'elsewhere', 2],
+          ['skipped', 'elsewhere', null, null],
           ['present', 'iris', 'iris', 1],
           ['present', 'iris', 'iris', 2],
           ['present', 'iris_s3', 'iris_s3', 1],
@@ -158,10 +193,61 @@ describeWithServer('minio', 'from an MLflow tracking server with S3 artifacts in
     }, 180_000);
   }
 
+  /** `mlmodel mlflow url=… model=iris` in a fresh embedded registry with `env`: its rows, or the error, and what it left. */
+  async function importWith(env: Record<string, string>, target = url) {
+    const t = await embeddedRegistry(env);
+    try {
+      const got = await t.reg.run(`mlmodel mlflow url=${target} model=iris`).then(
+        (r) => ({ rows: r.rows.filter((x) => x[0] !== 'note').map((x) => [x[0], x[3]]), error: null }),
+        (e: unknown) => ({ rows: null, error: e as Error & { code?: string } }),
+      );
+      return { ...got, models: column(await t.reg.run('mlmodel list'), 'name') };
+    } finally {
+      await t.close();
+    }
+  }
+
+  it("takes MLflow's client credentials from the environment, and says clearly when they are missing or wrong, never what they were", async () => {
+    const imported = [['imported', 1], ['imported', 2]];
+    expect((await importWith(creds)).rows).toEqual(imported);
+    expect((await importWith({ MLFLOW_TRACKING_TOKEN: token })).rows).toEqual(imported);
+    // The URI MLFLOW_TRACKING_URI names, as a client would write it: the credentials are for it.
+    expect((await importWith({ ...creds, MLFLOW_TRACKING_URI: `${url}/` })).rows).toEqual(imported);
+
+    const none = await importWith({});
+    expect(none.error?.code).toBe('STORE_ERROR');
+    expect(none.error!.message).toBe(
+      `the MLflow server at ${url} asks for credentials (HTTP 401): set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or MLFLOW_TRACKING_TOKEN, as for MLflow's own client`,
+    );
+    expect(none.models).toEqual([]);
+
+    const wrong = `${password}-not`;
+    const refused = await importWith({ ...creds, MLFLOW_TRACKING_PASSWORD: wrong });
+    expect(refused.error?.code).toBe('STORE_ERROR');
+    expect(refused.error!.message).toBe(`the MLflow server at ${url} did not accept the credentials from MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (HTTP 401)`);
+    expect(refused.models).toEqual([]);
+    const badToken = await importWith({ MLFLOW_TRACKING_TOKEN: `${token}x` });
+    expect(badToken.error!.message).toBe(`the MLflow server at ${url} did not accept the credentials from MLFLOW_TRACKING_TOKEN (HTTP 401)`);
+    const inUrl = await importWith({}, `http://admin:${encodeURIComponent(wrong)}@127.0.0.1:${new URL(url).port}`);
+    expect(inUrl.error!.message).toBe(`the MLflow server at ${url} did not accept the credentials from the user and password in url= (HTTP 401)`);
+    for (const e of [refused.error, badToken.error, inUrl.error]) {
+      const said = `${e!.message} ${JSON.stringify(e)} ${String(e!.stack)}`;
+      for (const s of [wrong, encodeURIComponent(wrong), password, token]) expect(said).not.toContain(s);
+    }
+
+    // Credentials for another server (MLFLOW_TRACKING_URI) are not handed to the one url= names.
+    const elsewhere = await importWith({ ...creds, MLFLOW_TRACKING_URI: 'http://127.0.0.1:1' });
+    expect(elsewhere.error!.message).toContain('asks for credentials (HTTP 401)');
+
+    const half = await importWith({ MLFLOW_TRACKING_USERNAME: 'admin' });
+    expect(half.error?.code).toBe('INVALID_ARGUMENT');
+    expect(half.error!.message).toContain('MLFLOW_TRACKING_USERNAME is set without MLFLOW_TRACKING_PASSWORD');
+  }, 180_000);
+
   describe('into the embedded stores', () => {
-    restSuite(() => embeddedRegistry(connector));
+    restSuite(() => embeddedRegistry({ ...connector, ...creds }));
   });
   describeWithServer('mongodb', 'into FerretDB + MinIO', (mongoUrl) => {
-    restSuite(() => serverRegistry(mongoUrl, minioUrl, connector));
+    restSuite(() => serverRegistry(mongoUrl, minioUrl, { ...connector, ...creds }));
   });
 });
