@@ -3,6 +3,7 @@ import { MAX_QUERY_LENGTH } from '../grammar/index.js';
 import { language, parse } from '../src/language.js';
 import { corpus } from './corpus.js';
 import { LONG_QUERIES } from './lib/long-queries.js';
+import { goal } from './lib/report.js';
 
 /**
  * Parse throughput on the fixed corpus, next to two floors measured in the
@@ -84,7 +85,7 @@ console.log(`fast path: took ${taken} of ${lines.length} corpus queries (the res
 console.log(`${'what'.padEnd(38)}${'queries/s'.padStart(12)}   ratio to ours`);
 for (const r of results) console.log(`${r.label.padEnd(38)}${fmt(r.perSecond)}   ${(r.perSecond / ours).toFixed(2)}×`);
 const toFloor = ours / results[2]!.perSecond;
-console.log(`goal: text → AST ≥ 0.6× the lexer-only floor — ${toFloor >= 0.6 ? 'met' : 'MISSED'}: ${toFloor.toFixed(2)}× (queries per CPU-second, interleaved)`);
+goal('text → AST ≥ 0.6× the lexer-only floor', toFloor >= 0.6, `${toFloor.toFixed(2)}× (queries per CPU-second, interleaved)`);
 
 /**
  * Seconds per megabyte on long queries, valid and invalid, at 100 KB and at
@@ -109,10 +110,14 @@ function secondsPerMb(text: string, read: (text: string) => unknown = parse): nu
 console.log(`\nlong queries, CPU seconds per MB (best of 2)`);
 // The last column reads the 1 MB query by Chevrotain alone: what the fast path's attempt adds to invalid input (and saves on valid).
 console.log(`${'shape'.padEnd(40)}${'100 KB'.padStart(10)}${'1 MB'.padStart(10)}${'1 MB, Chevrotain alone'.padStart(24)}`);
+let worst = { name: '', growth: 0 };
 for (const q of LONG_QUERIES) {
   const small = secondsPerMb(q.build(MAX_QUERY_LENGTH / 10));
   const large = secondsPerMb(q.build(MAX_QUERY_LENGTH));
+  if (large / small > worst.growth) worst = { name: q.name, growth: large / small };
   const alone = secondsPerMb(q.build(MAX_QUERY_LENGTH), language.paths.chevrotain);
   console.log(`${q.name.padEnd(40)}${small.toFixed(2).padStart(10)}${large.toFixed(2).padStart(10)}${alone.toFixed(2).padStart(24)}`);
 }
+// Ten times the input: linear time keeps seconds per MB level, quadratic multiplies it by ten.
+goal('time linear in the input (seconds per MB at 1 MB under 3× that at 100 KB, every shape)', worst.growth < 3, `largest growth ${worst.growth.toFixed(2)}× (${worst.name})`);
 console.log(`# load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
