@@ -38,15 +38,15 @@
  * MLflow is installed with pip into a virtualenv under ~/.cache/mlmodel
  * (bench/serving-requirements.txt; a few minutes, once).
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadOnnxModel } from '../src/serving/onnx-runtime.js';
 import { cacheRoot, log, repoRoot } from './lib/cache.js';
+import { freePort, startServer, stopServer } from './lib/child-server.js';
 import { KeepAliveConnection } from './lib/http-load.js';
 import { runWrk, type WrkLoad } from './lib/wrk-load.js';
 import { fmt, goal, percentile, printTable, saveResults, type Row } from './lib/report.js';
@@ -69,45 +69,6 @@ function servingPython(): string {
   execFileSync(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', REQUIREMENTS], { stdio: 'inherit' });
   writeFileSync(join(dir, '.ready'), `${new Date().toISOString()}\n`);
   return python;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
-}
-
-/** Spawns a server and waits for `GET ready` to answer 200; returns it and the ms from spawn to ready. */
-async function startServer(cmd: string, args: string[], ready: string, env: NodeJS.ProcessEnv = process.env): Promise<{ child: ChildProcess; ms: number }> {
-  const t = performance.now();
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${cmd} exited ${child.exitCode}: ${err}`);
-    if (Date.now() > deadline) throw new Error(`${cmd} not ready after 180 s: ${err}`);
-    const ok = await fetch(ready).then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (ok) return { child, ms: performance.now() - t };
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-function stopServer(child: ChildProcess): Promise<void> {
-  return new Promise((res) => {
-    if (child.exitCode !== null) return res();
-    child.once('exit', () => res());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-  });
 }
 
 interface Load {
@@ -301,7 +262,7 @@ try {
 
   log('mlmodel serve --model iris');
   const ourPort = await freePort();
-  const ours = await startServer(process.execPath, [CLI, 'serve', '--model', 'iris', '--port', String(ourPort)], `http://127.0.0.1:${ourPort}/ping`, env);
+  const ours = await startServer(process.execPath, [CLI, 'serve', '--model', 'iris', '--port', String(ourPort)], `http://127.0.0.1:${ourPort}/ping`, { env });
   let oursLoad: Load;
   let oursWrk: WrkFigures | null = null;
   try {
@@ -318,7 +279,7 @@ try {
     ['-m', 'mlflow', 'models', 'serve', '-m', made.mlflow_model, '--env-manager', 'local', '--host', '127.0.0.1', '-p', String(theirPort)],
     `http://127.0.0.1:${theirPort}/ping`,
     // MLflow starts its server as `uvicorn …` through bash: the venv's bin must come first on PATH.
-    { ...process.env, PATH: `${dirname(python)}:${process.env.PATH ?? ''}`, PYTHONWARNINGS: 'ignore', MLFLOW_TRACKING_URI: '', GIT_PYTHON_REFRESH: 'quiet' },
+    { env: { ...process.env, PATH: `${dirname(python)}:${process.env.PATH ?? ''}`, PYTHONWARNINGS: 'ignore', MLFLOW_TRACKING_URI: '', GIT_PYTHON_REFRESH: 'quiet' } },
   );
   let theirsLoad: Load;
   let theirsWrk: WrkFigures | null = null;
