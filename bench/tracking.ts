@@ -9,6 +9,17 @@
  * reduced in SQL, then drawn for an 80-column terminal), and the console's
  * renderer given a 1,000,000-row table to chart. Figures are printed, never asserted.
  *
+ * Then over HTTP, both servers spawned on loopback in this run, each one
+ * process on an SQLite file: `mlmodel serve` (the `/runs` endpoints the
+ * Python client in notebook/ calls, and `POST /query` for the search) against
+ * `mlflow server --workers 1` driven by MlflowClient(tracking_uri=its URL),
+ * the same workload with the same script (its 1,000 search runs are written
+ * to the server's SQLite file directly, set-up, untimed: through REST they
+ * took minutes). One client, one request in flight:
+ * more workers would sit idle. MLflow's job runner (huey consumers, for its
+ * GenAI jobs) is switched off with MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false:
+ * the workload never uses it and its processes would only take the peer's CPU.
+ *
  * Like with like: every call on either side is durable when it returns —
  * ours one IMMEDIATE transaction in WAL with synchronous = FULL, MLflow's one
  * committed session with SQLite's defaults (rollback journal, synchronous =
@@ -22,6 +33,7 @@ import { loadavg, tmpdir } from 'node:os';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { dirname } from 'node:path';
 import { renderChart } from '../console/render/chart.js';
 import { loadConfig } from '../src/config/index.js';
 import { openRegistry } from '../src/engine/registry.js';
@@ -29,6 +41,8 @@ import { startRun } from '../src/tracking/client.js';
 import type { ResultTable } from '../src/result/table.js';
 import { ensureMlflow, MLFLOW_VERSION } from './lib/peers.js';
 import { log, repoRoot } from './lib/cache.js';
+import { freePort, startServer, stopServer } from './lib/child-server.js';
+import { fmt, goal } from './lib/report.js';
 
 const SINGLE = Number(process.env.MLMODEL_BENCH_SINGLE ?? 2000);
 const BATCH = Number(process.env.MLMODEL_BENCH_BATCH ?? 200_000);
@@ -161,23 +175,145 @@ try {
   rmSync(root, { recursive: true, force: true });
 }
 
+const mlflowEnv = (python: string): NodeJS.ProcessEnv => ({
+  ...process.env,
+  // mlflow server starts uvicorn by name: the venv's bin comes first on PATH.
+  PATH: `${dirname(python)}:${process.env.PATH ?? ''}`,
+  PYTHONWARNINGS: 'ignore',
+  MLFLOW_TRACKING_URI: '',
+  GIT_PYTHON_REFRESH: 'quiet',
+  MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false',
+});
+
+/** scripts/bench-mlflow-tracking.py with `args` (its --db or --url and counts); the JSON of its last line. */
+function mlflowTracking(python: string, args: string[]): Record<string, number> {
+  const r = spawnSync(python, [join(repoRoot, 'scripts', 'bench-mlflow-tracking.py'), ...args], { encoding: 'utf8', maxBuffer: 16 << 20, env: mlflowEnv(python) });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number>;
+}
+
 let theirs: Record<string, number> | null = null;
 try {
   const python = ensureMlflow();
   const dir = mkdtempSync(join(tmpdir(), 'mlflow-bench-tracking-'));
   log(`MLflow ${MLFLOW_VERSION}: the same workload (smaller counts where it is slow)`);
   loads.mlflow_start = load();
-  const r = spawnSync(python, [join(repoRoot, 'scripts', 'bench-mlflow-tracking.py'), '--db', join(dir, 'mlflow.db'), '--single', '500', '--batch', '20000', '--params', '300'], {
-    encoding: 'utf8',
-    maxBuffer: 16 << 20,
-    env: { ...process.env, PYTHONWARNINGS: 'ignore', MLFLOW_TRACKING_URI: '', GIT_PYTHON_REFRESH: 'quiet' },
-  });
-  rmSync(dir, { recursive: true, force: true });
-  if (r.status !== 0) throw new Error(r.stderr);
-  theirs = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number>;
+  try {
+    theirs = mlflowTracking(python, ['--db', join(dir, 'mlflow.db'), '--single', '500', '--batch', '20000', '--params', '300']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   loads.mlflow_end = load();
 } catch (e) {
   log(`MLflow not measured: ${(e as Error).message.split('\n')[0]}`);
+}
+
+// ---- over HTTP: mlmodel serve vs MLflow's REST server ----
+
+const HTTP_SINGLE = Number(process.env.MLMODEL_BENCH_HTTP_SINGLE ?? 1000);
+const HTTP_BATCH = Number(process.env.MLMODEL_BENCH_HTTP_BATCH ?? 100_000);
+const HTTP_PARAMS = Number(process.env.MLMODEL_BENCH_HTTP_PARAMS ?? 500);
+/** Points per request, as the Python client sends them (its request body is at most 64 KiB). */
+const HTTP_CHUNK = 500;
+const CLI = join(repoRoot, 'dist', 'console', 'cli.js');
+
+/** The measures of the two tables that the goal compares with MLflow. */
+const MEASURED_BESIDE_MLFLOW = ['single_points_per_s', 'batch_points_per_s', 'params_per_s', 'history_ms', 'search_ms'] as const;
+
+const httpOurs: Record<string, number> = {};
+let httpTheirs: Record<string, number> | null = null;
+{
+  const root2 = mkdtempSync(join(tmpdir(), 'mlmodel-bench-tracking-http-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  // No tokens configured: the server answers loopback callers only, as user root (docs/http.md).
+  const env = { PATH: process.env.PATH ?? '', HOME: root2, MLMODEL_HOME: join(root2, 'home'), MLMODEL_USER: 'bench', TZ: 'UTC' };
+  log('mlmodel serve: the same workload over HTTP (the /runs endpoints, POST /query for the search)');
+  const server = await startServer(process.execPath, [CLI, 'serve', '--host', '127.0.0.1', '--port', String(port)], `${base}/runs`, { env });
+  /** One request through node's fetch (undici: a keep-alive connection pool), its JSON answer; anything but 200 throws. */
+  const call = async (method: string, path: string, body?: unknown): Promise<{ fields: { name: string }[]; results: unknown[][] }> => {
+    const res = await fetch(base + path, { method, headers: body === undefined ? {} : { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
+    return JSON.parse(text) as { fields: { name: string }[]; results: unknown[][] };
+  };
+  /** POST /runs, as the Python client's start_run: the new run's id from the row it answers with. */
+  const newRun = async (experiment: string, params?: Record<string, unknown>): Promise<number> => {
+    const r = await call('POST', '/runs', { experiment, params });
+    return Number(r.results[0]![r.fields.findIndex((f) => f.name === 'id')]);
+  };
+  try {
+    loads.http_mlmodel_start = load();
+    let id = await newRun('bench');
+    let t = performance.now();
+    for (let i = 0; i < HTTP_SINGLE; i++) await call('POST', `/runs/${id}/metrics`, { step: i, values: { loss: 1 / (i + 1) } });
+    httpOurs.single_points_per_s = HTTP_SINGLE / ((performance.now() - t) / 1000);
+
+    const sendPoints = async (run: number, n: number, key: string, value: (i: number) => number) => {
+      for (let start = 0; start < n; start += HTTP_CHUNK) {
+        const metrics = Array.from({ length: Math.min(HTTP_CHUNK, n - start) }, (_, j) => ({ key, value: value(start + j), step: start + j }));
+        await call('POST', `/runs/${run}/metrics`, { metrics });
+      }
+    };
+    id = await newRun('bench');
+    t = performance.now();
+    await sendPoints(id, HTTP_BATCH, 'loss', (i) => 1 / (i + 1));
+    httpOurs.batch_points_per_s = HTTP_BATCH / ((performance.now() - t) / 1000);
+
+    id = await newRun('bench');
+    t = performance.now();
+    for (let i = 0; i < HTTP_PARAMS; i++) await call('POST', `/runs/${id}/params`, { params: { [`p${i}`]: i } });
+    httpOurs.params_per_s = HTTP_PARAMS / ((performance.now() - t) / 1000);
+
+    id = await newRun('bench');
+    await sendPoints(id, HISTORY, 'loss', (i) => 1 / (i + 1));
+    const historyRun = id;
+    httpOurs.history_ms = await timeMs(async () => {
+      const h = await call('GET', `/runs/${historyRun}/metrics/loss`);
+      if (h.results.length !== HISTORY) throw new Error(`short history over HTTP: ${h.results.length}`);
+    }, 5);
+
+    const lrs = [0.001, 0.005, 0.01, 0.05, 0.1];
+    for (let i = 0; i < RUNS; i++) {
+      const run = await newRun('search', { lr: lrs[i % 5]! });
+      await call('POST', `/runs/${run}/metrics`, { step: 0, values: { acc: ((i * 37) % 100) / 100 } });
+    }
+    httpOurs.search_ms = await timeMs(async () => {
+      const found = await call('POST', '/query', { q: 'mlmodel runs search | where params.lr = 0.001 and metrics.acc > 0.5 | sort -metrics.acc | head 5' });
+      if (found.results.length !== 5) throw new Error(`the search over HTTP found ${found.results.length} runs, not 5`);
+    }, 5);
+    loads.http_mlmodel_end = load();
+  } finally {
+    await stopServer(server.child);
+    rmSync(root2, { recursive: true, force: true });
+  }
+}
+
+try {
+  const python = ensureMlflow();
+  const dir = mkdtempSync(join(tmpdir(), 'mlflow-bench-tracking-rest-'));
+  try {
+    const port = await freePort();
+    log(`MLflow ${MLFLOW_VERSION}: mlflow server on SQLite, the same workload through MlflowClient over REST (smaller counts: it is slow per call)`);
+    const server = await startServer(
+      python,
+      ['-m', 'mlflow', 'server', '--backend-store-uri', `sqlite:///${join(dir, 'mlflow.db')}`, '--host', '127.0.0.1', '--port', String(port), '--workers', '1'],
+      `http://127.0.0.1:${port}/health`,
+      // Its default artifact root (./mlartifacts) lands in the throw-away directory; its workers die with it (a process group).
+      { env: mlflowEnv(python), cwd: dir, group: true },
+    );
+    try {
+      loads.http_mlflow_start = load();
+      httpTheirs = mlflowTracking(python, ['--url', `http://127.0.0.1:${port}`, '--seed-db', join(dir, 'mlflow.db'), '--single', '100', '--batch', '5000', '--params', '100']);
+      loads.http_mlflow_end = load();
+    } finally {
+      await stopServer(server.child);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+} catch (e) {
+  log(`MLflow's REST server not measured: ${(e as Error).message.split('\n')[0]}`);
 }
 
 const rows: Array<[string, string, 'higher' | 'lower']> = [
@@ -193,15 +329,28 @@ const rows: Array<[string, string, 'higher' | 'lower']> = [
   ['render_1m_ms', 'draw a 1,000,000-row table as a chart (ms)', 'lower'],
 ];
 const f = (n: number | undefined) => (n === undefined ? '—' : n >= 100 ? n.toFixed(0) : n.toFixed(1));
-console.log(`\ntracking: mlmodel (embedded SQLite, in-process, through the language) vs MLflow ${MLFLOW_VERSION} (MlflowClient, SQLite backend, in-process)\n`);
-console.log(`${'measure'.padEnd(46)} ${'mlmodel'.padStart(10)} ${'MLflow'.padStart(10)} ${'ratio'.padStart(8)}`);
-for (const [key, label, better] of rows) {
-  const a = ours[key];
-  const b = theirs?.[key];
-  const ratio = a !== undefined && b !== undefined ? (better === 'higher' ? a / b : b / a) : undefined;
-  console.log(`${label.padEnd(46)} ${f(a).padStart(10)} ${f(b).padStart(10)} ${ratio === undefined ? '—'.padStart(8) : `${ratio.toFixed(1)}×`.padStart(8)}`);
+/** How many times better ours is on `key` (above 1: ours), or undefined when a side was not measured. */
+function ratioOf(a: Record<string, number>, b: Record<string, number> | null, key: string): number | undefined {
+  const better = rows.find((r) => r[0] === key)![2];
+  const x = a[key];
+  const y = b?.[key];
+  return x === undefined || y === undefined ? undefined : better === 'higher' ? x / y : y / x;
 }
-console.log('\n(ratio: how many times better mlmodel is; above 1 is better)');
+function printSideBySide(title: string, a: Record<string, number>, b: Record<string, number> | null, keys: readonly string[]): void {
+  console.log(`\n${title}\n`);
+  console.log(`${'measure'.padEnd(46)} ${'mlmodel'.padStart(10)} ${'MLflow'.padStart(10)} ${'ratio'.padStart(8)}`);
+  for (const [key, label] of rows.filter((r) => keys.includes(r[0]))) {
+    const ratio = ratioOf(a, b, key);
+    console.log(`${label.padEnd(46)} ${f(a[key]).padStart(10)} ${f(b?.[key]).padStart(10)} ${ratio === undefined ? '—'.padStart(8) : `${ratio.toFixed(1)}×`.padStart(8)}`);
+  }
+  console.log('\n(ratio: how many times better mlmodel is; above 1 is better)');
+}
+printSideBySide(
+  `tracking: mlmodel (embedded SQLite, in-process, through the language) vs MLflow ${MLFLOW_VERSION} (MlflowClient, SQLite backend, in-process)`,
+  ours,
+  theirs,
+  rows.map((r) => r[0]),
+);
 const theirsText = theirs as unknown as Record<string, unknown> | null;
 console.log(
   `\ndurability: mlmodel journal_mode=wal synchronous=FULL (2), one transaction per call; MLflow journal_mode=${String(theirsText?.journal_mode ?? '?')} synchronous=${String(theirsText?.synchronous ?? '?')}, one committed session per call`,
@@ -209,10 +358,45 @@ console.log(
 const floorWal = ours.floor_wal_ms!;
 const floorDelete = ours.floor_delete_ms!;
 const perCall = (perS: number | undefined) => (perS === undefined ? undefined : 1000 / perS);
-const goal = (theirsPerS: number | undefined) => (theirsPerS === undefined ? '—' : f(perCall(theirsPerS)! / 10));
+const tenfold = (theirsPerS: number | undefined) => (theirsPerS === undefined ? '—' : f(perCall(theirsPerS)! / 10));
 console.log(
   `per-call floor, this run: a bare durable SQLite commit takes ${f(floorWal)} ms in WAL (ours) and ${f(floorDelete)} ms with a rollback journal (MLflow's). ` +
     `mlmodel takes ${f(perCall(ours.single_points_per_s))} ms a point and ${f(perCall(ours.params_per_s))} ms a param, MLflow ${f(perCall(theirs?.single_points_per_s))} and ${f(perCall(theirs?.params_per_s))}; ` +
-    `10× MLflow would need ${goal(theirs?.single_points_per_s)} and ${goal(theirs?.params_per_s)} ms a call, against the floor of ${f(floorWal)}`,
+    `10× MLflow would need ${tenfold(theirs?.single_points_per_s)} and ${tenfold(theirs?.params_per_s)} ms a call, against the floor of ${f(floorWal)}`,
 );
 console.log(`load average (1, 5, 15 min): mlmodel ${loads.mlmodel_start} → ${loads.mlmodel_end}; MLflow ${loads.mlflow_start ?? '—'} → ${loads.mlflow_end ?? '—'}`);
+
+printSideBySide(
+  `over HTTP: mlmodel serve (embedded SQLite, the /runs endpoints and POST /query, node fetch with keep-alive) vs MLflow ${MLFLOW_VERSION}'s REST server (mlflow server --workers 1, SQLite backend, MlflowClient over its URL)`,
+  httpOurs,
+  httpTheirs,
+  MEASURED_BESIDE_MLFLOW,
+);
+console.log(
+  `counts over HTTP: mlmodel ${HTTP_SINGLE} points one per request, ${HTTP_BATCH} in requests of ${HTTP_CHUNK}, ${HTTP_PARAMS} params; MLflow 100, 5000 in requests of 1000 (its most), 100`,
+);
+console.log(
+  `load average (1, 5, 15 min) over HTTP: mlmodel serve ${loads.http_mlmodel_start ?? '—'} → ${loads.http_mlmodel_end ?? '—'}; MLflow's server ${loads.http_mlflow_start ?? '—'} → ${loads.http_mlflow_end ?? '—'}\n`,
+);
+
+// Issue 17 §6's goals, every one, for both tables.
+for (const [where, a, b] of [
+  ['in-process', ours, theirs],
+  ['over HTTP', httpOurs, httpTheirs],
+] as const) {
+  for (const key of MEASURED_BESIDE_MLFLOW) {
+    const label = rows.find((r) => r[0] === key)![1];
+    const ratio = ratioOf(a, b, key);
+    goal(
+      `${where}: ${label} ≥ 10× MLflow`,
+      ratio !== undefined && ratio >= 10,
+      ratio === undefined ? 'MLflow not measured in this run' : `${fmt(ratio, 2)}× (mlmodel ${f(a[key])}, MLflow ${f(b?.[key])})`,
+    );
+  }
+}
+goal('compare 10 runs × 10,000 steps < 50 ms in-process', ours.compare_ms! < 50, `${fmt(ours.compare_ms!, 1)} ms`);
+goal(
+  '1,000,000 points charted < 200 ms',
+  ours.chart_1m_ms! < 200,
+  `${fmt(ours.chart_1m_ms!, 1)} ms (statement ${fmt(ours.chart_query_ms!, 1)}, drawing ${fmt(ours.chart_draw_ms!, 1)})`,
+);

@@ -1,11 +1,12 @@
-"""MLflow Tracking's side of bench/tracking.ts: the same workload through MlflowClient on its SQLite backend.
+"""MLflow Tracking's side of bench/tracking.ts: the same workload through MlflowClient on its SQLite backend
+(--db, in-process) or through MLflow's REST server (--url, a running `mlflow server` on a SQLite backend).
 
 Each log_metric / log_param call is one session committed before it returns (SqlAlchemyStore's
 ManagedSessionMaker); the journal mode and synchronous level its engine uses are reported.
 
 Run with the Python of the cached MLflow virtualenv (bench/lib/peers.ts). Prints one JSON object.
 
-  python bench-mlflow-tracking.py --db FILE [--single N] [--batch N] [--params N] [--history N] [--runs N]
+  python bench-mlflow-tracking.py (--db FILE | --url http://HOST:PORT [--seed-db FILE]) [--single N] [--batch N] [--params N] [--history N] [--runs N]
 """
 import argparse
 import json
@@ -15,7 +16,12 @@ import time
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--db", required=True)
+    where = ap.add_mutually_exclusive_group(required=True)
+    where.add_argument("--db")
+    where.add_argument("--url")
+    # With --url: the 1,000 runs the search reads are written straight to the server's backend (set-up, not timed:
+    # two REST calls a run would take minutes); the search itself still goes through the server.
+    ap.add_argument("--seed-db")
     ap.add_argument("--single", type=int, default=500)
     ap.add_argument("--batch", type=int, default=20000)
     ap.add_argument("--params", type=int, default=300)
@@ -26,14 +32,15 @@ def main():
     from mlflow import MlflowClient
     from mlflow.entities import Metric, Param
 
-    uri = f"sqlite:///{os.path.abspath(a.db)}"
+    uri = a.url or f"sqlite:///{os.path.abspath(a.db)}"
     c = MlflowClient(tracking_uri=uri)
     exp = c.create_experiment("bench")
     out = {}
-    # How durable each call is: what MLflow's own engine runs with (it sets neither; SQLite's defaults apply).
-    with c._tracking_client.store.engine.connect() as conn:
-        out["journal_mode"] = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
-        out["synchronous"] = conn.exec_driver_sql("PRAGMA synchronous").scalar()
+    if a.db:
+        # How durable each call is: what MLflow's own engine runs with (it sets neither; SQLite's defaults apply).
+        with c._tracking_client.store.engine.connect() as conn:
+            out["journal_mode"] = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+            out["synchronous"] = conn.exec_driver_sql("PRAGMA synchronous").scalar()
 
     run = c.create_run(exp).info.run_id
     t = time.perf_counter()
@@ -67,9 +74,10 @@ def main():
     out["history_ms"] = sorted(times)[len(times) // 2]
 
     lrs = [0.001, 0.005, 0.01, 0.05, 0.1]
+    seeder = MlflowClient(tracking_uri=f"sqlite:///{os.path.abspath(a.seed_db)}") if a.seed_db else c
     for i in range(a.runs):
-        r = c.create_run(exp).info.run_id
-        c.log_batch(r, metrics=[Metric("acc", (i * 37 % 100) / 100, now, 0)], params=[Param("lr", str(lrs[i % 5]))])
+        r = seeder.create_run(exp).info.run_id
+        seeder.log_batch(r, metrics=[Metric("acc", (i * 37 % 100) / 100, now, 0)], params=[Param("lr", str(lrs[i % 5]))])
     times = []
     for _ in range(5):
         t = time.perf_counter()
