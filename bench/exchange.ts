@@ -31,7 +31,7 @@ import type { ObjectStore } from '../src/store/objects.js';
 import { openRegistry } from '../src/engine/registry.js';
 import { openStores } from '../src/store/open.js';
 import { benchCache, log } from './lib/cache.js';
-import { fmt, percentile } from './lib/report.js';
+import { fmt, goal, percentile } from './lib/report.js';
 
 const versions = Number(process.env.MLMODEL_BENCH_EXCHANGE_VERSIONS ?? 8);
 const mib = Number(process.env.MLMODEL_BENCH_EXCHANGE_MIB ?? 32);
@@ -116,6 +116,9 @@ console.log('| step | mlmodel (bundle) | raw copy of the same bytes | bundle ÷ 
 console.log('|---|---|---|---|');
 console.log(`| export: registry → one file | ${fmt(med(times.bundle))} ms (${fmt(mibps(med(times.bundle)))} MiB/s) | ${fmt(med(times.rawOut))} ms (${fmt(mibps(med(times.rawOut)))} MiB/s) | ${fmt(med(times.rawOut) / med(times.bundle), 2)}× |`);
 console.log(`| import: file → registry | ${fmt(med(times.unbundle))} ms (${fmt(mibps(med(times.unbundle)))} MiB/s) | ${fmt(med(times.rawIn))} ms (${fmt(mibps(med(times.rawIn)))} MiB/s) | ${fmt(med(times.rawIn) / med(times.unbundle), 2)}× |`);
+console.log('');
+goal('bundle export ≥ 0.8× a raw copy', med(times.rawOut) / med(times.bundle) >= 0.8, `${fmt(med(times.rawOut) / med(times.bundle), 2)}× the raw copy's throughput`);
+goal('bundle import ≥ 0.8× a raw copy', med(times.rawIn) / med(times.unbundle) >= 0.8, `${fmt(med(times.rawIn) / med(times.unbundle), 2)}× the raw copy's throughput`);
 
 // ---- sync: only the changed models' new versions travel ----------------------------------------
 const syncModelsCount = Number(process.env.MLMODEL_BENCH_SYNC_MODELS ?? 1000);
@@ -179,4 +182,13 @@ if (syncModelsCount > 0) {
   console.log('| run | versions copied | rows | object requests, sending side | object requests, receiving side | time |');
   console.log('|---|---|---|---|---|---|');
   for (const r of results) console.log(`| ${r.what} | ${r.copied} | ${r.rows} | ${r.src} | ${r.dst} | ${fmt(r.ms)} ms |`);
+  // A version costs the first sync a fixed number of object requests a side; the changed run must pay exactly that for its changed ones.
+  const [initial, changed, none] = results as [(typeof results)[0], (typeof results)[0], (typeof results)[0]];
+  const perVersion = (initial.src + initial.dst) / initial.copied;
+  console.log('');
+  goal(
+    `a sync of ${syncModelsCount} models of which ${syncChanged} changed moves only those ${syncChanged}`,
+    changed.copied === syncChanged && changed.src + changed.dst === perVersion * syncChanged && none.copied === 0 && none.src + none.dst === 0,
+    `${changed.copied} versions copied with ${changed.src} + ${changed.dst} object requests (${fmt(perVersion, 0)} a version in the first sync); a rerun with nothing changed: ${none.src + none.dst} requests`,
+  );
 }

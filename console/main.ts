@@ -9,6 +9,7 @@ import { progressChannel } from './progress-channel.js';
 import { helpTopicOf, runHelp } from './help-mode.js';
 import { terminalText } from './render/terminal-text.js';
 import { InputError, readStatements, type SourcedStatement } from './statements.js';
+import { widenThreadPool } from './thread-pool.js';
 
 /** The process's streams, passed in so that tests can drive `main` without a process. */
 export interface Io {
@@ -19,6 +20,8 @@ export interface Io {
 }
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
+  // First, before anything starts the thread pool (console/thread-pool.ts).
+  widenThreadPool(process.env);
   if (argv[0] === 'serve') {
     const { serveMain } = await import('./serve/main.js');
     return serveMain(argv.slice(1), io);

@@ -114,7 +114,8 @@ export async function storeArchive(
   // this import is alive (its uid is fresh: nobody else holds the lease).
   const lease = (await tryLease(ctx, LEASE_SCOPE, uploadLease(uid)))!;
   try {
-    const report = await storeInspected(ctx, source, type, key, 'import', a.expect);
+    // The manifest's put, beside it, flushes the directory once for both.
+    const report = await storeInspected(ctx, source, type, key, 'import', a.expect, { deferEntry: true });
     if (o.format !== undefined && o.format.toLowerCase() !== report.format) {
       throw new MlmodelError('INVALID_ARGUMENT', `format=${o.format} does not match the archive, which holds a ${report.format} model (${report.filename})`, {
         format: o.format,
@@ -146,6 +147,8 @@ export async function storeInspected(
   phase: string,
   /** The size and sha256 the stored bytes must have (a bundle's records), refused by the store otherwise. */
   expect: { size: number; sha256: string } | undefined = undefined,
+  /** deferEntry: another object is put beside this one next (store/objects.ts PutOptions). */
+  put: { deferEntry?: boolean } = {},
 ): Promise<ArchiveReport> {
   const { passthrough, result } = inspectArchive(source.stream, {
     type,
@@ -159,7 +162,7 @@ export async function storeInspected(
   // reading it; `result` carries that error, so the event needs no handler of its own.
   passthrough.on('error', () => undefined);
   // If the store gives up first, stop the inspection too, or it would wait forever for a reader.
-  const storing = ctx.objects.put(key, passthrough, expect ?? {}).catch((e: unknown) => {
+  const storing = ctx.objects.put(key, passthrough, { ...expect, ...put }).catch((e: unknown) => {
     passthrough.destroy(e instanceof Error ? e : new Error(String(e)));
     throw e;
   });

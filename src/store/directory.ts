@@ -23,6 +23,7 @@ import {
   type PutOptions,
   type PutResult,
 } from './objects.js';
+import { SharedFlush } from './shared-flush.js';
 import { writerState, writerTag, type TemporaryInfo } from './temporaries.js';
 
 export interface DirectoryObjectOptions {
@@ -33,6 +34,13 @@ export class DirectoryObjectStore implements ObjectStore {
   readonly kind = 'directory';
   readonly location: string;
   readonly #root: string;
+  /**
+   * Directories a `deferEntry` put wrote into and left unflushed, with the
+   * topmost directory it created (if any): the next put there flushes them.
+   */
+  readonly #deferredDirs = new Map<string, string>();
+  /** One flush of a directory at a time, shared by every put that asks for it meanwhile (SharedFlush). */
+  readonly #dirFlushes = new Map<string, SharedFlush>();
 
   constructor(options: DirectoryObjectOptions) {
     this.#root = resolve(options.root);
@@ -78,8 +86,15 @@ export class DirectoryObjectStore implements ObjectStore {
       } catch (e) {
         throw keyConflict(e, key) ?? e;
       }
-      await syncDir(dir);
-      await syncNewDirs(created, dir);
+      if (opts.deferEntry === true) {
+        // The next put in this directory flushes it, and the parents of what this one created.
+        if (created !== undefined && !this.#deferredDirs.has(dir)) this.#deferredDirs.set(dir, created);
+        return { key, ...got };
+      }
+      const deferred = this.#deferredDirs.get(dir);
+      this.#deferredDirs.delete(dir);
+      // Both are needed before the object counts as stored, in no order: flushed at the same time.
+      await Promise.all([this.#syncDir(dir), this.#syncNewDirs(topmost(created, deferred), dir)]);
       return { key, ...got };
     } catch (e) {
       if (fdOpen) closeQuietly(fd);
@@ -115,6 +130,39 @@ export class DirectoryObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * Flushes a directory, sharing the flush with every concurrent put into it:
+   * the many imports of a batch all create their version's directory in
+   * `models/`, and one fsync of it serves all that asked while the previous
+   * one ran, instead of one each.
+   */
+  #syncDir(dir: string): Promise<void> {
+    let f = this.#dirFlushes.get(dir);
+    if (!f) {
+      f = new SharedFlush(() => syncDir(dir), () => this.#dirFlushes.delete(dir));
+      this.#dirFlushes.set(dir, f);
+    }
+    return f.request();
+  }
+
+  /**
+   * Flushes the parents of the directories a put created, from `dir`'s parent
+   * up to the parent of the topmost new one: a new directory's own entry is
+   * written in its parent, and a crash could otherwise lose the whole subtree
+   * with the object the put acknowledged (ext4's journal usually covers it;
+   * POSIX does not promise it). Only the first objects under a new prefix (a
+   * version's archive and manifest) pay for it, and concurrent puts share it.
+   */
+  async #syncNewDirs(created: string | undefined, dir: string): Promise<void> {
+    if (created === undefined) return;
+    const parents: string[] = [];
+    for (let d = dirname(dir); ; d = dirname(d)) {
+      parents.push(d);
+      if (d === dirname(created) || d === dirname(d)) break;
+    }
+    await Promise.all(parents.map((d) => this.#syncDir(d)));
+  }
+
   async get(key: string): Promise<Readable> {
     checkKey(key);
     let fh: FileHandle;
@@ -147,6 +195,8 @@ export class DirectoryObjectStore implements ObjectStore {
   async delete(key: string): Promise<void> {
     checkKey(key);
     const path = this.#path(key);
+    // A deferred put whose follower never came (a failed import) leaves nothing to flush once its object goes.
+    this.#deferredDirs.delete(dirname(path));
     try {
       await unlink(path);
     } catch (e) {
@@ -327,8 +377,7 @@ export class DirectoryObjectStore implements ObjectStore {
       await rename(tmp, final).catch((e: unknown) => {
         throw keyConflict(e, dstKey) ?? e;
       });
-      await syncDir(dir);
-      await syncNewDirs(created, dir);
+      await Promise.all([this.#syncDir(dir), this.#syncNewDirs(created, dir)]);
     } catch (e) {
       await unlink(tmp).catch(() => undefined);
       if (e instanceof MlmodelError) throw e;
@@ -401,20 +450,11 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/**
- * Flushes the parents of the directories a put created, from `dir`'s parent
- * up to the parent of the topmost new one: a new directory's own entry is
- * written in its parent, and a crash could otherwise lose the whole subtree
- * with the object the put acknowledged (ext4's journal usually covers it;
- * POSIX does not promise it). Only the first object under a new prefix (a
- * version's archive) pays for it: one more fsync per imported version.
- */
-async function syncNewDirs(created: string | undefined, dir: string): Promise<void> {
-  if (created === undefined) return;
-  for (let d = dirname(dir); ; d = dirname(d)) {
-    await syncDir(d);
-    if (d === dirname(created) || d === dirname(d)) return;
-  }
+/** The higher of two directories on one path (the shorter), either possibly absent. */
+function topmost(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return a.length <= b.length ? a : b;
 }
 
 function isMissing(e: unknown): boolean {

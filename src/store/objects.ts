@@ -16,6 +16,15 @@ export interface PutOptions {
   /** Expected sha256 (hex): checked before the object becomes visible. */
   sha256?: string;
   contentType?: string;
+  /**
+   * The object's bytes are durable when put returns, but its directory entry
+   * only once a later put under the same prefix (the same directory) without
+   * this option has returned: the directory store then flushes the directory
+   * once for both. For an object always followed by another beside it (an
+   * archive by its manifest); until then a crash may lose it, so nothing may
+   * name it yet. MinIO ignores it: its put is durable when it returns.
+   */
+  deferEntry?: boolean;
 }
 
 export interface PutResult {

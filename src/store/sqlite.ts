@@ -232,43 +232,78 @@ export class SqliteMetadataStore implements MetadataStore {
     try {
       await this.#busy(() => {
         depth = this.#groupDepth;
-        db.exec(depth === 0 ? 'BEGIN IMMEDIATE' : `SAVEPOINT mlmodel_group_${depth}`);
+        if (depth === 0) {
+          // A group's savepoints (one per import, and one per write inside
+          // it) journal every page they change so that each can be undone
+          // alone; in files, that was about 50 writes of 4 KiB to temporary
+          // files per import. Kept in memory for the group's transaction: the
+          // statement journal only ever serves ROLLBACK TO inside an open
+          // transaction, never recovery after a crash (the WAL does that).
+          // SQLite decides where it goes when the write transaction begins.
+          this.#run('PRAGMA temp_store = MEMORY');
+          this.#run('BEGIN IMMEDIATE');
+        } else {
+          this.#run(`SAVEPOINT mlmodel_group_${depth}`);
+        }
       });
     } catch (e) {
+      if (depth === 0) this.#restoreTempStore();
       throw e instanceof MlmodelError ? e : sqliteError(e, this.#path);
     }
     const savepoint = `mlmodel_group_${depth}`;
     this.#groupDepth = depth + 1;
     this.#wrote = true;
-    let result: T;
     try {
-      result = await fn();
-    } catch (e) {
+      let result: T;
+      try {
+        result = await fn();
+      } catch (e) {
+        this.#groupDepth = depth;
+        if (db.inTransaction) {
+          try {
+            if (depth === 0) this.#run('ROLLBACK');
+            else {
+              this.#run(`ROLLBACK TO ${savepoint}`);
+              this.#run(`RELEASE ${savepoint}`);
+            }
+          } catch {
+            // SQLite may already have rolled back (e.g. after SQLITE_FULL); the error that matters is e.
+          }
+        }
+        throw e;
+      }
       this.#groupDepth = depth;
-      if (db.inTransaction) {
-        try {
-          db.exec(depth === 0 ? 'ROLLBACK' : `ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`);
-        } catch {
-          // SQLite may already have rolled back (e.g. after SQLITE_FULL); the error that matters is e.
+      try {
+        // The outermost COMMIT is the one fsync (synchronous = FULL) for everything fn wrote.
+        this.#run(depth === 0 ? 'COMMIT' : `RELEASE ${savepoint}`);
+      } catch (e) {
+        if (depth === 0 && db.inTransaction) {
+          try {
+            this.#run('ROLLBACK');
+          } catch {
+            // as above
+          }
         }
+        throw sqliteError(e, this.#path);
       }
-      throw e;
+      return result;
+    } finally {
+      if (depth === 0) this.#restoreTempStore();
     }
-    this.#groupDepth = depth;
+  }
+
+  /** One statement without parameters or rows (transaction control, pragmas), compiled once per connection. */
+  #run(sql: string): void {
+    this.#prepare(sql).run();
+  }
+
+  /** Back to the default once a group's transaction is over (outside it, SQLite refuses the change). */
+  #restoreTempStore(): void {
     try {
-      // The outermost COMMIT is the one fsync (synchronous = FULL) for everything fn wrote.
-      db.exec(depth === 0 ? 'COMMIT' : `RELEASE ${savepoint}`);
-    } catch (e) {
-      if (depth === 0 && db.inTransaction) {
-        try {
-          db.exec('ROLLBACK');
-        } catch {
-          // as above
-        }
-      }
-      throw sqliteError(e, this.#path);
+      if (!this.#conn.inTransaction) this.#run('PRAGMA temp_store = DEFAULT');
+    } catch {
+      // Only where statement journals go: the next group sets it again.
     }
-    return result;
   }
 
   /**
@@ -343,11 +378,11 @@ export class SqliteMetadataStore implements MetadataStore {
   #withoutFlush<T>(fn: () => T): T {
     const db = this.#conn;
     if (db.inTransaction) return db.transaction(fn).immediate();
-    db.pragma('synchronous = NORMAL');
+    this.#run('PRAGMA synchronous = NORMAL');
     try {
       return db.transaction(fn).immediate();
     } finally {
-      db.pragma('synchronous = FULL');
+      this.#run('PRAGMA synchronous = FULL');
     }
   }
 

@@ -125,6 +125,24 @@ export function objectConformance(h: ObjectHarness, options: { huge?: boolean } 
     await store.delete('models/u1/archive.tar');
   });
 
+  it('puts an object whose directory entry the next put beside it makes durable (deferEntry), readable at once', async () => {
+    const archive = randomBytes(3000);
+    const manifest = Buffer.from('{"files":[]}');
+    const res = await store.put('defer/u1/archive', Readable.from([archive]), { deferEntry: true });
+    expect(res).toEqual({ key: 'defer/u1/archive', size: 3000, sha256: sha(archive) });
+    expect(await readAll(await store.get('defer/u1/archive'))).toEqual(archive);
+    await store.put('defer/u1/manifest.json', Readable.from([manifest]));
+    // Checked as any put: a wrong sha256 stores nothing.
+    await expectCode(store.put('defer/u2/archive', Readable.from([archive]), { deferEntry: true, sha256: sha(manifest) }), 'CHECKSUM_MISMATCH');
+    // One whose follower never comes (a failed import) goes as any other object.
+    await store.put('defer/u3/archive', Readable.from([archive]), { deferEntry: true });
+    await store.delete('defer/u3/archive');
+    const keys: string[] = [];
+    for await (const o of store.list('defer/')) keys.push(o.key);
+    expect(keys).toEqual(['defer/u1/archive', 'defer/u1/manifest.json']);
+    expect(await readAll(await store.get('defer/u1/manifest.json'))).toEqual(manifest);
+  });
+
   it('takes streams, async iterables and empty bodies', async () => {
     async function* parts() {
       yield new TextEncoder().encode('hello ');
