@@ -10,12 +10,16 @@
  *   // only now write the metadata record
  */
 import { createHash } from 'node:crypto';
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { MlmodelError, isMlmodelError } from '../errors.js';
 import { ArchiveDecoder } from './decode.js';
 import { parseModelType } from './required-files.js';
 import { ArchiveScanner } from './scan.js';
 import { resolveLimits, type ArchiveReport, type InspectOptions } from './types.js';
+
+/** How many inspections one signal may have listening at once before Node would call it a leak. */
+const CONCURRENT_INSPECTIONS = 1024;
 
 const FINISHED = new MlmodelError('CANCELLED', 'archive inspection finished');
 
@@ -53,7 +57,14 @@ export class ArchiveInspector extends Transform {
     this.result.catch(() => {});
     this.signal = opts.signal;
     if (this.signal?.aborted) queueMicrotask(this.onAbort);
-    else this.signal?.addEventListener('abort', this.onAbort, { once: true });
+    else if (this.signal) {
+      // One command's signal is shared by all its inspections in flight — a
+      // bundle's archives stream while the ones before them are still being
+      // stored — and each removes its listener when it settles: more than
+      // Node's default of ten at once is the design, not a leak to warn of.
+      if (getMaxListeners(this.signal) < CONCURRENT_INSPECTIONS) setMaxListeners(CONCURRENT_INSPECTIONS, this.signal);
+      this.signal.addEventListener('abort', this.onAbort, { once: true });
+    }
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
