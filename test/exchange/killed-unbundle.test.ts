@@ -48,7 +48,7 @@ beforeAll(async () => {
   expect((await runCli(['-f', join(root, 'imports.txt')], source)).status).toBe(0);
   const made = await json(`mlmodel bundle m to=${bundle} all=true`, source);
   expect(made.status).toBe(0);
-  manifest = String(made.rows[0]![6]);
+  manifest = String(made.rows[0]!.at(-1));
   // How long a whole unbundle takes here: the kills are spread over it.
   const probe = envFor('probe');
   const t0 = Date.now();
@@ -141,7 +141,7 @@ it('a killed unbundle leaves nothing half-imported, and the rerun gives the whol
     expect(rerun.rows.map((r) => r[2])).toEqual(all);
     expect(await visibleVersions()).toEqual(all);
     const again = await json(`mlmodel bundle m to=${join(root, `again-${ms}-${String(inRecords)}.tar`)} all=true`, target);
-    expect(again.rows[0]![6]).toBe(manifest);
+    expect(again.rows[0]!.at(-1)).toBe(manifest);
     expect((await json('mlmodel delete m', target)).status).toBe(0);
   }
   process.stdout.write(`killed unbundles: ${JSON.stringify(seen)} over ${fullMs} ms runs\n`);
