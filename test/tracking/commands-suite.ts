@@ -63,20 +63,6 @@ export function trackingCommandsSuite(env: () => Promise<Env>): void {
     await closeMeta?.();
   });
 
-  it('matches a boolean param or a text tag with = true / false, in and !=', async () => {
-    const yes = (await alice('mlmodel run start experiment=flags nesterov=true')).rows[0]![0] as number;
-    const no = (await alice('mlmodel run start experiment=flags nesterov=false')).rows[0]![0] as number;
-    const text = (await alice("mlmodel run start experiment=flags nesterov='maybe'")).rows[0]![0] as number;
-    await alice(`mlmodel log tags ${text} checked=TRUE`);
-    expect((await alice('mlmodel runs flags')).rows.map((r) => (r[10] as Record<string, unknown>).nesterov)).toEqual([true, false, 'maybe']);
-    expect(column(await alice('mlmodel runs flags | where params.nesterov = true'), 'id')).toEqual([yes]);
-    expect(column(await alice("mlmodel runs flags | where params.nesterov = 'FALSE'"), 'id')).toEqual([no]);
-    expect(column(await alice('mlmodel runs flags | where params.nesterov != true'), 'id')).toEqual([no, text]);
-    expect(column(await alice('mlmodel runs flags | where params.nesterov in (true, maybe)'), 'id')).toEqual([yes, text]);
-    expect(column(await alice('mlmodel runs flags | where tags.checked = TRUE'), 'id')).toEqual([text]);
-    expect(column(await alice('mlmodel runs flags | where tags.checked = true'), 'id')).toEqual([]);
-  });
-
   it('starts, logs to and ends runs, and lists them with where/sort/head', async () => {
     const started = await alice('mlmodel run start experiment=mnist name=baseline lr=0.01 epochs=10 optimizer=sgd');
     expect(started.columns.map((c) => c.name)).toEqual(['id', 'experiment', 'name', 'user', 'status', 'start', 'end', 'params']);
@@ -384,5 +370,19 @@ export function trackingCommandsSuite(env: () => Promise<Env>): void {
     // After the run ends, no more checkpoints.
     await alice(`mlmodel run end ${id}`);
     expect((await failure(alice(`mlmodel checkpoint add ${id} step=9 type=sklearn path=${good}`))).code).toBe('CONFLICT');
+  });
+
+  it('matches a boolean param or a text tag with = true / false, in and !=', async () => {
+    const yes = (await alice('mlmodel run start experiment=flags nesterov=true')).rows[0]![0] as number;
+    const no = (await alice('mlmodel run start experiment=flags nesterov=false')).rows[0]![0] as number;
+    const text = (await alice("mlmodel run start experiment=flags nesterov='maybe'")).rows[0]![0] as number;
+    await alice(`mlmodel log tags ${text} checked=TRUE`);
+    expect((await alice('mlmodel runs flags')).rows.map((r) => (r[10] as Record<string, unknown>).nesterov)).toEqual([true, false, 'maybe']);
+    expect(column(await alice('mlmodel runs flags | where params.nesterov = true'), 'id')).toEqual([yes]);
+    expect(column(await alice("mlmodel runs flags | where params.nesterov = 'FALSE'"), 'id')).toEqual([no]);
+    expect(column(await alice('mlmodel runs flags | where params.nesterov != true'), 'id')).toEqual([no, text]);
+    expect(column(await alice('mlmodel runs flags | where params.nesterov in (true, maybe)'), 'id')).toEqual([yes, text]);
+    expect(column(await alice('mlmodel runs flags | where tags.checked = TRUE'), 'id')).toEqual([text]);
+    expect(column(await alice('mlmodel runs flags | where tags.checked = true'), 'id')).toEqual([]);
   });
 }
