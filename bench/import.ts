@@ -26,7 +26,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { openRegistry } from '../src/index.js';
 import { importLine, smallArchives } from './lib/archives.js';
-import { benchCache, log, repoRoot } from './lib/cache.js';
+import { benchCache, BIN, log } from './lib/cache.js';
 import { MLFLOW_VERSION, mlflow } from './lib/peers.js';
 import { fmt, goal, printTable, saveResults } from './lib/report.js';
 import { CONSOLE_THREAD_POOL, widenThreadPool } from '../console/thread-pool.js';
@@ -41,7 +41,7 @@ const N = Number(process.env.MLMODEL_BENCH_IMPORTS ?? 5000);
 const M = Number(process.env.MLMODEL_BENCH_MLFLOW_IMPORTS ?? 1000);
 const ONE_BY_ONE = Math.min(500, N);
 // The package's bin (the launcher restoring the start-up snapshot), as a person or a script runs it.
-const CLI = join(repoRoot, (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { bin: { mlmodel: string } }).bin.mlmodel);
+const CLI = BIN;
 
 log(`load average before the run: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 mkdirSync(benchCache('tmp'), { recursive: true });

@@ -14,10 +14,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { openRegistry } from '../src/index.js';
 import { writeRegistryChart } from './lib/registry-chart.js';
-import { benchCache, log, repoRoot } from './lib/cache.js';
+import { benchCache, BIN, log } from './lib/cache.js';
 import { MLFLOW_VERSION, mlflow, mlflowRegistry, mlflowWallMs } from './lib/peers.js';
 import { fmt, goal, percentile, printTable, saveResults, type Row } from './lib/report.js';
 import { seededHome } from './lib/seed.js';
@@ -26,7 +25,6 @@ import { mongoPushdown, printPushdown } from './lib/mongo-pushdown.js';
 const sizes = (process.env.MLMODEL_BENCH_SIZES ?? '10000,100000,1000000').split(',').map(Number);
 const mlflowSizes = (process.env.MLMODEL_BENCH_MLFLOW_SIZES ?? '1000,10000,100000').split(',').map(Number);
 const runs = Number(process.env.MLMODEL_BENCH_RUNS ?? 200);
-const CLI = join(repoRoot, 'dist', 'console', 'cli.js');
 
 type Key = 'filtered' | 'or_in' | 'lookup' | 'summary';
 const QUERIES: Record<Key, (n: number) => string> = {
@@ -75,7 +73,7 @@ async function ours(n: number): Promise<{ inProcess: Record<Key, Timing>; endToE
     const ms: number[] = [];
     for (let i = 0; i < 3; i++) {
       const t = performance.now();
-      const r = spawnSync(process.execPath, [CLI, '--home', home, '--user', 'bench', '-c', QUERIES[k](n)], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const r = spawnSync(BIN, ['--home', home, '--user', 'bench', '-c', QUERIES[k](n)], { stdio: ['ignore', 'ignore', 'pipe'] });
       ms.push(performance.now() - t);
       if (r.status !== 0) throw new Error(`mlmodel -c failed: ${r.stderr}`);
     }

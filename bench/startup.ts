@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { NODE_FLAGS } from '../scripts/node-flags.js';
 import { ensureMongosh, MONGOSH_VERSION } from './lib/peers.js';
 import { goal, printTable, saveResults } from './lib/report.js';
 
@@ -63,7 +64,8 @@ function cpu(args: string[], withEnv: NodeJS.ProcessEnv = env): number {
 
 const ours = [`!${BIN}`, '-c', 'mlmodel list'];
 /** The same snapshot without the launcher (its cost is the difference), and the ESM bin the launcher falls back to. */
-const direct = existsSync(BLOB) ? ['--snapshot-blob', BLOB, ESM_BIN, '-c', 'mlmodel list'] : null;
+// The snapshot restores only under the V8 flags it was built with: the bin's (scripts/node-flags.ts).
+const direct = existsSync(BLOB) ? [...NODE_FLAGS, '--snapshot-blob', BLOB, ESM_BIN, '-c', 'mlmodel list'] : null;
 const esmBin = [ESM_BIN, '-c', 'mlmodel list'];
 const floor = ['-e', '0'];
 /** Ten queries a script might run, all answered by an empty registry. */

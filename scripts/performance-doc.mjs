@@ -47,8 +47,9 @@ const machineTable = [
   '| | |',
   '|---|---|',
   ...machineLines.filter((l) => !l.startsWith('===')).map((l) => {
-    const [key, ...rest] = l.split(' ');
-    return `| ${key} | ${rest.join(' ').replace(/\|/g, '\\|')} |`;
+    // A knob line is NAME=value; the others are "key value …".
+    const [key, ...rest] = /^[A-Z_]+=/.test(l) ? ['knob', l] : l.split(' ');
+    return `| ${key.replace(/:$/, '')} | ${rest.join(' ').replace(/\|/g, '\\|')} |`;
   }),
   ...machineLines.filter((l) => l.startsWith('===')).map((l) => `| ended | ${l.replace(/^=== ended /, '')} |`),
 ].join('\n');
