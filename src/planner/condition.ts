@@ -45,7 +45,12 @@ export function compileCondition(c: Condition, schema: Schema): FilterDoc {
         );
       }
       const values = c.values.map((v) => convert(field, v, c.field));
-      if (field.type === 'any') for (const v of c.values) if (asBoolean(v) !== undefined) values.push(asBoolean(v)!);
+      if (field.type === 'any') {
+        for (const v of c.values) {
+          const b = asBoolean(v);
+          if (b !== undefined) values.push(b);
+        }
+      }
       return F.in(field.path, values);
     }
   }
