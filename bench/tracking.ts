@@ -222,6 +222,8 @@ const MEASURED_BESIDE_MLFLOW = ['single_points_per_s', 'batch_points_per_s', 'pa
 
 const httpOurs: Record<string, number> = {};
 let httpTheirs: Record<string, number> | null = null;
+/** Milliseconds a request of the floor over HTTP (durable-http-floor.ts). */
+let httpFloorMs: number | undefined;
 {
   const root2 = mkdtempSync(join(tmpdir(), 'mlmodel-bench-tracking-http-'));
   const port = await freePort();
@@ -285,6 +287,26 @@ let httpTheirs: Record<string, number> | null = null;
     loads.http_mlmodel_end = load();
   } finally {
     await stopServer(server.child);
+  }
+
+  // The floor over HTTP: the same one-request-at-a-time loop against a bare
+  // node:http server that does one bare durable commit a request.
+  log('floor over HTTP: a bare node:http server, one bare durable SQLite commit a request');
+  const floorPort = await freePort();
+  const floor = await startServer(
+    process.execPath,
+    [join(repoRoot, 'dist', 'bench', 'lib', 'durable-http-floor.js'), join(root2, 'floor.db'), String(floorPort)],
+    `http://127.0.0.1:${floorPort}/`,
+  );
+  try {
+    const t = performance.now();
+    for (let i = 0; i < HTTP_SINGLE; i++) {
+      const res = await fetch(`http://127.0.0.1:${floorPort}/`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ step: i, values: { loss: 1 / (i + 1) } }) });
+      await res.text();
+    }
+    httpFloorMs = (performance.now() - t) / HTTP_SINGLE;
+  } finally {
+    await stopServer(floor.child);
     rmSync(root2, { recursive: true, force: true });
   }
 }
@@ -374,6 +396,11 @@ printSideBySide(
 );
 console.log(
   `counts over HTTP: mlmodel ${HTTP_SINGLE} points one per request, ${HTTP_BATCH} in requests of ${HTTP_CHUNK}, ${HTTP_PARAMS} params; MLflow 100, 5000 in requests of 1000 (its most), 100`,
+);
+console.log(
+  `per-request floor over HTTP, this run: ${f(httpFloorMs)} ms — a bare node:http server doing one bare durable commit a request, the same client loop (the round trip, and the commit with the gap between requests left before it). ` +
+    `mlmodel serve takes ${f(perCall(httpOurs.single_points_per_s))} ms a point and ${f(perCall(httpOurs.params_per_s))} ms a param (${f(httpFloorMs === undefined ? undefined : perCall(httpOurs.single_points_per_s)! / httpFloorMs)}× and ${f(httpFloorMs === undefined ? undefined : perCall(httpOurs.params_per_s)! / httpFloorMs)}× the floor), ` +
+    `MLflow's server ${f(perCall(httpTheirs?.single_points_per_s))} and ${f(perCall(httpTheirs?.params_per_s))}; 10× MLflow would need ${tenfold(httpTheirs?.single_points_per_s)} and ${tenfold(httpTheirs?.params_per_s)} ms a request`,
 );
 console.log(
   `load average (1, 5, 15 min) over HTTP: mlmodel serve ${loads.http_mlmodel_start ?? '—'} → ${loads.http_mlmodel_end ?? '—'}; MLflow's server ${loads.http_mlflow_start ?? '—'} → ${loads.http_mlflow_end ?? '—'}\n`,
