@@ -249,19 +249,25 @@ export async function serveDeployed(ctx: EngineContext, options: DeployedServerO
     for (const [name, e] of table.entries) {
       for (const [v, st] of e.states) if (st.state === 'FAILED' && !keys.has(`${name}/${v}`)) e.states.delete(v);
     }
-    for (const r of wanted) {
-      const st = table.entries.get(r.serving_name)?.states.get(r.version);
-      if (loaded.has(`${r.serving_name}/${r.version}`) || st?.state === 'FAILED') continue;
-      await loadOne(r, names.get(r.record_uid)!);
-    }
     // Labels route to the newest deployment that carries them, among the loaded versions (as models.config does).
-    for (const [name, e] of table.entries) {
+    const route = (name: string) => {
+      const e = table.entries.get(name);
+      if (!e) return;
       const labels = Object.create(null) as Record<string, number>;
       for (const r of wanted) {
         if (r.serving_name !== name || r.label === null || !e.byVersion.has(r.version)) continue;
         if ((labels[r.label] ?? 0) < r.version) labels[r.label] = r.version;
       }
       e.labels = labels;
+    };
+    for (const name of table.entries.keys()) route(name);
+    for (const r of wanted) {
+      const st = table.entries.get(r.serving_name)?.states.get(r.version);
+      if (loaded.has(`${r.serving_name}/${r.version}`) || st?.state === 'FAILED') continue;
+      await loadOne(r, names.get(r.record_uid)!);
+      // In the same turn as the version became answerable: a client that has seen
+      // version N answer never finds the label deployed with it still on N-1.
+      route(r.serving_name);
     }
     ready = true;
   }
