@@ -4,7 +4,7 @@
  * MLflow with pip into a virtualenv, mongosh with npm into a prefix.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchCache, cacheRoot, log, repoRoot } from './cache.js';
 
@@ -55,20 +55,28 @@ export function mlflowWallMs(args: string[]): number {
 
 /**
  * An MLflow registry of `count` models seeded through MLflow's own API
- * (about 10 minutes for 100,000 on 2 cores), cached: grown in one file and
- * copied at each size. Returns a fresh copy to query.
+ * (about 10 minutes for 100,000 on 2 cores), cached at each size, each grown
+ * from the largest smaller one cached. Returns a fresh copy to query.
  */
 export function mlflowRegistry(count: number): string {
   const dir = benchCache(`mlflow-${MLFLOW_VERSION}`);
   mkdirSync(dir, { recursive: true });
   const cached = join(dir, `models-${count}.db`);
   if (!existsSync(cached)) {
-    const seeding = join(dir, 'seeding.db');
-    log(`seeding MLflow's registry to ${count} models through its API (cached in ${dir})`);
+    // Grown from the largest smaller size cached, never from a larger one: a
+    // registry asked for after a larger one was seeded must not hold more models.
+    const smaller = readdirSync(dir)
+      .map((f) => /^models-(\d+)\.db$/.exec(f))
+      .filter((m): m is RegExpExecArray => m !== null && Number(m[1]) < count)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => b - a)[0];
+    const seeding = join(dir, `seeding-${process.pid}.db`);
+    rmSync(seeding, { force: true });
+    if (smaller !== undefined) copyFileSync(join(dir, `models-${smaller}.db`), seeding);
+    log(`seeding MLflow's registry to ${count} models through its API${smaller === undefined ? '' : `, from the cached ${smaller}`} (cached in ${dir})`);
     const res = mlflow<{ seeded: number; per_second: number | null }>(['seed', '--db', seeding, '--count', String(count)]);
     log(`MLflow seeded ${res.seeded} models (${res.per_second?.toFixed(0) ?? '—'}/s)`);
-    copyFileSync(seeding, `${cached}.tmp`);
-    renameSync(`${cached}.tmp`, cached);
+    renameSync(seeding, cached);
   }
   const copy = join(benchCache('tmp'), `mlflow-${count}-${process.pid}.db`);
   mkdirSync(benchCache('tmp'), { recursive: true });
