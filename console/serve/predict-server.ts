@@ -24,6 +24,11 @@ export interface PredictServerOptions {
   /** Largest request body (default 32 MiB; past it the protocol's 413). */
   readonly maxBodyBytes?: number;
   readonly log?: (line: string) => void;
+  /**
+   * The worker number, under `serve --predict-workers N` (console/serve/predict-workers.ts):
+   * every answer says which worker gave it in X-Mlmodel-Worker. A single process sends no such header.
+   */
+  readonly worker?: number;
 }
 
 export interface PredictServer {
@@ -59,6 +64,7 @@ export function createPredictServer(options: PredictServerOptions): PredictServe
   const guard = new RequestGuard(options.http);
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const log = options.log ?? (() => undefined);
+  const worker = options.worker === undefined ? undefined : String(options.worker);
   const inFlight = new Set<Promise<void>>();
   // A client sends the same few URLs again and again: each one's path and protocol is worked out once.
   const routes = new Map<string, Route>();
@@ -79,6 +85,7 @@ export function createPredictServer(options: PredictServerOptions): PredictServe
     const started = Date.now();
     let path = '/';
     let protocol: PredictProtocol = tfServing;
+    if (worker !== undefined) res.setHeader('X-Mlmodel-Worker', worker);
     try {
       const r = route(req.url ?? '/');
       path = r.path;
