@@ -65,7 +65,16 @@ export function createPredictServer(options: PredictServerOptions): PredictServe
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const log = options.log ?? (() => undefined);
   const worker = options.worker === undefined ? undefined : String(options.worker);
-  const inFlight = new Set<Promise<void>>();
+  // Requests being answered, by count: a Set of their promises (and the .finally that kept it) cost
+  // every request two promises and two Set writes, for close() alone to read.
+  // close() waits for the requests begun before it, as it did for the Set's: later ones are not counted.
+  let active = 0;
+  let closing = false;
+  let idle: (() => void) | null = null;
+  const finished = () => {
+    if (--active === 0 && idle !== null) idle();
+  };
+  const failed = (res: ServerResponse) => () => void res.destroy();
   // A client sends the same few URLs again and again: each one's path and protocol is worked out once.
   const routes = new Map<string, Route>();
   const route = (url: string): Route => {
@@ -148,10 +157,15 @@ export function createPredictServer(options: PredictServerOptions): PredictServe
   const server = createServer(
     { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1_000, keepAliveTimeout: 5_000, requireHostHeader: false },
     (req, res) => {
-      const p = handle(req, res)
-        .catch(() => void res.destroy())
-        .finally(() => inFlight.delete(p));
-      inFlight.add(p);
+      if (closing) {
+        handle(req, res).catch(failed(res));
+        return;
+      }
+      active++;
+      handle(req, res).then(finished, () => {
+        res.destroy();
+        finished();
+      });
     },
   );
 
@@ -161,9 +175,10 @@ export function createPredictServer(options: PredictServerOptions): PredictServe
       return listenOn(server, port, host);
     },
     async close() {
+      closing = true;
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
-      await Promise.allSettled([...inFlight]);
+      if (active > 0) await new Promise<void>((r) => (idle = r));
       setTimeout(() => server.closeAllConnections(), 2_000).unref();
       await closed;
     },
