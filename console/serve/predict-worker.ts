@@ -23,10 +23,38 @@ async function runWorker(): Promise<void> {
     if (process.connected) process.send!(m, undefined, {}, then);
     else then?.();
   };
+  let registry: Registry | null = null;
+  let models: ModelServer | null = null;
+  let predictor: PredictServer | null = null;
+  let flushLog: (then: () => void) => void = (then) => then();
+  let stopping: Promise<void> | null = null;
+  const stop = () => {
+    stopping ??= (async () => {
+      await predictor?.close().catch(() => undefined);
+      await models?.close().catch(() => undefined);
+      await registry?.close().catch(() => undefined);
+      flushLog(() => process.exit(0));
+    })();
+  };
+  // In place before anything is awaited: a stop sent while this worker starts is not lost.
+  process.on('message', (m: { type?: string }) => {
+    if (m.type === 'stop') stop();
+  });
+  // The primary gone (killed): nobody supervises this worker any more, so it stops too.
+  process.on('disconnect', stop);
+  // A signal to the process group (Ctrl-C) reaches the workers too; the primary stops them all anyway.
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   const start = await new Promise<WorkerStart>((resolve) => {
-    process.once('message', (m: WorkerStart) => resolve(m));
+    const first = (m: WorkerStart | { type: 'stop' }) => {
+      if (m.type !== 'start') return;
+      process.off('message', first);
+      resolve(m);
+    };
+    process.on('message', first);
     send({ type: 'hello' });
   });
+  if (stopping) return;
   const [{ openRegistry }, { loadConfig, redact, redactor, Secret }, { createPredictServer }, { terminalText }] = await Promise.all([
     import('../../src/engine/registry.js'),
     import('../../src/config/index.js'),
@@ -44,33 +72,14 @@ async function runWorker(): Promise<void> {
     lines = [];
     send({ type: 'log', text }, then);
   };
+  flushLog = flush;
   const log = (line: string) => {
     lines.push(`worker ${start.id}: ${terminalText(redactLine(line))}`);
     timer ??= setTimeout(flush, LOG_FLUSH_MS);
   };
 
-  let registry: Registry | null = null;
-  let models: ModelServer | null = null;
-  let predictor: PredictServer | null = null;
-  let stopping: Promise<void> | null = null;
-  const stop = () => {
-    stopping ??= (async () => {
-      await predictor?.close().catch(() => undefined);
-      await models?.close().catch(() => undefined);
-      await registry?.close().catch(() => undefined);
-      flush(() => process.exit(0));
-    })();
-  };
-  process.on('message', (m: { type?: string }) => {
-    if (m.type === 'stop') stop();
-  });
-  // The primary gone (killed): nobody supervises this worker any more, so it stops too.
-  process.on('disconnect', stop);
-  // A signal to the process group (Ctrl-C) reaches the workers too; the primary stops them all anyway.
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-
   try {
+    if (stopping) return;
     const config = loadConfig(process.env, {
       ...(start.home !== undefined ? { home: start.home } : {}),
       ...(start.config !== undefined ? { config: start.config } : {}),

@@ -79,8 +79,6 @@ export interface PredictWorkers {
   readonly listening: Listening;
   /** With `--model`: the name and version every worker serves. */
   readonly served: { readonly name: string; readonly version: number } | null;
-  /** The live workers' process ids, by worker number. */
-  pids(): Map<number, number>;
   close(): Promise<void>;
 }
 
@@ -201,16 +199,22 @@ export async function startPredictWorkers(o: WorkersOptions): Promise<PredictWor
   };
 
   const pauses = new Map<number, number>();
+  // Not unref'd: with every worker dead (and, with --model, no server of its own) the timer is what keeps the primary running.
+  const timers = new Set<NodeJS.Timeout>();
   const replace = (id: number, young: boolean) => {
     const pause = young ? Math.min((pauses.get(id) ?? RESTART_MS / 2) * 2, MAX_RESTART_MS) : RESTART_MS;
     pauses.set(id, pause);
-    setTimeout(() => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
       if (!stopping && !live.has(id)) spawn(id).catch(() => undefined);
-    }, pause).unref();
+    }, pause);
+    timers.add(timer);
   };
 
   const close = async () => {
     stopping = true;
+    for (const t of timers) clearTimeout(t);
+    timers.clear();
     await Promise.all(
       [...live.values()].map(
         (w) =>
@@ -243,7 +247,6 @@ export async function startPredictWorkers(o: WorkersOptions): Promise<PredictWor
     return {
       listening: { host, port, url: shown },
       served: first.served,
-      pids: () => new Map([...live].map(([id, w]) => [id, w.process.pid!])),
       close,
     };
   } catch (e) {
