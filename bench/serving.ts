@@ -34,6 +34,18 @@
  *   npm run bench:serving
  *   MLMODEL_BENCH_SERVING_REQUESTS=500     timed one-at-a-time requests per server
  *   MLMODEL_BENCH_SERVING_SECONDS=5        seconds of the 8-client load
+ *   MLMODEL_BENCH_SERVING_WORKERS=N        prediction workers of the second mlmodel
+ *                                          (default: the machine's cores)
+ *
+ * mlmodel is measured twice: one process (`serve --model`), then N
+ * prediction workers sharing the port (`serve --model --predict-workers N`,
+ * node:cluster; docs/serving.md), its CPU summed over the primary and its
+ * workers. The in-process floor stays one process: one session with the
+ * server's options (one intra-op thread, so ONNX Runtime runs on the
+ * calling thread). With the load
+ * generator on the same cores, what any server can reach is bounded by
+ * (cores − the generator's share) / the server's CPU per request; that
+ * bound is printed beside each figure.
  *
  * MLflow is installed with pip into a virtualenv under ~/.cache/mlmodel
  * (bench/serving-requirements.txt; a few minutes, once).
@@ -54,6 +66,7 @@ import { fmt, goal, percentile, printTable, saveResults, type Row } from './lib/
 const REQUESTS = Number(process.env.MLMODEL_BENCH_SERVING_REQUESTS ?? 500);
 const SECONDS = Number(process.env.MLMODEL_BENCH_SERVING_SECONDS ?? 5);
 const CLIENTS = 8;
+const WORKERS = Number(process.env.MLMODEL_BENCH_SERVING_WORKERS ?? availableParallelism());
 const CLI = join(repoRoot, 'dist', 'console', 'cli.js');
 const REQUIREMENTS = join(repoRoot, 'bench', 'serving-requirements.txt');
 
@@ -272,6 +285,18 @@ try {
     await stopServer(ours.child);
   }
 
+  log(`mlmodel serve --model iris --predict-workers ${WORKERS}`);
+  const workersPort = await freePort();
+  const workers = await startServer(process.execPath, [CLI, 'serve', '--model', 'iris', '--port', String(workersPort), '--predict-workers', String(WORKERS)], `http://127.0.0.1:${workersPort}/ping`, { env });
+  let workersLoad: Load;
+  let workersWrk: WrkFigures | null = null;
+  try {
+    workersLoad = await load(httpTarget(`http://127.0.0.1:${workersPort}/invocations`, body, workers.child.pid!, hasPredictions));
+    if (wrk) workersWrk = await wrkMeasure(wrk, `http://127.0.0.1:${workersPort}/invocations`, body, workers.child.pid!, work);
+  } finally {
+    await stopServer(workers.child);
+  }
+
   log('mlflow models serve --env-manager local');
   const theirPort = await freePort();
   const theirs = await startServer(
@@ -316,6 +341,21 @@ try {
     { what: 'server CPU per request', unit: 'µs', ours: oursLoad.cpuPerRequest, peer: bareLoad.cpuPerRequest, higherIsBetter: false },
   ];
   const bareTable = printTable('mlmodel vs a bare node:http server answering the same body without a model (the HTTP floor)', 'bare node:http', bareRows);
+  const cores = availableParallelism();
+  /** What the cores left by the generator give a server at its CPU per request (req/s). */
+  const bound = (serverCpuUs: number, generatorPct: number) => ((cores - generatorPct / 100) * 1e6) / serverCpuUs;
+  const workerRows: Row[] = [
+    { what: `throughput, ${CLIENTS} clients`, unit: 'req/s', ours: workersLoad.perSecond, peer: oursLoad.perSecond, higherIsBetter: true },
+    { what: 'server CPU per request (primary + workers)', unit: 'µs', ours: workersLoad.cpuPerRequest, peer: oursLoad.cpuPerRequest, higherIsBetter: false },
+    { what: 'one-row p50', unit: 'ms', ours: workersLoad.p50, peer: oursLoad.p50, higherIsBetter: false },
+  ];
+  const workersTable = printTable(`mlmodel with ${WORKERS} prediction workers vs one process (node generator)`, 'one process', workerRows);
+  const workersFloorTable = printTable(`mlmodel with ${WORKERS} prediction workers vs onnxruntime-node in-process (one process, one intra-op thread)`, 'in-process floor', [
+    { what: `throughput, ${CLIENTS} concurrent`, unit: 'req/s', ours: workersLoad.perSecond, peer: floor.perSecond, higherIsBetter: true },
+  ]);
+  console.log(
+    `the bound on ${cores} cores with the node generator's share taken out ((cores − generator) / server CPU per request): mlmodel ${WORKERS} workers ${fmt(bound(workersLoad.cpuPerRequest, workersLoad.clientCpu), 0)} req/s (${fmt(bound(workersLoad.cpuPerRequest, workersLoad.clientCpu) / floor.perSecond, 2)}× the floor), one process ≤ 1 core: ${fmt(Math.min(1e6 / oursLoad.cpuPerRequest, bound(oursLoad.cpuPerRequest, oursLoad.clientCpu)), 0)} req/s, bare node:http ${fmt(bound(bareLoad.cpuPerRequest, bareLoad.clientCpu), 0)} req/s\n`,
+  );
   console.log(
     `load generator (this process) during the ${CLIENTS}-client loads: ${fmt(oursLoad.clientCpu, 0)}% of a core against mlmodel, ${fmt(theirsLoad.clientCpu, 0)}% against MLflow, ${fmt(bareLoad.clientCpu, 0)}% against the HTTP floor\n`,
   );
@@ -335,7 +375,8 @@ try {
     ),
   ];
   const goals = goalsOf('node generator', oursLoad, theirsLoad, bareLoad);
-  const tables = [table, floorTable, bareTable];
+  goals.push(...goalsOf(`node generator, ${WORKERS} workers`, workersLoad, theirsLoad, bareLoad).slice(2));
+  const tables = [table, floorTable, bareTable, workersTable, workersFloorTable];
   let wrkFigures: Record<string, unknown> | null = null;
   if (oursWrk && theirsWrk && bareWrk) {
     const [o, t, b] = [oursWrk, theirsWrk, bareWrk];
@@ -362,12 +403,28 @@ try {
     );
     const m = (w: WrkFigures, p50: number): Measured => ({ p50, perSecond: w.many.perSecond, cpuPerRequest: w.cpuPerRequest });
     goals.push(...goalsOf('wrk', m(o, o.one.p50), m(t, t.one.p50), m(b, b.one.p50)));
-    wrkFigures = { ours: o, mlflow: t, httpFloor: b };
+    if (workersWrk) {
+      const w = workersWrk;
+      tables.push(
+        printTable(`wrk: mlmodel with ${WORKERS} prediction workers vs one process`, 'one process', [
+          { what: `throughput, ${CLIENTS} connections`, unit: 'req/s', ours: w.many.perSecond, peer: o.many.perSecond, higherIsBetter: true },
+          { what: 'server CPU per request (primary + workers)', unit: 'µs', ours: w.cpuPerRequest, peer: o.cpuPerRequest, higherIsBetter: false },
+          { what: 'one-row request p50 (1 connection)', unit: 'ms', ours: w.one.p50, peer: o.one.p50, higherIsBetter: false },
+          { what: `p50 under ${CLIENTS} connections`, unit: 'ms', ours: w.many.p50, peer: o.many.p50, higherIsBetter: false },
+        ]),
+      );
+      console.log(
+        `wrk's share against the ${WORKERS} workers: ${fmt(w.many.clientCpu, 0)}% of a core; the bound on ${cores} cores without it: ${fmt(bound(w.cpuPerRequest, w.many.clientCpu), 0)} req/s = ${fmt(bound(w.cpuPerRequest, w.many.clientCpu) / floor.perSecond, 2)}× the floor (0.7× needs server CPU per request ≤ ${fmt(((cores - w.many.clientCpu / 100) * 1e6) / (0.7 * floor.perSecond), 0)} µs; the bare node:http server's is ${fmt(b.cpuPerRequest, 0)} µs)\n`,
+      );
+      goals.push(...goalsOf(`wrk, ${WORKERS} workers`, m(w, w.one.p50), m(t, t.one.p50), m(b, b.one.p50)).slice(2));
+    }
+    wrkFigures = { ours: o, mlflow: t, httpFloor: b, workers: workersWrk };
   }
   goals.push(goal('start to ready ≤ a tenth of MLflow', ours.ms * 10 <= theirs.ms, `${fmt(theirs.ms / ours.ms, 1)}× faster`));
   const file = saveResults('serving', {
     loadavg: loadavg(),
     ours: { ready: ours.ms, ...oursLoad },
+    workers: { count: WORKERS, ready: workers.ms, ...workersLoad },
     mlflow: { version: mlflowVersion, ready: theirs.ms, ...theirsLoad },
     floor,
     httpFloor: bareLoad,

@@ -5,10 +5,11 @@ import { isLoopbackHost } from './auth.js';
 import { terminalText } from '../render/terminal-text.js';
 import type { ModelServer } from '../../src/serving/model-server.js';
 import type { PredictServer } from './predict-server.js';
+import type { PredictWorkers } from './predict-workers.js';
 import type { QueryServer } from './server.js';
 
-const SERVE_USAGE = `usage: mlmodel serve [--port N] [--predict-port N] [--host ADDR] [--home DIR] [--config FILE] [--user NAME]
-       mlmodel serve --model NAME[@VERSION|@ALIAS] [--port N] [--host ADDR] …
+const SERVE_USAGE = `usage: mlmodel serve [--port N] [--predict-port N] [--predict-workers N] [--host ADDR] [--home DIR] [--config FILE] [--user NAME]
+       mlmodel serve --model NAME[@VERSION|@ALIAS] [--port N] [--predict-workers N] [--host ADDR] …
 
   Serves the query API over HTTP (see docs/http.md):
     POST /query            {"q": "<query>"}  → {"fields", "results", …}
@@ -27,6 +28,10 @@ const SERVE_USAGE = `usage: mlmodel serve [--port N] [--predict-port N] [--host 
                     mlflow models serve -m does (MLflow's /invocations at the root)
   --max-batch N     most rows one model run stacks from concurrent prediction
                     requests (default 64; 1 runs every request alone; docs/serving.md)
+  --predict-workers N
+                    answer predictions from N worker processes sharing the port
+                    (as gunicorn's workers do; default: in this process); each
+                    follows deploy and stop, one that dies is replaced
   --host ADDR       address to listen on (default 127.0.0.1). Without tokens in
                     the config's http.tokens only a loopback address is allowed.`;
 
@@ -57,6 +62,7 @@ export async function serveMain(argv: readonly string[], io: ServeIo, stop?: Abo
         'predict-port': { type: 'string' },
         model: { type: 'string' },
         'max-batch': { type: 'string' },
+        'predict-workers': { type: 'string' },
         host: { type: 'string' },
         home: { type: 'string' },
         config: { type: 'string' },
@@ -83,6 +89,16 @@ export async function serveMain(argv: readonly string[], io: ServeIo, stop?: Abo
   const maxBatch = values['max-batch'];
   if (maxBatch !== undefined && (!/^[1-9]\d{0,5}$/.test(maxBatch) || Number(maxBatch) > 65536)) {
     io.stderr.write(`mlmodel serve: --max-batch must be a number from 1 to 65536\n`);
+    return EXIT_USAGE;
+  }
+  const workersText = values['predict-workers'];
+  if (workersText !== undefined && (!/^[1-9]\d{0,2}$/.test(workersText) || Number(workersText) > 256)) {
+    io.stderr.write(`mlmodel serve: --predict-workers must be a number from 1 to 256\n`);
+    return EXIT_USAGE;
+  }
+  const workerCount = workersText === undefined ? null : Number(workersText);
+  if (workerCount !== null && values.model === undefined && predictPort === null) {
+    io.stderr.write(`mlmodel serve: --predict-workers answers predictions: give it with --predict-port N or --model REF\n`);
     return EXIT_USAGE;
   }
   if (values.model !== undefined && predictPort !== null) {
@@ -140,16 +156,43 @@ export async function serveMain(argv: readonly string[], io: ServeIo, stop?: Abo
   };
   let models: ModelServer | null = null;
   let predictor: PredictServer | null = null;
+  let workers: PredictWorkers | null = null;
   let qs: QueryServer | null = null;
   let address;
   const closeAll = async () => {
     await qs?.close();
+    await workers?.close();
     await predictor?.close();
     await models?.close();
     await registry.close();
   };
   try {
-    if (values.model !== undefined || predictPort !== null) {
+    if (workerCount !== null) {
+      // The workers load the models and ONNX Runtime; this process only supervises them (and serves the query API).
+      const [{ startPredictWorkers }, { parseModelRefText }, { packageVersion }] = await Promise.all([
+        import('./predict-workers.js'),
+        import('../../src/executor/models.js'),
+        import('../version.js'),
+      ]);
+      workers = await startPredictWorkers({
+        count: workerCount,
+        port: values.model !== undefined ? port : predictPort!,
+        host,
+        ...(values.home ? { home: values.home } : {}),
+        ...(values.config ? { config: values.config } : {}),
+        ...(values.user ? { user: values.user } : {}),
+        model: values.model !== undefined ? parseModelRefText(values.model) : null,
+        ...(maxBatch === undefined ? {} : { maxBatchRows: Number(maxBatch) }),
+        version: packageVersion(),
+        http: registry.config.http,
+        defaultUser: registry.config.user,
+        log,
+        write: (text) => {
+          flushLog();
+          io.stderr.write(text);
+        },
+      });
+    } else if (values.model !== undefined || predictPort !== null) {
       // Only now: the serving engine and ONNX Runtime stay out of a query-only server's start.
       const [{ createPredictServer }, { parseModelRefText }, { packageVersion }] = await Promise.all([
         import('./predict-server.js'),
@@ -168,19 +211,28 @@ export async function serveMain(argv: readonly string[], io: ServeIo, stop?: Abo
         log,
       });
     }
+    const inWorkers = workerCount === null ? '' : ` from ${workerCount} worker process${workerCount === 1 ? '' : 'es'}`;
     if (values.model !== undefined) {
-      address = await predictor!.listen(port, host);
-      io.stderr.write(`mlmodel serve: ${models!.names().join(', ')} alone (MLflow's /invocations at the root; docs/serving.md)\n`);
+      address = workers ? workers.listening : await predictor!.listen(port, host);
+      const name = workers ? workers.served!.name : models!.names().join(', ');
+      io.stderr.write(`mlmodel serve: ${name} alone (MLflow's /invocations at the root; docs/serving.md)${inWorkers}\n`);
     } else {
       qs = createQueryServer({ registry, log });
       address = await qs.listen(port, host);
-      if (predictor) io.stderr.write(`mlmodel serve: predictions on ${(await predictor.listen(predictPort!, host)).url} (docs/serving.md)\n`);
+      const predictions = workers ? workers.listening : predictor ? await predictor.listen(predictPort!, host) : null;
+      if (predictions) io.stderr.write(`mlmodel serve: predictions on ${predictions.url}${inWorkers} (docs/serving.md)\n`);
     }
   } catch (e) {
     await closeAll();
     flushLog();
     if (isMlmodelError(e)) {
       io.stderr.write(`mlmodel serve: ${terminalText(redact(e.message, secrets))} (${e.code})\n`);
+      return EXIT_QUERY_FAILED;
+    }
+    if (e instanceof Error && e.name === 'WorkerStartError') {
+      // Already redacted by the worker; its engine code when it had one (a model that does not load).
+      const code = (e as { code?: string | null }).code;
+      io.stderr.write(`mlmodel serve: ${e.message}${code ? ` (${code})` : ''}\n`);
       return EXIT_QUERY_FAILED;
     }
     io.stderr.write(`mlmodel serve: cannot listen on ${host}: ${e instanceof Error ? e.message : String(e)}\n`);

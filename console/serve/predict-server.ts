@@ -24,6 +24,11 @@ export interface PredictServerOptions {
   /** Largest request body (default 32 MiB; past it the protocol's 413). */
   readonly maxBodyBytes?: number;
   readonly log?: (line: string) => void;
+  /**
+   * The worker number, under `serve --predict-workers N` (console/serve/predict-workers.ts):
+   * every answer says which worker gave it in X-Mlmodel-Worker. A single process sends no such header.
+   */
+  readonly worker?: number;
 }
 
 export interface PredictServer {
@@ -59,7 +64,17 @@ export function createPredictServer(options: PredictServerOptions): PredictServe
   const guard = new RequestGuard(options.http);
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const log = options.log ?? (() => undefined);
-  const inFlight = new Set<Promise<void>>();
+  const worker = options.worker === undefined ? undefined : String(options.worker);
+  // Requests being answered, by count: a Set of their promises (and the .finally that kept it) cost
+  // every request two promises and two Set writes, for close() alone to read.
+  // close() waits for the requests begun before it, as it did for the Set's: later ones are not counted.
+  let active = 0;
+  let closing = false;
+  let idle: (() => void) | null = null;
+  const finished = () => {
+    if (--active === 0 && idle !== null) idle();
+  };
+  const failed = (res: ServerResponse) => () => void res.destroy();
   // A client sends the same few URLs again and again: each one's path and protocol is worked out once.
   const routes = new Map<string, Route>();
   const route = (url: string): Route => {
@@ -79,6 +94,7 @@ export function createPredictServer(options: PredictServerOptions): PredictServe
     const started = Date.now();
     let path = '/';
     let protocol: PredictProtocol = tfServing;
+    if (worker !== undefined) res.setHeader('X-Mlmodel-Worker', worker);
     try {
       const r = route(req.url ?? '/');
       path = r.path;
@@ -141,10 +157,15 @@ export function createPredictServer(options: PredictServerOptions): PredictServe
   const server = createServer(
     { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1_000, keepAliveTimeout: 5_000, requireHostHeader: false },
     (req, res) => {
-      const p = handle(req, res)
-        .catch(() => void res.destroy())
-        .finally(() => inFlight.delete(p));
-      inFlight.add(p);
+      if (closing) {
+        handle(req, res).catch(failed(res));
+        return;
+      }
+      active++;
+      handle(req, res).then(finished, () => {
+        res.destroy();
+        finished();
+      });
     },
   );
 
@@ -154,9 +175,10 @@ export function createPredictServer(options: PredictServerOptions): PredictServe
       return listenOn(server, port, host);
     },
     async close() {
+      closing = true;
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
-      await Promise.allSettled([...inFlight]);
+      if (active > 0) await new Promise<void>((r) => (idle = r));
       setTimeout(() => server.closeAllConnections(), 2_000).unref();
       await closed;
     },

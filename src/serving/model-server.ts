@@ -169,6 +169,12 @@ class Table {
 export interface ServeOptions {
   /** Most rows one ONNX Runtime run stacks from concurrent requests (src/serving/batcher.ts; default 64; 1: no batching). */
   readonly maxBatchRows?: number;
+  /**
+   * serveOne: the label the version answers to besides its number, when the
+   * ref names it by version (a prediction worker pinned to the version its
+   * first sibling resolved the alias to; console/serve/predict-workers.ts).
+   */
+  readonly label?: string;
 }
 
 export interface DeployedServerOptions extends ServeOptions {
@@ -323,7 +329,8 @@ export async function serveOne(ctx: EngineContext, ref: ModelRef, options: Serve
     batching: batched.stats,
   };
   table.put(served, model);
-  if (ref.alias !== undefined) table.entry(record.name).labels = Object.assign(Object.create(null) as Record<string, number>, { [ref.alias]: record.version });
+  const label = ref.alias ?? options.label;
+  if (label !== undefined) table.entry(record.name).labels = Object.assign(Object.create(null) as Record<string, number>, { [label]: record.version });
   return {
     ...lookups(table),
     ready: true,

@@ -132,7 +132,8 @@ describe('mlmodel serve', () => {
     expect(r.stderr).not.toContain('tooshort');
     const help = spawnSync(process.execPath, [CLI, 'serve', '--help'], { env, encoding: 'utf8' });
     expect(help.status).toBe(0);
-    expect(help.stdout).toContain('usage: mlmodel serve [--port N] [--predict-port N] [--host ADDR]');
+    expect(help.stdout).toContain('usage: mlmodel serve [--port N] [--predict-port N] [--predict-workers N] [--host ADDR]');
+    expect(help.stdout).toMatch(/--predict-workers N\n +answer predictions from N worker processes sharing the port/);
     expect(help.stdout).toContain('mlmodel serve --model NAME[@VERSION|@ALIAS]');
   });
 });
