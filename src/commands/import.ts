@@ -114,8 +114,8 @@ export async function storeArchive(
   // this import is alive (its uid is fresh: nobody else holds the lease).
   const lease = (await tryLease(ctx, LEASE_SCOPE, uploadLease(uid)))!;
   try {
-    // The manifest's put, beside it, flushes the directory once for both.
-    const report = await storeInspected(ctx, source, type, key, 'import', a.expect, { deferEntry: true });
+    // The manifest's put, beside it, flushes the directory once for both; the uid is fresh, so its directory is new.
+    const report = await storeInspected(ctx, source, type, key, 'import', a.expect, { deferEntry: true, newPrefix: true });
     if (o.format !== undefined && o.format.toLowerCase() !== report.format) {
       throw new MlmodelError('INVALID_ARGUMENT', `format=${o.format} does not match the archive, which holds a ${report.format} model (${report.filename})`, {
         format: o.format,
@@ -147,8 +147,8 @@ export async function storeInspected(
   phase: string,
   /** The size and sha256 the stored bytes must have (a bundle's records), refused by the store otherwise. */
   expect: { size: number; sha256: string } | undefined = undefined,
-  /** deferEntry: another object is put beside this one next (store/objects.ts PutOptions). */
-  put: { deferEntry?: boolean } = {},
+  /** deferEntry: another object is put beside this one next; newPrefix: it is the first under its prefix (store/objects.ts PutOptions). */
+  put: { deferEntry?: boolean; newPrefix?: boolean } = {},
 ): Promise<ArchiveReport> {
   const { passthrough, result } = inspectArchive(source.stream, {
     type,

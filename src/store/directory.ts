@@ -73,7 +73,7 @@ export class DirectoryObjectStore implements ObjectStore {
     // than a round trip through the thread pool, which matters when a batch
     // stores thousands of small archives. Only the flushes, which wait for
     // the disk, and big writes go through the pool.
-    const { fd, tmp, created } = this.#openTemp(dir, key);
+    const { fd, tmp, created } = this.#openTemp(dir, key, opts.newPrefix === true);
     let fdOpen = true;
     try {
       const got = await writeAll(fd, body);
@@ -111,16 +111,17 @@ export class DirectoryObjectStore implements ObjectStore {
    * Creates the directory and a fresh temp file; retried because a concurrent
    * delete may prune the directory. `created` is the topmost directory this
    * call made, if any: its entry, and those below it, are durable only once
-   * their parents are flushed (syncNewDirs).
+   * their parents are flushed (syncNewDirs). `missing`: the directory is
+   * not expected to exist (PutOptions.newPrefix), so it is made first.
    */
-  #openTemp(dir: string, key: string): { fd: number; tmp: string; created: string | undefined } {
+  #openTemp(dir: string, key: string, missing = false): { fd: number; tmp: string; created: string | undefined } {
     let created: string | undefined;
     for (let attempt = 0; ; attempt++) {
       // The writer's tag lets fsck remove what a killed process left, and nothing a running one is writing.
       const tmp = join(dir, `${TEMP_MARKER}${writerTag()}${randomUUID()}`);
       try {
         // The directory usually exists (a manifest after its archive): try first, create only when missing.
-        if (attempt > 0) created ??= mkdirSync(dir, { recursive: true });
+        if (attempt > 0 || missing) created ??= mkdirSync(dir, { recursive: true });
         return { fd: openSync(tmp, 'wx', 0o644), tmp, created };
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;

@@ -25,6 +25,13 @@ export interface PutOptions {
    * name it yet. MinIO ignores it: its put is durable when it returns.
    */
   deferEntry?: boolean;
+  /**
+   * Nothing is stored under this key's prefix yet (a fresh uid's first
+   * object): the directory store creates the directory before opening the
+   * file in it, instead of first trying an open that fails. A hint only:
+   * the put is the same whether it holds or not. MinIO ignores it.
+   */
+  newPrefix?: boolean;
 }
 
 export interface PutResult {

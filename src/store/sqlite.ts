@@ -67,6 +67,9 @@ const COLUMN_DDL = SQLITE_COLUMNS.map(([f, kind]) => {
 
 const SCHEMA_VERSION = '1';
 
+/** A write of one statement (SqliteMetadataStore's #write). */
+const ONE_STATEMENT = { single: true } as const;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) STRICT;
 CREATE TABLE IF NOT EXISTS models (
@@ -356,12 +359,21 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#db;
   }
 
-  async #write<T>(fn: () => T, opts: ClaimWriteOptions = {}): Promise<T> {
+  /**
+   * `single`: `fn` runs one statement. Inside an open transaction (a group)
+   * it then runs as is, without the savepoint better-sqlite3 would wrap it
+   * in: a statement that fails is undone alone by SQLite, leaving the
+   * transaction open, which is all the savepoint did. A batch import made
+   * about ten such writes, each a SAVEPOINT and a RELEASE around it.
+   */
+  async #write<T>(fn: () => T, opts: ClaimWriteOptions & { readonly single?: boolean } = {}): Promise<T> {
     try {
       // IMMEDIATE takes the write lock first, so a read-then-write inside
       // cannot be invalidated by another process's commit (no SQLITE_BUSY
       // on lock upgrade); when another process holds it, #busy waits.
-      const result = await this.#busy(() => (opts.durable === false ? this.#withoutFlush(fn) : this.#conn.transaction(fn).immediate()));
+      const result = await this.#busy(() =>
+        opts.single === true && this.#conn.inTransaction ? fn() : opts.durable === false ? this.#withoutFlush(fn) : this.#conn.transaction(fn).immediate(),
+      );
       this.#wrote = true;
       return result;
     } catch (e) {
@@ -401,7 +413,7 @@ export class SqliteMetadataStore implements MetadataStore {
           `INSERT INTO models (${COLUMN_NAMES.map(q).join(', ')}, "doc") VALUES (${COLUMN_NAMES.map(() => '?').join(', ')}, ?)`,
         )
         .run(...rowValues(rec), JSON.stringify(rec));
-    });
+    }, ONE_STATEMENT);
   }
 
   async getModel(uid: string): Promise<ModelRecord | null> {
@@ -441,7 +453,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async deleteModel(uid: string): Promise<boolean> {
-    return this.#write(() => this.#prepare('DELETE FROM models WHERE "uid" = ?').run(uid).changes > 0);
+    return this.#write(() => this.#prepare('DELETE FROM models WHERE "uid" = ?').run(uid).changes > 0, ONE_STATEMENT);
   }
 
   async deleteModels(filter: FilterDoc): Promise<number> {
@@ -619,7 +631,7 @@ export class SqliteMetadataStore implements MetadataStore {
             )
             .get(sequence, owner, Date.now(), sequence) as { n: number };
           return row.n;
-        });
+        }, ONE_STATEMENT);
       } catch (e) {
         if (!(e instanceof MlmodelError && e.code === 'DUPLICATE_KEY')) throw e;
         await backoff(attempt);
@@ -653,7 +665,7 @@ export class SqliteMetadataStore implements MetadataStore {
       await this.#write(() => {
         this.#prepare('INSERT INTO name_claims (scope, name, owner, at) VALUES (?, ?, ?, ?)')
           .run(scope, name, owner, Date.now());
-      }, opts);
+      }, { ...opts, single: true });
       return true;
     } catch (e) {
       if (e instanceof MlmodelError && e.code === 'DUPLICATE_KEY') return false;
@@ -677,7 +689,7 @@ export class SqliteMetadataStore implements MetadataStore {
       () =>
         this.#prepare('DELETE FROM name_claims WHERE scope = ? AND name = ? AND owner = ?').run(scope, name, owner)
           .changes > 0,
-      opts,
+      { ...opts, single: true },
     );
   }
 
@@ -687,7 +699,7 @@ export class SqliteMetadataStore implements MetadataStore {
       () =>
         this.#prepare('UPDATE name_claims SET at = ? WHERE scope = ? AND name = ? AND owner = ?').run(Date.now(), scope, name, owner)
           .changes > 0,
-      opts,
+      { ...opts, single: true },
     );
   }
 

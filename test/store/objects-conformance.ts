@@ -143,6 +143,22 @@ export function objectConformance(h: ObjectHarness, options: { huge?: boolean } 
     expect(await readAll(await store.get('defer/u1/manifest.json'))).toEqual(manifest);
   });
 
+  it('stores the same with newPrefix whether the prefix is new, already holds objects, or is nested several levels deep', async () => {
+    const a = randomBytes(700);
+    const b = randomBytes(900);
+    await store.put('fresh/u1/archive', Readable.from([a]), { newPrefix: true, deferEntry: true });
+    await store.put('fresh/u1/manifest.json', Readable.from([b]));
+    // The hint is wrong here (the prefix holds an object): the put is the same.
+    await store.put('fresh/u1/other', Readable.from([b]), { newPrefix: true });
+    await store.put('fresh/x/y/z/archive', Readable.from([a]), { newPrefix: true });
+    const keys: string[] = [];
+    for await (const o of store.list('fresh/')) keys.push(o.key);
+    expect(keys).toEqual(['fresh/u1/archive', 'fresh/u1/manifest.json', 'fresh/u1/other', 'fresh/x/y/z/archive']);
+    expect(await readAll(await store.get('fresh/u1/archive'))).toEqual(a);
+    expect(await readAll(await store.get('fresh/u1/other'))).toEqual(b);
+    expect(await readAll(await store.get('fresh/x/y/z/archive'))).toEqual(a);
+  });
+
   it('takes streams, async iterables and empty bodies', async () => {
     async function* parts() {
       yield new TextEncoder().encode('hello ');
