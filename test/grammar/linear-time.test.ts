@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_NESTING, MAX_QUERY_LENGTH, ParseError } from '../../grammar/index.js';
-import { parse } from '../../src/language.js';
+import { language, parse } from '../../src/language.js';
 import type { Condition } from '../../grammar/ast.js';
 import { LONG_QUERIES } from '../../bench/lib/long-queries.js';
 import { runs } from './arbitraries.js';
@@ -136,6 +136,83 @@ describe('nesting depth', () => {
       const expectedOffset = text.includes('(') ? 'mlmodel list | where '.length + 32 * 'not ('.length : 'mlmodel list | where '.length + 64 * 'not '.length;
       expect(error?.offset).toBe(expectedOffset);
     }
+  });
+
+  /**
+   * A long query that nests too deep near its start is refused without
+   * keeping all of its tokens (grammar/parse.ts, tooDeepEarly): its head is
+   * checked alone and the rest lexed in pieces. The answer must be the one the
+   * whole text's lexing gives: the head's depth error, at the same offset,
+   * line and column, whatever follows it; and the lexer's error instead when
+   * anything after the head fails to lex. The tails hold quoted strings with
+   * spaces, parentheses, commas, bars, escapes and newlines, long enough to
+   * span the pieces, so that pieces end inside them too.
+   */
+  const headPart = fc.constantFrom('not ', '(', 'not (', 'not (\n', ' \n ', 'x = 1 and ', "'q ( r' = 1 or not ", 'x not in (1, ', ')');
+  const head = fc
+    .tuple(fc.array(headPart, { minLength: 0, maxLength: 20 }), fc.integer({ min: MAX_NESTING, max: 3 * MAX_NESTING }))
+    .map(([parts, nots]) => `mlmodel list\n | where ${parts.join('')}${'not ('.repeat(nots)}`);
+  const quoted = fc
+    .tuple(fc.constantFrom("'", '"'), fc.constantFrom('x', ' ', '(', ')', ',', '|', '\n', 'é', '\\\'', '\\"'), fc.integer({ min: 1, max: 30_000 }))
+    .map(([q, inner, n]) => `${q}${inner.repeat(n)}${q} `);
+  const run = fc
+    .tuple(fc.constantFrom('a = 1 ', '(b) ', 'c, ', '| ', '\n', 'not ', "'' "), fc.integer({ min: 1, max: 5000 }))
+    .map(([f, n]) => f.repeat(n));
+  const tail = fc.array(fc.oneof(quoted, run), { minLength: 1, maxLength: 8 }).map((parts) => parts.join(''));
+
+  function depthError(text: string): ParseError {
+    const { error } = outcome(text);
+    expect(error?.message).toMatch(new RegExp(`nest more than ${MAX_NESTING} deep$`));
+    return error!;
+  }
+
+  it('refuses a long query too deep near its start with the error its head alone gets, whatever follows the head', () => {
+    fc.assert(
+      fc.property(head, tail, (h, t) => {
+        const alone = depthError(`${h}a = 1`);
+        const text = `${h}${t}`.slice(0, MAX_QUERY_LENGTH);
+        const long = depthError(text);
+        expect({ ...long.issues[0] }).toEqual({ ...alone.issues[0] });
+        expect(long.issues).toHaveLength(1);
+      }),
+      { numRuns: runs(60) },
+    );
+  });
+
+  it('gives a long query too deep near its start the lexer’s error when anything after its head fails to lex', () => {
+    const bad = fc.constantFrom("'unterminated", '"unterminated', ' ! ', '!');
+    fc.assert(
+      fc.property(head, tail, bad, fc.double({ min: 0, max: 1, noNaN: true }), (h, t, b, where) => {
+        const at = Math.floor(where * t.length);
+        const text = `${h}${t.slice(0, at)}${b}${t.slice(at)}`.slice(0, MAX_QUERY_LENGTH);
+        // The lexer alone says where the text stops lexing (the bad part may have become part of a quoted string of the tail).
+        const lexed = language.tokens.lexer.tokenize(text);
+        const { error } = outcome(text);
+        if (lexed.errors.length === 0) {
+          expect(error?.message).toMatch(new RegExp(`nest more than ${MAX_NESTING} deep$`));
+        } else {
+          expect(error?.issues.map((i) => i.offset)).toEqual(lexed.errors.slice(0, 20).map((e) => e.offset));
+          expect(error?.message).toMatch(/^(unterminated quoted string|unexpected character)/);
+        }
+      }),
+      { numRuns: runs(60) },
+    );
+  });
+
+  it('reads a long query nested to the limit, with words that begin like keywords wherever its head may end, and refuses one first too deep far from its start', () => {
+    const at = fc.integer({ min: 0, max: 6000 });
+    fc.assert(
+      fc.property(at, fc.constantFrom(' ', '\n'), (pad, blank) => {
+        // 64 levels, then names that start with `not`, `and` and `or` around where a head might be cut.
+        const text = `mlmodel list | where ${'not ('.repeat(MAX_NESTING / 2)}${blank.repeat(pad)}${'nothing = 1 and notable = 2 or order = 3 and '.repeat(2000)}x = 1${')'.repeat(MAX_NESTING / 2)}`;
+        const { error } = outcome(text);
+        expect(error).toBeUndefined();
+      }),
+      { numRuns: runs(40) },
+    );
+    const prefix = `mlmodel list | where ${'x = 1 and '.repeat(1000)}`;
+    const far = `${prefix}${'not ('.repeat(2 * MAX_NESTING)}a = 1${' and b = 2'.repeat(20_000)}`;
+    expect(depthError(far).offset).toBe(prefix.length + (MAX_NESTING / 2) * 'not ('.length);
   });
 
   it('keeps `and` and `or` from adding up: many negated operands side by side are not deep', () => {

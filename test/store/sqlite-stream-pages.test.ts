@@ -2,7 +2,11 @@
  * How the embedded store's stream pages a result: a small first page, so the
  * first rows reach a reader before a whole page has been read, parsed and
  * formatted, then full pages; an explicit page size holds for every page.
- * The records come in the query's order whatever the pages' sizes.
+ * The records come in the query's order whatever the pages' sizes. A
+ * reader connection kept between streams keeps the statements it compiled:
+ * a stream stopped early leaves the next one of the same query whole, a model
+ * stored between two streams is in the second, and two streams at once each
+ * step a statement of their own.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,5 +60,41 @@ describe('the SQLite store streams in pages', () => {
       }),
       { numRuns: 25 },
     );
+  });
+});
+
+describe('stream after stream on one reader', () => {
+  it('the same query again, after one stopped early, reads every record, and sees a model stored between the two', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mlmodel-stream-again-'));
+    const own = new SqliteMetadataStore({ path: join(dir, 'mlmodel.db') });
+    try {
+      await own.init();
+      await own.group(async () => {
+        for (let id = 1; id <= 40; id++) await own.insertModel(record({ id }));
+      });
+      const query: ModelQuery = { sort: [['id', 1]] };
+      const ids = async (stopAfter = Infinity): Promise<number[]> => {
+        const out: number[] = [];
+        for await (const page of own.streamModels(query, { pageSize: 5 })) {
+          out.push(...page.map((r) => r.id));
+          if (out.length >= stopAfter) break;
+        }
+        return out;
+      };
+      const all = Array.from({ length: 40 }, (_, i) => i + 1);
+      expect(await ids(5)).toEqual(all.slice(0, 5));
+      expect(await ids()).toEqual(all);
+      await own.insertModel(record({ id: 41 }));
+      expect(await ids()).toEqual([...all, 41]);
+      // Two streams of the same query at once: the second has a reader (and a statement) of its own.
+      const first = own.streamModels(query, { pageSize: 5 });
+      const firstPage = await first.next();
+      expect(await ids()).toEqual([...all, 41]);
+      expect((firstPage.value as ModelRecord[]).map((r) => r.id)).toEqual(all.slice(0, 5));
+      await first.return(undefined);
+    } finally {
+      await own.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
