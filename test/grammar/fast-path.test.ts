@@ -72,14 +72,18 @@ function respelled(text: string, seed: number): string {
   const coin = () => ((n = (n * 1103515245 + 12345) % 2 ** 31) & 1) === 1;
   let inWhere = false;
   return tokens
-    .map((t) => {
+    .map((t, i) => {
       const name = t.tokenType.name;
-      if (name === 'Where') inWhere = true;
+      // A stage's keyword stands first or right after `|`; elsewhere the same
+      // word is a name (sync's `where=` option), whose `=` is no condition's.
+      const stageStart = i === 0 || tokens[i - 1]!.tokenType.name === 'Pipe';
+      if (name === 'Where' && stageStart) inWhere = true;
       else if (name === 'Pipe') inWhere = false;
       if (inWhere && name === 'Eq' && coin()) return '==';
       if (inWhere && name === 'NotEq' && coin()) return '<>';
-      // `where`, `and`, `sort`… only ever stand where they are keywords when print() writes them unquoted in that place.
-      if (['Where', 'And', 'Or', 'Sort', 'Head', 'Fields', 'Mlmodel'].includes(name) && coin()) return t.image.toUpperCase();
+      if ((['Where', 'Sort', 'Head', 'Fields', 'Mlmodel'].includes(name) && stageStart) || (['And', 'Or'].includes(name) && inWhere)) {
+        if (coin()) return t.image.toUpperCase();
+      }
       return t.image;
     })
     .join(' ');
