@@ -58,7 +58,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadOnnxModel } from '../src/serving/onnx-runtime.js';
 import { cacheRoot, log, repoRoot } from './lib/cache.js';
-import { freePort, startServer, stopServer } from './lib/child-server.js';
+import { freePort, startServer, stopServer, type ServerOptions } from './lib/child-server.js';
 import { KeepAliveConnection } from './lib/http-load.js';
 import { runWrk, type WrkLoad } from './lib/wrk-load.js';
 import { fmt, goal, percentile, printTable, saveResults, type Row } from './lib/report.js';
@@ -261,59 +261,46 @@ try {
   const floor = await load({ call: async () => void (await model.run(input)), cpuMs: selfMs });
   await model.release();
 
+  /**
+   * A server spawned and ready on a free port: its start-to-ready time, the
+   * node generator's load and (when wrk is installed) wrk's figures against
+   * its POST /invocations, then stopped.
+   */
+  const measureServer = async (cmd: string, args: (port: number) => string[], options?: ServerOptions): Promise<{ ms: number; load: Load; wrk: WrkFigures | null }> => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const server = await startServer(cmd, args(port), `${url}/ping`, options);
+    try {
+      const figures = await load(httpTarget(`${url}/invocations`, body, server.child.pid!, hasPredictions));
+      return { ms: server.ms, load: figures, wrk: wrk ? await wrkMeasure(wrk, `${url}/invocations`, body, server.child.pid!, work) : null };
+    } finally {
+      await stopServer(server.child);
+    }
+  };
+
   log('HTTP floor: bare node:http');
-  const floorPort = await freePort();
-  const bare = await startServer(process.execPath, ['-e', HTTP_FLOOR, String(floorPort)], `http://127.0.0.1:${floorPort}/ping`);
-  let bareLoad: Load;
-  let bareWrk: WrkFigures | null = null;
-  try {
-    bareLoad = await load(httpTarget(`http://127.0.0.1:${floorPort}/invocations`, body, bare.child.pid!, hasPredictions));
-    if (wrk) bareWrk = await wrkMeasure(wrk, `http://127.0.0.1:${floorPort}/invocations`, body, bare.child.pid!, work);
-  } finally {
-    await stopServer(bare.child);
-  }
+  const { load: bareLoad, wrk: bareWrk } = await measureServer(process.execPath, (port) => ['-e', HTTP_FLOOR, String(port)]);
 
   log('mlmodel serve --model iris');
-  const ourPort = await freePort();
-  const ours = await startServer(process.execPath, [CLI, 'serve', '--model', 'iris', '--port', String(ourPort)], `http://127.0.0.1:${ourPort}/ping`, { env });
-  let oursLoad: Load;
-  let oursWrk: WrkFigures | null = null;
-  try {
-    oursLoad = await load(httpTarget(`http://127.0.0.1:${ourPort}/invocations`, body, ours.child.pid!, hasPredictions));
-    if (wrk) oursWrk = await wrkMeasure(wrk, `http://127.0.0.1:${ourPort}/invocations`, body, ours.child.pid!, work);
-  } finally {
-    await stopServer(ours.child);
-  }
+  const ours = await measureServer(process.execPath, (port) => [CLI, 'serve', '--model', 'iris', '--port', String(port)], { env });
+  const { load: oursLoad, wrk: oursWrk } = ours;
 
   log(`mlmodel serve --model iris --predict-workers ${WORKERS}`);
-  const workersPort = await freePort();
-  const workers = await startServer(process.execPath, [CLI, 'serve', '--model', 'iris', '--port', String(workersPort), '--predict-workers', String(WORKERS)], `http://127.0.0.1:${workersPort}/ping`, { env });
-  let workersLoad: Load;
-  let workersWrk: WrkFigures | null = null;
-  try {
-    workersLoad = await load(httpTarget(`http://127.0.0.1:${workersPort}/invocations`, body, workers.child.pid!, hasPredictions));
-    if (wrk) workersWrk = await wrkMeasure(wrk, `http://127.0.0.1:${workersPort}/invocations`, body, workers.child.pid!, work);
-  } finally {
-    await stopServer(workers.child);
-  }
+  const workers = await measureServer(
+    process.execPath,
+    (port) => [CLI, 'serve', '--model', 'iris', '--port', String(port), '--predict-workers', String(WORKERS)],
+    { env },
+  );
+  const { load: workersLoad, wrk: workersWrk } = workers;
 
   log('mlflow models serve --env-manager local');
-  const theirPort = await freePort();
-  const theirs = await startServer(
+  const theirs = await measureServer(
     python,
-    ['-m', 'mlflow', 'models', 'serve', '-m', made.mlflow_model, '--env-manager', 'local', '--host', '127.0.0.1', '-p', String(theirPort)],
-    `http://127.0.0.1:${theirPort}/ping`,
+    (port) => ['-m', 'mlflow', 'models', 'serve', '-m', made.mlflow_model, '--env-manager', 'local', '--host', '127.0.0.1', '-p', String(port)],
     // MLflow starts its server as `uvicorn …` through bash: the venv's bin must come first on PATH.
     { env: { ...process.env, PATH: `${dirname(python)}:${process.env.PATH ?? ''}`, PYTHONWARNINGS: 'ignore', MLFLOW_TRACKING_URI: '', GIT_PYTHON_REFRESH: 'quiet' } },
   );
-  let theirsLoad: Load;
-  let theirsWrk: WrkFigures | null = null;
-  try {
-    theirsLoad = await load(httpTarget(`http://127.0.0.1:${theirPort}/invocations`, body, theirs.child.pid!, hasPredictions));
-    if (wrk) theirsWrk = await wrkMeasure(wrk, `http://127.0.0.1:${theirPort}/invocations`, body, theirs.child.pid!, work);
-  } finally {
-    await stopServer(theirs.child);
-  }
+  const { load: theirsLoad, wrk: theirsWrk } = theirs;
 
   const mlflowVersion = execFileSync(python, ['-c', 'import mlflow; print(mlflow.__version__)'], { encoding: 'utf8' }).trim();
   console.log(
