@@ -30,7 +30,6 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { dirname } from 'node:path';
@@ -39,6 +38,7 @@ import { loadConfig } from '../src/config/index.js';
 import { openRegistry } from '../src/engine/registry.js';
 import { startRun } from '../src/tracking/client.js';
 import type { ResultTable } from '../src/result/table.js';
+import { bareCommitter } from './lib/bare-commit.js';
 import { ensureMlflow, MLFLOW_VERSION } from './lib/peers.js';
 import { log, repoRoot } from './lib/cache.js';
 import { freePort, startServer, stopServer } from './lib/child-server.js';
@@ -66,22 +66,13 @@ const loads: Record<string, string> = {};
 
 /** Milliseconds of one durable commit (a row inserted, a row updated) in `mode`, synchronous = FULL: the per-call floor. */
 function bareCommitMs(dir: string, mode: 'WAL' | 'DELETE', n = 200): number {
-  const db = new Database(join(dir, `floor-${mode}.db`));
+  const floor = bareCommitter(join(dir, `floor-${mode}.db`), mode);
   try {
-    db.pragma(`journal_mode = ${mode}`);
-    db.pragma('synchronous = FULL');
-    db.exec('CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT); CREATE TABLE u (k INTEGER PRIMARY KEY, v TEXT); INSERT INTO u VALUES (1, NULL)');
-    const ins = db.prepare('INSERT INTO t (b) VALUES (?)');
-    const up = db.prepare('UPDATE u SET v = ? WHERE k = 1');
-    const tx = db.transaction((i: number) => {
-      ins.run(`v${i}`);
-      up.run(`w${i}`);
-    });
     const t = performance.now();
-    for (let i = 0; i < n; i++) tx.immediate(i);
+    for (let i = 0; i < n; i++) floor.commit(`v${i}`);
     return (performance.now() - t) / n;
   } finally {
-    db.close();
+    floor.close();
   }
 }
 
@@ -233,8 +224,8 @@ let httpFloorMs: number | undefined;
   log('mlmodel serve: the same workload over HTTP (the /runs endpoints, POST /query for the search)');
   const server = await startServer(process.execPath, [CLI, 'serve', '--host', '127.0.0.1', '--port', String(port)], `${base}/runs`, { env });
   /** One request through node's fetch (undici: a keep-alive connection pool), its JSON answer; anything but 200 throws. */
-  const call = async (method: string, path: string, body?: unknown): Promise<{ fields: { name: string }[]; results: unknown[][] }> => {
-    const res = await fetch(base + path, { method, headers: body === undefined ? {} : { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const call = async (method: string, path: string, body?: unknown, at = base): Promise<{ fields: { name: string }[]; results: unknown[][] }> => {
+    const res = await fetch(at + path, { method, headers: body === undefined ? {} : { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.text();
     if (res.status !== 200) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
     return JSON.parse(text) as { fields: { name: string }[]; results: unknown[][] };
@@ -300,10 +291,7 @@ let httpFloorMs: number | undefined;
   );
   try {
     const t = performance.now();
-    for (let i = 0; i < HTTP_SINGLE; i++) {
-      const res = await fetch(`http://127.0.0.1:${floorPort}/`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ step: i, values: { loss: 1 / (i + 1) } }) });
-      await res.text();
-    }
+    for (let i = 0; i < HTTP_SINGLE; i++) await call('POST', '/', { step: i, values: { loss: 1 / (i + 1) } }, `http://127.0.0.1:${floorPort}`);
     httpFloorMs = (performance.now() - t) / HTTP_SINGLE;
   } finally {
     await stopServer(floor.child);

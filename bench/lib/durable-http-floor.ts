@@ -11,20 +11,11 @@
  *   node durable-http-floor.js DB PORT
  */
 import { createServer } from 'node:http';
-import Database from 'better-sqlite3';
+import { bareCommitter } from './bare-commit.js';
 
 const [dbPath, port] = process.argv.slice(2);
 if (!dbPath || !port) throw new Error('usage: durable-http-floor DB PORT');
-const db = new Database(dbPath);
-db.pragma('journal_mode = WAL');
-db.pragma('synchronous = FULL');
-db.exec('CREATE TABLE IF NOT EXISTS t (a INTEGER PRIMARY KEY, b TEXT); CREATE TABLE IF NOT EXISTS u (k INTEGER PRIMARY KEY, v TEXT); INSERT OR IGNORE INTO u VALUES (1, NULL)');
-const ins = db.prepare('INSERT INTO t (b) VALUES (?)');
-const up = db.prepare('UPDATE u SET v = ? WHERE k = 1');
-const commit = db.transaction((body: string) => {
-  ins.run(body);
-  up.run(body);
-});
+const floor = bareCommitter(dbPath, 'WAL');
 
 const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
@@ -35,7 +26,7 @@ const server = createServer((req, res) => {
     if (req.method === 'POST') {
       const text = Buffer.concat(chunks).toString('utf8');
       JSON.parse(text);
-      commit.immediate(text);
+      floor.commit(text);
       answer = JSON.stringify({ fields: [{ name: 'ok', type: 'INTEGER' }], results: [[1]] });
     } else if (req.method === 'GET') {
       answer = JSON.stringify({ fields: [], results: [] });
@@ -50,6 +41,6 @@ const server = createServer((req, res) => {
 server.listen(Number(port), '127.0.0.1');
 process.on('SIGTERM', () => {
   server.close();
-  db.close();
+  floor.close();
   process.exit(0);
 });
