@@ -25,21 +25,25 @@ import type { Listening } from './listen.js';
  * is replaced (after a pause that doubles while replacements die young);
  * close() stops every worker and waits for it.
  */
-export interface WorkerStart {
-  readonly type: 'start';
-  /** 1…N: the worker's number, kept by its replacements (the X-Mlmodel-Worker header, the log prefix). */
-  readonly id: number;
-  readonly port: number;
+/** What every worker is started with as the primary was: passed on as is. */
+export interface WorkerSettings {
   readonly host: string;
   readonly home?: string;
   readonly config?: string;
   readonly user?: string;
+  readonly maxBatchRows?: number;
+  readonly version: string;
+}
+
+export interface WorkerStart extends WorkerSettings {
+  readonly type: 'start';
+  /** 1…N: the worker's number, kept by its replacements (the X-Mlmodel-Worker header, the log prefix). */
+  readonly id: number;
+  readonly port: number;
   /** `--model`: the one model (pinned to a version once the first worker resolved it); null: every deployed model. */
   readonly model: ModelRef | null;
   /** The alias `--model` named, once the model is pinned to its version. */
   readonly label: string | null;
-  readonly maxBatchRows?: number;
-  readonly version: string;
   readonly http: WireHttp;
 }
 
@@ -60,13 +64,8 @@ export type WorkerMessage =
 export interface WorkersOptions {
   readonly count: number;
   readonly port: number;
-  readonly host: string;
-  readonly home?: string;
-  readonly config?: string;
-  readonly user?: string;
+  readonly settings: WorkerSettings;
   readonly model: ModelRef | null;
-  readonly maxBatchRows?: number;
-  readonly version: string;
   readonly http: HttpConfig;
   readonly defaultUser: string;
   /** A line of the primary's own (a worker started, exited, replaced). */
@@ -147,7 +146,7 @@ export async function startPredictWorkers(o: WorkersOptions): Promise<PredictWor
   let running = false;
   // One port for every worker: node:cluster shares a socket per (address, port), so workers asking
   // for port 0 would share it only while one of them lives; a port named up front outlives them all.
-  let port = o.port === 0 ? await freePortOn(o.host) : o.port;
+  let port = o.port === 0 ? await freePortOn(o.settings.host) : o.port;
   let model = o.model;
   let label: string | null = null;
 
@@ -155,15 +154,10 @@ export async function startPredictWorkers(o: WorkersOptions): Promise<PredictWor
   const startMessage = (id: number): WorkerStart => ({
     type: 'start',
     id,
+    ...o.settings,
     port,
-    host: o.host,
-    ...(o.home !== undefined ? { home: o.home } : {}),
-    ...(o.config !== undefined ? { config: o.config } : {}),
-    ...(o.user !== undefined ? { user: o.user } : {}),
     model,
     label,
-    ...(o.maxBatchRows !== undefined ? { maxBatchRows: o.maxBatchRows } : {}),
-    version: o.version,
     http,
   });
 
