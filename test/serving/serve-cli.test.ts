@@ -1,13 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveMain } from '../../console/serve/main.js';
-import { loadConfig } from '../../src/config/index.js';
-import { openRegistry } from '../../src/engine/registry.js';
 import { call, TOKENS } from '../http/harness.js';
 import { close, realModels, type RealModels } from './real-models.js';
+import { servedHome } from './served-home.js';
 
 /**
  * `mlmodel serve --model NAME@V` (one model, MLflow's endpoints at the
@@ -21,13 +18,9 @@ const stops: AbortController[] = [];
 
 beforeAll(async () => {
   models = await realModels();
-  root = mkdtempSync(join(tmpdir(), 'mlmodel-serve-cli-'));
-  configFile = join(root, 'config.yaml');
-  writeFileSync(configFile, `user: root\nhttp:\n  tokens:\n    ${TOKENS.alice}: alice\n    ${TOKENS.bob}: bob\n  readers: [bob]\n`);
-  const reg = await openRegistry({ config: loadConfig({ HOME: root, MLMODEL_HOME: join(root, 'home') }, { config: configFile }) });
-  await reg.run(`mlmodel import name=iris type=onnx path=${join(models.dir, 'iris_lr.tar')}`);
-  await reg.run('mlmodel deploy iris');
-  await reg.close();
+  const home = await servedHome(models, 'mlmodel-serve-cli-');
+  ({ root, configFile } = home);
+  await home.registry.close();
 }, 900_000);
 
 afterAll(() => {

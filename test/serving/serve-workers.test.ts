@@ -1,13 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/index.js';
-import { openRegistry, type Registry } from '../../src/engine/registry.js';
+import type { Registry } from '../../src/engine/registry.js';
 import { TOKENS } from '../http/harness.js';
 import { close, realModels, type RealModels } from './real-models.js';
+import { servedHome } from './served-home.js';
 
 /**
  * `mlmodel serve --predict-workers N`: the prediction port answered by N
@@ -26,13 +24,8 @@ const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   models = await realModels();
-  root = mkdtempSync(join(tmpdir(), 'mlmodel-serve-workers-'));
-  configFile = join(root, 'config.yaml');
-  writeFileSync(configFile, `user: root\nhttp:\n  tokens:\n    ${TOKENS.alice}: alice\n    ${TOKENS.bob}: bob\n  readers: [bob]\n`);
-  registry = await openRegistry({ config: loadConfig({ HOME: root, MLMODEL_HOME: join(root, 'home') }, { config: configFile }) });
-  await registry.run(`mlmodel import name=iris type=onnx path=${join(models.dir, 'iris_lr.tar')}`);
-  await registry.run("mlmodel alias iris@1 champion");
-  await registry.run('mlmodel deploy iris');
+  ({ root, configFile, registry } = await servedHome(models, 'mlmodel-serve-workers-'));
+  await registry.run('mlmodel alias iris@1 champion');
 }, 900_000);
 
 afterAll(async () => {
