@@ -315,7 +315,11 @@ export function servingSuite(label: string, makeEnv: () => Promise<Env>): void {
       })();
       await run(`mlmodel import name=iris type=onnx path=${tar('iris_lr')}`);
       await run("mlmodel deploy iris label='canary'");
-      await waitFor(async () => (await get('/v1/models/root_iris/versions/3')).status === 200);
+      // AVAILABLE, not just listed: the status answers 200 with state LOADING while the version loads (TF Serving's shape).
+      await waitFor(async () => {
+        const r = await get('/v1/models/root_iris/versions/3');
+        return r.status === 200 && r.body.model_version_status[0]?.state === 'AVAILABLE';
+      });
       racing = false;
       await loop;
       expect(answers.length).toBeGreaterThan(0);
