@@ -146,6 +146,17 @@ describe('the Python tracking client against a spawned mlmodel serve', () => {
     expect(found.rows.map((r) => r[0])).toEqual(byLoss);
   });
 
+  it('sends every request on one kept-alive connection, and opens another once the server has closed an idle one', async (ctx) => {
+    if (!python) return ctx.skip(`no Python: ${unavailable?.message}`);
+    expect(report.opened).toBe(1);
+    expect(report.opened_after_idle).toBe(2);
+    // The request after the idle spell was not lost: it is the point the other run holds.
+    const t = await query(`mlmodel metric ${report.other} loss`, 'alice');
+    expect(t.rows.map((r) => [r[0], r[1]])).toEqual([[3, 0.25]]);
+    expect(report.unreachable[0]).toBe('UNREACHABLE');
+    expect(report.unreachable[1]).toMatch(/cannot reach http:\/\/127\.0\.0\.1:1: .*refused/i);
+  });
+
   it('ends a run FAILED when its with-block raises', async (ctx) => {
     if (!python) return ctx.skip(`no Python: ${unavailable?.message}`);
     const t = await query(`mlmodel runs | where id = ${report.crashed} | fields status, last_step`, 'alice');
@@ -169,7 +180,8 @@ describe('the Python tracking client against a spawned mlmodel serve', () => {
     expect(e.bobs_end.slice(0, 2)).toEqual(['NOT_FOUND', 404]);
     expect(e.param_changed.slice(0, 2)).toEqual(['CONFLICT', 409]);
     const other = await query(`mlmodel runs | where id = ${report.other} | fields status, last_step, metrics, params`, 'alice');
-    expect(other.rows).toEqual([['RUNNING', null, {}, { alpha: 0.1 }]]);
+    // The one point that reached it is the one logged after the idle spell (below).
+    expect(other.rows).toEqual([['RUNNING', 3, { loss: 0.25 }, { alpha: 0.1 }]]);
     expect((await query(`mlmodel metric ${report.run} loss`, 'alice')).rows).toHaveLength(15);
     // Bob reads alice's runs.
     expect(report.bob_reads).toEqual(expect.arrayContaining([report.run, report.strong, report.other]));

@@ -4,12 +4,13 @@ SGDClassifier trained epoch by epoch with partial_fit on iris; every epoch's
 log loss and accuracy go to mlmodel serve at step=epoch, through a run used as
 a context manager, the Keras-style callback (its calling protocol driven by
 this loop: no TensorFlow here) and the scikit-learn helper; a second run with
-a stronger alpha, to compare. Then the ways it can go wrong. Prints one JSON
-report line.
+a stronger alpha, to compare. Then the ways it can go wrong, and the
+client's kept-alive connection. Prints one JSON report line.
 """
 import json
 import os
 import sys
+import time
 
 import numpy as np
 from sklearn.datasets import load_iris
@@ -18,6 +19,7 @@ from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import train_test_split
 
 from mlmodel_magic.client import QueryError
+from mlmodel_magic.connection import _closed_by_server
 from mlmodel_magic.tracking import KerasCallback, Tracker, log_sklearn
 
 url = os.environ["MLMODEL_URL"]
@@ -93,4 +95,19 @@ except RuntimeError:
     pass
 report["errors"] = errors
 report["other"] = other.id
+# Every request so far (a hundred, refused ones included) on one kept-alive connection; after an idle
+# spell past the server's keep-alive time (5 s) it has closed it, and the next request opens another.
+report["opened"] = alice.connections_opened
+# Waits until the server has closed the idle connection (5 s after its last answer; later on a loaded
+# machine), as the client itself would see it before its next request.
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline and not _closed_by_server(alice._connection._conn):
+    time.sleep(0.25)
+alice.run(other.id).log_metrics({"loss": 0.25}, step=3)
+report["opened_after_idle"] = alice.connections_opened
+try:
+    Tracker("http://127.0.0.1:1").runs()
+    report["unreachable"] = None
+except QueryError as e:
+    report["unreachable"] = [e.code, e.message]
 print("@@REPORT@@" + json.dumps(report))

@@ -18,14 +18,15 @@ is one statement of the mlmodel language run by the server (docs/tracking.md).
 """
 from __future__ import annotations
 
+import http.client
 import json
 import math
 import os
-import urllib.error
-import urllib.request
+import urllib.parse
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 from .client import QueryError
+from .connection import Connection
 
 # A request body is at most 64 KiB on a default server: points go in chunks well under it.
 BATCH_POINTS = 500
@@ -43,30 +44,43 @@ class Tracker:
         self.token = token if token is not None else os.environ.get("MLMODEL_TOKEN")
         self.user = user
         self.timeout = timeout
+        self._connection = Connection(self.url, timeout)
 
     def request(self, method: str, path: str, body: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
-        """One request; the server's error as a QueryError (code, message, HTTP status)."""
+        """One request, on the tracker's kept-alive connection (connection.py); the server's error as a
+        QueryError (code, message, HTTP status)."""
         data = None
         headers = {"Accept": "application/json"}
         if body is not None:
             # allow_nan=False: JSON has no NaN; the server would refuse it anyway.
-            data = json.dumps(body, allow_nan=False).encode("utf-8")
+            data = json.dumps(body, allow_nan=False, separators=(",", ":")).encode("utf-8")
             headers["Content-Type"] = "application/json"
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as res:
-                return json.loads(res.read().decode("utf-8"))
-        except urllib.error.HTTPError as e:
-            raw = e.read().decode("utf-8", "replace")
-            try:
-                err = json.loads(raw)["error"]
-            except (ValueError, KeyError, TypeError):
-                raise QueryError("HTTP_ERROR", f"{self.url}{path} answered {e.code}: {raw[:200]}", status=e.code) from None
-            raise QueryError(err.get("code", "HTTP_ERROR"), err.get("message", ""), status=e.code) from None
-        except urllib.error.URLError as e:
-            raise QueryError("UNREACHABLE", f"cannot reach {self.url}: {e.reason}") from None
+            status, raw = self._connection.request(method, path, data, headers)
+        except TimeoutError:
+            raise QueryError("TIMEOUT", f"{self.url} did not answer within {self.timeout:g} s") from None
+        except (OSError, http.client.HTTPException) as e:
+            raise QueryError("UNREACHABLE", f"cannot reach {self.url}: {e}") from None
+        if 200 <= status < 300:
+            return json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8", "replace")
+        try:
+            err = json.loads(text)["error"]
+        except (ValueError, KeyError, TypeError):
+            raise QueryError("HTTP_ERROR", f"{self.url}{path} answered {status}: {text[:200]}", status=status) from None
+        raise QueryError(err.get("code", "HTTP_ERROR"), err.get("message", ""), status=status) from None
+
+    @property
+    def connections_opened(self) -> int:
+        """How many connections to the server this tracker has opened: one, unless it sat idle past the
+        server's keep-alive time (5 s) or a request failed."""
+        return self._connection.opened
+
+    def close(self) -> None:
+        """Closes the kept-alive connection (the next request opens another)."""
+        self._connection.close()
 
     def start_run(self, experiment: Optional[str] = None, name: Optional[str] = None,
                   params: Optional[Mapping[str, Any]] = None) -> "Run":
@@ -86,7 +100,7 @@ class Tracker:
 
     def runs(self, *experiments: str) -> List[Dict[str, Any]]:
         """The runs listing, as dicts (every experiment, or those named)."""
-        query = "&".join(f"experiment={urllib.request.quote(e)}" for e in experiments)
+        query = "&".join(f"experiment={urllib.parse.quote(e)}" for e in experiments)
         doc = self.request("GET", "/runs" + (f"?{query}" if query else ""))
         names = [f["name"] for f in doc["fields"]]
         return [dict(zip(names, r)) for r in doc["results"]]
@@ -130,7 +144,7 @@ class Run:
 
     def history(self, key: str) -> List[Dict[str, Any]]:
         """One metric's points by step: ``[{"step", "value", "time"}, …]``."""
-        doc = self.tracker.request("GET", f"/runs/{self.id}/metrics/{urllib.request.quote(key)}")
+        doc = self.tracker.request("GET", f"/runs/{self.id}/metrics/{urllib.parse.quote(key)}")
         names = [f["name"] for f in doc["fields"]]
         return [dict(zip(names, r)) for r in doc["results"]]
 
@@ -222,6 +236,9 @@ def _is_number(v: Any) -> bool:
 
 
 def _number(key: str, v: Any) -> float:
+    if type(v) is float and math.isfinite(v):
+        # What a training loop logs, checked without the general path's conversions (log_batch calls this per point).
+        return int(v) if v.is_integer() and abs(v) < 2 ** 53 else v
     if isinstance(v, bool) or not _is_number(v):
         raise ValueError(f"metric {key}: {v!r} is not a finite number (mlmodel refuses NaN and Infinity)")
     f = float(v)
