@@ -227,6 +227,18 @@ export function trackingConformance(h: TrackingHarness): void {
       expect(back[1234]).toEqual(points[1234]);
     });
 
+    it('keeps a batch\'s ties in logging order, whatever its length', async () => {
+      // 301 points, two keys interleaved, every step logged three times: the SQLite store inserts
+      // them 128, 128, 32, 8, 4 and 1 rows a statement, and no row may change places.
+      const points = Array.from({ length: 301 }, (_, i) => pt(i % 2 === 0 ? 'tie' : 'tie2', Math.floor(i / 6), i, i));
+      await s.logMetrics(2, points, new Date(T0 + 100));
+      for (const key of ['tie', 'tie2']) {
+        const mine = points.filter((p) => p.key === key);
+        expect(await s.metricHistory(2, key)).toEqual(mine);
+      }
+      expect((await s.metricRanges(2)).get('tie')).toEqual({ min: 0, max: 300, count: 151 });
+    });
+
     it('concurrent writers to one run leave the summary its points make', async () => {
       // Two connections, each with several calls in flight: one shared key at
       // interleaved steps logged out of order, and a key of each writer's own.
