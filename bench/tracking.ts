@@ -10,12 +10,15 @@
  * renderer given a 1,000,000-row table to chart. Figures are printed, never asserted.
  *
  * Then over HTTP, both servers spawned on loopback in this run, each one
- * process on an SQLite file: `mlmodel serve` (the `/runs` endpoints the
- * Python client in notebook/ calls, and `POST /query` for the search) against
- * `mlflow server --workers 1` driven by MlflowClient(tracking_uri=its URL),
- * the same workload with the same script (its 1,000 search runs are written
- * to the server's SQLite file directly, set-up, untimed: through REST they
- * took minutes). One client, one request in flight:
+ * process on an SQLite file, each driven by its own project's Python client
+ * in the same interpreter (MLflow's venv): `mlmodel serve` (the `/runs`
+ * endpoints, and `POST /query` for the search) by mlmodel's Tracker
+ * (notebook/, scripts/bench-mlmodel-tracking.py), against `mlflow server
+ * --workers 1` by MlflowClient(tracking_uri=its URL) running the same
+ * workload (its 1,000 search runs are written to the server's SQLite file
+ * directly, set-up, untimed: through REST they took minutes; ours go through
+ * the server, also untimed). The HTTP floor is the same Tracker's requests
+ * against bench/lib/durable-http-floor.ts. One client, one request in flight:
  * more workers would sit idle. MLflow's job runner (huey consumers, for its
  * GenAI jobs) is switched off with MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false:
  * the workload never uses it and its processes would only take the peer's CPU.
@@ -31,7 +34,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { dirname } from 'node:path';
 import { renderChart } from '../console/render/chart.js';
 import { loadConfig } from '../src/config/index.js';
@@ -176,12 +179,38 @@ const mlflowEnv = (python: string): NodeJS.ProcessEnv => ({
   MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false',
 });
 
-/** scripts/bench-mlflow-tracking.py with `args` (its --db or --url and counts); the JSON of its last line. */
-function mlflowTracking(python: string, args: string[]): Record<string, number> {
-  const r = spawnSync(python, [join(repoRoot, 'scripts', 'bench-mlflow-tracking.py'), ...args], { encoding: 'utf8', maxBuffer: 16 << 20, env: mlflowEnv(python) });
-  if (r.status !== 0) throw new Error(r.stderr);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number>;
+/**
+ * `script` (in scripts/) run by `python` with `args`; the JSON of its last line. Asynchronous: a server
+ * this process started keeps its stderr pipe drained while the script talks to it.
+ */
+function pythonJson(python: string, script: string, args: string[], env: NodeJS.ProcessEnv): Promise<Record<string, number>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, [join(repoRoot, 'scripts', script), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-8000)));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`${script} exited ${code}: ${err}`));
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()!) as Record<string, number>);
+      } catch (e) {
+        reject(new Error(`${script} printed no JSON (${(e as Error).message}): ${out.slice(-500)}`));
+      }
+    });
+  });
 }
+
+/** scripts/bench-mlflow-tracking.py with `args` (its --db or --url and counts). */
+const mlflowTracking = (python: string, args: string[]) => pythonJson(python, 'bench-mlflow-tracking.py', args, mlflowEnv(python));
+
+/**
+ * scripts/bench-mlmodel-tracking.py with `args`: mlmodel's Python client (notebook/src) in the same Python
+ * as MLflow's, so each server is driven by its own project's client, in one interpreter.
+ */
+const ourClient = (args: string[]) =>
+  pythonJson(clientPython, 'bench-mlmodel-tracking.py', args, { PATH: process.env.PATH ?? '', PYTHONPATH: join(repoRoot, 'notebook', 'src'), PYTHONWARNINGS: 'ignore' });
 
 let theirs: Record<string, number> | null = null;
 try {
@@ -190,7 +219,7 @@ try {
   log(`MLflow ${MLFLOW_VERSION}: the same workload (smaller counts where it is slow)`);
   loads.mlflow_start = load();
   try {
-    theirs = mlflowTracking(python, ['--db', join(dir, 'mlflow.db'), '--single', '500', '--batch', '20000', '--params', '300']);
+    theirs = await mlflowTracking(python, ['--db', join(dir, 'mlflow.db'), '--single', '500', '--batch', '20000', '--params', '300']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -204,13 +233,28 @@ try {
 const HTTP_SINGLE = Number(process.env.MLMODEL_BENCH_HTTP_SINGLE ?? 1000);
 const HTTP_BATCH = Number(process.env.MLMODEL_BENCH_HTTP_BATCH ?? 100_000);
 const HTTP_PARAMS = Number(process.env.MLMODEL_BENCH_HTTP_PARAMS ?? 500);
-/** Points per request, as the Python client sends them (its request body is at most 64 KiB). */
+/**
+ * Requests each server (and the floor) gets before it is timed, untimed, the same on both sides: a server
+ * just started answers its first requests slower (our JIT, MLflow's caches). See the scripts' --warmup.
+ */
+const HTTP_WARMUP = String(Number(process.env.MLMODEL_BENCH_HTTP_WARMUP ?? 100));
+/** Points per request, as the Python client's log_batch sends them (its BATCH_POINTS: a request body is at most 64 KiB). */
 const HTTP_CHUNK = 500;
 const CLI = join(repoRoot, 'dist', 'console', 'cli.js');
 
 /** The measures of the two tables that the goal compares with MLflow. */
 const MEASURED_BESIDE_MLFLOW = ['single_points_per_s', 'batch_points_per_s', 'params_per_s', 'history_ms', 'search_ms'] as const;
 
+/**
+ * The Python both sides' clients run in: MLflow's cached virtualenv (its client needs it; ours needs only
+ * the standard library), or python3 from PATH when that venv cannot be made here.
+ */
+let clientPython = 'python3';
+try {
+  clientPython = ensureMlflow();
+} catch {
+  // MLflow is reported as not measured below; ours still runs.
+}
 const httpOurs: Record<string, number> = {};
 let httpTheirs: Record<string, number> | null = null;
 /** Milliseconds a request of the floor over HTTP (durable-http-floor.ts). */
@@ -221,60 +265,11 @@ let httpFloorMs: number | undefined;
   const base = `http://127.0.0.1:${port}`;
   // No tokens configured: the server answers loopback callers only, as user root (docs/http.md).
   const env = { PATH: process.env.PATH ?? '', HOME: root2, MLMODEL_HOME: join(root2, 'home'), MLMODEL_USER: 'bench', TZ: 'UTC' };
-  log('mlmodel serve: the same workload over HTTP (the /runs endpoints, POST /query for the search)');
+  log('mlmodel serve: the same workload over HTTP through mlmodel\'s Python client (the /runs endpoints, POST /query for the search)');
   const server = await startServer(process.execPath, [CLI, 'serve', '--host', '127.0.0.1', '--port', String(port)], `${base}/runs`, { env });
-  /** One request through node's fetch (undici: a keep-alive connection pool), its JSON answer; anything but 200 throws. */
-  const call = async (method: string, path: string, body?: unknown, at = base): Promise<{ fields: { name: string }[]; results: unknown[][] }> => {
-    const res = await fetch(at + path, { method, headers: body === undefined ? {} : { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    if (res.status !== 200) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
-    return JSON.parse(text) as { fields: { name: string }[]; results: unknown[][] };
-  };
-  /** POST /runs, as the Python client's start_run: the new run's id from the row it answers with. */
-  const newRun = async (experiment: string, params?: Record<string, unknown>): Promise<number> => {
-    const r = await call('POST', '/runs', { experiment, params });
-    return Number(r.results[0]![r.fields.findIndex((f) => f.name === 'id')]);
-  };
   try {
     loads.http_mlmodel_start = load();
-    let id = await newRun('bench');
-    let t = performance.now();
-    for (let i = 0; i < HTTP_SINGLE; i++) await call('POST', `/runs/${id}/metrics`, { step: i, values: { loss: 1 / (i + 1) } });
-    httpOurs.single_points_per_s = HTTP_SINGLE / ((performance.now() - t) / 1000);
-
-    const sendPoints = async (run: number, n: number, key: string, value: (i: number) => number) => {
-      for (let start = 0; start < n; start += HTTP_CHUNK) {
-        const metrics = Array.from({ length: Math.min(HTTP_CHUNK, n - start) }, (_, j) => ({ key, value: value(start + j), step: start + j }));
-        await call('POST', `/runs/${run}/metrics`, { metrics });
-      }
-    };
-    id = await newRun('bench');
-    t = performance.now();
-    await sendPoints(id, HTTP_BATCH, 'loss', (i) => 1 / (i + 1));
-    httpOurs.batch_points_per_s = HTTP_BATCH / ((performance.now() - t) / 1000);
-
-    id = await newRun('bench');
-    t = performance.now();
-    for (let i = 0; i < HTTP_PARAMS; i++) await call('POST', `/runs/${id}/params`, { params: { [`p${i}`]: i } });
-    httpOurs.params_per_s = HTTP_PARAMS / ((performance.now() - t) / 1000);
-
-    id = await newRun('bench');
-    await sendPoints(id, HISTORY, 'loss', (i) => 1 / (i + 1));
-    const historyRun = id;
-    httpOurs.history_ms = await timeMs(async () => {
-      const h = await call('GET', `/runs/${historyRun}/metrics/loss`);
-      if (h.results.length !== HISTORY) throw new Error(`short history over HTTP: ${h.results.length}`);
-    }, 5);
-
-    const lrs = [0.001, 0.005, 0.01, 0.05, 0.1];
-    for (let i = 0; i < RUNS; i++) {
-      const run = await newRun('search', { lr: lrs[i % 5]! });
-      await call('POST', `/runs/${run}/metrics`, { step: 0, values: { acc: ((i * 37) % 100) / 100 } });
-    }
-    httpOurs.search_ms = await timeMs(async () => {
-      const found = await call('POST', '/query', { q: 'mlmodel runs search | where params.lr = 0.001 and metrics.acc > 0.5 | sort -metrics.acc | head 5' });
-      if (found.results.length !== 5) throw new Error(`the search over HTTP found ${found.results.length} runs, not 5`);
-    }, 5);
+    Object.assign(httpOurs, await ourClient(['--url', base, '--single', String(HTTP_SINGLE), '--batch', String(HTTP_BATCH), '--params', String(HTTP_PARAMS), '--history', String(HISTORY), '--runs', String(RUNS), '--warmup', HTTP_WARMUP]));
     loads.http_mlmodel_end = load();
   } finally {
     await stopServer(server.child);
@@ -290,9 +285,7 @@ let httpFloorMs: number | undefined;
     `http://127.0.0.1:${floorPort}/`,
   );
   try {
-    const t = performance.now();
-    for (let i = 0; i < HTTP_SINGLE; i++) await call('POST', '/', { step: i, values: { loss: 1 / (i + 1) } }, `http://127.0.0.1:${floorPort}`);
-    httpFloorMs = (performance.now() - t) / HTTP_SINGLE;
+    httpFloorMs = (await ourClient(['--floor-url', `http://127.0.0.1:${floorPort}`, '--single', String(HTTP_SINGLE), '--warmup', HTTP_WARMUP])).floor_ms;
   } finally {
     await stopServer(floor.child);
     rmSync(root2, { recursive: true, force: true });
@@ -314,7 +307,7 @@ try {
     );
     try {
       loads.http_mlflow_start = load();
-      httpTheirs = mlflowTracking(python, ['--url', `http://127.0.0.1:${port}`, '--seed-db', join(dir, 'mlflow.db'), '--single', '100', '--batch', '5000', '--params', '100']);
+      httpTheirs = await mlflowTracking(python, ['--url', `http://127.0.0.1:${port}`, '--seed-db', join(dir, 'mlflow.db'), '--single', '100', '--batch', '5000', '--params', '100', '--warmup', HTTP_WARMUP]);
       loads.http_mlflow_end = load();
     } finally {
       await stopServer(server.child);
@@ -377,13 +370,13 @@ console.log(
 console.log(`load average (1, 5, 15 min): mlmodel ${loads.mlmodel_start} → ${loads.mlmodel_end}; MLflow ${loads.mlflow_start ?? '—'} → ${loads.mlflow_end ?? '—'}`);
 
 printSideBySide(
-  `over HTTP: mlmodel serve (embedded SQLite, the /runs endpoints and POST /query, node fetch with keep-alive) vs MLflow ${MLFLOW_VERSION}'s REST server (mlflow server --workers 1, SQLite backend, MlflowClient over its URL)`,
+  `over HTTP: mlmodel serve (embedded SQLite, the /runs endpoints and POST /query, through mlmodel's Python client on one kept-alive connection) vs MLflow ${MLFLOW_VERSION}'s REST server (mlflow server --workers 1, SQLite backend, MlflowClient over its URL)`,
   httpOurs,
   httpTheirs,
   MEASURED_BESIDE_MLFLOW,
 );
 console.log(
-  `counts over HTTP: mlmodel ${HTTP_SINGLE} points one per request, ${HTTP_BATCH} in requests of ${HTTP_CHUNK}, ${HTTP_PARAMS} params; MLflow 100, 5000 in requests of 1000 (its most), 100`,
+  `counts over HTTP: mlmodel ${HTTP_SINGLE} points one per request, ${HTTP_BATCH} in requests of ${HTTP_CHUNK}, ${HTTP_PARAMS} params; MLflow 100, 5000 in requests of 1000 (its most), 100; each server (and the floor) warmed first, untimed, with ${HTTP_WARMUP} points and params one per request and ${Math.floor(Number(HTTP_WARMUP) / 10) * 1000} points in batches`,
 );
 console.log(
   `per-request floor over HTTP, this run: ${f(httpFloorMs)} ms — a bare node:http server doing one bare durable commit a request, the same client loop (the round trip, and the commit with the gap between requests left before it). ` +

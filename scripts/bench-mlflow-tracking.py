@@ -6,7 +6,7 @@ ManagedSessionMaker); the journal mode and synchronous level its engine uses are
 
 Run with the Python of the cached MLflow virtualenv (bench/lib/peers.ts). Prints one JSON object.
 
-  python bench-mlflow-tracking.py (--db FILE | --url http://HOST:PORT [--seed-db FILE]) [--single N] [--batch N] [--params N] [--history N] [--runs N]
+  python bench-mlflow-tracking.py (--db FILE | --url http://HOST:PORT [--seed-db FILE]) [--single N] [--batch N] [--params N] [--history N] [--runs N] [--warmup N]
 """
 import argparse
 import json
@@ -27,6 +27,9 @@ def main():
     ap.add_argument("--params", type=int, default=300)
     ap.add_argument("--history", type=int, default=10000)
     ap.add_argument("--runs", type=int, default=1000)
+    # Untimed first: a throwaway run gets this many points one per call and params, and a tenth as many
+    # batches, so a server just started is measured warm (bench-mlmodel-tracking.py does the same).
+    ap.add_argument("--warmup", type=int, default=0)
     a = ap.parse_args()
 
     from mlflow import MlflowClient
@@ -41,6 +44,15 @@ def main():
         with c._tracking_client.store.engine.connect() as conn:
             out["journal_mode"] = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
             out["synchronous"] = conn.exec_driver_sql("PRAGMA synchronous").scalar()
+
+    if a.warmup:
+        run = c.create_run(exp).info.run_id
+        now = int(time.time() * 1000)
+        for i in range(a.warmup):
+            c.log_metric(run, "warm", 1.0 / (i + 1), step=i)
+            c.log_param(run, f"w{i}", i)
+        for start in range(0, a.warmup // 10 * 1000, 1000):
+            c.log_batch(run, metrics=[Metric("warm_batch", 1.0 / (i + 1), now, i) for i in range(start, start + 1000)])
 
     run = c.create_run(exp).info.run_id
     t = time.perf_counter()
