@@ -146,13 +146,17 @@ describe('the Python tracking client against a spawned mlmodel serve', () => {
     expect(found.rows.map((r) => r[0])).toEqual(byLoss);
   });
 
-  it('sends every request on one kept-alive connection, and opens another once the server has closed an idle one', async (ctx) => {
+  it('sends every request on one kept-alive connection, and opens another once the server has closed an idle one or it has been idle 4 s', async (ctx) => {
     if (!python) return ctx.skip(`no Python: ${unavailable?.message}`);
     expect(report.opened).toBe(1);
     expect(report.opened_after_idle).toBe(2);
-    // The request after the idle spell was not lost: it is the point the other run holds.
+    expect(report.opened_after_4s).toBe(3);
+    // The requests after the idle spells were not lost: they are the points the other run holds.
     const t = await query(`mlmodel metric ${report.other} loss`, 'alice');
-    expect(t.rows.map((r) => [r[0], r[1]])).toEqual([[3, 0.25]]);
+    expect(t.rows.map((r) => [r[0], r[1]])).toEqual([
+      [3, 0.25],
+      [4, 0.125],
+    ]);
     expect(report.unreachable[0]).toBe('UNREACHABLE');
     expect(report.unreachable[1]).toMatch(/cannot reach http:\/\/127\.0\.0\.1:1: .*refused/i);
   });
@@ -180,8 +184,8 @@ describe('the Python tracking client against a spawned mlmodel serve', () => {
     expect(e.bobs_end.slice(0, 2)).toEqual(['NOT_FOUND', 404]);
     expect(e.param_changed.slice(0, 2)).toEqual(['CONFLICT', 409]);
     const other = await query(`mlmodel runs | where id = ${report.other} | fields status, last_step, metrics, params`, 'alice');
-    // The one point that reached it is the one logged after the idle spell (below).
-    expect(other.rows).toEqual([['RUNNING', 3, { loss: 0.25 }, { alpha: 0.1 }]]);
+    // The only points that reached it are the two logged after the idle spells (below).
+    expect(other.rows).toEqual([['RUNNING', 4, { loss: 0.125 }, { alpha: 0.1 }]]);
     expect((await query(`mlmodel metric ${report.run} loss`, 'alice')).rows).toHaveLength(15);
     // Bob reads alice's runs.
     expect(report.bob_reads).toEqual(expect.arrayContaining([report.run, report.strong, report.other]));

@@ -105,6 +105,11 @@ while time.monotonic() < deadline and not _closed_by_server(alice._connection._c
     time.sleep(0.25)
 alice.run(other.id).log_metrics({"loss": 0.25}, step=3)
 report["opened_after_idle"] = alice.connections_opened
+# Idle past the client's own limit (4 s) but not the server's (5 s): the client opens a new one anyway,
+# rather than send a request as the server may be closing the connection.
+time.sleep(4.2)
+alice.run(other.id).log_metrics({"loss": 0.125}, step=4)
+report["opened_after_4s"] = alice.connections_opened
 try:
     Tracker("http://127.0.0.1:1").runs()
     report["unreachable"] = None

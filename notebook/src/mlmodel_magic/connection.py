@@ -3,7 +3,9 @@
 urllib opens a new connection for every request, and over https does a new TLS handshake each time: a
 run that logs a point per step would pay that on every step. A ``Connection`` keeps one open and,
 before each request, checks that the server has not closed it meanwhile (a server closes a connection
-idle for a few seconds; ``mlmodel serve`` after 5), opening a new one when it has. A request that fails
+idle for a few seconds; ``mlmodel serve`` after 5), opening a new one when it has. One idle for
+IDLE_REUSE_S or more is not reused at all: a request sent just as the server closes the connection
+would be lost, and the client could not tell whether the server had carried it out. A request that fails
 on the wire is never sent again: the server may have carried out a POST whose answer was lost, and a
 point or a run must not be logged twice. The connection is left closed after any failure, so the next
 request starts on a fresh one.
@@ -21,7 +23,11 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+import time
 from typing import Mapping, Optional, Tuple
+
+#: Seconds a connection may have been idle and still be reused: under mlmodel serve's keep-alive time (5 s).
+IDLE_REUSE_S = 4.0
 
 
 class Connection:
@@ -39,9 +45,10 @@ class Connection:
         self._prefix = parts.path.rstrip("/")
         self._proxied = parts.scheme in urllib.request.getproxies() and not urllib.request.proxy_bypass(parts.hostname)
         self._conn: Optional[http.client.HTTPConnection] = None
+        self._idle_since = 0.0
         # A Keras callback or a thread pool may log from several threads: one request on the wire at a time.
         self._lock = threading.Lock()
-        #: How many connections this has opened (one, for a run whose requests never wait 5 s apart).
+        #: How many connections this has opened (one, for a run whose requests are never IDLE_REUSE_S apart).
         self.opened = 0
 
     def request(self, method: str, path: str, data: Optional[bytes], headers: Mapping[str, str]) -> Tuple[int, bytes]:
@@ -61,6 +68,7 @@ class Connection:
                 raise
             if res.will_close:
                 self._close()
+            self._idle_since = time.monotonic()
             return res.status, body
 
     def close(self) -> None:
@@ -68,7 +76,7 @@ class Connection:
             self._close()
 
     def _open(self) -> http.client.HTTPConnection:
-        if self._conn is not None and _closed_by_server(self._conn):
+        if self._conn is not None and (time.monotonic() - self._idle_since >= IDLE_REUSE_S or _closed_by_server(self._conn)):
             self._close()
         if self._conn is None:
             if self._https:
