@@ -159,6 +159,8 @@ describe('the Python tracking client against a spawned mlmodel serve', () => {
     ]);
     expect(report.unreachable[0]).toBe('UNREACHABLE');
     expect(report.unreachable[1]).toMatch(/cannot reach http:\/\/127\.0\.0\.1:1: .*refused/i);
+    expect(report.silent[0]).toBe('TIMEOUT');
+    expect(report.silent[1]).toMatch(/did not answer within 0\.5 s/);
   });
 
   it('ends a run FAILED when its with-block raises', async (ctx) => {

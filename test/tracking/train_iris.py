@@ -9,6 +9,7 @@ client's kept-alive connection. Prints one JSON report line.
 """
 import json
 import os
+import socket
 import sys
 import time
 
@@ -115,4 +116,14 @@ try:
     report["unreachable"] = None
 except QueryError as e:
     report["unreachable"] = [e.code, e.message]
+# A server that takes the connection and never answers.
+silent = socket.socket()
+silent.bind(("127.0.0.1", 0))
+silent.listen()
+try:
+    Tracker(f"http://127.0.0.1:{silent.getsockname()[1]}", timeout=0.5).runs()
+    report["silent"] = None
+except QueryError as e:
+    report["silent"] = [e.code, e.message]
+silent.close()
 print("@@REPORT@@" + json.dumps(report))

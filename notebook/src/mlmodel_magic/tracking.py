@@ -22,6 +22,7 @@ import http.client
 import json
 import math
 import os
+import socket
 import urllib.parse
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
@@ -59,7 +60,7 @@ class Tracker:
             headers["Authorization"] = f"Bearer {self.token}"
         try:
             status, raw = self._connection.request(method, path, data, headers)
-        except TimeoutError:
+        except (TimeoutError, socket.timeout):  # the same class from Python 3.10; not on 3.9
             raise QueryError("TIMEOUT", f"{self.url} did not answer within {self.timeout:g} s") from None
         except (OSError, http.client.HTTPException) as e:
             raise QueryError("UNREACHABLE", f"cannot reach {self.url}: {e}") from None
@@ -74,8 +75,8 @@ class Tracker:
 
     @property
     def connections_opened(self) -> int:
-        """How many connections to the server this tracker has opened: one, unless it sat idle past the
-        server's keep-alive time (5 s) or a request failed."""
+        """How many connections to the server this tracker has opened: one, unless it sat idle 4 s or more,
+        the server closed it, or a request failed (connection.py)."""
         return self._connection.opened
 
     def close(self) -> None:
