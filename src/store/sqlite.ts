@@ -20,6 +20,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { recordTest } from './match.js';
 import { sortRecords } from './order.js';
+import { preparedOnce } from './sqlite-statements.js';
 import { MlmodelError } from '../errors.js';
 import {
   regexToLikeTokens,
@@ -340,19 +341,9 @@ export class SqliteMetadataStore implements MetadataStore {
     }
   }
 
-  /**
-   * A prepared statement for this SQL, compiled once per connection: the
-   * planner emits the same few shapes again and again, and compiling costs
-   * more than running an indexed lookup.
-   */
+  /** A prepared statement for this SQL, compiled once per connection (sqlite-statements.ts). */
   #prepare(sql: string): Database.Statement {
-    let stmt = this.#statements.get(sql);
-    if (!stmt) {
-      if (this.#statements.size >= 256) this.#statements.clear();
-      stmt = this.#conn.prepare(sql);
-      this.#statements.set(sql, stmt);
-    }
-    return stmt;
+    return preparedOnce(this.#conn, this.#statements, sql);
   }
 
   get #conn(): Database.Database {
@@ -501,7 +492,7 @@ export class SqliteMetadataStore implements MetadataStore {
           reader = this.#idleReader ?? openReader(this.#path);
           this.#idleReader = null;
         }
-        rows = readerStatement(reader, sql).iterate(...params);
+        rows = preparedOnce(reader.db, reader.statements, sql).iterate(...params);
         return rows.next();
       });
       let page: ModelRecord[] = [];
@@ -958,27 +949,16 @@ function schemaReady(db: Database.Database, path: string): boolean {
   return row !== undefined && SCHEMA_OBJECTS.every((name) => present.has(name));
 }
 
-/** A stream's read-only connection and the statements compiled on it. */
+/**
+ * A stream's read-only connection and the statements compiled on it, once
+ * each as the store's own are (preparedOnce): a `-f` script's lists stream
+ * the same few shapes again and again, and compiling each anew was a seventh
+ * of a batch of lookups' CPU time. One stream at a time uses a reader, so a
+ * statement is never asked for while it is stepping.
+ */
 interface Reader {
   readonly db: Database.Database;
   readonly statements: Map<string, Database.Statement>;
-}
-
-/**
- * The reader's statement for this SQL, compiled once per connection as the
- * store's own are (#prepare): a `-f` script's lists stream the same few
- * shapes again and again, and compiling each anew was a seventh of a batch of
- * lookups' CPU time. One stream at a time uses a reader, so a statement is
- * never asked for while it is stepping.
- */
-function readerStatement(reader: Reader, sql: string): Database.Statement {
-  let stmt = reader.statements.get(sql);
-  if (!stmt) {
-    if (reader.statements.size >= 256) reader.statements.clear();
-    stmt = reader.db.prepare(sql);
-    reader.statements.set(sql, stmt);
-  }
-  return stmt;
 }
 
 /** A read-only connection for one stream, with the semantics the store's own connection has (case-sensitive like). */

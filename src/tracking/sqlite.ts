@@ -23,6 +23,7 @@ import Database from 'better-sqlite3';
 import { MlmodelError } from '../errors.js';
 import type { Series } from './downsample.js';
 import { recordTest } from '../store/match.js';
+import { preparedOnce } from '../store/sqlite-statements.js';
 import { BLOCK_STEPS, batchBlocks, blockBucketWidth, bucketExtremes, pushExtremes } from './blocks.js';
 import { runSearch, valueRank, VALUE_KIND, type ValueKind } from './sqlite-search.js';
 import {
@@ -131,8 +132,11 @@ const UPSERT_BLOCK = `INSERT INTO tracking_blocks (run, key, block, lo_step, lo,
     hi_step = CASE WHEN excluded.hi > hi THEN excluded.hi_step ELSE hi_step END, hi = MAX(hi, excluded.hi)`;
 /** Points a multi-row INSERT takes at most (5 bound values a row, far under SQLite's limit of 32,766). */
 const POINTS_PER_INSERT = 128;
-/** Distinct statements kept prepared; run queries of many shapes only ever cost a re-prepare. */
-const MAX_STATEMENTS = 256;
+/** The INSERT of `size` points, for each size #insertPoints uses (POINTS_PER_INSERT, then halving to 1), written once. */
+const INSERT_POINTS = new Map<number, string>();
+for (let size = POINTS_PER_INSERT; size >= 1; size >>= 1) {
+  INSERT_POINTS.set(size, `INSERT INTO tracking_points (run, key, step, value, time) VALUES ${Array(size).fill('(?, ?, ?, ?, ?)').join(', ')}`);
+}
 
 export interface SqliteTrackingOptions {
   path: string;
@@ -196,15 +200,9 @@ export class SqliteTrackingStore implements TrackingStore {
     this.#statements.clear();
   }
 
-  /** The statement of `sql`, prepared once per connection. */
+  /** The statement of `sql`, prepared once per connection (store/sqlite-statements.ts). */
   #stmt(sql: string): Database.Statement {
-    let st = this.#statements.get(sql);
-    if (!st) {
-      if (this.#statements.size >= MAX_STATEMENTS) this.#statements.clear();
-      st = this.#conn.prepare(sql);
-      this.#statements.set(sql, st);
-    }
-    return st;
+    return preparedOnce(this.#conn, this.#statements, sql);
   }
 
   get #conn(): Database.Database {
@@ -411,7 +409,7 @@ export class SqliteTrackingStore implements TrackingStore {
     let i = 0;
     for (let size = POINTS_PER_INSERT; size >= 1 && i < points.length; size >>= 1) {
       if (points.length - i < size) continue;
-      const insert = this.#stmt(`INSERT INTO tracking_points (run, key, step, value, time) VALUES ${Array(size).fill('(?, ?, ?, ?, ?)').join(', ')}`);
+      const insert = this.#stmt(INSERT_POINTS.get(size)!);
       for (; points.length - i >= size; i += size) {
         const args: Array<string | number> = [];
         for (let j = i; j < i + size; j++) {

@@ -237,13 +237,12 @@ def _is_number(v: Any) -> bool:
 
 
 def _number(key: str, v: Any) -> float:
-    if type(v) is float and math.isfinite(v):
-        # What a training loop logs, checked without the general path's conversions (log_batch calls this per point).
-        return int(v) if v.is_integer() and abs(v) < 2 ** 53 else v
-    if isinstance(v, bool) or not _is_number(v):
-        raise ValueError(f"metric {key}: {v!r} is not a finite number (mlmodel refuses NaN and Infinity)")
-    f = float(v)
-    return int(f) if f.is_integer() and abs(f) < 2 ** 53 else f
+    # A finite float, what a training loop logs, skips the general check's conversions (log_batch calls this per point).
+    if type(v) is not float or not math.isfinite(v):
+        if isinstance(v, bool) or not _is_number(v):
+            raise ValueError(f"metric {key}: {v!r} is not a finite number (mlmodel refuses NaN and Infinity)")
+        v = float(v)
+    return int(v) if v.is_integer() and abs(v) < 2 ** 53 else v
 
 
 def _step(step: Any) -> int:
