@@ -96,7 +96,7 @@ function commandOptions(rule: CommandRule, options: readonly OptionTokens[], oth
     if (spec === undefined && others) {
       // A free pair (`lr=0.01`): the command checks it; only a repeat is wrong here.
       if (others.some((o) => o.key.toLowerCase() === k)) report(sink, keyToken, `${key} is given twice`);
-      others.push({ key, value });
+      others.push(valueToken.tokenType === T.Quoted ? { key, value, quoted: true } : { key, value });
       continue;
     }
     if (spec === undefined) {

@@ -21,6 +21,13 @@ export interface ModelRef {
 export interface OptionAssignment {
   readonly key: string;
   readonly value: string;
+  /**
+   * Set on a command's free pairs (`lr=0.01`, `lr='0.01'`) when the value was
+   * quoted: there quoting is meaning — a quoted `'1'` is the text "1", a bare
+   * `1` a number — so the printer keeps the quotes and the command reads it
+   * as text. Declared options are typed by their declaration and never carry it.
+   */
+  readonly quoted?: true;
 }
 
 /**

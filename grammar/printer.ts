@@ -29,11 +29,11 @@ export function createPrinter(lang: PrinterLanguage): Printer {
   const { isKeyword, ruleFor } = lang;
 
   function printText(text: string): string {
-    return BARE.test(text) && !isKeyword(text) && text !== '*' ? text : quote(text);
+    return writesBare(text, isKeyword) ? text : quote(text);
   }
 
   function printOptions(options: readonly A.OptionAssignment[]): string {
-    return options.map((o) => ` ${o.key}=${printText(o.value)}`).join('');
+    return options.map((o) => ` ${o.key}=${o.quoted ? quote(o.value) : printText(o.value)}`).join('');
   }
 
   function printCommand(c: A.Command): string {
@@ -121,6 +121,11 @@ export function printModelRef(ref: A.ModelRef): string {
 
 /** A word the lexer reads back as itself; `;` is quoted too, since a script splits statements there. */
 const BARE = /^[^,|\s()'"=<>!\\;]+$/;
+
+/** Whether a value reads back the same written without quotes: no character the lexer splits at, and no keyword. */
+export function writesBare(text: string, isKeyword: (text: string) => boolean): boolean {
+  return BARE.test(text) && !isKeyword(text) && text !== '*';
+}
 
 export function quote(text: string): string {
   return `'${text.replace(/[\\'\n\r\t\0]/g, (ch) => ESCAPED[ch]!)}'`;

@@ -39,7 +39,7 @@ export async function executeLog(ctx: EngineContext, cmd: LogCommand): Promise<R
     if (o.step !== undefined || o.batch !== undefined) throw new MlmodelError('INVALID_ARGUMENT', `step= and batch= are for log metrics, not log ${cmd.what}`, {});
     if (cmd.values.length === 0) throw new MlmodelError('INVALID_ARGUMENT', `mlmodel log ${cmd.what} needs name=value pairs`, {});
     if (cmd.what === 'params') {
-      const params = pairs('param', cmd.values, (_k, v) => paramValue(v));
+      const params = pairs('param', cmd.values, (_k, v, quoted) => paramValue(v, quoted));
       await tracking.logParams(id, params, {}, guard);
       return { columns: LOG_COLUMNS, rows: Object.entries(params).map(([k, v]) => [id, k, v, null]) };
     }
@@ -48,13 +48,19 @@ export async function executeLog(ctx: EngineContext, cmd: LogCommand): Promise<R
     return { columns: LOG_COLUMNS, rows: Object.entries(tags).map(([k, v]) => [id, k, v, null]) };
   }
   const at = ctx.now();
+  if (o.batch !== undefined && cmd.values.length > 0) {
+    // Both at once could log one metric twice at one step from one call.
+    throw new MlmodelError('INVALID_ARGUMENT', 'mlmodel log metrics takes name=value pairs or batch=, not both', {});
+  }
   const points: MetricPoint[] = o.batch !== undefined ? batchPoints(o.batch, o.step, at) : [];
   if (cmd.values.length > 0) {
     if (o.step === undefined) throw new MlmodelError('INVALID_ARGUMENT', 'mlmodel log metrics needs step=N for its name=value pairs', {});
     const values = pairs('metric', cmd.values, metricValue);
     for (const [key, value] of Object.entries(values)) points.push({ key, step: o.step, value, time: at });
   }
-  if (points.length === 0) throw new MlmodelError('INVALID_ARGUMENT', 'mlmodel log metrics needs name=value pairs with step=N, or batch=…', {});
+  if (points.length === 0) {
+    throw new MlmodelError('INVALID_ARGUMENT', o.batch !== undefined ? 'batch= is an empty list: give at least one {"key", "value", "step"}' : 'mlmodel log metrics needs name=value pairs with step=N, or batch=…', {});
+  }
   await tracking.logMetrics(id, points, at, guard);
   const rows: Cell[][] = points.length <= 1000 ? points.map((p) => [id, p.key, p.value, p.step]) : [[id, `${points.length} points`, null, null]];
   return { columns: LOG_COLUMNS, rows };

@@ -3,7 +3,7 @@ import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
 import { optionValues } from '../executor/options.js';
 import { col, type Cell, type ResultTable } from '../result/table.js';
-import { endRun, ownRun, pairs, paramValue, parseRunId, startRun } from '../tracking/runs.js';
+import { byName, endRun, ownRun, pairs, paramValue, parseRunId, startRun } from '../tracking/runs.js';
 import { END_STATUSES, type RunRecord } from '../tracking/store.js';
 
 const syntax = {
@@ -33,7 +33,7 @@ export const RUN_COLUMNS = [
   col('params', 'JSON'),
 ];
 
-const row = (r: RunRecord): Cell[] => [r.id, r.experiment, r.name, r.user, r.status, r.start, r.end, r.params];
+const row = (r: RunRecord): Cell[] => [r.id, r.experiment, r.name, r.user, r.status, r.start, r.end, byName(r.params)];
 
 /**
  * `run start` claims a run id and records the run as RUNNING, with the
@@ -46,7 +46,7 @@ export async function executeRun(ctx: EngineContext, cmd: RunCommand): Promise<R
   if (cmd.action === 'start') {
     if (cmd.runs !== null) throw new MlmodelError('INVALID_ARGUMENT', 'mlmodel run start takes no run id; it makes a new run', { runs: cmd.runs });
     if (o.status !== undefined) throw new MlmodelError('INVALID_ARGUMENT', 'status= is for mlmodel run end', { option: 'status' });
-    const run = await startRun(ctx, { experiment: o.experiment, name: o.name, params: pairs('param', cmd.params, (_k, v) => paramValue(v)) });
+    const run = await startRun(ctx, { experiment: o.experiment, name: o.name, params: pairs('param', cmd.params, (_k, v, quoted) => paramValue(v, quoted)) });
     return { columns: RUN_COLUMNS, rows: [row(run)] };
   }
   if (cmd.runs === null) throw new MlmodelError('INVALID_ARGUMENT', 'mlmodel run end needs the id of the run to end: mlmodel run end 12', {});

@@ -1,23 +1,24 @@
 import { defineCommand, type CommandAst } from './command.js';
 import type { EngineContext } from '../engine/context.js';
+import { DEFAULT_STALE_AFTER_SECONDS } from '../config/index.js';
 import { optionValues } from '../executor/options.js';
 import { applyRunStages, runQuery, WHOLE_RUNS, type PushedRunStages } from '../planner/runs.js';
 import { col, type Cell, type Column, type ResultTable } from '../result/table.js';
 import { F } from '../store/filter.js';
+import { byName } from '../tracking/runs.js';
 import { checkKey, checkName, type RunRecord } from '../tracking/store.js';
 
 const syntax = {
   keywords: ['runs'],
   args: [{ kind: 'names', field: 'experiments', label: 'an experiment name', optional: true }, { kind: 'options' }],
   options: {
-    stale: { type: 'duration', summary: 'a RUNNING run with no point for this long shows stale=true (default 10m)' },
+    stale: { type: 'duration', summary: 'a RUNNING run with no point for this long shows stale=true (default: config tracking.stale_after, else 10m)' },
     trend: { type: 'string', summary: 'a metric to draw as a sparkline in a trend column' },
   },
 } as const;
 
 export type RunsCommand = CommandAst<typeof syntax>;
 
-export const DEFAULT_STALE_SECONDS = 600;
 /** Points kept per sparkline: more than a terminal cell row shows. */
 const TREND_POINTS = 64;
 
@@ -30,6 +31,7 @@ export const RUNS_COLUMNS: readonly Column[] = [
   col('start', 'DATETIME'),
   col('end', 'DATETIME'),
   col('last_step', 'LONG'),
+  col('last_time', 'DATETIME'),
   col('idle', 'DOUBLE'),
   col('stale', 'BOOLEAN'),
   col('params', 'JSON'),
@@ -51,7 +53,7 @@ export function idleness(r: RunRecord, now: Date, staleAfter: number): { idle: n
 
 export function runRow(r: RunRecord, now: Date, staleAfter: number): Cell[] {
   const { idle, stale } = idleness(r, now, staleAfter);
-  return [r.id, r.experiment, r.name, r.user, r.status, r.start, r.end, r.last_step, idle, stale, r.params, r.metrics, r.tags];
+  return [r.id, r.experiment, r.name, r.user, r.status, r.start, r.end, r.last_step, r.last_time, idle, stale, byName(r.params), byName(r.metrics), byName(r.tags)];
 }
 
 /** Every user's runs, or those of the experiments named; the planner's folded stages run in the store. */
@@ -63,7 +65,7 @@ export async function executeRuns(ctx: EngineContext, cmd: RunsCommand, pushed: 
   const found = await tracking.findRuns(runQuery(pushed, experiments ? F.in('experiment', experiments) : null));
   const records = applyRunStages(found, pushed.records);
   const now = ctx.now();
-  const staleAfter = o.stale ?? DEFAULT_STALE_SECONDS;
+  const staleAfter = o.stale ?? ctx.staleAfter ?? DEFAULT_STALE_AFTER_SECONDS;
   const rows: Cell[][] = [];
   for (const r of records) {
     const row = runRow(r, now, staleAfter);

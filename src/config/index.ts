@@ -3,6 +3,7 @@ import { isUserName, USER_NAME_RULE } from '../engine/user-name.js';
 import { createRequire } from 'node:module';
 import { homedir, userInfo } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { readOptionValue } from '../../grammar/command-syntax.js';
 import { nearest } from '../../grammar/suggest.js';
 import { MlmodelError } from '../errors.js';
 import {
@@ -150,6 +151,7 @@ export interface Config {
   registries: Record<string, RemoteRegistryConfig>;
   /** The credentials MLflow's own clients take from the environment, for `mlmodel mlflow url=` (docs/commands/mlflow.md). */
   mlflow: MlflowClientConfig;
+  tracking: TrackingConfig;
   origin: {
     home: Origin;
     user: Origin;
@@ -161,6 +163,18 @@ export interface Config {
   /** Every credential in this config, for `redact(text, config.secrets)`. */
   secrets: Secret[];
 }
+
+export interface TrackingConfig {
+  /**
+   * Seconds without a point after which a RUNNING run shows stale (config
+   * `tracking.stale_after`, e.g. `15m`): the writer has stopped sending
+   * without ending its run. `mlmodel runs stale=` overrides it per query.
+   */
+  staleAfter: number;
+}
+
+/** A RUNNING run with no point for 10 minutes shows stale, unless the config or the query says otherwise. */
+export const DEFAULT_STALE_AFTER_SECONDS = 600;
 
 /**
  * What an MLflow client reads from the environment to reach a tracking
@@ -203,7 +217,8 @@ export interface ConfigOptions {
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Keys a config file may hold; anything else is refused so a typo is not silently ignored. */
-const FILE_KEYS = ['user', 'mongodb_url', 'minio_url', 'serving_base', 'model_store', 'connectors', 'registries', 'http'] as const;
+const FILE_KEYS = ['user', 'mongodb_url', 'minio_url', 'serving_base', 'model_store', 'connectors', 'registries', 'http', 'tracking'] as const;
+const TRACKING_KEYS = ['stale_after'] as const;
 const REGISTRY_KEYS = ['home', 'mongodb_url', 'minio_url', 'serving_base'] as const;
 const REGISTRY_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 const HTTP_KEYS = ['tokens', 'admins', 'readers', 'local_roots', 'query_timeout', 'allowed_hosts', 'allowed_origins'] as const;
@@ -219,6 +234,7 @@ interface FileSettings {
   connectors?: Record<string, unknown>;
   registries?: Record<string, unknown>;
   http?: Record<string, unknown>;
+  tracking?: Record<string, unknown>;
 }
 
 /**
@@ -339,6 +355,7 @@ export function loadConfig(env: Env, options: ConfigOptions = {}): Config {
   }
 
   const http = parseHttpSection(file.http ?? {}, configFile ?? 'the config file', env);
+  const tracking = parseTrackingSection(file.tracking ?? {}, configFile ?? 'the config file');
   secrets.push(...http.tokens.keys());
 
   const envText = (v: string | undefined) => (v === undefined || v === '' ? null : v);
@@ -364,6 +381,7 @@ export function loadConfig(env: Env, options: ConfigOptions = {}): Config {
     modelStore: storePick?.value ?? null,
     registries,
     mlflow,
+    tracking,
     origin: {
       home: homeOrigin,
       user: userPick?.origin ?? 'default',
@@ -502,6 +520,12 @@ function readConfigFile(path: string): FileSettings {
       out.http = value;
       continue;
     }
+    if (key === 'tracking') {
+      if (value === null) continue;
+      if (!isPlainObject(value)) throw new MlmodelError('CONFIG_INVALID', `config file ${path}: tracking must be a mapping`, { path });
+      out.tracking = value;
+      continue;
+    }
     if (key === 'registries') {
       if (value === null) continue;
       if (!isPlainObject(value)) throw new MlmodelError('CONFIG_INVALID', `config file ${path}: registries must be a mapping NAME: {home | mongodb_url, minio_url}`, { path });
@@ -520,7 +544,7 @@ function readConfigFile(path: string): FileSettings {
     if (typeof value !== 'string') {
       throw new MlmodelError('CONFIG_INVALID', `config file ${path}: ${key} must be a string`, { path, key });
     }
-    out[key as Exclude<(typeof FILE_KEYS)[number], 'connectors' | 'registries' | 'http'>] = value;
+    out[key as Exclude<(typeof FILE_KEYS)[number], 'connectors' | 'registries' | 'http' | 'tracking'>] = value;
   }
   return out;
 }
@@ -531,6 +555,24 @@ const USER_NAME = { test: isUserName };
  * The `http:` section: tokens (at least 16 characters) → users, admins, absolute local roots, a timeout,
  * and the Host/Origin allow-lists, which MLMODEL_HTTP_ALLOWED_HOSTS / _ORIGINS (comma-separated) replace.
  */
+function parseTrackingSection(section: Record<string, unknown>, where: string): TrackingConfig {
+  for (const key of Object.keys(section)) {
+    if (!(TRACKING_KEYS as readonly string[]).includes(key)) {
+      throw new MlmodelError('CONFIG_INVALID', `${where}: tracking: unknown key ${shownKey(key)}${didYouMean(key, TRACKING_KEYS)}; valid: ${TRACKING_KEYS.join(', ')}`);
+    }
+  }
+  let staleAfter = DEFAULT_STALE_AFTER_SECONDS;
+  if (section.stale_after !== undefined && section.stale_after !== null) {
+    // The same reading as `mlmodel runs stale=`: seconds, or 90s, 15m, 1h, 2d.
+    const read = readOptionValue('stale_after', { type: 'duration' }, String(section.stale_after), () => {
+      throw new Error('no model reference in a duration');
+    });
+    if ('problem' in read) throw new MlmodelError('CONFIG_INVALID', `${where}: tracking.${read.problem}`);
+    staleAfter = read.value as number;
+  }
+  return { staleAfter };
+}
+
 function parseHttpSection(section: Record<string, unknown>, where: string, env: Env): HttpConfig {
   const bad = (msg: string) => new MlmodelError('CONFIG_INVALID', `${where}: http.${msg}`);
   for (const key of Object.keys(section)) {

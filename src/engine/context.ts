@@ -47,6 +47,8 @@ export interface EngineContext {
   newUid(): string;
   /** MLflow's client credentials from the environment, for `mlmodel mlflow url=`; absent: none. */
   readonly mlflow?: MlflowClientConfig;
+  /** Seconds without a point after which a RUNNING run shows stale (config `tracking.stale_after`); absent: the default. */
+  readonly staleAfter?: number;
   /** Where deploys push their version as a bundle (config `model_store`); absent or null: no push. */
   readonly modelStore?: string | null;
   /**

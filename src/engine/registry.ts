@@ -172,6 +172,7 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
       now,
       newUid: randomUUID,
       modelStore: config.modelStore,
+      staleAfter: config.tracking.staleAfter,
       mlflow: config.mlflow,
       background,
     };

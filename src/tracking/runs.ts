@@ -7,6 +7,7 @@
 import type { OptionAssignment } from '../../grammar/ast.js';
 import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
+import { quote } from '../../grammar/index.js';
 import {
   checkKey,
   checkMetricValue,
@@ -113,27 +114,45 @@ export async function endRun(ctx: EngineContext, id: number, status: EndStatus):
   return ended;
 }
 
-/** A free pair's value as a parameter: a number if it reads as one, true/false as a boolean, else text. */
-export function paramValue(text: string): ParamValue {
-  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) && Number.isFinite(Number(text))) return Number(text);
+/**
+ * A run's params, metrics or tags with their names in code-point order: how
+ * every table shows them, whichever store read them and in whatever order
+ * they were logged.
+ */
+export function byName<T>(values: Readonly<Record<string, T>>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const k of Object.keys(values).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) out[k] = values[k]!;
+  return out;
+}
+
+/** A decimal number as a bare word may write it. */
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** A free pair's value as a parameter: a quoted value is text; a bare one a number if it reads as one, true/false a boolean, else text. */
+export function paramValue(text: string, quoted = false): ParamValue {
+  if (quoted) return text;
+  if (NUMBER.test(text) && Number.isFinite(Number(text))) return Number(text);
   if (text === 'true' || text === 'false') return text === 'true';
   return text;
 }
 
-/** A free pair's value as a metric: a finite number, or INVALID_ARGUMENT naming the metric. */
-export function metricValue(key: string, text: string): number {
-  const n = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text.trim()) ? Number(text) : /^[+-]?(nan|inf|infinity)$/i.test(text.trim()) ? Number(text.replace(/inf$/i, 'Infinity')) : undefined;
+/** A free pair's value as a metric: a finite number written bare, or INVALID_ARGUMENT naming the metric. */
+export function metricValue(key: string, text: string, quoted = false): number {
+  if (quoted) {
+    throw new MlmodelError('INVALID_ARGUMENT', `metric ${key}: ${quote(text)} is quoted text, and a metric is a number${NUMBER.test(text.trim()) ? `: write it bare, ${key}=${text.trim()}` : ''}`, { key, value: text });
+  }
+  const n = NUMBER.test(text.trim()) ? Number(text) : /^[+-]?(nan|inf|infinity)$/i.test(text.trim()) ? Number(text.replace(/inf$/i, 'Infinity')) : undefined;
   if (n === undefined) throw new MlmodelError('INVALID_ARGUMENT', `metric ${key}: ${JSON.stringify(text)} is not a number`, { key, value: text });
   return checkMetricValue(key, n);
 }
 
 /** The free pairs as named values, each key checked; a key given twice is refused. */
-export function pairs<T>(what: string, given: readonly OptionAssignment[], read: (key: string, text: string) => T): Record<string, T> {
+export function pairs<T>(what: string, given: readonly OptionAssignment[], read: (key: string, text: string, quoted: boolean) => T): Record<string, T> {
   const out: Record<string, T> = {};
-  for (const { key, value } of given) {
+  for (const { key, value, quoted } of given) {
     checkKey(what, key);
     if (Object.hasOwn(out, key)) throw new MlmodelError('INVALID_ARGUMENT', `${what} ${key} is given twice`, { key });
-    out[key] = read(key, value);
+    out[key] = read(key, value, quoted === true);
   }
   return out;
 }
@@ -143,6 +162,24 @@ export function pairs<T>(what: string, given: readonly OptionAssignment[], read:
  * `{key, value, step?, time?}` (time: ISO 8601 or milliseconds). Every point
  * is checked before anything is written.
  */
+/** The fields a batch point may have. */
+const POINT_FIELDS: readonly string[] = ['key', 'value', 'step', 'time'];
+
+/**
+ * A metric's name: a name (checkKey), and not `step` or `batch`, which are
+ * the options of `log metrics` — `log metrics 3 step=1` could never log a
+ * metric called step, so no entry point may.
+ */
+export function checkMetricName(key: string): string {
+  checkKey('metric', key);
+  if (RESERVED_METRIC_NAMES.includes(key.toLowerCase())) {
+    throw new MlmodelError('INVALID_ARGUMENT', `${key} is not a metric name: step and batch are the options of log metrics`, { key });
+  }
+  return key;
+}
+
+const RESERVED_METRIC_NAMES: readonly string[] = ['step', 'batch'];
+
 export function batchPoints(json: string, defaultStep: number | undefined, at: Date): MetricPoint[] {
   let parsed: unknown;
   try {
@@ -154,13 +191,20 @@ export function batchPoints(json: string, defaultStep: number | undefined, at: D
   return parsed.map((p: unknown, i) => {
     if (typeof p !== 'object' || p === null || Array.isArray(p)) throw new MlmodelError('INVALID_ARGUMENT', `batch point ${i} is not an object`, { index: i });
     const o = p as Record<string, unknown>;
-    const key = checkKey('metric', String(o.key));
+    // A misspelt field ("val", "stpe") would otherwise be dropped and the point stored without it.
+    const unknown = Object.keys(o).find((f) => !POINT_FIELDS.includes(f));
+    if (unknown !== undefined) {
+      throw new MlmodelError('INVALID_ARGUMENT', `batch point ${i} has a field ${JSON.stringify(unknown)}; a point has ${POINT_FIELDS.join(', ')}`, { index: i, field: unknown });
+    }
+    if (typeof o.key !== 'string') throw new MlmodelError('INVALID_ARGUMENT', `batch point ${i}: "key" must be a metric name`, { index: i });
+    const key = checkMetricName(o.key);
     const step = o.step === undefined ? defaultStep : o.step;
     if (step === undefined) throw new MlmodelError('INVALID_ARGUMENT', `batch point ${i} (${key}) has no step, and the command gives none`, { index: i });
     let time = at;
     if (o.time !== undefined) {
       time = new Date(typeof o.time === 'number' || typeof o.time === 'string' ? o.time : NaN);
       if (Number.isNaN(time.getTime())) throw new MlmodelError('INVALID_ARGUMENT', `batch point ${i} (${key}): time is not a date`, { index: i });
+      if (time.getTime() < 0) throw new MlmodelError('INVALID_ARGUMENT', `batch point ${i} (${key}): time is before 1970 (epoch milliseconds are from 0 up)`, { index: i });
     }
     // A JSON string value is a mistake to report, not a number to guess at.
     return { key, step: checkStep(step), value: checkMetricValue(key, o.value), time };

@@ -18,7 +18,14 @@ export function pairsText(what: string, values: Readonly<Record<string, unknown>
   return Object.entries(values)
     .map(([k, v]) => {
       checkKey(what, k);
-      if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') return ` ${k}=${quote(String(v))}`;
+      // A quoted value is text to the language, a bare one a number or boolean: JSON's types are kept.
+      if (typeof v === 'string') return ` ${k}=${quote(v)}`;
+      if (typeof v === 'boolean') return ` ${k}=${v}`;
+      if (typeof v === 'number') {
+        // JSON.parse reads 1e999 as Infinity.
+        if (!Number.isFinite(v)) throw bad(`${what} ${k}: ${v} is not a finite number`);
+        return ` ${k}=${v}`;
+      }
       throw bad(`${what} ${k}: the value must be text, a number or a boolean`);
     })
     .join('');

@@ -10,6 +10,7 @@
  * backends (checkRun, checkPoints, …), so what comes out is what went in and
  * a refused write has written nothing.
  */
+import { quote } from '../../grammar/index.js';
 import { MlmodelError } from '../errors.js';
 import type { Series } from './downsample.js';
 import { isNestedPath, validateFilter, validateSort, withTieBreak, type FieldType, type FilterDoc, type SortSpec } from '../store/filter.js';
@@ -192,6 +193,9 @@ export function checkName(what: string, name: string): string {
 
 /** A step is a whole number from 0 up. */
 export function checkStep(step: unknown): number {
+  if (typeof step === 'number' && Number.isInteger(step) && step > Number.MAX_SAFE_INTEGER) {
+    throw bad(`step ${describe(step)} is too large: a step is at most ${Number.MAX_SAFE_INTEGER}`, { step: describe(step) });
+  }
   if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0) {
     throw bad(`step ${describe(step)} is not a whole number from 0 up`, { step: describe(step) });
   }
@@ -352,7 +356,12 @@ export function checkWritable<R extends RunHead>(id: number, run: R | null, guar
  */
 export function checkParamKept(run: number, key: string, had: ParamValue | undefined, value: ParamValue): void {
   if (had !== undefined && had !== value) {
-    throw new MlmodelError('CONFLICT', `run ${run} already has param ${key}=${String(had)}; a param keeps the value it was first logged with`, { run, param: key });
+    // Written as the language writes it: text quoted, so 5 and '5' read apart.
+    const shown = (v: ParamValue) => (typeof v === 'string' ? quote(v) : String(v));
+    throw new MlmodelError('CONFLICT', `run ${run} already has param ${key}=${shown(had)}, not ${shown(value)}; a param keeps the value it was first logged with`, {
+      run,
+      param: key,
+    });
   }
 }
 

@@ -79,7 +79,7 @@ export function trackingCommandsSuite(env: () => Promise<Env>): void {
 
     const listed = await alice('mlmodel runs mnist');
     expect(column(listed, 'id')).toEqual([id, fast]);
-    expect(listed.rows[0]!.slice(7)).toEqual([4, expect.any(Number), false, { lr: 0.01, epochs: 10, optimizer: 'sgd', batch_size: 64 }, { loss: 0.2, acc: 0.9 }, { team: 'vision' }]);
+    expect(listed.rows[0]!.slice(7)).toEqual([4, expect.any(Date), expect.any(Number), false, { lr: 0.01, epochs: 10, optimizer: 'sgd', batch_size: 64 }, { loss: 0.2, acc: 0.9 }, { team: 'vision' }]);
     // The issue's query: where on a param and a metric, sorted by the metric, limited.
     const best = await alice('mlmodel runs | where params.lr < 0.05 and metrics.acc > 0.85 | sort -metrics.acc | head 5');
     expect(column(best, 'id')).toEqual([other, id]);
@@ -200,6 +200,17 @@ export function trackingCommandsSuite(env: () => Promise<Env>): void {
       [`mlmodel log metrics x${id} step=1 loss=1`, 'INVALID_ARGUMENT', /not a run id/],
       ['mlmodel log metrics 999999 step=1 loss=1', 'NOT_FOUND', /no run 999999/],
       [`mlmodel log params ${id} step=3 lr=1`, 'INVALID_ARGUMENT', /step= and batch= are for log metrics/],
+      // A quoted value is text, and a metric is a number.
+      [`mlmodel log metrics ${id} step=1 loss='0.5'`, 'INVALID_ARGUMENT', /loss: '0.5' is quoted text, and a metric is a number: write it bare, loss=0.5/],
+      // step and batch are the command's options, so no entry point may name a metric so.
+      [`mlmodel log metrics ${id} batch='[{"key":"step","value":1,"step":2}]'`, 'INVALID_ARGUMENT', /step is not a metric name/],
+      [`mlmodel log metrics ${id} batch='[{"key":"loss","val":1,"step":2}]'`, 'INVALID_ARGUMENT', /batch point 0 has a field "val"; a point has key, value, step, time/],
+      [`mlmodel log metrics ${id} batch='[{"key":"loss","value":1,"step":2,"time":-5}]'`, 'INVALID_ARGUMENT', /time is before 1970/],
+      [`mlmodel log metrics ${id} batch='[{"key":7,"value":1,"step":2}]'`, 'INVALID_ARGUMENT', /"key" must be a metric name/],
+      [`mlmodel log metrics ${id} batch='[]'`, 'INVALID_ARGUMENT', /batch= is an empty list/],
+      // Pairs and a batch together could log one metric twice at one step.
+      [`mlmodel log metrics ${id} step=8 loss=1 batch='[{"key":"loss","value":0.4}]'`, 'INVALID_ARGUMENT', /pairs or batch=, not both/],
+      [`mlmodel log metrics ${id} batch='[{"key":"loss","value":1,"step":9007199254740993}]'`, 'INVALID_ARGUMENT', /step 9007199254740992 is too large/],
     ];
     for (const [q, code, message] of cases) {
       const f = await failure(alice(q));
@@ -211,10 +222,13 @@ export function trackingCommandsSuite(env: () => Promise<Env>): void {
     expect((await tracking.metricHistory(id, 'loss')).map((p) => p.value)).toEqual([1]);
     expect(await tracking.metricHistory(id, 'acc')).toEqual([]);
 
-    // A param keeps its first value.
+    // A param keeps its first value; a quoted value is text, so '0.1' is another value than 0.1.
     await alice(`mlmodel log params ${id} lr=0.1`);
     const changed = await failure(alice(`mlmodel log params ${id} lr=0.2 extra=1`));
     expect(changed.code).toBe('CONFLICT');
+    const asText = await failure(alice(`mlmodel log params ${id} lr='0.1'`));
+    expect(asText).toMatchObject({ code: 'CONFLICT' });
+    expect(asText.message).toMatch(/already has param lr=0.1, not '0.1'/);
     expect((await tracking.getRun(id))!.params).toEqual({ lr: 0.1 });
 
     // A run ends once; nothing is logged to an ended run.
@@ -372,12 +386,29 @@ export function trackingCommandsSuite(env: () => Promise<Env>): void {
     expect((await failure(alice(`mlmodel checkpoint add ${id} step=9 type=sklearn path=${good}`))).code).toBe('CONFLICT');
   });
 
+  it('keeps a quoted param as text and a bare one as a number or boolean, and lists params by name', async () => {
+    const id = (await alice(`mlmodel run start experiment=quoting zeta=1 lr='0.01' n="5" m=5 flag=true f2='true'`)).rows[0]![0] as number;
+    const want = { zeta: 1, lr: '0.01', n: '5', m: 5, flag: true, f2: 'true' };
+    expect((await tracking.getRun(id))!.params).toEqual(want);
+    // Text never compares as a number: lr='0.01' is not < 0.1, m=5 is.
+    expect(column(await alice('mlmodel runs quoting | where params.lr < 0.1'), 'id')).toEqual([]);
+    expect(column(await alice('mlmodel runs quoting | where params.m < 6'), 'id')).toEqual([id]);
+    expect(column(await alice("mlmodel runs quoting | where params.n = '5'"), 'id')).toEqual([id]);
+    // The same value as text is a no-op; as a number a CONFLICT.
+    await alice(`mlmodel log params ${id} n='5'`);
+    expect((await failure(alice(`mlmodel log params ${id} n=5`))).code).toBe('CONFLICT');
+    // Every table shows the names in one order, whatever order they were given in.
+    const shown = Object.keys(want).sort();
+    expect(Object.keys((await alice(`mlmodel run start experiment=quoting zeta=1 lr='0.01' n="5" m=5 flag=true f2='true'`)).rows[0]![7] as object)).toEqual(shown);
+    expect(Object.keys(column(await alice(`mlmodel runs quoting | where id = ${id}`), 'params')[0] as object)).toEqual(shown);
+  });
+
   it('matches a boolean param or a text tag with = true / false, in and !=', async () => {
     const yes = (await alice('mlmodel run start experiment=flags nesterov=true')).rows[0]![0] as number;
     const no = (await alice('mlmodel run start experiment=flags nesterov=false')).rows[0]![0] as number;
     const text = (await alice("mlmodel run start experiment=flags nesterov='maybe'")).rows[0]![0] as number;
     await alice(`mlmodel log tags ${text} checked=TRUE`);
-    expect((await alice('mlmodel runs flags')).rows.map((r) => (r[10] as Record<string, unknown>).nesterov)).toEqual([true, false, 'maybe']);
+    expect(column(await alice('mlmodel runs flags'), 'params').map((p) => (p as Record<string, unknown>).nesterov)).toEqual([true, false, 'maybe']);
     expect(column(await alice('mlmodel runs flags | where params.nesterov = true'), 'id')).toEqual([yes]);
     expect(column(await alice("mlmodel runs flags | where params.nesterov = 'FALSE'"), 'id')).toEqual([no]);
     expect(column(await alice('mlmodel runs flags | where params.nesterov != true'), 'id')).toEqual([no, text]);
