@@ -23,6 +23,8 @@ interface Named extends SeriesColumns {
 
 const DEFAULT_WIDTH = 80;
 const MIN_WIDTH = 30;
+/** What marks the cells of the second, third, … series when there is no colour to tell them apart. */
+const MARKS = ['×', '+', '•', '∘', '▪'];
 /** ANSI colours for series, in order. */
 const COLORS = [36, 33, 35, 32, 34, 31];
 /** SVG colours for series, in order. */
@@ -166,6 +168,10 @@ export function renderChart(t: ResultTable, opts: ChartOptions = {}): string {
     }
   });
   const paint = (k: number, s: string) => (opts.color ? `\x1b[${COLORS[k % COLORS.length]}m${s}\x1b[39m` : s);
+  // Without colour, series after the first are drawn with a mark of their own per cell (coarser than
+  // braille dots, but told apart); the legend shows each series' mark.
+  const marked = !opts.color && series.length > 1;
+  const cell = (k: number, dots: number) => (marked && k > 0 ? MARKS[(k - 1) % MARKS.length]! : String.fromCharCode(0x2800 + dots));
   const lines = [title];
   for (let row = 0; row < rows; row++) {
     const label = row === 0 ? labels[0]! : row === Math.floor(rows / 2) ? labels[1]! : row === rows - 1 ? labels[2]! : '';
@@ -173,7 +179,7 @@ export function renderChart(t: ResultTable, opts: ChartOptions = {}): string {
     for (let c = 0; c < cols; c++) {
       // The first series with dots in a cell draws it (an overlap shows the earlier one).
       const k = grids.findIndex((g) => g[row * cols + c]! !== 0);
-      text += k < 0 ? ' ' : paint(k, String.fromCharCode(0x2800 + grids[k]![row * cols + c]!));
+      text += k < 0 ? ' ' : paint(k, cell(k, grids[k]![row * cols + c]!));
     }
     lines.push(`${label.padStart(labelWidth)} ┤${text}`.trimEnd());
   }
@@ -187,7 +193,7 @@ export function renderChart(t: ResultTable, opts: ChartOptions = {}): string {
   place(mid, Math.floor(cols / 2) - Math.floor(mid.length / 2));
   place(right, cols + 1 - right.length);
   lines.push(`${' '.repeat(labelWidth)}${axis.join('')}  ${spec.x}`);
-  lines.push(`${' '.repeat(labelWidth + 2)}${series.map((s, k) => `${paint(k, '━━')} ${terminalText(s.name)}`).join('   ')}`);
+  lines.push(`${' '.repeat(labelWidth + 2)}${series.map((s, k) => `${paint(k, marked ? cell(k, 0x12).repeat(2) : '━━')} ${terminalText(s.name)}`).join('   ')}`);
   return lines.join('\n');
 }
 

@@ -1,5 +1,7 @@
 import { defineCommand, type CommandAst } from './command.js';
 import type { EngineContext } from '../engine/context.js';
+import { nearest } from '../../grammar/suggest.js';
+import { MlmodelError } from '../errors.js';
 import { optionValues } from '../executor/options.js';
 import { col, type Cell, type ResultTable } from '../result/table.js';
 import { parseRunId, readRun } from '../tracking/runs.js';
@@ -33,6 +35,17 @@ export async function executeChart(ctx: EngineContext, cmd: ChartCommand): Promi
   const id = parseRunId(cmd.run);
   const keys = [...new Set(cmd.metrics.map((k) => checkKey('metric', k)))];
   const run = await readRun(ctx, id);
+  // A misspelt name would draw nothing for it under a title that names it.
+  const missing = keys.find((k) => !Object.hasOwn(run.metrics, k));
+  if (missing !== undefined) {
+    const logged = Object.keys(run.metrics).sort();
+    const suggestion = nearest(missing, logged);
+    throw new MlmodelError(
+      'NOT_FOUND',
+      `run ${run.id} has no metric ${missing}${suggestion ? `. Did you mean ${suggestion}?` : ''}${logged.length > 0 ? ` It has ${logged.join(', ')}` : ' It has no metrics yet'}`,
+      { run: run.id, metric: missing, ...(suggestion ? { suggestion } : {}) },
+    );
+  }
   const tracking = await ctx.tracking();
   const rows: Cell[][] = [];
   for (const key of keys) {

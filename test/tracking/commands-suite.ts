@@ -340,6 +340,10 @@ export function trackingCommandsSuite(env: () => Promise<Env>): void {
     expect(steps[0]).toBe(0);
     expect(steps.at(-1)).toBe(9_999);
     expect([...steps].sort((a, b) => a - b)).toEqual(steps);
+    // A name the run never logged draws nothing: it is refused, with the nearest logged name.
+    const misspelt = await failure(alice(`mlmodel chart ${id} loss, los`));
+    expect(misspelt.code).toBe('NOT_FOUND');
+    expect(misspelt.message).toMatch(/has no metric los\. Did you mean loss\? It has loss/);
     const trend = await alice('mlmodel runs charts trend=loss');
     expect(trend.columns.at(-1)).toMatchObject({ name: 'trend', display: 'sparkline' });
     expect(Math.max(...(trend.rows[0]!.at(-1) as number[]))).toBe(99);

@@ -62,4 +62,23 @@ describe('chart renderer', () => {
     const cols = lines[9]!.length - lines[9]!.indexOf('└') - 1;
     for (const d of dots) expect(Math.abs(d / cols - 0.7778)).toBeLessThan(0.05);
   });
+
+  it('tells series apart without colour by a mark of their own, shown in the legend, and by colour when it has one', () => {
+    // loss falls from 1 to 0 while acc rises from 0 to 1: each owns one corner of the plot.
+    const rows: Cell[][] = Array.from({ length: 50 }, (_, i): Cell[][] => [['loss', i, 1 - i / 49], ['acc', i, i / 49]]).flat();
+    const plain = renderChart(table(rows), { width: 60, height: 8 }).split('\n');
+    const plot = (lines: string[]) => lines.slice(1, 9).map((l) => l.slice(l.indexOf('┤') + 1));
+    const firstCell = (l: string) => [...l].find((c) => c !== ' ');
+    // Top row: loss at the left (braille), acc at the right (its mark).
+    const top = plot(plain)[0]!;
+    expect(firstCell(top)!.codePointAt(0)! & 0xff00).toBe(0x2800);
+    expect([...top.trimEnd()].at(-1)).toBe('×');
+    expect(plain.at(-1)).toMatch(/^\s*[\u2800-\u28ff]{2} loss {3}×× acc$/);
+    // With colour the series keep the braille line, and the legend's swatches are coloured.
+    const coloured = renderChart(table(rows), { width: 60, height: 8, color: true });
+    expect(coloured).not.toContain('×');
+    expect(coloured.split('\n').at(-1)).toMatch(/\x1b\[\d+m━━\x1b\[39m loss/);
+    // One series alone needs no mark.
+    expect(renderChart(table(rows.filter((r) => r[0] === 'loss')), { width: 60, height: 8 })).not.toContain('×');
+  });
 });
