@@ -44,17 +44,27 @@ function runFields(run: RunRecord, ranges: Map<string, MetricRange>): Map<string
   return f;
 }
 
-/** A model version that names no run: its recorded parameter and evaluation options stand in. */
-function versionFields(r: ModelRecord): Map<string, JsonValue> {
-  const f = new Map<string, JsonValue>([
-    ['name', `${r.name}@${r.version}`],
-    ['user', r.user],
-  ]);
+/**
+ * A model version's recorded parameter and evaluation options, over `f` (its
+ * run's fields, or none): what the import recorded explicitly wins, as in
+ * summary, so the two never show one version two ways. A recorded
+ * `parameter` replaces the run's params, a recorded `evaluation` its metrics.
+ */
+function versionFields(r: ModelRecord, f = new Map<string, JsonValue>([['user', r.user]])): Map<string, JsonValue> {
+  const drop = (prefix: string) => {
+    for (const k of [...f.keys()]) if (k.startsWith(prefix)) f.delete(k);
+  };
   const parameter = r.options.parameter;
-  if (parameter && typeof parameter === 'object' && !Array.isArray(parameter)) for (const [k, v] of Object.entries(parameter)) f.set(`params.${k}`, v);
+  if (parameter && typeof parameter === 'object' && !Array.isArray(parameter)) {
+    drop('params.');
+    for (const [k, v] of Object.entries(parameter)) f.set(`params.${k}`, v);
+  }
   const evaluation = r.options.evaluation;
-  if (evaluation && typeof evaluation === 'object' && !Array.isArray(evaluation)) for (const [k, v] of Object.entries(evaluation)) f.set(`metrics.${k}.last`, v);
-  return f;
+  if (evaluation && typeof evaluation === 'object' && !Array.isArray(evaluation)) {
+    drop('metrics.');
+    for (const [k, v] of Object.entries(evaluation)) f.set(`metrics.${k}.last`, v);
+  }
+  return f.set('name', `${r.name}@${r.version}`);
 }
 
 async function compared(ctx: EngineContext, item: string): Promise<Compared> {
@@ -69,7 +79,7 @@ async function compared(ctx: EngineContext, item: string): Promise<Compared> {
   const runId = version.options.run;
   if (typeof runId === 'number') {
     const run = await readRun(ctx, runId);
-    return { label: item, fields: runFields(run, await tracking.metricRanges(run.id)) };
+    return { label: item, fields: versionFields(version, runFields(run, await tracking.metricRanges(run.id))) };
   }
   return { label: item, fields: versionFields(version) };
 }

@@ -320,6 +320,12 @@ export function trackingCommandsSuite(env: () => Promise<Env>): void {
     // compare takes model versions, through their runs.
     const t = await alice(`mlmodel compare iris_lr@1, ${id}`);
     expect(t.rows.every((r) => r.at(-1) === false || r[0] === 'name' )).toBe(true);
+    // …and shows what summary shows: version 2's recorded parameter replaces its run's params.
+    const both = new Map((await alice(`mlmodel compare iris_lr@2, ${id}`)).rows.map((r) => [r[0], r.slice(1)]));
+    expect(both.get('name')).toEqual(['iris_lr@2', 'run-' + id, false]);
+    expect(both.get('params.C')).toEqual([2, 1.5, true]);
+    expect(both.get('params.solver')).toEqual([null, 'lbfgs', true]);
+    expect(both.get('metrics.accuracy.last')).toEqual([0.93, 0.93, false]);
   });
 
   it('charts metrics as data, reduced with the extremes kept', async () => {
