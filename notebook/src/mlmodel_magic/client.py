@@ -37,6 +37,8 @@ class QueryError(Exception):
         self.display = display or f"mlmodel: {message} ({code})"
         #: The results of the statements of the cell that ran before the failing one.
         self.results: List[Result] = []
+        #: For a tracking Run.log_batch that failed: how many of its points were written before the failure.
+        self.points_written: Optional[int] = None
 
     def with_results(self, results: List[Result]) -> "QueryError":
         self.results = list(results)
