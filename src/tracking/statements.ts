@@ -7,17 +7,29 @@
  * statement.
  */
 import { quote } from '../../grammar/index.js';
+import { logCommand } from '../commands/log.js';
+import { runCommand } from '../commands/run.js';
+import type { CommandSyntax } from '../../grammar/command-syntax.js';
 import { MlmodelError } from '../errors.js';
 import { checkKey } from './store.js';
 
 const bad = (message: string) => new MlmodelError('INVALID_ARGUMENT', message);
 
-/** ` k='v' …`, each name checked; numbers and booleans keep their text, so the command reads them back as such. */
-export function pairsText(what: string, values: Readonly<Record<string, unknown>>): string {
+/**
+ * ` k='v' …`, each name checked; numbers and booleans keep their text, so the
+ * command reads them back as such. `command` is the one the pairs go into:
+ * a name that is one of its options (`name` in `run start`, `step` in
+ * `log params`) would be read as that option, not as a pair, so it is refused.
+ */
+export function pairsText(what: string, values: Readonly<Record<string, unknown>>, command: { readonly syntax: CommandSyntax }): string {
   if (typeof values !== 'object' || values === null || Array.isArray(values)) throw bad(`${what}s must be an object of name: value`);
+  const options = Object.keys(command.syntax.options ?? {});
   return Object.entries(values)
     .map(([k, v]) => {
       checkKey(what, k);
+      if (options.includes(k.toLowerCase())) {
+        throw bad(`a ${what} cannot be called ${k} here: ${options.join(', ')} ${options.length === 1 ? 'is an option' : 'are options'} of mlmodel ${command.syntax.keywords[0]}`);
+      }
       // A quoted value is text to the language, a bare one a number or boolean: JSON's types are kept.
       if (typeof v === 'string') return ` ${k}=${quote(v)}`;
       if (typeof v === 'boolean') return ` ${k}=${v}`;
@@ -39,15 +51,15 @@ const runId = (id: number) => {
 export function startRunStatement(start: { experiment?: string | undefined; name?: string | undefined; params?: Readonly<Record<string, unknown>> | undefined }): string {
   const experiment = start.experiment === undefined ? '' : ` experiment=${quote(start.experiment)}`;
   const name = start.name === undefined ? '' : ` name=${quote(start.name)}`;
-  return `mlmodel run start${experiment}${name}${pairsText('param', start.params ?? {})}`;
+  return `mlmodel run start${experiment}${name}${pairsText('param', start.params ?? {}, runCommand)}`;
 }
 
 export function logParamsStatement(id: number, params: Readonly<Record<string, unknown>>): string {
-  return `mlmodel log params ${runId(id)}${pairsText('param', params)}`;
+  return `mlmodel log params ${runId(id)}${pairsText('param', params, logCommand)}`;
 }
 
 export function logTagsStatement(id: number, tags: Readonly<Record<string, unknown>>): string {
-  return `mlmodel log tags ${runId(id)}${pairsText('tag', tags)}`;
+  return `mlmodel log tags ${runId(id)}${pairsText('tag', tags, logCommand)}`;
 }
 
 /** A batch of points `{key, value, step?, time?}`, as JSON: the command checks each value and step (a string "0.5" is refused). */

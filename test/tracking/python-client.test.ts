@@ -204,6 +204,7 @@ for (const [mode, { report: reportOf, ask }] of Object.entries(MODES)) {
       expect(e.param_changed.slice(0, 2)).toEqual(['CONFLICT', status(409)]);
       expect(e.bad_param_name.slice(0, 2)).toEqual(['INVALID_ARGUMENT', status(400)]);
       expect(e.bad_param_name[2]).toBe('param name "learning rate" is not allowed: a letter or _ then up to 63 letters, digits, _ or -');
+      expect(e.option_named_param).toEqual(['INVALID_ARGUMENT', status(400), 'a param cannot be called name here: experiment, name, status are options of mlmodel run']);
       // The client's own checks, before anything is sent: NaN, Infinity, text, booleans, a bad metric name.
       expect(e.nan[0]).toBe('ValueError');
       expect(e.nan[2]).toMatch(/not a finite number/);
@@ -267,7 +268,7 @@ describe('the two trackers agree', () => {
     if (!python) return ctx.skip(`no Python: ${unavailable?.message}`);
     // Both registries are fresh and the script starts its runs in the same order: the same ids, the same messages.
     expect(cliReport.run).toBe(report.run);
-    for (const name of ['ended_twice', 'log_after_end', 'bobs_write', 'bobs_end', 'param_changed', 'bad_param_name']) {
+    for (const name of ['ended_twice', 'log_after_end', 'bobs_write', 'bobs_end', 'param_changed', 'bad_param_name', 'option_named_param']) {
       expect([name, cliReport.errors[name][0], cliReport.errors[name][2]]).toEqual([name, report.errors[name][0], report.errors[name][2]]);
     }
   });

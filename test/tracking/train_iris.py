@@ -92,6 +92,8 @@ def expect_error(name, fn):
 done = alice.run(report["run"])
 expect_error("ended_twice", lambda: done.end())
 expect_error("log_after_end", lambda: done.log_metrics({"loss": 0.1}, step=99))
+# A param named like an option of the command it goes into would be read as that option (the run's name).
+expect_error("option_named_param", lambda: alice.start_run(experiment="iris", params={"name": "x"}))
 other = alice.start_run(experiment="iris", name="other")
 expect_error("nan", lambda: other.log_metrics({"loss": float("nan")}, step=0))
 expect_error("infinity", lambda: other.log_metrics({"loss": float("inf")}, step=0))

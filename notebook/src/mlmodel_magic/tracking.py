@@ -233,17 +233,17 @@ class CliTracker(_Tracker):
             text += f" experiment={_quote(experiment)}"
         if name is not None:
             text += f" name={_quote(name)}"
-        return self._one(text + _pairs("param", params))[0]
+        return self._one(text + _pairs("param", params, "run", _RUN_OPTIONS))[0]
 
     def _runs(self, experiments: List[str]) -> List[Dict[str, Any]]:
         where = f" | where experiment in ({', '.join(_quote(e) for e in experiments)})" if experiments else ""
         return self._one("mlmodel runs" + where)
 
     def _log_params(self, run_id: int, params: Dict[str, Any]) -> None:
-        self._one(f"mlmodel log params {_run_id(run_id)}{_pairs('param', params)}")
+        self._one(f"mlmodel log params {_run_id(run_id)}{_pairs('param', params, 'log', _LOG_OPTIONS)}")
 
     def _set_tags(self, run_id: int, tags: Dict[str, str]) -> None:
-        self._one(f"mlmodel log tags {_run_id(run_id)}{_pairs('tag', tags)}")
+        self._one(f"mlmodel log tags {_run_id(run_id)}{_pairs('tag', tags, 'log', _LOG_OPTIONS)}")
 
     def _log_chunks(self, run_id: int, chunks: List[List[Dict[str, Any]]]) -> None:
         rid = _run_id(run_id)
@@ -498,9 +498,21 @@ def _value(v: Any) -> str:
     return _quote(str(v))
 
 
-def _pairs(what: str, values: Mapping[str, Any]) -> str:
+# The options of the commands pairs go into (src/commands/run.ts and log.ts): a pair of that name would be
+# read as the option, so it is refused, as the server's statements.ts pairsText refuses it.
+_RUN_OPTIONS = ("experiment", "name", "status")
+_LOG_OPTIONS = ("step", "batch")
+
+
+def _pairs(what: str, values: Mapping[str, Any], command: str, options: Sequence[str]) -> str:
     """` k=v …`, each name checked (as the server's statements.ts pairsText does) and each value written by _value."""
-    return "".join(f" {_name(what, k)}={_value(v)}" for k, v in values.items())
+    out = []
+    for k, v in values.items():
+        name = _name(what, k)
+        if name.lower() in options:
+            raise QueryError("INVALID_ARGUMENT", f"a {what} cannot be called {name} here: {', '.join(options)} are options of mlmodel {command}")
+        out.append(f" {name}={_value(v)}")
+    return "".join(out)
 
 
 def _run_id(run_id: Any) -> int:
