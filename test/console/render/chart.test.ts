@@ -77,7 +77,8 @@ describe('chart renderer', () => {
     // With colour the series keep the braille line, and the legend's swatches are coloured.
     const coloured = renderChart(table(rows), { width: 60, height: 8, color: true });
     expect(coloured).not.toContain('×');
-    expect(coloured.split('\n').at(-1)).toMatch(/\x1b\[\d+m━━\x1b\[39m loss/);
+    const ESC = String.fromCharCode(27);
+    expect(coloured.split('\n').at(-1)).toMatch(new RegExp(`${ESC}\\[\\d+m━━${ESC}\\[39m loss`));
     // One series alone needs no mark.
     expect(renderChart(table(rows.filter((r) => r[0] === 'loss')), { width: 60, height: 8 })).not.toContain('×');
   });
