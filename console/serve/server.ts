@@ -297,9 +297,16 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
   /**
    * Writes resolve models only among the caller's own ("no model of yours
    * called X"). When a model of that name exists but belongs to someone
-   * else, that is a 403, not a 404.
+   * else, that is a 403, not a 404. Runs likewise: a write to another
+   * user's run is refused by the store as "no run 7 of yours", the
+   * console's words, with the run's owner in its details.
    */
   async function explainNotFound(e: unknown, user: string, query: Query): Promise<unknown> {
+    if (isMlmodelError(e, 'NOT_FOUND')) {
+      const { run, owner } = e.details;
+      if (typeof owner !== 'string' || typeof run !== 'number' || owner === user) return e;
+      return new HttpError(403, 'FORBIDDEN', `run ${run} belongs to ${owner}; only ${owner} or an admin may log to it or end it`, { details: { run, owner } });
+    }
     if (!isMlmodelError(e, 'MODEL_NOT_FOUND')) return e;
     // Only "no model called X" (not "X has no alias A"): its details are the name and perhaps a suggestion.
     const keys = Object.keys(e.details);

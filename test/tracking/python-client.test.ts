@@ -181,9 +181,10 @@ describe('the Python tracking client against a spawned mlmodel serve', () => {
     expect(e.text_value[2]).toMatch(/"0.5" is not a number/);
     expect(e.fractional_step.slice(0, 2)).toEqual(['INVALID_ARGUMENT', 400]);
     expect(e.bad_key.slice(0, 2)).toEqual(['INVALID_ARGUMENT', 400]);
-    expect(e.bobs_write.slice(0, 2)).toEqual(['NOT_FOUND', 404]);
-    expect(e.bobs_write[2]).toMatch(/is alice's/);
-    expect(e.bobs_end.slice(0, 2)).toEqual(['NOT_FOUND', 404]);
+    // Another user's run is 403 over HTTP, as another user's model is (the console says NOT_FOUND).
+    expect(e.bobs_write.slice(0, 2)).toEqual(['FORBIDDEN', 403]);
+    expect(e.bobs_write[2]).toMatch(/belongs to alice/);
+    expect(e.bobs_end.slice(0, 2)).toEqual(['FORBIDDEN', 403]);
     expect(e.param_changed.slice(0, 2)).toEqual(['CONFLICT', 409]);
     const other = await query(`mlmodel runs | where id = ${report.other} | fields status, last_step, metrics, params`, 'alice');
     // The only points that reached it are the two logged after the idle spells (below).
