@@ -6,16 +6,10 @@
  * `POST /query`. This module only translates; it never touches a store.
  * Every name is checked before it is put into the text and every value is
  * quoted, so a request cannot say more than its statement.
- *
- *   POST /runs                       {"experiment", "name", "params": {…}}
- *   GET  /runs?experiment=E…         the runs listing
- *   POST /runs/{id}/params           {"params": {…}}
- *   POST /runs/{id}/tags             {"tags": {…}}
- *   POST /runs/{id}/metrics          {"metrics": [{"key", "value", "step", "time"?}…]} or {"step": N, "values": {…}}
- *   POST /runs/{id}/end              {"status": "FINISHED"|"FAILED"|"KILLED"}
- *   GET  /runs/{id}/metrics/{key}    one metric's history
- *   GET  /runs/{id}/chart?metric=…&points=N   chart data
+ * TRACKING_ENDPOINTS below is the one list of the endpoints: the router and
+ * `mlmodel serve --help` both read it.
  */
+import { runCommand } from '../../src/commands/run.js';
 import { parseRunId } from '../../src/tracking/runs.js';
 import {
   chartStatement,
@@ -37,6 +31,23 @@ export interface TrackingRoute {
   statement(method: string, url: URL, body: Record<string, unknown> | null): string;
 }
 
+/** The parts of a request an endpoint reads: the path's run id and metric name (when its path has them), the query string and the body. */
+interface TrackingRequest {
+  readonly id?: number;
+  readonly key?: string;
+  readonly url: URL;
+  readonly body: Record<string, unknown> | null;
+}
+
+export interface TrackingEndpoint {
+  readonly method: 'GET' | 'POST';
+  /** The path; `{id}` is a run id, `{key}` a metric name. */
+  readonly path: string;
+  /** What it takes and answers, in a line, for `mlmodel serve --help`. */
+  readonly summary: string;
+  statement(req: TrackingRequest): string;
+}
+
 const bad = (message: string) => new HttpError(400, 'BAD_REQUEST', message);
 
 function object(body: Record<string, unknown> | null, field: string, required: boolean): Record<string, unknown> {
@@ -53,59 +64,113 @@ function text(body: Record<string, unknown> | null, field: string): string | und
   return v;
 }
 
+const STATUS = runCommand.syntax.options.status;
+
+/** Every tracking endpoint, in the order help lists them. */
+export const TRACKING_ENDPOINTS: readonly TrackingEndpoint[] = [
+  {
+    method: 'POST',
+    path: '/runs',
+    summary: 'start a run: {"experiment", "name", "params": {…}}',
+    statement: ({ body }) => startRunStatement({ experiment: text(body, 'experiment'), name: text(body, 'name'), params: object(body, 'params', false) }),
+  },
+  {
+    method: 'GET',
+    path: '/runs',
+    summary: 'the runs listing: ?experiment=E…',
+    statement: ({ url }) => runsStatement(url.searchParams.getAll('experiment')),
+  },
+  {
+    method: 'POST',
+    path: '/runs/{id}/params',
+    summary: 'log parameters: {"params": {…}}',
+    statement: ({ id, body }) => logParamsStatement(id!, object(body, 'params', true)),
+  },
+  {
+    method: 'POST',
+    path: '/runs/{id}/tags',
+    summary: 'set tags: {"tags": {…}}',
+    statement: ({ id, body }) => logTagsStatement(id!, object(body, 'tags', true)),
+  },
+  {
+    method: 'POST',
+    path: '/runs/{id}/metrics',
+    summary: 'log metrics: {"metrics": [{"key", "value", "step"}…]} or {"step": N, "values": {…}}',
+    statement({ id, body }) {
+      if (body?.metrics !== undefined) {
+        if (!Array.isArray(body.metrics)) throw bad('"metrics" must be a list of {"key", "value", "step"}');
+        return logMetricsStatement(id!, body.metrics, body.step);
+      }
+      if (body?.step === undefined) throw bad('give "metrics": [{"key", "value", "step"}…], or "step" and "values": {…}');
+      return logValuesStatement(id!, object(body, 'values', true), body.step);
+    },
+  },
+  {
+    method: 'POST',
+    path: '/runs/{id}/end',
+    summary: `end a run: {"status": ${STATUS.values.join('|')}}`,
+    statement: ({ id, body }) => endRunStatement(id!, text(body, 'status')),
+  },
+  {
+    method: 'GET',
+    path: '/runs/{id}/metrics/{key}',
+    summary: "one metric's history",
+    statement: ({ id, key }) => metricStatement(id!, key!),
+  },
+  {
+    method: 'GET',
+    path: '/runs/{id}/chart',
+    summary: 'chart data: ?metric=M&metric=…&points=N',
+    statement({ id, url }) {
+      const points = url.searchParams.get('points');
+      if (points !== null && !/^\d{1,6}$/.test(points)) throw bad('points must be a whole number');
+      const metrics = url.searchParams.getAll('metric');
+      if (metrics.length === 0) throw bad('name the metrics to chart: ?metric=loss&metric=acc');
+      return chartStatement(id!, metrics, points === null ? undefined : Number(points));
+    },
+  },
+];
+
+/** The path's `{id}` and `{key}` when `path` has the shape of `template`, else null (an id or a name that is not one is no route). */
+function match(template: string, path: string): { id?: number; key?: string } | null {
+  const want = template.split('/');
+  const got = path.split('/');
+  if (want.length !== got.length) return null;
+  const found: { id?: number; key?: string } = {};
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i]!;
+    if (w !== '{id}' && w !== '{key}') {
+      if (w !== got[i]) return null;
+      continue;
+    }
+    let segment: string;
+    try {
+      segment = decodeURIComponent(got[i]!);
+    } catch {
+      return null;
+    }
+    try {
+      if (w === '{key}') found.key = checkKey('metric', segment);
+      else found.id = parseRunId(segment);
+    } catch {
+      return null;
+    }
+  }
+  return found;
+}
+
 /** The route a `/runs…` path names, or null when it is not a tracking path. */
 export function trackingRoute(path: string): TrackingRoute | null {
-  if (path === '/runs') {
-    return {
-      methods: ['GET', 'POST'],
-      statement(method, url, body) {
-        if (method === 'GET') return runsStatement(url.searchParams.getAll('experiment'));
-        return startRunStatement({ experiment: text(body, 'experiment'), name: text(body, 'name'), params: object(body, 'params', false) });
-      },
-    };
-  }
-  const m = /^\/runs\/([^/]+)\/(params|tags|metrics|end|chart)(?:\/([^/]+))?$/.exec(path);
-  if (!m) return null;
-  let id: number;
-  let key: string | undefined;
-  try {
-    id = parseRunId(decodeURIComponent(m[1]!));
-    key = m[3] === undefined ? undefined : checkKey('metric', decodeURIComponent(m[3]));
-  } catch {
-    return null;
-  }
-  const what = m[2]!;
-  if (key !== undefined && what !== 'metrics') return null;
-  switch (what) {
-    case 'params':
-      return { methods: ['POST'], statement: (_m, _u, body) => logParamsStatement(id, object(body, 'params', true)) };
-    case 'tags':
-      return { methods: ['POST'], statement: (_m, _u, body) => logTagsStatement(id, object(body, 'tags', true)) };
-    case 'end':
-      return { methods: ['POST'], statement: (_m, _u, body) => endRunStatement(id, text(body, 'status')) };
-    case 'chart':
-      return {
-        methods: ['GET'],
-        statement(_m, url) {
-          const points = url.searchParams.get('points');
-          if (points !== null && !/^\d{1,6}$/.test(points)) throw bad('points must be a whole number');
-          const metrics = url.searchParams.getAll('metric');
-          if (metrics.length === 0) throw bad('name the metrics to chart: ?metric=loss&metric=acc');
-          return chartStatement(id, metrics, points === null ? undefined : Number(points));
-        },
-      };
-    default:
-      if (key !== undefined) return { methods: ['GET'], statement: () => metricStatement(id, key) };
-      return {
-        methods: ['POST'],
-        statement(_m, _u, body) {
-          if (body?.metrics !== undefined) {
-            if (!Array.isArray(body.metrics)) throw bad('"metrics" must be a list of {"key", "value", "step"}');
-            return logMetricsStatement(id, body.metrics, body.step);
-          }
-          if (body?.step === undefined) throw bad('give "metrics": [{"key", "value", "step"}…], or "step" and "values": {…}');
-          return logValuesStatement(id, object(body, 'values', true), body.step);
-        },
-      };
-  }
+  const matched = TRACKING_ENDPOINTS.flatMap((e) => {
+    const parts = match(e.path, path);
+    return parts ? [{ endpoint: e, parts }] : [];
+  });
+  if (matched.length === 0) return null;
+  return {
+    methods: matched.map((m) => m.endpoint.method),
+    statement(method, url, body) {
+      const m = matched.find((x) => x.endpoint.method === method)!;
+      return m.endpoint.statement({ ...m.parts, url, body });
+    },
+  };
 }

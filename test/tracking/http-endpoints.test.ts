@@ -3,6 +3,7 @@
  * with tokens for alice, bob and the admin ops.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TRACKING_ENDPOINTS, trackingRoute } from '../../console/serve/tracking-routes.js';
 import { isMlmodelError } from '../../src/index.js';
 import { call, startHarness, type Harness } from '../http/harness.js';
 
@@ -19,6 +20,9 @@ const start = async (token: 'alice' | 'bob' | 'ops', body: Record<string, unknow
   expect(r.status, JSON.stringify(r.body)).toBe(200);
   return r.body.results[0][0] as number;
 };
+
+/** A request of the endpoint's method to its path, with a run id and metric name put in. */
+const pathOf = (path: string, id: number) => path.replace('{id}', String(id)).replace('{key}', 'loss');
 
 describe('another user’s run', () => {
   it('is 403 FORBIDDEN over HTTP, naming the owner, for every write; the console keeps its NOT_FOUND', async () => {
@@ -53,5 +57,18 @@ describe('another user’s run', () => {
     expect((await call(h, 'POST', `/runs/${id}/tags`, { token: 'ops', body: { tags: { seen: 'ops' } } })).status).toBe(200);
     const t = await h.registry.run(`mlmodel runs | where id = ${id} | fields status, metrics, params, tags`, { user: 'root' });
     expect(t.rows).toEqual([['RUNNING', {}, {}, { seen: 'ops' }]]);
+  });
+});
+
+describe('the route table', () => {
+  it('routes every endpoint it lists, by its method', () => {
+    for (const e of TRACKING_ENDPOINTS) {
+      const route = trackingRoute(pathOf(e.path, 7));
+      expect(route?.methods, `${e.method} ${e.path}`).toContain(e.method);
+    }
+    // A path's methods are exactly the endpoints listed for it.
+    expect(trackingRoute('/runs')?.methods).toEqual(TRACKING_ENDPOINTS.filter((e) => e.path === '/runs').map((e) => e.method));
+    expect(trackingRoute('/runs/0')).toBeNull();
+    expect(trackingRoute('/runs/7/nothing')).toBeNull();
   });
 });
