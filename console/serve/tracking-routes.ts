@@ -8,8 +8,19 @@
  * quoted, so a request cannot say more than its statement.
  * TRACKING_ENDPOINTS below is the one list of the endpoints: the router and
  * `mlmodel serve --help` both read it.
+ *
+ * What the route checks itself is what a JSON caller could not otherwise
+ * make sense of: a number JSON cannot hold, an empty list, an option value
+ * the statement's parser would refuse with a position in text the caller
+ * never wrote. It answers 400 BAD_REQUEST for a request of the wrong shape,
+ * INVALID_ARGUMENT for a value the language refuses.
  */
+import type { CommandSyntax, OptionValues } from '../../grammar/command-syntax.js';
+import { chartCommand } from '../../src/commands/chart.js';
+import type { CommandModule } from '../../src/commands/command.js';
 import { runCommand } from '../../src/commands/run.js';
+import { MlmodelError } from '../../src/errors.js';
+import { optionValues } from '../../src/executor/options.js';
 import { parseRunId } from '../../src/tracking/runs.js';
 import {
   chartStatement,
@@ -22,7 +33,6 @@ import {
   runsStatement,
   startRunStatement,
 } from '../../src/tracking/statements.js';
-import { checkKey } from '../../src/tracking/store.js';
 import { HttpError } from './errors.js';
 
 export interface TrackingRoute {
@@ -49,6 +59,7 @@ export interface TrackingEndpoint {
 }
 
 const bad = (message: string) => new HttpError(400, 'BAD_REQUEST', message);
+const invalid = (message: string, details: Record<string, unknown> = {}) => new MlmodelError('INVALID_ARGUMENT', message, details);
 
 function object(body: Record<string, unknown> | null, field: string, required: boolean): Record<string, unknown> {
   const v = body?.[field];
@@ -64,6 +75,54 @@ function text(body: Record<string, unknown> | null, field: string): string | und
   return v;
 }
 
+/**
+ * A number JSON.parse read as ±Infinity (`1e999`) is refused here: the
+ * statement carries values as JSON, where it would turn into null and be
+ * reported as "null is not a number".
+ */
+function finite(what: string, v: unknown): void {
+  if (typeof v === 'number' && !Number.isFinite(v)) throw invalid(`${what}: ${String(v)} is not a finite number`, { value: String(v) });
+}
+
+/** name: value pairs (params, tags), each value finite if a number; at least one when `required`. */
+function pairs(body: Record<string, unknown> | null, field: string, what: string, required: boolean): Record<string, unknown> {
+  const values = object(body, field, required);
+  if (required && Object.keys(values).length === 0) throw invalid(`"${field}" is empty: give at least one "name": value`);
+  for (const [k, v] of Object.entries(values)) finite(`${what} ${k}`, v);
+  return values;
+}
+
+/** Batch points as sent; the command checks the rest of each point (its key, a string value, a fractional step). */
+function points(list: readonly unknown[]): readonly unknown[] {
+  if (list.length === 0) throw invalid('"metrics" is empty: give at least one {"key", "value", "step"}');
+  list.forEach((p, i) => {
+    if (typeof p !== 'object' || p === null) return;
+    const o = p as Record<string, unknown>;
+    const what = typeof o.key === 'string' ? `metric ${o.key}` : `metrics[${i}]`;
+    finite(what, o.value);
+    finite(`${what}, step`, o.step);
+    finite(`${what}, time`, o.time);
+  });
+  return list;
+}
+
+/**
+ * A request's text read as `command`'s option `key` is read (its type, its
+ * range, an enum's case): the one reading the statement's parser applies,
+ * here before the statement is written, so that a bad value is refused
+ * naming the request's field.
+ */
+function option<S extends CommandSyntax, K extends keyof OptionValues<S> & string>(command: CommandModule<S>, key: K, value: string): OptionValues<S>[K] {
+  return optionValues(command.syntax, [{ key, value }])[key];
+}
+
+/** A query parameter given at most once. */
+function param(url: URL, name: string): string | undefined {
+  const all = url.searchParams.getAll(name);
+  if (all.length > 1) throw bad(`${name}= is given ${all.length} times; give it once`);
+  return all[0];
+}
+
 const STATUS = runCommand.syntax.options.status;
 
 /** Every tracking endpoint, in the order help lists them. */
@@ -72,7 +131,7 @@ export const TRACKING_ENDPOINTS: readonly TrackingEndpoint[] = [
     method: 'POST',
     path: '/runs',
     summary: 'start a run: {"experiment", "name", "params": {…}}',
-    statement: ({ body }) => startRunStatement({ experiment: text(body, 'experiment'), name: text(body, 'name'), params: object(body, 'params', false) }),
+    statement: ({ body }) => startRunStatement({ experiment: text(body, 'experiment'), name: text(body, 'name'), params: pairs(body, 'params', 'param', false) }),
   },
   {
     method: 'GET',
@@ -84,13 +143,13 @@ export const TRACKING_ENDPOINTS: readonly TrackingEndpoint[] = [
     method: 'POST',
     path: '/runs/{id}/params',
     summary: 'log parameters: {"params": {…}}',
-    statement: ({ id, body }) => logParamsStatement(id!, object(body, 'params', true)),
+    statement: ({ id, body }) => logParamsStatement(id!, pairs(body, 'params', 'param', true)),
   },
   {
     method: 'POST',
     path: '/runs/{id}/tags',
     summary: 'set tags: {"tags": {…}}',
-    statement: ({ id, body }) => logTagsStatement(id!, object(body, 'tags', true)),
+    statement: ({ id, body }) => logTagsStatement(id!, pairs(body, 'tags', 'tag', true)),
   },
   {
     method: 'POST',
@@ -99,22 +158,38 @@ export const TRACKING_ENDPOINTS: readonly TrackingEndpoint[] = [
     statement({ id, body }) {
       if (body?.metrics !== undefined) {
         if (!Array.isArray(body.metrics)) throw bad('"metrics" must be a list of {"key", "value", "step"}');
-        return logMetricsStatement(id!, body.metrics, body.step);
+        finite('"step"', body.step);
+        return logMetricsStatement(id!, points(body.metrics), body.step);
       }
       if (body?.step === undefined) throw bad('give "metrics": [{"key", "value", "step"}…], or "step" and "values": {…}');
-      return logValuesStatement(id!, object(body, 'values', true), body.step);
+      finite('"step"', body.step);
+      const values = object(body, 'values', true);
+      if (Object.keys(values).length === 0) throw invalid('"values" is empty: give at least one "name": number');
+      for (const [k, v] of Object.entries(values)) finite(`metric ${k}`, v);
+      return logValuesStatement(id!, values, body.step);
     },
   },
   {
     method: 'POST',
     path: '/runs/{id}/end',
     summary: `end a run: {"status": ${STATUS.values.join('|')}}`,
-    statement: ({ id, body }) => endRunStatement(id!, text(body, 'status')),
+    statement({ id, body }) {
+      const given = text(body, 'status');
+      if (given === undefined) return endRunStatement(id!);
+      let status: string | undefined;
+      try {
+        status = option(runCommand, 'status', given);
+      } catch {
+        throw invalid(`"status" must be one of ${STATUS.values.join(', ')}, not ${JSON.stringify(given)}`, { valid: [...STATUS.values] });
+      }
+      return endRunStatement(id!, status);
+    },
   },
   {
     method: 'GET',
     path: '/runs/{id}/metrics/{key}',
     summary: "one metric's history",
+    // The name is checked by the statement: an invalid one is a 400 saying why, not an unknown route.
     statement: ({ id, key }) => metricStatement(id!, key!),
   },
   {
@@ -122,16 +197,15 @@ export const TRACKING_ENDPOINTS: readonly TrackingEndpoint[] = [
     path: '/runs/{id}/chart',
     summary: 'chart data: ?metric=M&metric=…&points=N',
     statement({ id, url }) {
-      const points = url.searchParams.get('points');
-      if (points !== null && !/^\d{1,6}$/.test(points)) throw bad('points must be a whole number');
+      const given = param(url, 'points');
       const metrics = url.searchParams.getAll('metric');
       if (metrics.length === 0) throw bad('name the metrics to chart: ?metric=loss&metric=acc');
-      return chartStatement(id!, metrics, points === null ? undefined : Number(points));
+      return chartStatement(id!, metrics, given === undefined ? undefined : option(chartCommand, 'points', given));
     },
   },
 ];
 
-/** The path's `{id}` and `{key}` when `path` has the shape of `template`, else null (an id or a name that is not one is no route). */
+/** The path's `{id}` and `{key}` when `path` has the shape of `template`, else null (an id that is not one is no route). */
 function match(template: string, path: string): { id?: number; key?: string } | null {
   const want = template.split('/');
   const got = path.split('/');
@@ -149,9 +223,12 @@ function match(template: string, path: string): { id?: number; key?: string } | 
     } catch {
       return null;
     }
+    if (w === '{key}') {
+      found.key = segment;
+      continue;
+    }
     try {
-      if (w === '{key}') found.key = checkKey('metric', segment);
-      else found.id = parseRunId(segment);
+      found.id = parseRunId(segment);
     } catch {
       return null;
     }

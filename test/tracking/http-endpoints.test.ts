@@ -4,6 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRACKING_ENDPOINTS, trackingRoute } from '../../console/serve/tracking-routes.js';
+import { chartCommand } from '../../src/commands/chart.js';
+import { runCommand } from '../../src/commands/run.js';
 import { isMlmodelError } from '../../src/index.js';
 import { call, startHarness, type Harness } from '../http/harness.js';
 
@@ -57,6 +59,75 @@ describe('another user’s run', () => {
     expect((await call(h, 'POST', `/runs/${id}/tags`, { token: 'ops', body: { tags: { seen: 'ops' } } })).status).toBe(200);
     const t = await h.registry.run(`mlmodel runs | where id = ${id} | fields status, metrics, params, tags`, { user: 'root' });
     expect(t.rows).toEqual([['RUNNING', {}, {}, { seen: 'ops' }]]);
+  });
+});
+
+describe('errors a JSON caller can act on', () => {
+  it('refuses numbers JSON cannot hold, naming the value as sent, not as null', async () => {
+    const id = await start('alice', { experiment: 'finite' });
+    // Raw bodies: JSON.stringify would turn Infinity into null before it left.
+    const cases: Array<[string, string, string]> = [
+      [`/runs/${id}/metrics`, '{"step": 3, "values": {"loss": 1e999}}', 'metric loss: Infinity is not a finite number'],
+      [`/runs/${id}/metrics`, '{"metrics": [{"key": "loss", "value": -1e999, "step": 0}]}', 'metric loss: -Infinity is not a finite number'],
+      [`/runs/${id}/metrics`, '{"metrics": [{"key": "loss", "value": 1, "step": 1e999}]}', 'metric loss, step: Infinity is not a finite number'],
+      [`/runs/${id}/metrics`, '{"step": 1e999, "values": {"loss": 1}}', '"step": Infinity is not a finite number'],
+      [`/runs/${id}/params`, '{"params": {"lr": 1e999}}', 'param lr: Infinity is not a finite number'],
+      ['/runs', '{"experiment": "finite", "params": {"lr": -1e999}}', 'param lr: -Infinity is not a finite number'],
+    ];
+    for (const [path, raw, message] of cases) {
+      const r = await call(h, 'POST', path, { token: 'alice', raw });
+      expect([r.status, r.body.error?.code, r.body.message], raw).toEqual([400, 'INVALID_ARGUMENT', message]);
+    }
+    const t = await h.registry.run(`mlmodel runs finite | fields id, metrics, params`, { user: 'root' });
+    expect(t.rows).toEqual([[id, {}, {}]]);
+  });
+
+  it('says what an empty request lacks in the API’s terms, not the console’s', async () => {
+    const id = await start('alice', { experiment: 'empty' });
+    const cases: Array<[string, unknown, RegExp]> = [
+      [`/runs/${id}/metrics`, { metrics: [] }, /^"metrics" is empty: give at least one \{"key", "value", "step"\}$/],
+      [`/runs/${id}/metrics`, { step: 3, values: {} }, /^"values" is empty/],
+      [`/runs/${id}/params`, { params: {} }, /^"params" is empty/],
+      [`/runs/${id}/tags`, { tags: {} }, /^"tags" is empty/],
+    ];
+    for (const [path, body, message] of cases) {
+      const r = await call(h, 'POST', path, { token: 'alice', body });
+      expect([r.status, r.body.error?.code], JSON.stringify(body)).toEqual([400, 'INVALID_ARGUMENT']);
+      expect(r.body.message).toMatch(message);
+      expect(r.body.message).not.toMatch(/mlmodel|=/);
+    }
+  });
+
+  it('checks status and points as the commands read them, before any statement: a field named, no parse position', async () => {
+    const id = await start('alice', { experiment: 'options' });
+    const done = await call(h, 'POST', `/runs/${id}/end`, { token: 'alice', body: { status: 'DONE' } });
+    expect([done.status, done.body.error.code]).toEqual([400, 'INVALID_ARGUMENT']);
+    expect(done.body.message).toBe(`"status" must be one of ${runCommand.syntax.options.status.values.join(', ')}, not "DONE"`);
+    expect(done.body.error.line).toBeUndefined();
+    const { min, max } = chartCommand.syntax.options.points;
+    for (const points of [String(min - 1), String(max + 1), 'abc', '1.5']) {
+      const r = await call(h, 'GET', `/runs/${id}/chart?metric=loss&points=${points}`, { token: 'alice' });
+      expect([r.status, r.body.error?.code], `points=${points}`).toEqual([400, 'INVALID_ARGUMENT']);
+      expect(r.body.message, `points=${points}`).toMatch(new RegExp(`^points=${points.replace('.', '\\.')} is `));
+      expect(r.body.error.line).toBeUndefined();
+    }
+    for (const points of [min, max]) {
+      expect((await call(h, 'GET', `/runs/${id}/chart?metric=loss&points=${points}`, { token: 'alice' })).status, `points=${points}`).toBe(200);
+    }
+    // The language's case rule: any case of a status is that status.
+    const ended = await call(h, 'POST', `/runs/${id}/end`, { token: 'alice', body: { status: 'failed' } });
+    expect(ended.status, JSON.stringify(ended.body)).toBe(200);
+    expect(ended.body.results[0][4]).toBe('FAILED');
+  });
+
+  it('answers an invalid metric name in the path with 400 and why, not as an unknown route', async () => {
+    const id = await start('alice', { experiment: 'names' });
+    const r = await call(h, 'GET', `/runs/${id}/metrics/bad.key`, { token: 'alice' });
+    expect([r.status, r.body.error.code]).toEqual([400, 'INVALID_ARGUMENT']);
+    expect(r.body.message).toMatch(/^metric name "bad\.key" is not allowed: /);
+    // Paths of no route's shape are still unknown.
+    expect((await call(h, 'GET', `/runs/${id}/metrics/loss/more`, { token: 'alice' })).body.error.code).toBe('ROUTE_NOT_FOUND');
+    expect((await call(h, 'GET', `/runs/${id}/params/loss`, { token: 'alice' })).body.error.code).toBe('ROUTE_NOT_FOUND');
   });
 });
 
