@@ -380,13 +380,14 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
         case 'tracking': {
           // Training code's endpoints (tracking-routes.ts): the request becomes one statement, run like POST /query's.
           const body = req.method === 'POST' ? await readJsonBody(req, maxBody, 'a JSON object') : null;
-          const text = r.tracking!.statement(req.method ?? 'GET', url, body);
-          const query = permitted(user, parse(text));
+          const st = r.tracking!.statement(req.method ?? 'GET', url, body);
+          const query = permitted(user, parse(st.text));
           const ac = new AbortController();
           res.once('close', () => {
             if (!res.writableEnded) ac.abort(new Error('client went away'));
           });
-          const table = await runQuery(user, text, query, ac);
+          const table = await runQuery(user, st.text, query, ac);
+          if (st.none && table.rows.length === 0) throw st.none();
           send(res, 200, { ...resultBody(table.columns, table.rows.length, 0, table.rows), ...(table.chart ? { chart: table.chart } : {}) });
           break;
         }

@@ -19,6 +19,7 @@ import type { CommandSyntax, OptionValues } from '../../grammar/command-syntax.j
 import { chartCommand } from '../../src/commands/chart.js';
 import type { CommandModule } from '../../src/commands/command.js';
 import { runCommand } from '../../src/commands/run.js';
+import { runsCommand } from '../../src/commands/runs.js';
 import { MlmodelError } from '../../src/errors.js';
 import { optionValues } from '../../src/executor/options.js';
 import { parseRunId } from '../../src/tracking/runs.js';
@@ -31,14 +32,21 @@ import {
   logValuesStatement,
   metricStatement,
   runsStatement,
+  runStatement,
   startRunStatement,
 } from '../../src/tracking/statements.js';
 import { HttpError } from './errors.js';
 
+/** What a request becomes: the statement, and, for one that answers one row, what no row means. */
+export interface TrackingStatement {
+  readonly text: string;
+  readonly none?: () => Error;
+}
+
 export interface TrackingRoute {
   readonly methods: readonly string[];
   /** The statement for a request with this method, query string and JSON body. */
-  statement(method: string, url: URL, body: Record<string, unknown> | null): string;
+  statement(method: string, url: URL, body: Record<string, unknown> | null): TrackingStatement;
 }
 
 /** The parts of a request an endpoint reads: the path's run id and metric name (when its path has them), the query string and the body. */
@@ -56,6 +64,8 @@ export interface TrackingEndpoint {
   /** What it takes and answers, in a line, for `mlmodel serve --help`. */
   readonly summary: string;
   statement(req: TrackingRequest): string;
+  /** For an endpoint whose statement answers one row: the error when there is none (GET /runs/{id} of no run). */
+  none?(req: TrackingRequest): Error;
 }
 
 const bad = (message: string) => new HttpError(400, 'BAD_REQUEST', message);
@@ -123,6 +133,13 @@ function param(url: URL, name: string): string | undefined {
   return all[0];
 }
 
+/** `stale=` of GET /runs and /runs/{id}, checked as the runs command reads it and passed on as typed. */
+function stale(url: URL): string | undefined {
+  const s = param(url, 'stale');
+  if (s !== undefined) option(runsCommand, 'stale', s);
+  return s;
+}
+
 const STATUS = runCommand.syntax.options.status;
 
 /** Every tracking endpoint, in the order help lists them. */
@@ -136,8 +153,15 @@ export const TRACKING_ENDPOINTS: readonly TrackingEndpoint[] = [
   {
     method: 'GET',
     path: '/runs',
-    summary: 'the runs listing: ?experiment=E…',
-    statement: ({ url }) => runsStatement(url.searchParams.getAll('experiment')),
+    summary: 'the runs listing: ?experiment=E…&stale=10m',
+    statement: ({ url }) => runsStatement(url.searchParams.getAll('experiment'), stale(url)),
+  },
+  {
+    method: 'GET',
+    path: '/runs/{id}',
+    summary: 'one run, as the listing shows it: ?stale=10m',
+    statement: ({ id, url }) => runStatement(id!, stale(url)),
+    none: ({ id }) => new MlmodelError('NOT_FOUND', `no run ${id}`, { run: id }),
   },
   {
     method: 'POST',
@@ -246,8 +270,10 @@ export function trackingRoute(path: string): TrackingRoute | null {
   return {
     methods: matched.map((m) => m.endpoint.method),
     statement(method, url, body) {
-      const m = matched.find((x) => x.endpoint.method === method)!;
-      return m.endpoint.statement({ ...m.parts, url, body });
+      const { endpoint, parts } = matched.find((x) => x.endpoint.method === method)!;
+      const req = { ...parts, url, body };
+      const none = endpoint.none;
+      return { text: endpoint.statement(req), ...(none ? { none: () => none(req) } : {}) };
     },
   };
 }

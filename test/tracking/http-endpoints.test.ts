@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRACKING_ENDPOINTS, trackingRoute } from '../../console/serve/tracking-routes.js';
 import { chartCommand } from '../../src/commands/chart.js';
 import { runCommand } from '../../src/commands/run.js';
+import { RUNS_COLUMNS } from '../../src/commands/runs.js';
 import { isMlmodelError } from '../../src/index.js';
 import { call, startHarness, type Harness } from '../http/harness.js';
 
@@ -128,6 +129,45 @@ describe('errors a JSON caller can act on', () => {
     // Paths of no route's shape are still unknown.
     expect((await call(h, 'GET', `/runs/${id}/metrics/loss/more`, { token: 'alice' })).body.error.code).toBe('ROUTE_NOT_FOUND');
     expect((await call(h, 'GET', `/runs/${id}/params/loss`, { token: 'alice' })).body.error.code).toBe('ROUTE_NOT_FOUND');
+  });
+});
+
+describe('GET /runs/{id} and stale=', () => {
+  it('answers one run with the listing’s columns, and 404 for a run nobody has', async () => {
+    const id = await start('alice', { experiment: 'one', name: 'single', params: { lr: 0.5 } });
+    await start('alice', { experiment: 'one' });
+    const r = await call(h, 'GET', `/runs/${id}`, { token: 'bob' });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.fields.map((f: { name: string }) => f.name)).toEqual(RUNS_COLUMNS.map((c) => c.name));
+    expect(r.body.results).toHaveLength(1);
+    const listed = await call(h, 'GET', '/runs?experiment=one', { token: 'bob' });
+    expect(listed.body.fields).toEqual(r.body.fields);
+    const row = listed.body.results.find((x: unknown[]) => x[0] === id);
+    // idle is measured at each request; the rest is the same row.
+    const idle = RUNS_COLUMNS.findIndex((c) => c.name === 'idle');
+    expect(r.body.results[0].filter((_: unknown, i: number) => i !== idle)).toEqual(row.filter((_: unknown, i: number) => i !== idle));
+    expect(r.body.results[0].slice(0, 5)).toEqual([id, 'one', 'single', 'alice', 'RUNNING']);
+    const none = await call(h, 'GET', '/runs/999999', { token: 'bob' });
+    expect([none.status, none.body.error.code, none.body.message]).toEqual([404, 'NOT_FOUND', 'no run 999999']);
+    expect((await call(h, 'POST', `/runs/${id}`, { token: 'alice', body: {} })).status).toBe(405);
+  });
+
+  it('takes stale= on the listing and on one run, read as the runs command reads it', async () => {
+    const id = await start('alice', { experiment: 'stale' });
+    await new Promise((r) => setTimeout(r, 20));
+    const stale = RUNS_COLUMNS.findIndex((c) => c.name === 'stale');
+    const listing = async (q: string) => (await call(h, 'GET', `/runs?experiment=stale&${q}`, { token: 'bob' })).body.results.map((x: unknown[]) => x[stale]);
+    expect(await listing('stale=0')).toEqual([true]);
+    expect(await listing('stale=1h')).toEqual([false]);
+    expect((await call(h, 'GET', `/runs/${id}?stale=0`, { token: 'bob' })).body.results[0][stale]).toBe(true);
+    expect((await call(h, 'GET', `/runs/${id}?stale=1d`, { token: 'bob' })).body.results[0][stale]).toBe(false);
+    for (const path of ['/runs?stale=soon', `/runs/${id}?stale=-1`]) {
+      const r = await call(h, 'GET', path, { token: 'bob' });
+      expect([r.status, r.body.error.code], path).toEqual([400, 'INVALID_ARGUMENT']);
+      expect(r.body.message, path).toMatch(/^stale=\S+ is not a duration/);
+    }
+    const twice = await call(h, 'GET', '/runs?stale=1m&stale=2m', { token: 'bob' });
+    expect([twice.status, twice.body.error.code]).toEqual([400, 'BAD_REQUEST']);
   });
 });
 
