@@ -27,7 +27,8 @@ async function serveUsage(): Promise<string> {
     GET  /ui/                                  the web page: models, runs, charts (docs/web.md)
   the endpoints training code logs runs through (see docs/tracking.md):
 ${tracking}
-  and, with --predict-port, predictions from every deployed onnx model
+  An admin acts as another user with "user": NAME in a POST body, or user=NAME on a GET.
+  And, with --predict-port, predictions from every deployed onnx model
   (see docs/serving.md):
     /v1/models/NAME…       TensorFlow Serving's REST API (:predict, metadata)
     /v2/…                  KServe's Open Inference Protocol v2 (/infer)

@@ -379,7 +379,9 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
         }
         case 'tracking': {
           // Training code's endpoints (tracking-routes.ts): the request becomes one statement, run like POST /query's.
+          // Acting as another user as on POST /query: "user" in a POST's body, user= in a GET's query string.
           const body = req.method === 'POST' ? await readJsonBody(req, maxBody, 'a JSON object') : null;
+          user = actAs(user, body !== null ? (body.user as string | undefined) : queryUser(url));
           const st = r.tracking!.statement(req.method ?? 'GET', url, body);
           const query = permitted(user, parse(st.text));
           const ac = new AbortController();
@@ -597,6 +599,13 @@ async function readScriptRequest(req: IncomingMessage, max: number): Promise<Scr
   if (typeof b.script !== 'string') throw new HttpError(400, 'BAD_REQUEST', '"script" must be a string holding statements');
   if (b.implicitCommand !== undefined && typeof b.implicitCommand !== 'boolean') throw new HttpError(400, 'BAD_REQUEST', '"implicitCommand" must be true or false');
   return { script: b.script, implicitCommand: b.implicitCommand === true, ...(b.user !== undefined ? { user: b.user as string } : {}) };
+}
+
+/** `user=` of a GET, the user to act as: at most one. */
+function queryUser(url: URL): string | undefined {
+  const all = url.searchParams.getAll('user');
+  if (all.length > 1) throw new HttpError(400, 'BAD_REQUEST', `user= is given ${all.length} times; give it once`);
+  return all[0];
 }
 
 function intParam(url: URL, name: string, min: number): number | null {

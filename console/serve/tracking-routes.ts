@@ -2,12 +2,12 @@
  * The HTTP endpoints training code logs through (docs/tracking.md): each
  * request becomes one statement of the language — `mlmodel run start`,
  * `mlmodel log metrics ID batch='[…]'`, `mlmodel chart …` — run by the same
- * run loop, with the same authentication, read-only rule and time limit as
- * `POST /query`. This module only translates; it never touches a store.
- * Every name is checked before it is put into the text and every value is
- * quoted, so a request cannot say more than its statement.
- * TRACKING_ENDPOINTS below is the one list of the endpoints: the router and
- * `mlmodel serve --help` both read it.
+ * run loop, with the same authentication, read-only rule, acting as another
+ * user (server.ts) and time limit as `POST /query`. This module only
+ * translates; it never touches a store. Every name is checked before it is
+ * put into the text and every value is quoted, so a request cannot say
+ * more than its statement. TRACKING_ENDPOINTS below is the one list of the
+ * endpoints: the router and `mlmodel serve --help` both read it.
  *
  * What the route checks itself is what a JSON caller could not otherwise
  * make sense of: a number JSON cannot hold, an empty list, an option value

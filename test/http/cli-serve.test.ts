@@ -142,5 +142,6 @@ describe('mlmodel serve', () => {
       expect(line, `${e.method} ${e.path}`).toBeDefined();
       expect(line!.endsWith(`  ${e.summary}`), line).toBe(true);
     }
+    expect(help.stdout).toContain('"user": NAME in a POST body, or user=NAME on a GET');
   });
 });

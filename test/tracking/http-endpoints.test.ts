@@ -8,11 +8,12 @@ import { chartCommand } from '../../src/commands/chart.js';
 import { runCommand } from '../../src/commands/run.js';
 import { RUNS_COLUMNS } from '../../src/commands/runs.js';
 import { isMlmodelError } from '../../src/index.js';
-import { call, startHarness, type Harness } from '../http/harness.js';
+import { call, startHarness, type Harness, type Reply } from '../http/harness.js';
 
 let h: Harness;
+const logLines: string[] = [];
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ server: { log: (line) => logLines.push(line) } });
 });
 afterAll(async () => {
   await h?.close();
@@ -24,8 +25,54 @@ const start = async (token: 'alice' | 'bob' | 'ops', body: Record<string, unknow
   return r.body.results[0][0] as number;
 };
 
+const ownerOf = async (id: number) => (await h.registry.run(`mlmodel runs | where id = ${id} | fields user`, { user: 'root' })).rows[0]?.[0];
+
 /** A request of the endpoint's method to its path, with a run id and metric name put in. */
 const pathOf = (path: string, id: number) => path.replace('{id}', String(id)).replace('{key}', 'loss');
+
+describe('acting as another user', () => {
+  it('an admin acts as the user named in a POST body: the run is that user’s', async () => {
+    const id = await start('ops', { experiment: 'acting', user: 'alice' });
+    expect(await ownerOf(id)).toBe('alice');
+    // alice may now log to it and end it as her own.
+    expect((await call(h, 'POST', `/runs/${id}/metrics`, { token: 'alice', body: { step: 0, values: { loss: 1 } } })).status).toBe(200);
+    // The admin acting as carol is carol, who may not write to alice's run: the identity was switched, not just recorded.
+    const asCarol = await call(h, 'POST', `/runs/${id}/end`, { token: 'ops', body: { user: 'carol' } });
+    expect([asCarol.status, asCarol.body.error.code]).toEqual([403, 'FORBIDDEN']);
+    expect((await call(h, 'POST', `/runs/${id}/end`, { token: 'ops', body: { user: 'alice' } })).status).toBe(200);
+  });
+
+  it('an admin acts as the user named by user= on a GET', async () => {
+    const id = await start('alice', { experiment: 'acting-get' });
+    logLines.length = 0;
+    const r = await call(h, 'GET', `/runs/${id}?user=bob`, { token: 'ops' });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(logLines.join('\n')).toMatch(new RegExp(`GET /runs/${id} 200 \\d+ms user=bob`));
+  });
+
+  it('every tracking endpoint refuses a non-admin naming another user, as POST /query does, and a bad name from an admin', async () => {
+    const id = await start('alice', { experiment: 'acting-refused' });
+    const query = await call(h, 'POST', '/query', { token: 'alice', body: { q: 'mlmodel runs', user: 'bob' } });
+    expect(query.status).toBe(403);
+    for (const e of TRACKING_ENDPOINTS) {
+      const path = pathOf(e.path, id);
+      const as = (token: 'alice' | 'ops', user: string): Promise<Reply> =>
+        e.method === 'POST' ? call(h, 'POST', path, { token, body: { user } }) : call(h, 'GET', `${path}?user=${encodeURIComponent(user)}`, { token });
+      const refused = await as('alice', 'bob');
+      expect([refused.status, refused.body.error?.code, refused.body.message], `${e.method} ${e.path}`).toEqual([403, 'FORBIDDEN', query.body.message]);
+      const badName = await as('ops', 'not a name!');
+      expect([badName.status, badName.body.error?.code], `${e.method} ${e.path}`).toEqual([400, 'BAD_REQUEST']);
+      expect(badName.body.message).toMatch(/^user must be /);
+    }
+    const twice = await call(h, 'GET', '/runs?user=alice&user=bob', { token: 'ops' });
+    expect([twice.status, twice.body.error.code]).toEqual([400, 'BAD_REQUEST']);
+    // Naming oneself is not acting as another.
+    expect((await call(h, 'POST', `/runs/${id}/tags`, { token: 'alice', body: { user: 'alice', tags: { a: 'b' } } })).status).toBe(200);
+    // Nothing the refused requests said was written.
+    const t = await h.registry.run(`mlmodel runs | where id = ${id} | fields status, metrics, params, tags`, { user: 'root' });
+    expect(t.rows).toEqual([['RUNNING', {}, {}, { a: 'b' }]]);
+  });
+});
 
 describe('another user’s run', () => {
   it('is 403 FORBIDDEN over HTTP, naming the owner, for every write; the console keeps its NOT_FOUND', async () => {
