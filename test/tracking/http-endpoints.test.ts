@@ -1,6 +1,8 @@
 /**
- * The tracking endpoints as a JSON API — on a real server over a socket,
- * with tokens for alice, bob and the admin ops.
+ * The tracking endpoints as a JSON API: acting as another user, another
+ * user's run, the errors a caller who never sees the statement can act on,
+ * GET /runs/{id} and stale=, and the route table help is made from — on a
+ * real server over a socket, with tokens for alice, bob and the admin ops.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRACKING_ENDPOINTS, trackingRoute } from '../../console/serve/tracking-routes.js';
@@ -176,6 +178,19 @@ describe('errors a JSON caller can act on', () => {
     // Paths of no route's shape are still unknown.
     expect((await call(h, 'GET', `/runs/${id}/metrics/loss/more`, { token: 'alice' })).body.error.code).toBe('ROUTE_NOT_FOUND');
     expect((await call(h, 'GET', `/runs/${id}/params/loss`, { token: 'alice' })).body.error.code).toBe('ROUTE_NOT_FOUND');
+  });
+});
+
+describe('the body limit', () => {
+  it('answers a batch over it with 413 and writes none of it: the endpoint does not split', async () => {
+    const id = await start('alice', { experiment: 'large' });
+    const metrics = Array.from({ length: 2000 }, (_, step) => ({ key: 'loss', value: 1 / (step + 1), step }));
+    const raw = JSON.stringify({ metrics });
+    expect(raw.length).toBeGreaterThan(64 * 1024);
+    const r = await call(h, 'POST', `/runs/${id}/metrics`, { token: 'alice', raw });
+    expect([r.status, r.body.error.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+    const t = await h.registry.run(`mlmodel runs | where id = ${id} | fields last_step`, { user: 'root' });
+    expect(t.rows).toEqual([[null]]);
   });
 });
 
