@@ -8,7 +8,16 @@ import type { PredictServer } from './predict-server.js';
 import type { PredictWorkers } from './predict-workers.js';
 import type { QueryServer } from './server.js';
 
-const SERVE_USAGE = `usage: mlmodel serve [--port N] [--predict-port N] [--predict-workers N] [--host ADDR] [--home DIR] [--config FILE] [--user NAME]
+/**
+ * The help text. The tracking endpoints are listed from their route table
+ * (tracking-routes.ts), imported only here so that starting without --help
+ * loads it with the server, not before.
+ */
+async function serveUsage(): Promise<string> {
+  const { TRACKING_ENDPOINTS } = await import('./tracking-routes.js');
+  const width = Math.max(...TRACKING_ENDPOINTS.map((e) => e.path.length));
+  const tracking = TRACKING_ENDPOINTS.map((e) => `    ${e.method.padEnd(4)} ${e.path.padEnd(width)}  ${e.summary}`).join('\n');
+  return `usage: mlmodel serve [--port N] [--predict-port N] [--predict-workers N] [--host ADDR] [--home DIR] [--config FILE] [--user NAME]
        mlmodel serve --model NAME[@VERSION|@ALIAS] [--port N] [--predict-workers N] [--host ADDR] …
 
   Serves the query API over HTTP (see docs/http.md):
@@ -16,7 +25,10 @@ const SERVE_USAGE = `usage: mlmodel serve [--port N] [--predict-port N] [--predi
     POST /query/jobs       {"q": "<query>"}  → {"sid"}
     GET  /query/jobs/SID                     → {"status", "isEnd", "fields", "results"}
     GET  /ui/                                  the web page: models, runs, charts (docs/web.md)
-  and, with --predict-port, predictions from every deployed onnx model
+  the endpoints training code logs runs through (see docs/tracking.md):
+${tracking}
+  An admin acts as another user with "user": NAME in a POST body, or user=NAME on a GET.
+  And, with --predict-port, predictions from every deployed onnx model
   (see docs/serving.md):
     /v1/models/NAME…       TensorFlow Serving's REST API (:predict, metadata)
     /v2/…                  KServe's Open Inference Protocol v2 (/infer)
@@ -34,6 +46,7 @@ const SERVE_USAGE = `usage: mlmodel serve [--port N] [--predict-port N] [--predi
                     follows deploy and stop, one that dies is replaced
   --host ADDR       address to listen on (default 127.0.0.1). Without tokens in
                     the config's http.tokens only a loopback address is allowed.`;
+}
 
 /** How long a log line may wait to go out with others, and how many may wait. */
 const LOG_FLUSH_MS = 100;
@@ -71,11 +84,11 @@ export async function serveMain(argv: readonly string[], io: ServeIo, stop?: Abo
       },
     }));
   } catch (e) {
-    io.stderr.write(`mlmodel serve: ${e instanceof Error ? e.message : String(e)}\n${SERVE_USAGE}\n`);
+    io.stderr.write(`mlmodel serve: ${e instanceof Error ? e.message : String(e)}\n${await serveUsage()}\n`);
     return EXIT_USAGE;
   }
   if (values.help) {
-    io.stdout.write(SERVE_USAGE + '\n');
+    io.stdout.write((await serveUsage()) + '\n');
     return 0;
   }
   const port = values.port === undefined ? (values.model !== undefined ? 5000 : 6036) : Number(values.port);

@@ -297,9 +297,16 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
   /**
    * Writes resolve models only among the caller's own ("no model of yours
    * called X"). When a model of that name exists but belongs to someone
-   * else, that is a 403, not a 404.
+   * else, that is a 403, not a 404. Runs likewise: a write to another
+   * user's run is refused by the store as "no run 7 of yours", the
+   * console's words, with the run's owner in its details.
    */
   async function explainNotFound(e: unknown, user: string, query: Query): Promise<unknown> {
+    if (isMlmodelError(e, 'NOT_FOUND')) {
+      const { run, owner } = e.details;
+      if (typeof owner !== 'string' || typeof run !== 'number' || owner === user) return e;
+      return new HttpError(403, 'FORBIDDEN', `run ${run} belongs to ${owner}; only ${owner} or an admin may log to it or end it`, { details: { run, owner } });
+    }
     if (!isMlmodelError(e, 'MODEL_NOT_FOUND')) return e;
     // Only "no model called X" (not "X has no alias A"): its details are the name and perhaps a suggestion.
     const keys = Object.keys(e.details);
@@ -372,14 +379,17 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
         }
         case 'tracking': {
           // Training code's endpoints (tracking-routes.ts): the request becomes one statement, run like POST /query's.
+          // Acting as another user as on POST /query: "user" in a POST's body, user= in a GET's query string.
           const body = req.method === 'POST' ? await readJsonBody(req, maxBody, 'a JSON object') : null;
-          const text = r.tracking!.statement(req.method ?? 'GET', url, body);
-          const query = permitted(user, parse(text));
+          user = actAs(user, body !== null ? (body.user as string | undefined) : queryUser(url));
+          const st = r.tracking!.statement(req.method ?? 'GET', url, body);
+          const query = permitted(user, parse(st.text));
           const ac = new AbortController();
           res.once('close', () => {
             if (!res.writableEnded) ac.abort(new Error('client went away'));
           });
-          const table = await runQuery(user, text, query, ac);
+          const table = await runQuery(user, st.text, query, ac);
+          if (st.none && table.rows.length === 0) throw st.none();
           send(res, 200, { ...resultBody(table.columns, table.rows.length, 0, table.rows), ...(table.chart ? { chart: table.chart } : {}) });
           break;
         }
@@ -589,6 +599,13 @@ async function readScriptRequest(req: IncomingMessage, max: number): Promise<Scr
   if (typeof b.script !== 'string') throw new HttpError(400, 'BAD_REQUEST', '"script" must be a string holding statements');
   if (b.implicitCommand !== undefined && typeof b.implicitCommand !== 'boolean') throw new HttpError(400, 'BAD_REQUEST', '"implicitCommand" must be true or false');
   return { script: b.script, implicitCommand: b.implicitCommand === true, ...(b.user !== undefined ? { user: b.user as string } : {}) };
+}
+
+/** `user=` of a GET, the user to act as: at most one. */
+function queryUser(url: URL): string | undefined {
+  const all = url.searchParams.getAll('user');
+  if (all.length > 1) throw new HttpError(400, 'BAD_REQUEST', `user= is given ${all.length} times; give it once`);
+  return all[0];
 }
 
 function intParam(url: URL, name: string, min: number): number | null {

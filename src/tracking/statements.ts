@@ -83,8 +83,16 @@ export function endRunStatement(id: number, status?: string): string {
   return `mlmodel run end ${runId(id)}${status === undefined ? '' : ` status=${status}`}`;
 }
 
-export function runsStatement(experiments: readonly string[]): string {
-  return `mlmodel runs${experiments.length > 0 ? ` | where experiment in (${experiments.map((e) => quote(e)).join(', ')})` : ''}`;
+/** `mlmodel runs` with its stale= option as typed (a duration, which the command reads), if given. */
+const runsCommand = (stale: string | undefined) => `mlmodel runs${stale === undefined ? '' : ` stale=${quote(stale)}`}`;
+
+export function runsStatement(experiments: readonly string[], stale?: string): string {
+  return `${runsCommand(stale)}${experiments.length > 0 ? ` | where experiment in (${experiments.map((e) => quote(e)).join(', ')})` : ''}`;
+}
+
+/** One run as `mlmodel runs` shows it: no row when there is no such run. */
+export function runStatement(id: number, stale?: string): string {
+  return `${runsCommand(stale)} | where id = ${runId(id)}`;
 }
 
 export function metricStatement(id: number, key: string): string {

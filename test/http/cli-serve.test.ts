@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { TRACKING_ENDPOINTS } from '../../console/serve/tracking-routes.js';
 import { rawRequest } from './harness.js';
 
 /** `mlmodel serve` as a subprocess of the built CLI. */
@@ -135,5 +136,12 @@ describe('mlmodel serve', () => {
     expect(help.stdout).toContain('usage: mlmodel serve [--port N] [--predict-port N] [--predict-workers N] [--host ADDR]');
     expect(help.stdout).toMatch(/--predict-workers N\n +answer predictions from N worker processes sharing the port/);
     expect(help.stdout).toContain('mlmodel serve --model NAME[@VERSION|@ALIAS]');
+    // The tracking endpoints, one line each, from the route table the server routes by.
+    for (const e of TRACKING_ENDPOINTS) {
+      const line = help.stdout.split('\n').find((l) => l.trim().split(/\s+/, 2).join(' ') === `${e.method} ${e.path}`);
+      expect(line, `${e.method} ${e.path}`).toBeDefined();
+      expect(line!.endsWith(`  ${e.summary}`), line).toBe(true);
+    }
+    expect(help.stdout).toContain('"user": NAME in a POST body, or user=NAME on a GET');
   });
 });

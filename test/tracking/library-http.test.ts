@@ -85,7 +85,7 @@ describe('the HTTP endpoints', () => {
       ['POST', `/runs/${id}/params`, { params: { 'a b': 1 } }, 400, 'INVALID_ARGUMENT'],
       ['POST', `/runs/${id}/params`, { params: [1] }, 400, 'BAD_REQUEST'],
       ['POST', `/runs/${id}/metrics`, { values: { a: 1 } }, 400, 'BAD_REQUEST'],
-      ['POST', `/runs/${id}/end`, { status: 'DONE' }, 400, 'PARSE_ERROR'],
+      ['POST', `/runs/${id}/end`, { status: 'DONE' }, 400, 'INVALID_ARGUMENT'],
       ['POST', `/runs/${id}/end`, { status: 'FINISHED status=x' }, 400, 'INVALID_ARGUMENT'],
       ['GET', `/runs/${id}/chart`, undefined, 400, 'BAD_REQUEST'],
       ['POST', '/runs/0/metrics', { step: 1, values: { a: 1 } }, 404, 'ROUTE_NOT_FOUND'],
