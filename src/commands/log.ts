@@ -52,7 +52,7 @@ export async function executeLog(ctx: EngineContext, cmd: LogCommand): Promise<R
     // Both at once could log one metric twice at one step from one call.
     throw new MlmodelError('INVALID_ARGUMENT', 'mlmodel log metrics takes name=value pairs or batch=, not both', {});
   }
-  const points: MetricPoint[] = o.batch !== undefined ? batchPoints(o.batch, o.step, at) : [];
+  const points: MetricPoint[] = o.batch !== undefined ? batchPoints(o.batch, o.step, at, Object.keys(syntax.options)) : [];
   if (cmd.values.length > 0) {
     if (o.step === undefined) throw new MlmodelError('INVALID_ARGUMENT', 'mlmodel log metrics needs step=N for its name=value pairs', {});
     const values = pairs('metric', cmd.values, metricValue);

@@ -157,30 +157,29 @@ export function pairs<T>(what: string, given: readonly OptionAssignment[], read:
   return out;
 }
 
-/**
- * Metric points from the JSON a client sends in one batch: a list of
- * `{key, value, step?, time?}` (time: ISO 8601 or milliseconds). Every point
- * is checked before anything is written.
- */
 /** The fields a batch point may have. */
 const POINT_FIELDS: readonly string[] = ['key', 'value', 'step', 'time'];
 
 /**
- * A metric's name: a name (checkKey), and not `step` or `batch`, which are
- * the options of `log metrics` — `log metrics 3 step=1` could never log a
- * metric called step, so no entry point may.
+ * A batch point's metric name: a name (checkKey), and none of `options`,
+ * the options of `log metrics` (step, batch) — `log metrics 3 step=1` could
+ * never log a metric called step, so no entry point may.
  */
-export function checkMetricName(key: string): string {
+function checkMetricName(key: string, options: readonly string[]): string {
   checkKey('metric', key);
-  if (RESERVED_METRIC_NAMES.includes(key.toLowerCase())) {
-    throw new MlmodelError('INVALID_ARGUMENT', `${key} is not a metric name: step and batch are the options of log metrics`, { key });
+  if (options.includes(key.toLowerCase())) {
+    throw new MlmodelError('INVALID_ARGUMENT', `${key} is not a metric name: ${options.join(' and ')} are the options of log metrics`, { key });
   }
   return key;
 }
 
-const RESERVED_METRIC_NAMES: readonly string[] = ['step', 'batch'];
-
-export function batchPoints(json: string, defaultStep: number | undefined, at: Date): MetricPoint[] {
+/**
+ * Metric points from the JSON a client sends in one batch: a list of
+ * `{key, value, step?, time?}` (time: ISO 8601 or milliseconds), no key one
+ * of `options` (the command's own). Every point is checked before anything
+ * is written.
+ */
+export function batchPoints(json: string, defaultStep: number | undefined, at: Date, options: readonly string[]): MetricPoint[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
@@ -197,7 +196,7 @@ export function batchPoints(json: string, defaultStep: number | undefined, at: D
       throw new MlmodelError('INVALID_ARGUMENT', `batch point ${i} has a field ${JSON.stringify(unknown)}; a point has ${POINT_FIELDS.join(', ')}`, { index: i, field: unknown });
     }
     if (typeof o.key !== 'string') throw new MlmodelError('INVALID_ARGUMENT', `batch point ${i}: "key" must be a metric name`, { index: i });
-    const key = checkMetricName(o.key);
+    const key = checkMetricName(o.key, options);
     const step = o.step === undefined ? defaultStep : o.step;
     if (step === undefined) throw new MlmodelError('INVALID_ARGUMENT', `batch point ${i} (${key}) has no step, and the command gives none`, { index: i });
     let time = at;
