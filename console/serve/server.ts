@@ -20,7 +20,7 @@ import { corsHeaders, readBody, RequestGuard, requireJson } from './guard.js';
 import { JobTable, type Job } from './jobs.js';
 import { ResultStore } from './results.js';
 import { wantsNdjson, writeNdjson } from './ndjson.js';
-import { trackingRoute, type TrackingRoute } from './tracking-routes.js';
+import { param, trackingRoute, type TrackingRoute } from './tracking-routes.js';
 import { createWebUi } from './web.js';
 
 export interface QueryServerOptions {
@@ -381,7 +381,7 @@ export function createQueryServer(options: QueryServerOptions): QueryServer {
           // Training code's endpoints (tracking-routes.ts): the request becomes one statement, run like POST /query's.
           // Acting as another user as on POST /query: "user" in a POST's body, user= in a GET's query string.
           const body = req.method === 'POST' ? await readJsonBody(req, maxBody, 'a JSON object') : null;
-          user = actAs(user, body !== null ? (body.user as string | undefined) : queryUser(url));
+          user = actAs(user, body !== null ? (body.user as string | undefined) : param(url, 'user'));
           const st = r.tracking!.statement(req.method ?? 'GET', url, body);
           const query = permitted(user, parse(st.text));
           const ac = new AbortController();
@@ -599,13 +599,6 @@ async function readScriptRequest(req: IncomingMessage, max: number): Promise<Scr
   if (typeof b.script !== 'string') throw new HttpError(400, 'BAD_REQUEST', '"script" must be a string holding statements');
   if (b.implicitCommand !== undefined && typeof b.implicitCommand !== 'boolean') throw new HttpError(400, 'BAD_REQUEST', '"implicitCommand" must be true or false');
   return { script: b.script, implicitCommand: b.implicitCommand === true, ...(b.user !== undefined ? { user: b.user as string } : {}) };
-}
-
-/** `user=` of a GET, the user to act as: at most one. */
-function queryUser(url: URL): string | undefined {
-  const all = url.searchParams.getAll('user');
-  if (all.length > 1) throw new HttpError(400, 'BAD_REQUEST', `user= is given ${all.length} times; give it once`);
-  return all[0];
 }
 
 function intParam(url: URL, name: string, min: number): number | null {

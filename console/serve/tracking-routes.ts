@@ -10,9 +10,10 @@
  * endpoints: the router and `mlmodel serve --help` both read it.
  *
  * What the route checks itself is what a JSON caller could not otherwise
- * make sense of: a number JSON cannot hold, an empty list, an option value
- * the statement's parser would refuse with a position in text the caller
- * never wrote. It answers 400 BAD_REQUEST for a request of the wrong shape,
+ * make sense of: an empty list, an option value the statement's parser
+ * would refuse with a position in text the caller never wrote (a number
+ * JSON cannot hold is refused by the statement builders, statements.ts,
+ * for the library too). It answers 400 BAD_REQUEST for a request of the wrong shape,
  * INVALID_ARGUMENT for a value the language refuses.
  */
 import type { CommandSyntax, OptionValues } from '../../grammar/command-syntax.js';
@@ -85,34 +86,16 @@ function text(body: Record<string, unknown> | null, field: string): string | und
   return v;
 }
 
-/**
- * A number JSON.parse read as ±Infinity (`1e999`) is refused here: the
- * statement carries values as JSON, where it would turn into null and be
- * reported as "null is not a number".
- */
-function finite(what: string, v: unknown): void {
-  if (typeof v === 'number' && !Number.isFinite(v)) throw invalid(`${what}: ${String(v)} is not a finite number`, { value: String(v) });
-}
-
-/** name: value pairs (params, tags), each value finite if a number; at least one when `required`. */
-function pairs(body: Record<string, unknown> | null, field: string, what: string, required: boolean): Record<string, unknown> {
+/** name: value pairs (params, tags); at least one when `required`. The statement checks each value. */
+function pairs(body: Record<string, unknown> | null, field: string, required: boolean): Record<string, unknown> {
   const values = object(body, field, required);
   if (required && Object.keys(values).length === 0) throw invalid(`"${field}" is empty: give at least one "name": value`);
-  for (const [k, v] of Object.entries(values)) finite(`${what} ${k}`, v);
   return values;
 }
 
-/** Batch points as sent; the command checks the rest of each point (its key, a string value, a fractional step). */
+/** Batch points as sent, at least one; the statement and the command check each point. */
 function points(list: readonly unknown[]): readonly unknown[] {
   if (list.length === 0) throw invalid('"metrics" is empty: give at least one {"key", "value", "step"}');
-  list.forEach((p, i) => {
-    if (typeof p !== 'object' || p === null) return;
-    const o = p as Record<string, unknown>;
-    const what = typeof o.key === 'string' ? `metric ${o.key}` : `metrics[${i}]`;
-    finite(what, o.value);
-    finite(`${what}, step`, o.step);
-    finite(`${what}, time`, o.time);
-  });
   return list;
 }
 
@@ -126,8 +109,8 @@ function option<S extends CommandSyntax, K extends keyof OptionValues<S> & strin
   return optionValues(command.syntax, [{ key, value }])[key];
 }
 
-/** A query parameter given at most once. */
-function param(url: URL, name: string): string | undefined {
+/** A query parameter given at most once (also the server's `user=`). */
+export function param(url: URL, name: string): string | undefined {
   const all = url.searchParams.getAll(name);
   if (all.length > 1) throw bad(`${name}= is given ${all.length} times; give it once`);
   return all[0];
@@ -148,7 +131,7 @@ export const TRACKING_ENDPOINTS: readonly TrackingEndpoint[] = [
     method: 'POST',
     path: '/runs',
     summary: 'start a run: {"experiment", "name", "params": {…}}',
-    statement: ({ body }) => startRunStatement({ experiment: text(body, 'experiment'), name: text(body, 'name'), params: pairs(body, 'params', 'param', false) }),
+    statement: ({ body }) => startRunStatement({ experiment: text(body, 'experiment'), name: text(body, 'name'), params: pairs(body, 'params', false) }),
   },
   {
     method: 'GET',
@@ -167,13 +150,13 @@ export const TRACKING_ENDPOINTS: readonly TrackingEndpoint[] = [
     method: 'POST',
     path: '/runs/{id}/params',
     summary: 'log parameters: {"params": {…}}',
-    statement: ({ id, body }) => logParamsStatement(id!, pairs(body, 'params', 'param', true)),
+    statement: ({ id, body }) => logParamsStatement(id!, pairs(body, 'params', true)),
   },
   {
     method: 'POST',
     path: '/runs/{id}/tags',
     summary: 'set tags: {"tags": {…}}',
-    statement: ({ id, body }) => logTagsStatement(id!, pairs(body, 'tags', 'tag', true)),
+    statement: ({ id, body }) => logTagsStatement(id!, pairs(body, 'tags', true)),
   },
   {
     method: 'POST',
@@ -182,14 +165,11 @@ export const TRACKING_ENDPOINTS: readonly TrackingEndpoint[] = [
     statement({ id, body }) {
       if (body?.metrics !== undefined) {
         if (!Array.isArray(body.metrics)) throw bad('"metrics" must be a list of {"key", "value", "step"}');
-        finite('"step"', body.step);
         return logMetricsStatement(id!, points(body.metrics), body.step);
       }
       if (body?.step === undefined) throw bad('give "metrics": [{"key", "value", "step"}…], or "step" and "values": {…}');
-      finite('"step"', body.step);
       const values = object(body, 'values', true);
       if (Object.keys(values).length === 0) throw invalid('"values" is empty: give at least one "name": number');
-      for (const [k, v] of Object.entries(values)) finite(`metric ${k}`, v);
       return logValuesStatement(id!, values, body.step);
     },
   },

@@ -16,6 +16,16 @@ import { checkKey } from './store.js';
 const bad = (message: string) => new MlmodelError('INVALID_ARGUMENT', message);
 
 /**
+ * A number JSON cannot carry (±Infinity, NaN: JSON.parse reads 1e999 as
+ * Infinity, and a library caller may pass either) is refused here, naming it
+ * as given: the statement carries values as JSON, where it would turn into
+ * null and be reported as "null is not a number".
+ */
+function finite(what: string, v: unknown): void {
+  if (typeof v === 'number' && !Number.isFinite(v)) throw new MlmodelError('INVALID_ARGUMENT', `${what}: ${String(v)} is not a finite number`, { value: String(v) });
+}
+
+/**
  * ` k='v' …`, each name checked; numbers and booleans keep their text, so the
  * command reads them back as such. `command` is the one the pairs go into:
  * a name that is one of its options (`name` in `run start`, `step` in
@@ -34,8 +44,7 @@ export function pairsText(what: string, values: Readonly<Record<string, unknown>
       if (typeof v === 'string') return ` ${k}=${quote(v)}`;
       if (typeof v === 'boolean') return ` ${k}=${v}`;
       if (typeof v === 'number') {
-        // JSON.parse reads 1e999 as Infinity.
-        if (!Number.isFinite(v)) throw bad(`${what} ${k}: ${v} is not a finite number`);
+        finite(`${what} ${k}`, v);
         return ` ${k}=${v}`;
       }
       throw bad(`${what} ${k}: the value must be text, a number or a boolean`);
@@ -65,6 +74,15 @@ export function logTagsStatement(id: number, tags: Readonly<Record<string, unkno
 /** A batch of points `{key, value, step?, time?}`, as JSON: the command checks each value and step (a string "0.5" is refused). */
 export function logMetricsStatement(id: number, points: readonly unknown[], step?: unknown): string {
   if (!Array.isArray(points)) throw bad('metrics must be a list of {"key", "value", "step"}');
+  finite('"step"', step);
+  points.forEach((p: unknown, i) => {
+    if (typeof p !== 'object' || p === null) return;
+    const o = p as Record<string, unknown>;
+    const what = typeof o.key === 'string' ? `metric ${o.key}` : `metrics[${i}]`;
+    finite(what, o.value);
+    finite(`${what}, step`, o.step);
+    finite(`${what}, time`, o.time);
+  });
   const s = step === undefined ? '' : ` step=${quote(String(step))}`;
   return `mlmodel log metrics ${runId(id)}${s} batch=${quote(JSON.stringify(points))}`;
 }
@@ -72,6 +90,7 @@ export function logMetricsStatement(id: number, points: readonly unknown[], step
 /** Several metrics at one step. */
 export function logValuesStatement(id: number, values: Readonly<Record<string, unknown>>, step: unknown): string {
   if (typeof values !== 'object' || values === null || Array.isArray(values)) throw bad('values must be an object of name: number');
+  finite('"step"', step);
   return logMetricsStatement(
     id,
     Object.entries(values).map(([key, value]) => ({ key: checkKey('metric', key), value, step })),
@@ -84,15 +103,15 @@ export function endRunStatement(id: number, status?: string): string {
 }
 
 /** `mlmodel runs` with its stale= option as typed (a duration, which the command reads), if given. */
-const runsCommand = (stale: string | undefined) => `mlmodel runs${stale === undefined ? '' : ` stale=${quote(stale)}`}`;
+const runsText = (stale: string | undefined) => `mlmodel runs${stale === undefined ? '' : ` stale=${quote(stale)}`}`;
 
 export function runsStatement(experiments: readonly string[], stale?: string): string {
-  return `${runsCommand(stale)}${experiments.length > 0 ? ` | where experiment in (${experiments.map((e) => quote(e)).join(', ')})` : ''}`;
+  return `${runsText(stale)}${experiments.length > 0 ? ` | where experiment in (${experiments.map((e) => quote(e)).join(', ')})` : ''}`;
 }
 
 /** One run as `mlmodel runs` shows it: no row when there is no such run. */
 export function runStatement(id: number, stale?: string): string {
-  return `${runsCommand(stale)} | where id = ${runId(id)}`;
+  return `${runsText(stale)} | where id = ${runId(id)}`;
 }
 
 export function metricStatement(id: number, key: string): string {

@@ -42,8 +42,9 @@ describe('the library API', () => {
       () => null,
       (e: unknown) => e,
     );
-    // JSON carries NaN as null: refused as not a number, nothing written.
+    // Refused by the statement builder, named as given (JSON would carry it as null), nothing written.
     expect(isMlmodelError(nan, 'INVALID_ARGUMENT')).toBe(true);
+    expect((nan as Error).message).toBe('metric loss: NaN is not a finite number');
   });
 });
 
