@@ -96,7 +96,7 @@ function commandOptions(rule: CommandRule, options: readonly OptionTokens[], oth
     if (spec === undefined && others) {
       // A free pair (`lr=0.01`): the command checks it; only a repeat is wrong here.
       if (others.some((o) => o.key.toLowerCase() === k)) report(sink, keyToken, `${key} is given twice`);
-      others.push(valueToken.tokenType === T.Quoted ? { key, value, quoted: true } : { key, value });
+      others.push(valueToken.tokenType === T.Quoted && readsTypedBare(value) ? { key, value, quoted: true } : { key, value });
       continue;
     }
     if (spec === undefined) {
@@ -203,6 +203,17 @@ const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 /** True when an unquoted word would be read as a number. */
 export function readsAsNumber(text: string): boolean {
   return NUMBER.test(text);
+}
+
+/**
+ * True when a free pair's value written bare would be read as a number or a
+ * boolean (`1`, `true`): only then does quoting it change what it means, so
+ * only then does the AST keep that it was quoted (OptionAssignment.quoted).
+ * Any other value is text either way, and the printer quotes it or not as
+ * its characters need.
+ */
+export function readsTypedBare(text: string): boolean {
+  return readsAsNumber(text) || text === 'true' || text === 'false';
 }
 
 /**

@@ -23,9 +23,11 @@ export interface OptionAssignment {
   readonly value: string;
   /**
    * Set on a command's free pairs (`lr=0.01`, `lr='0.01'`) when the value was
-   * quoted: there quoting is meaning — a quoted `'1'` is the text "1", a bare
-   * `1` a number — so the printer keeps the quotes and the command reads it
-   * as text. Declared options are typed by their declaration and never carry it.
+   * quoted and would read as a number or boolean bare (readsTypedBare): there
+   * quoting is meaning — a quoted `'1'` is the text "1", a bare `1` a number —
+   * so the printer keeps the quotes and the command reads it as text. Any
+   * other value is text quoted or not and never carries it; nor do declared
+   * options, which are typed by their declaration.
    */
   readonly quoted?: true;
 }

@@ -20,7 +20,7 @@ export {
 export { MAX_NESTING, MAX_QUERY_LENGTH } from './parse.js';
 export { ParseError, isParseError, renderIssue, type ParseIssue } from './errors.js';
 export { printModelRef, quote } from './printer.js';
-export { readModelRef, readsAsNumber } from './visitor.js';
+export { readModelRef, readsAsNumber, readsTypedBare } from './visitor.js';
 export { scanScript, splitScript, withImplicitCommand, type Statement, type ScannedScript } from './script.js';
 export { displayWidth, charWidth } from './text-width.js';
 export { STAGE_KEYWORDS } from './tokens.js';

@@ -29,7 +29,7 @@ export function createPrinter(lang: PrinterLanguage): Printer {
   const { isKeyword, ruleFor } = lang;
 
   function printText(text: string): string {
-    return writesBare(text, isKeyword) ? text : quote(text);
+    return BARE.test(text) && !isKeyword(text) && text !== '*' ? text : quote(text);
   }
 
   function printOptions(options: readonly A.OptionAssignment[]): string {
@@ -121,11 +121,6 @@ export function printModelRef(ref: A.ModelRef): string {
 
 /** A word the lexer reads back as itself; `;` is quoted too, since a script splits statements there. */
 const BARE = /^[^,|\s()'"=<>!\\;]+$/;
-
-/** Whether a value reads back the same written without quotes: no character the lexer splits at, and no keyword. */
-export function writesBare(text: string, isKeyword: (text: string) => boolean): boolean {
-  return BARE.test(text) && !isKeyword(text) && text !== '*';
-}
 
 export function quote(text: string): string {
   return `'${text.replace(/[\\'\n\r\t\0]/g, (ch) => ESCAPED[ch]!)}'`;

@@ -18,7 +18,7 @@ import type * as C from './cst.js';
 import type { ParseIssue } from './errors.js';
 import type { CommandRule, MlmodelParser } from './parser.js';
 
-export { readModelRef, readsAsNumber } from './ast-parts.js';
+export { readModelRef, readsAsNumber, readsTypedBare } from './ast-parts.js';
 
 /** The children of a rule the visitor reads generically: labelled tokens and sub-rules. */
 type GenericChildren = Record<string, CstElement[] | undefined>;

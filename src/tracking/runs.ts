@@ -7,7 +7,7 @@
 import type { OptionAssignment } from '../../grammar/ast.js';
 import type { EngineContext } from '../engine/context.js';
 import { MlmodelError } from '../errors.js';
-import { quote } from '../../grammar/index.js';
+import { quote, readsAsNumber } from '../../grammar/index.js';
 import {
   checkKey,
   checkMetricValue,
@@ -125,13 +125,10 @@ export function byName<T>(values: Readonly<Record<string, T>>): Record<string, T
   return out;
 }
 
-/** A decimal number as a bare word may write it. */
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-
-/** A free pair's value as a parameter: a quoted value is text; a bare one a number if it reads as one, true/false a boolean, else text. */
+/** A free pair's value as a parameter: a quoted one (OptionAssignment.quoted) is text; a bare one a number if it reads as one, true/false a boolean, else text. */
 export function paramValue(text: string, quoted = false): ParamValue {
   if (quoted) return text;
-  if (NUMBER.test(text) && Number.isFinite(Number(text))) return Number(text);
+  if (readsAsNumber(text) && Number.isFinite(Number(text))) return Number(text);
   if (text === 'true' || text === 'false') return text === 'true';
   return text;
 }
@@ -139,9 +136,9 @@ export function paramValue(text: string, quoted = false): ParamValue {
 /** A free pair's value as a metric: a finite number written bare, or INVALID_ARGUMENT naming the metric. */
 export function metricValue(key: string, text: string, quoted = false): number {
   if (quoted) {
-    throw new MlmodelError('INVALID_ARGUMENT', `metric ${key}: ${quote(text)} is quoted text, and a metric is a number${NUMBER.test(text.trim()) ? `: write it bare, ${key}=${text.trim()}` : ''}`, { key, value: text });
+    throw new MlmodelError('INVALID_ARGUMENT', `metric ${key}: ${quote(text)} is quoted text, and a metric is a number${readsAsNumber(text) ? `: write it bare, ${key}=${text}` : ''}`, { key, value: text });
   }
-  const n = NUMBER.test(text.trim()) ? Number(text) : /^[+-]?(nan|inf|infinity)$/i.test(text.trim()) ? Number(text.replace(/inf$/i, 'Infinity')) : undefined;
+  const n = readsAsNumber(text.trim()) ? Number(text) : /^[+-]?(nan|inf|infinity)$/i.test(text.trim()) ? Number(text.replace(/inf$/i, 'Infinity')) : undefined;
   if (n === undefined) throw new MlmodelError('INVALID_ARGUMENT', `metric ${key}: ${JSON.stringify(text)} is not a number`, { key, value: text });
   return checkMetricValue(key, n);
 }

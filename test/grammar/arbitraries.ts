@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import type * as A from '../../grammar/ast.js';
 import type { ArgSyntax, CommandSyntax, OptionSyntax } from '../../grammar/command-syntax.js';
-import { printModelRef, writesBare } from '../../grammar/printer.js';
+import { printModelRef } from '../../grammar/printer.js';
+import { readsTypedBare } from '../../grammar/ast-parts.js';
 import { language } from '../../src/language.js';
 
 /** Characters a WORD may hold (DESIGN §3), weighted towards ordinary names. */
@@ -117,11 +118,12 @@ function argument(arg: ArgSyntax, syntax: CommandSyntax): fc.Arbitrary<Record<st
       if (!others) return optionsOf(syntax).map((options) => ({ options }));
       // Free pairs: keys that are no declared option, in any case.
       const declared = new Set(Object.keys(syntax.options ?? {}));
-      // A free pair keeps whether its value was quoted (quoting is meaning there): a value that cannot
-      // be written bare is always quoted; one that can may be either.
+      // A free pair keeps that its value was quoted where that is meaning: a value that would read as a
+      // number or boolean bare (readsTypedBare), quoted. Any other value is text either way.
+      const value = fc.oneof(word, fc.constantFrom('1', '-2.5', '.5', '1e3', '+7', 'true', 'false', 'True'));
       const pair = fc
-        .record({ key: plainName.filter((k) => !declared.has(k.toLowerCase()) && /^[A-Za-z_]/.test(k)), value: word, quoted: fc.boolean() })
-        .map(({ key, value, quoted }): A.OptionAssignment => (quoted || !writesBare(value, language.isKeyword) ? { key, value, quoted: true } : { key, value }));
+        .record({ key: plainName.filter((k) => !declared.has(k.toLowerCase()) && /^[A-Za-z_]/.test(k)), value, quoted: fc.boolean() })
+        .map(({ key, value, quoted }): A.OptionAssignment => (quoted && readsTypedBare(value) ? { key, value, quoted: true } : { key, value }));
       const pairs = fc.uniqueArray(pair, { maxLength: 3, selector: (p) => p.key.toLowerCase() });
       return fc.tuple(optionsOf(syntax), pairs).map(([options, free]) => ({ options, [others.field]: free }));
     }
